@@ -1,0 +1,69 @@
+//! Every failure a SCIM client or an operator can cause, named after what they did wrong.
+
+use thiserror::Error;
+
+/// The `scimType` keywords of RFC 7644 §3.12 that a domain failure maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimType {
+    InvalidFilter,
+    InvalidSyntax,
+    InvalidPath,
+    InvalidValue,
+    NoTarget,
+    Mutability,
+    Uniqueness,
+    TooMany,
+}
+
+impl ScimType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidFilter => "invalidFilter",
+            Self::InvalidSyntax => "invalidSyntax",
+            Self::InvalidPath => "invalidPath",
+            Self::InvalidValue => "invalidValue",
+            Self::NoTarget => "noTarget",
+            Self::Mutability => "mutability",
+            Self::Uniqueness => "uniqueness",
+            Self::TooMany => "tooMany",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DomainError {
+    #[error("invalid filter: {0}")]
+    InvalidFilter(String),
+    #[error("filter is valid but not supported here: {0}")]
+    UnsupportedFilter(String),
+    #[error("{0}")]
+    InvalidSyntax(String),
+    #[error("invalid path: {0}")]
+    InvalidPath(String),
+    #[error("{0}")]
+    InvalidValue(String),
+    #[error("no target: {0}")]
+    NoTarget(String),
+    #[error("attribute '{0}' is read-only")]
+    Mutability(String),
+    #[error("{0}")]
+    Uniqueness(String),
+}
+
+impl DomainError {
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::InvalidValue(detail.into())
+    }
+
+    pub fn scim_type(&self) -> ScimType {
+        match self {
+            Self::InvalidFilter(_) | Self::UnsupportedFilter(_) => ScimType::InvalidFilter,
+            Self::InvalidSyntax(_) => ScimType::InvalidSyntax,
+            Self::InvalidPath(_) => ScimType::InvalidPath,
+            Self::InvalidValue(_) => ScimType::InvalidValue,
+            Self::NoTarget(_) => ScimType::NoTarget,
+            Self::Mutability(_) => ScimType::Mutability,
+            Self::Uniqueness(_) => ScimType::Uniqueness,
+        }
+    }
+}

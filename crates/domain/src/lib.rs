@@ -1,0 +1,20 @@
+//! The pure core of webwork-scim: identifiers, workspaces and plans, SCIM users, the SCIM schema
+//! catalogue, the filter language and the PATCH engine.
+//!
+//! Nothing here performs I/O or knows a framework or a database; every value that comes from a
+//! tenant is parsed into a type that is valid by construction, and every failure a caller can
+//! cause is a [`DomainError`].
+
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod patch;
+pub mod schema;
+pub mod text;
+pub mod user;
+pub mod workspace;
+
+pub use error::{DomainError, ScimType};
+pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
+pub use user::{Password, User, UserDraft, UserName};
+pub use workspace::{Entitlement, Plan, WorkspaceKey, WorkspaceName};

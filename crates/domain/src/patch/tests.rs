@@ -1,0 +1,187 @@
+use serde_json::json;
+
+use super::*;
+use crate::UserDraft;
+
+fn doc() -> Map<String, Value> {
+    let draft = UserDraft::from_scim(&json!({
+        "userName": "jane@acme.com",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [
+            {"value": "jane@acme.com", "type": "work", "primary": true},
+            {"value": "jane@home.example", "type": "home"}
+        ],
+        "title": "Engineer",
+        "active": true
+    }))
+    .unwrap();
+    draft.document
+}
+
+fn patch(ops: Value) -> PatchRequest {
+    PatchRequest::parse(&json!({"schemas": [schema::PATCH_OP], "Operations": ops})).unwrap()
+}
+
+fn applied(ops: Value) -> UserDraft {
+    let mut document = doc();
+    patch(ops).apply(&mut document).unwrap();
+    UserDraft::from_scim(&Value::Object(document)).unwrap()
+}
+
+#[test]
+fn okta_deactivation_without_path() {
+    let user = applied(json!([{"op": "replace", "value": {"active": false}}]));
+    assert!(!user.active);
+    assert_eq!(user.document["title"], "Engineer");
+    assert_eq!(user.document["name"]["givenName"], "Jane");
+}
+
+#[test]
+fn okta_password_sync_is_extracted_not_stored() {
+    let user = applied(json!([{"op": "replace", "value": {"password": "n3w!"}}]));
+    assert_eq!(user.password.unwrap().expose(), "n3w!");
+    assert!(!user.document.contains_key("password"));
+}
+
+#[test]
+fn ops_are_case_insensitive_and_booleans_may_be_strings() {
+    let user = applied(json!([{"op": "Replace", "path": "active", "value": "False"}]));
+    assert!(!user.active);
+}
+
+#[test]
+fn simple_and_sub_attribute_paths() {
+    let user = applied(json!([
+        {"op": "replace", "path": "title", "value": "Manager"},
+        {"op": "replace", "path": "name.familyName", "value": "Smith"},
+        {"op": "add", "path": "nickName", "value": "JJ"},
+        {"op": "remove", "path": "name.givenName"}
+    ]));
+    assert_eq!(user.document["title"], "Manager");
+    assert_eq!(user.document["name"], json!({"familyName": "Smith"}));
+    assert_eq!(user.document["nickName"], "JJ");
+}
+
+#[test]
+fn entra_dotted_and_urn_keys_in_a_path_less_value_are_stored_nested() {
+    let user = applied(json!([{"op": "replace", "value": {
+        "name.givenName": "Kim",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "42",
+        "id": "ignored"
+    }}]));
+    assert_eq!(user.document["name"]["givenName"], "Kim");
+    assert_eq!(
+        user.document[schema::ENTERPRISE_USER]["employeeNumber"],
+        "42"
+    );
+    assert!(!user.document.contains_key("name.givenName"));
+}
+
+#[test]
+fn value_filter_paths_update_the_matching_element() {
+    let user = applied(json!([
+        {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "jane.doe@acme.com"}
+    ]));
+    let emails = user.document["emails"].as_array().unwrap();
+    assert_eq!(emails.len(), 2);
+    assert_eq!(emails[0]["value"], "jane.doe@acme.com");
+    assert_eq!(emails[1]["value"], "jane@home.example");
+}
+
+#[test]
+fn value_filter_without_a_match_creates_the_element() {
+    let user = applied(json!([
+        {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"}
+    ]));
+    assert_eq!(
+        user.document["phoneNumbers"],
+        json!([{"type": "mobile", "value": "+1 555 0100"}])
+    );
+}
+
+#[test]
+fn remove_with_value_filter_removes_only_matches() {
+    let user = applied(json!([{"op": "remove", "path": "emails[type eq \"home\"]"}]));
+    let emails = user.document["emails"].as_array().unwrap();
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["type"], "work");
+}
+
+#[test]
+fn remove_with_value_list_removes_only_listed_elements() {
+    let user = applied(
+        json!([{"op": "remove", "path": "emails", "value": [{"value": "jane@home.example"}]}]),
+    );
+    assert_eq!(user.document["emails"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn add_to_multi_valued_appends_and_replace_overwrites() {
+    let added = applied(json!([{"op": "add", "path": "emails", "value": [{"value": "x@y.z"}]}]));
+    assert_eq!(added.document["emails"].as_array().unwrap().len(), 3);
+    let replaced =
+        applied(json!([{"op": "replace", "path": "emails", "value": [{"value": "x@y.z"}]}]));
+    assert_eq!(replaced.document["emails"], json!([{"value": "x@y.z"}]));
+}
+
+#[test]
+fn enterprise_extension_path() {
+    let user = applied(json!([
+        {"op": "add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+         "value": {"department": "Sales"}},
+        {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+         "value": "boss-1"}
+    ]));
+    let ext = &user.document[schema::ENTERPRISE_USER];
+    assert_eq!(ext["department"], "Sales");
+    assert_eq!(ext["manager"]["value"], "boss-1");
+}
+
+#[test]
+fn explicit_paths_to_read_only_attributes_are_mutability_errors() {
+    let mut document = doc();
+    let err = patch(json!([{"op": "replace", "path": "id", "value": "x"}]))
+        .apply(&mut document)
+        .unwrap_err();
+    assert_eq!(err.scim_type(), crate::ScimType::Mutability);
+}
+
+#[test]
+fn malformed_requests_are_refused() {
+    let bad = [
+        json!({"Operations": []}),
+        json!({"schemas": ["urn:wrong"], "Operations": [{"op": "add", "path": "title", "value": "x"}]}),
+        json!({"Operations": [{"op": "move", "path": "title", "value": "x"}]}),
+        json!({"Operations": [{"op": "remove"}]}),
+        json!({"Operations": [{"op": "replace", "path": "title"}]}),
+        json!({"Operations": [{"op": "replace", "value": "not an object"}]}),
+        json!({"Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}),
+        json!({"Operations": "nope"}),
+    ];
+    for body in bad {
+        assert!(PatchRequest::parse(&body).is_err(), "{body}");
+    }
+    let mut document = doc();
+    let unknown = PatchRequest::parse(
+        &json!({"Operations": [{"op": "replace", "path": "favouriteColour", "value": "x"}]}),
+    )
+    .unwrap();
+    assert_eq!(
+        unknown.apply(&mut document).unwrap_err().scim_type(),
+        crate::ScimType::InvalidPath
+    );
+    let no_target = PatchRequest::parse(&json!({"Operations": [{"op": "replace", "path": "emails[value co \"zzz\"]", "value": {"type": "y"}}]})).unwrap();
+    assert_eq!(
+        no_target.apply(&mut document).unwrap_err().scim_type(),
+        crate::ScimType::NoTarget
+    );
+}
+
+#[test]
+fn a_patch_cannot_store_what_a_put_would_refuse() {
+    let mut document = doc();
+    patch(json!([{"op": "replace", "path": "userName", "value": ""}]))
+        .apply(&mut document)
+        .unwrap();
+    assert!(UserDraft::from_scim(&Value::Object(document)).is_err());
+}

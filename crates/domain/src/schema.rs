@@ -1,0 +1,284 @@
+//! The SCIM schema catalogue (RFC 7643): which attributes a User has, their types, whether they
+//! are multi-valued, who may write them, when they are returned, and how they compare.
+//!
+//! Attribute names are case-insensitive on the wire; [`AttributeDef::find`] resolves any casing to
+//! the canonical definition so that the stored document always uses canonical names.
+
+pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The SCIM 1.1 core URN some IdP templates still send on v2 endpoints; it means [`CORE_USER`].
+pub const LEGACY_CORE: &str = "urn:scim:schemas:core:1.0";
+pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Boolean,
+    Decimal,
+    Integer,
+    DateTime,
+    Reference,
+    Complex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutability {
+    ReadOnly,
+    ReadWrite,
+    Immutable,
+    WriteOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returned {
+    Always,
+    Never,
+    Default,
+    Request,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uniqueness {
+    None,
+    Server,
+    Global,
+}
+
+#[derive(Debug)]
+pub struct AttributeDef {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub multi_valued: bool,
+    pub required: bool,
+    pub case_exact: bool,
+    pub mutability: Mutability,
+    pub returned: Returned,
+    pub uniqueness: Uniqueness,
+    pub sub_attributes: &'static [AttributeDef],
+}
+
+impl AttributeDef {
+    /// The definition named `name` (any casing) among `defs`.
+    pub fn find(defs: &'static [AttributeDef], name: &str) -> Option<&'static AttributeDef> {
+        defs.iter().find(|def| def.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn sub(&self, name: &str) -> Option<&'static AttributeDef> {
+        Self::find(self.sub_attributes, name)
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.mutability == Mutability::ReadOnly
+    }
+}
+
+const fn attr(name: &'static str, kind: Kind) -> AttributeDef {
+    AttributeDef {
+        name,
+        kind,
+        multi_valued: false,
+        required: false,
+        case_exact: false,
+        mutability: Mutability::ReadWrite,
+        returned: Returned::Default,
+        uniqueness: Uniqueness::None,
+        sub_attributes: &[],
+    }
+}
+
+const fn string(name: &'static str) -> AttributeDef {
+    attr(name, Kind::String)
+}
+
+const fn complex(name: &'static str, subs: &'static [AttributeDef]) -> AttributeDef {
+    AttributeDef {
+        sub_attributes: subs,
+        ..attr(name, Kind::Complex)
+    }
+}
+
+const fn multi(name: &'static str, subs: &'static [AttributeDef]) -> AttributeDef {
+    AttributeDef {
+        multi_valued: true,
+        ..complex(name, subs)
+    }
+}
+
+const fn read_only(def: AttributeDef) -> AttributeDef {
+    AttributeDef {
+        mutability: Mutability::ReadOnly,
+        ..def
+    }
+}
+
+const fn case_exact(def: AttributeDef) -> AttributeDef {
+    AttributeDef {
+        case_exact: true,
+        ..def
+    }
+}
+
+/// `value`, `display`, `type` and `primary`: the sub-attributes of RFC 7643's multi-valued
+/// attributes such as `emails` and `phoneNumbers`.
+const VALUE_DISPLAY_TYPE_PRIMARY: &[AttributeDef] = &[
+    string("value"),
+    string("display"),
+    string("type"),
+    attr("primary", Kind::Boolean),
+];
+
+const REFERENCE_TRIPLE: &[AttributeDef] = &[
+    read_only(string("value")),
+    read_only(attr("$ref", Kind::Reference)),
+    read_only(string("display")),
+    read_only(string("type")),
+];
+
+const NAME: &[AttributeDef] = &[
+    string("formatted"),
+    string("familyName"),
+    string("givenName"),
+    string("middleName"),
+    string("honorificPrefix"),
+    string("honorificSuffix"),
+];
+
+const ADDRESS: &[AttributeDef] = &[
+    string("formatted"),
+    string("streetAddress"),
+    string("locality"),
+    string("region"),
+    string("postalCode"),
+    string("country"),
+    string("type"),
+    attr("primary", Kind::Boolean),
+];
+
+const MANAGER: &[AttributeDef] = &[
+    string("value"),
+    attr("$ref", Kind::Reference),
+    read_only(string("displayName")),
+];
+
+const META: &[AttributeDef] = &[
+    read_only(case_exact(string("resourceType"))),
+    read_only(attr("created", Kind::DateTime)),
+    read_only(attr("lastModified", Kind::DateTime)),
+    read_only(case_exact(attr("location", Kind::Reference))),
+    read_only(case_exact(string("version"))),
+];
+
+/// Attributes common to every resource (RFC 7643 §3.1).
+pub const COMMON: &[AttributeDef] = &[
+    AttributeDef {
+        returned: Returned::Always,
+        uniqueness: Uniqueness::Server,
+        ..read_only(case_exact(string("id")))
+    },
+    case_exact(string("externalId")),
+    read_only(complex("meta", META)),
+];
+
+/// The core User schema (RFC 7643 §4.1).
+pub const USER: &[AttributeDef] = &[
+    AttributeDef {
+        required: true,
+        uniqueness: Uniqueness::Server,
+        ..string("userName")
+    },
+    complex("name", NAME),
+    string("displayName"),
+    string("nickName"),
+    attr("profileUrl", Kind::Reference),
+    string("title"),
+    string("userType"),
+    string("preferredLanguage"),
+    string("locale"),
+    string("timezone"),
+    attr("active", Kind::Boolean),
+    AttributeDef {
+        mutability: Mutability::WriteOnly,
+        returned: Returned::Never,
+        ..case_exact(string("password"))
+    },
+    multi("emails", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("phoneNumbers", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("ims", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("photos", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("addresses", ADDRESS),
+    read_only(multi("groups", REFERENCE_TRIPLE)),
+    multi("entitlements", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("roles", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("x509Certificates", VALUE_DISPLAY_TYPE_PRIMARY),
+];
+
+/// The enterprise User extension (RFC 7643 §4.3).
+pub const ENTERPRISE: &[AttributeDef] = &[
+    string("employeeNumber"),
+    string("costCenter"),
+    string("organization"),
+    string("division"),
+    string("department"),
+    complex("manager", MANAGER),
+];
+
+/// The definition of a User attribute named `name` in the core schema or the common attributes.
+pub fn user_attribute(name: &str) -> Option<&'static AttributeDef> {
+    AttributeDef::find(USER, name).or_else(|| AttributeDef::find(COMMON, name))
+}
+
+/// The attribute list of the extension schema `urn` (any casing), if we know it.
+pub fn user_extension(urn: &str) -> Option<(&'static str, &'static [AttributeDef])> {
+    urn.eq_ignore_ascii_case(ENTERPRISE_USER)
+        .then_some((ENTERPRISE_USER, ENTERPRISE))
+}
+
+/// Whether `urn` names the core User schema (the SCIM 1.1 URN counts).
+pub fn is_core_user(urn: &str) -> bool {
+    urn.eq_ignore_ascii_case(CORE_USER) || urn.eq_ignore_ascii_case(LEGACY_CORE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_in_any_case() {
+        assert_eq!(user_attribute("USERNAME").unwrap().name, "userName");
+        assert_eq!(user_attribute("phonenumbers").unwrap().name, "phoneNumbers");
+        assert_eq!(user_attribute("externalid").unwrap().name, "externalId");
+        assert!(user_attribute("favouriteColour").is_none());
+    }
+
+    #[test]
+    fn password_is_write_only_and_never_returned() {
+        let password = user_attribute("password").unwrap();
+        assert_eq!(password.mutability, Mutability::WriteOnly);
+        assert_eq!(password.returned, Returned::Never);
+    }
+
+    #[test]
+    fn id_meta_and_groups_are_read_only() {
+        for name in ["id", "meta", "groups"] {
+            assert!(user_attribute(name).unwrap().is_read_only(), "{name}");
+        }
+        assert!(!user_attribute("userName").unwrap().is_read_only());
+    }
+
+    #[test]
+    fn case_exactness_follows_rfc_7643() {
+        assert!(!user_attribute("userName").unwrap().case_exact);
+        assert!(user_attribute("externalId").unwrap().case_exact);
+        assert!(user_attribute("id").unwrap().case_exact);
+    }
+
+    #[test]
+    fn extensions_and_core_urns_are_recognised() {
+        assert!(user_extension(&ENTERPRISE_USER.to_uppercase()).is_some());
+        assert!(user_extension("urn:example:custom").is_none());
+        assert!(is_core_user(CORE_USER) && is_core_user(LEGACY_CORE));
+        assert!(!is_core_user(ENTERPRISE_USER));
+    }
+}

@@ -1,0 +1,307 @@
+//! SCIM users: the validated body of a create or replace ([`UserDraft`]) and a stored user
+//! ([`User`]).
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::schema::{self, AttributeDef, Kind};
+use crate::text::fold_key;
+use crate::{DomainError, UserId};
+
+/// The longest `userName` we store; longer ones are refused rather than truncated.
+pub const MAX_USER_NAME_CHARS: usize = 256;
+/// The longest password we hash, so that a hostile body cannot make argon2 chew megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A `userName`, kept in the case it was given, with its normalised key for uniqueness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName {
+    value: String,
+    key: String,
+}
+
+impl UserName {
+    pub fn parse(raw: &str) -> Result<UserName, DomainError> {
+        let value = raw.trim();
+        let chars = value.chars().count();
+        if chars == 0 {
+            return Err(DomainError::invalid_value("'userName' must not be empty"));
+        }
+        if chars > MAX_USER_NAME_CHARS {
+            return Err(DomainError::invalid_value(format!(
+                "'userName' is longer than {MAX_USER_NAME_CHARS} characters"
+            )));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(DomainError::invalid_value(
+                "'userName' must not contain control characters",
+            ));
+        }
+        Ok(UserName {
+            value: value.to_owned(),
+            key: fold_key(value),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The case-folded form that is unique per workspace.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// A password in clear text on its way to the hasher. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Password, DomainError> {
+        if raw.is_empty() || raw.len() > MAX_PASSWORD_BYTES {
+            return Err(DomainError::invalid_value(format!(
+                "'password' must have 1 to {MAX_PASSWORD_BYTES} bytes"
+            )));
+        }
+        Ok(Password(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A User as a client wants it stored: the body of a POST or PUT, or a stored user after PATCH.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserDraft {
+    pub user_name: UserName,
+    pub external_id: Option<String>,
+    pub active: bool,
+    pub display_name: Option<String>,
+    /// Set when the body carried a password; `None` keeps the stored one.
+    pub password: Option<Password>,
+    /// Every stored attribute under its canonical name, the extensions under their URN. Never
+    /// holds `id`, `meta`, `schemas`, `password` or other read-only attributes.
+    pub document: Map<String, Value>,
+}
+
+impl UserDraft {
+    /// Validates a SCIM User body. Read-only attributes (`id`, `meta`, `groups`) are ignored, as
+    /// IdPs echo what GET returned; unknown attributes are ignored; known ones must have their
+    /// schema's type (booleans may arrive as the strings `"True"`/`"False"`).
+    pub fn from_scim(body: &Value) -> Result<UserDraft, DomainError> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| DomainError::InvalidSyntax("a User must be a JSON object".into()))?;
+        check_schemas(object)?;
+        let mut document = Map::new();
+        let mut password = None;
+        for (key, value) in object {
+            if key.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            if let Some((urn, defs)) = schema::user_extension(key) {
+                if let Some(ext) = canonical_object(urn, defs, value)? {
+                    document.insert(urn.to_owned(), Value::Object(ext));
+                }
+                continue;
+            }
+            let Some(def) = schema::user_attribute(key) else {
+                continue;
+            };
+            if def.name == "password" {
+                password = match value {
+                    Value::Null => None,
+                    Value::String(raw) => Some(Password::parse(raw)?),
+                    _ => return Err(type_error(def)),
+                };
+                continue;
+            }
+            if def.is_read_only() {
+                continue;
+            }
+            if let Some(value) = canonical_value(def, value)? {
+                document.insert(def.name.to_owned(), value);
+            }
+        }
+        let user_name = match document.get("userName") {
+            Some(Value::String(name)) => UserName::parse(name)?,
+            _ => return Err(DomainError::invalid_value("'userName' is required")),
+        };
+        document.insert(
+            "userName".into(),
+            Value::String(user_name.as_str().to_owned()),
+        );
+        let active = match document.get("active") {
+            Some(Value::Bool(active)) => *active,
+            _ => true,
+        };
+        document.insert("active".into(), Value::Bool(active));
+        let text = |name: &str| {
+            document
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Ok(UserDraft {
+            external_id: text("externalId"),
+            display_name: text("displayName"),
+            user_name,
+            active,
+            password,
+            document,
+        })
+    }
+}
+
+/// A stored user, as read back from the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub active: bool,
+    pub display_name: Option<String>,
+    pub document: Map<String, Value>,
+    /// Increases by one with every change; rendered as the weak ETag `W/"<version>"`.
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// `"true"`/`"false"` in any case, as Entra ID sends booleans.
+pub fn parse_bool_text(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn check_schemas(object: &Map<String, Value>) -> Result<(), DomainError> {
+    let Some(schemas) = object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+    else {
+        return Ok(());
+    };
+    let list = schemas
+        .1
+        .as_array()
+        .ok_or_else(|| DomainError::invalid_value("'schemas' must be an array of URNs"))?;
+    for urn in list {
+        let urn = urn
+            .as_str()
+            .ok_or_else(|| DomainError::invalid_value("'schemas' must be an array of URNs"))?;
+        if !schema::is_core_user(urn) && schema::user_extension(urn).is_none() {
+            return Err(DomainError::invalid_value(format!(
+                "unknown schema '{urn}': a User takes {} and {}",
+                schema::CORE_USER,
+                schema::ENTERPRISE_USER
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn type_error(def: &AttributeDef) -> DomainError {
+    let expected = match (def.multi_valued, def.kind) {
+        (true, _) => "an array",
+        (false, Kind::Complex) => "an object",
+        (false, Kind::Boolean) => "a boolean",
+        (false, Kind::Integer | Kind::Decimal) => "a number",
+        (false, _) => "a string",
+    };
+    DomainError::invalid_value(format!("'{}' must be {expected}", def.name))
+}
+
+/// The value of `def` in canonical form; `None` when it is null or empty and so not stored.
+fn canonical_value(
+    def: &'static AttributeDef,
+    value: &Value,
+) -> Result<Option<Value>, DomainError> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    if def.multi_valued {
+        let items: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(item) = canonical_single(def, item)? {
+                out.push(item);
+            }
+        }
+        return Ok((!out.is_empty()).then_some(Value::Array(out)));
+    }
+    canonical_single(def, value)
+}
+
+fn canonical_single(
+    def: &'static AttributeDef,
+    value: &Value,
+) -> Result<Option<Value>, DomainError> {
+    let canonical = match (def.kind, value) {
+        (_, Value::Null) => return Ok(None),
+        (Kind::Complex, value) => {
+            canonical_object(def.name, def.sub_attributes, value)?.map(Value::Object)
+        }
+        (Kind::Boolean, Value::Bool(b)) => Some(Value::Bool(*b)),
+        (Kind::Boolean, Value::String(s)) => Some(Value::Bool(
+            parse_bool_text(s).ok_or_else(|| type_error(def))?,
+        )),
+        (Kind::Integer | Kind::Decimal, Value::Number(n)) => Some(Value::Number(n.clone())),
+        (Kind::String | Kind::Reference | Kind::DateTime, Value::String(s)) => {
+            Some(Value::String(s.clone()))
+        }
+        _ => return Err(type_error(def)),
+    };
+    Ok(canonical)
+}
+
+/// A complex value with its sub-attributes under canonical names; unknown and read-only
+/// sub-attributes are dropped.
+fn canonical_object(
+    name: &str,
+    defs: &'static [AttributeDef],
+    value: &Value,
+) -> Result<Option<Map<String, Value>>, DomainError> {
+    let object = match value {
+        Value::Null => return Ok(None),
+        Value::Object(object) => object,
+        _ => {
+            return Err(DomainError::invalid_value(format!(
+                "'{name}' must be an object"
+            )));
+        }
+    };
+    let mut out = Map::new();
+    for (key, value) in object {
+        let Some(def) = AttributeDef::find(defs, key) else {
+            continue;
+        };
+        if def.is_read_only() {
+            continue;
+        }
+        if let Some(value) = canonical_value(def, value)? {
+            out.insert(def.name.to_owned(), value);
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+#[cfg(test)]
+mod tests;

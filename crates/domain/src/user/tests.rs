@@ -1,0 +1,133 @@
+use serde_json::json;
+
+use super::*;
+
+fn okta_create_body() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "Jane.Doe@Acme.com",
+        "name": {"givenName": "Jane", "familyName": "Doe"},
+        "emails": [{"primary": true, "value": "jane.doe@acme.com", "type": "work"}],
+        "displayName": "Jane Doe",
+        "locale": "en-US",
+        "externalId": "00u1abcd",
+        "groups": [],
+        "password": "t0ps3cret!",
+        "active": true
+    })
+}
+
+#[test]
+fn okta_create_body_is_accepted() {
+    let draft = UserDraft::from_scim(&okta_create_body()).unwrap();
+    assert_eq!(draft.user_name.as_str(), "Jane.Doe@Acme.com");
+    assert_eq!(draft.user_name.key(), "jane.doe@acme.com");
+    assert_eq!(draft.external_id.as_deref(), Some("00u1abcd"));
+    assert_eq!(draft.display_name.as_deref(), Some("Jane Doe"));
+    assert!(draft.active);
+    assert_eq!(draft.password.as_ref().unwrap().expose(), "t0ps3cret!");
+    assert!(!draft.document.contains_key("password"));
+    assert!(!draft.document.contains_key("groups"));
+    assert_eq!(draft.document["name"]["givenName"], "Jane");
+}
+
+#[test]
+fn read_only_attributes_echoed_by_a_put_are_ignored() {
+    let mut body = okta_create_body();
+    body["id"] = json!("forged");
+    body["meta"] = json!({"resourceType": "User", "version": "W/\"9\""});
+    let draft = UserDraft::from_scim(&body).unwrap();
+    assert!(!draft.document.contains_key("id"));
+    assert!(!draft.document.contains_key("meta"));
+}
+
+#[test]
+fn attribute_names_are_stored_under_their_canonical_case() {
+    let draft = UserDraft::from_scim(&json!({
+        "USERNAME": "kim",
+        "Name": {"GIVENNAME": "Kim"},
+        "PhoneNumbers": [{"Value": "+1 555", "TYPE": "work"}]
+    }))
+    .unwrap();
+    assert_eq!(draft.user_name.as_str(), "kim");
+    assert_eq!(draft.document["name"]["givenName"], "Kim");
+    assert_eq!(draft.document["phoneNumbers"][0]["value"], "+1 555");
+}
+
+#[test]
+fn string_booleans_from_entra_are_booleans() {
+    let draft = UserDraft::from_scim(&json!({"userName": "a", "active": "False",
+        "emails": [{"value": "a@b.c", "primary": "True"}]}))
+    .unwrap();
+    assert!(!draft.active);
+    assert_eq!(draft.document["active"], json!(false));
+    assert_eq!(draft.document["emails"][0]["primary"], json!(true));
+    assert!(UserDraft::from_scim(&json!({"userName": "a", "active": "maybe"})).is_err());
+}
+
+#[test]
+fn enterprise_extension_is_kept() {
+    let draft = UserDraft::from_scim(&json!({
+        "schemas": [schema::CORE_USER, schema::ENTERPRISE_USER],
+        "userName": "a",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "employeeNumber": "42", "department": "Sales", "manager": {"value": "m1", "displayName": "ro"}
+        }
+    }))
+    .unwrap();
+    let ext = &draft.document[schema::ENTERPRISE_USER];
+    assert_eq!(ext["employeeNumber"], "42");
+    assert_eq!(ext["department"], "Sales");
+    assert_eq!(ext["manager"], json!({"value": "m1"}));
+}
+
+#[test]
+fn missing_or_empty_user_name_is_invalid_value() {
+    for body in [
+        json!({}),
+        json!({"userName": ""}),
+        json!({"userName": "  "}),
+        json!({"userName": 7}),
+    ] {
+        let err = UserDraft::from_scim(&body).unwrap_err();
+        assert_eq!(err.scim_type(), crate::ScimType::InvalidValue, "{body}");
+    }
+    let long = "x".repeat(MAX_USER_NAME_CHARS + 1);
+    assert!(UserDraft::from_scim(&json!({"userName": long})).is_err());
+}
+
+#[test]
+fn unknown_schemas_and_wrong_types_are_refused() {
+    let err = UserDraft::from_scim(&json!({"schemas": ["urn:example:nope"], "userName": "a"}))
+        .unwrap_err();
+    assert!(err.to_string().contains("urn:example:nope"));
+    assert!(UserDraft::from_scim(&json!({"userName": "a", "name": "Jane"})).is_err());
+    assert!(UserDraft::from_scim(&json!({"userName": "a", "emails": [7]})).is_err());
+    assert!(UserDraft::from_scim(&json!({"userName": "a", "password": 5})).is_err());
+    assert!(UserDraft::from_scim(&json!(["not", "an", "object"])).is_err());
+}
+
+#[test]
+fn legacy_core_urn_is_accepted() {
+    assert!(
+        UserDraft::from_scim(&json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "a"}))
+            .is_ok()
+    );
+}
+
+#[test]
+fn active_defaults_to_true_and_nulls_are_dropped() {
+    let draft =
+        UserDraft::from_scim(&json!({"userName": "a", "title": null, "nickName": "Al"})).unwrap();
+    assert!(draft.active);
+    assert!(!draft.document.contains_key("title"));
+    assert_eq!(draft.document["nickName"], "Al");
+}
+
+#[test]
+fn passwords_never_show_in_debug_output() {
+    let draft = UserDraft::from_scim(&okta_create_body()).unwrap();
+    assert!(!format!("{draft:?}").contains("t0ps3cret!"));
+    assert!(Password::parse("").is_err());
+    assert!(Password::parse(&"p".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+}

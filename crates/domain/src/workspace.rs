@@ -1,0 +1,183 @@
+//! Workspaces, their public keys, and the plans WebWork sells.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::DomainError;
+
+/// The public, URL-safe key of a workspace as it appears in its SCIM Base URL.
+///
+/// Lower-case ASCII letters, digits and `-`, 3 to 63 characters, starting with a letter or digit.
+/// Okta refuses base URLs that contain `_`, so the key never does.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkspaceKey(String);
+
+impl WorkspaceKey {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let valid_len = (3..=63).contains(&raw.len());
+        let valid_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid_edges = !raw.starts_with('-') && !raw.ends_with('-');
+        if valid_len && valid_chars && valid_edges {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(DomainError::invalid_value(format!(
+                "'{raw}' is not a workspace key: use 3 to 63 lower-case letters, digits and '-'"
+            )))
+        }
+    }
+
+    /// A key made of a slug of the workspace name and a random suffix, so that keys are stable,
+    /// readable in an admin's URL bar, and not guessable from the name alone.
+    pub fn from_name_and_suffix(name: &WorkspaceName, suffix: &str) -> Result<Self, DomainError> {
+        let mut slug = String::new();
+        for c in name.as_str().chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+            if slug.len() >= 40 {
+                break;
+            }
+        }
+        let slug = slug.trim_end_matches('-');
+        let key = if slug.is_empty() {
+            format!("ws-{suffix}")
+        } else {
+            format!("{slug}-{suffix}")
+        };
+        Self::parse(&key)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WorkspaceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A workspace's display name: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        let chars = trimmed.chars().count();
+        if chars == 0 || chars > 200 || trimmed.chars().any(char::is_control) {
+            return Err(DomainError::invalid_value(
+                "a workspace name has 1 to 200 printable characters",
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The plans of WebWork Time Tracker, cheapest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Plan {
+    Free,
+    Pro,
+    Premium,
+    Enterprise,
+}
+
+impl Plan {
+    pub const ALL: [Plan; 4] = [Plan::Free, Plan::Pro, Plan::Premium, Plan::Enterprise];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Premium => "premium",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+}
+
+impl FromStr for Plan {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Plan::ALL
+            .into_iter()
+            .find(|plan| plan.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                DomainError::invalid_value(format!(
+                    "unknown plan '{s}': use free, pro, premium or enterprise"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a plan lets a workspace do. Code asks for an entitlement, never for a plan name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entitlement {
+    /// Okta, Entra ID and others may provision users and groups over SCIM.
+    ScimProvisioning,
+    /// The workspace may connect an identity provider for single sign-on.
+    Sso,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_refuse_underscores_and_upper_case() {
+        assert!(WorkspaceKey::parse("acme-1234").is_ok());
+        assert!(WorkspaceKey::parse("acme_1234").is_err());
+        assert!(WorkspaceKey::parse("Acme-1234").is_err());
+        assert!(WorkspaceKey::parse("-acme").is_err());
+        assert!(WorkspaceKey::parse("ab").is_err());
+        assert!(WorkspaceKey::parse(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn keys_are_derived_from_names() {
+        let name = WorkspaceName::parse("  Acme Corp_ (EU) ").unwrap();
+        let key = WorkspaceKey::from_name_and_suffix(&name, "x7k2").unwrap();
+        assert_eq!(key.as_str(), "acme-corp-eu-x7k2");
+        let odd = WorkspaceName::parse("Ñ…").unwrap();
+        assert_eq!(
+            WorkspaceKey::from_name_and_suffix(&odd, "x7k2")
+                .unwrap()
+                .as_str(),
+            "ws-x7k2"
+        );
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(WorkspaceName::parse(" Acme ").unwrap().as_str(), "Acme");
+        assert!(WorkspaceName::parse("   ").is_err());
+        assert!(WorkspaceName::parse(&"x".repeat(201)).is_err());
+        assert!(WorkspaceName::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn plans_parse_case_insensitively_and_order_by_price() {
+        assert_eq!("Premium".parse::<Plan>().unwrap(), Plan::Premium);
+        assert!("gold".parse::<Plan>().is_err());
+        assert!(Plan::Pro < Plan::Premium && Plan::Premium < Plan::Enterprise);
+        for plan in Plan::ALL {
+            assert_eq!(plan.as_str().parse::<Plan>().unwrap(), plan);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::DomainError;
+use crate::{DomainError, TokenId, WorkspaceId};
 
 /// The public, URL-safe key of a workspace as it appears in its SCIM Base URL.
 ///
@@ -135,6 +135,51 @@ pub enum Entitlement {
     Sso,
 }
 
+/// The set of entitlements a workspace holds right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Entitlements {
+    scim_provisioning: bool,
+    sso: bool,
+}
+
+impl Entitlements {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub fn of(granted: &[Entitlement]) -> Self {
+        let mut set = Self::default();
+        for entitlement in granted {
+            *set.slot(*entitlement) = true;
+        }
+        set
+    }
+
+    pub fn allows(&self, entitlement: Entitlement) -> bool {
+        match entitlement {
+            Entitlement::ScimProvisioning => self.scim_provisioning,
+            Entitlement::Sso => self.sso,
+        }
+    }
+
+    fn slot(&mut self, entitlement: Entitlement) -> &mut bool {
+        match entitlement {
+            Entitlement::ScimProvisioning => &mut self.scim_provisioning,
+            Entitlement::Sso => &mut self.sso,
+        }
+    }
+}
+
+/// The resolved caller of a SCIM request: an authenticated token of one workspace.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub workspace_id: WorkspaceId,
+    pub workspace_key: WorkspaceKey,
+    pub plan: Plan,
+    pub entitlements: Entitlements,
+    pub token_id: TokenId,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +214,14 @@ mod tests {
         assert!(WorkspaceName::parse("   ").is_err());
         assert!(WorkspaceName::parse(&"x".repeat(201)).is_err());
         assert!(WorkspaceName::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn entitlement_sets_hold_what_they_were_given() {
+        let set = Entitlements::of(&[Entitlement::Sso]);
+        assert!(set.allows(Entitlement::Sso));
+        assert!(!set.allows(Entitlement::ScimProvisioning));
+        assert!(!Entitlements::none().allows(Entitlement::Sso));
     }
 
     #[test]

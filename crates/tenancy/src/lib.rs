@@ -1,0 +1,14 @@
+//! Who is calling and what they may do.
+//!
+//! SCIM API tokens (format, generation, argon2id hashing, verification and the cache of verified
+//! tokens), passwords, and the table from plans to entitlements. Nothing here knows HTTP or the
+//! database: the API crate looks records up and hands them in.
+
+pub mod entitlements;
+pub mod hashing;
+pub mod token;
+pub mod verifier;
+
+pub use entitlements::{entitlements_for, may_issue_scim_token};
+pub use token::{IssuedToken, PresentedToken, TokenPrefix};
+pub use verifier::{AuthFailure, TokenRecord, TokenVerifier, Verdict};

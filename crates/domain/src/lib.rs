@@ -17,4 +17,6 @@ pub mod workspace;
 pub use error::{DomainError, ScimType};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
 pub use user::{Password, User, UserDraft, UserName};
-pub use workspace::{Entitlement, Entitlements, Plan, Tenant, WorkspaceKey, WorkspaceName};
+pub use workspace::{
+    Entitlement, Entitlements, Plan, Tenant, Workspace, WorkspaceKey, WorkspaceName,
+};

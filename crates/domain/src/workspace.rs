@@ -170,6 +170,17 @@ impl Entitlements {
     }
 }
 
+/// A WebWork workspace: one customer and its identity-provider connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub key: WorkspaceKey,
+    pub name: String,
+    pub plan: Plan,
+    pub sso_enabled: bool,
+    pub created_at: time::OffsetDateTime,
+}
+
 /// The resolved caller of a SCIM request: an authenticated token of one workspace.
 #[derive(Debug, Clone)]
 pub struct Tenant {

@@ -1,0 +1,230 @@
+//! The connection enum over both backends, the database URL that picks one, and the r2d2 pool.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::StoreError;
+
+/// A connection to either backend; diesel derives the common query interface.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl std::fmt::Debug for DbConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbConnection({:?})", self.backend())
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// `postgres://…` (or `postgresql://…`) or `sqlite://path`. `Debug` and `Display` hide a
+/// PostgreSQL password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<DatabaseUrl, StoreError> {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path.contains(":memory:") {
+                return Err(StoreError::Config(
+                    "DATABASE_URL: give SQLite a file path, e.g. sqlite://data/webwork-scim.db \
+                     (an in-memory database would differ per pooled connection)"
+                        .into(),
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        Err(StoreError::Config(
+            "DATABASE_URL must start with postgres:// or sqlite://".into(),
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection, keeping the real error (diesel's derived `establish` would try each
+    /// backend and report only that the URL fits none).
+    pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match self {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|err| {
+                        ConnectionError::BadConnection(format!(
+                            "cannot create {}: {err}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+                let path = path.to_str().ok_or_else(|| {
+                    ConnectionError::InvalidConnectionUrl("the SQLite path is not UTF-8".into())
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the one writer; the busy timeout makes writers
+                // queue instead of failing with SQLITE_BUSY; LIKE compares case-sensitively as on
+                // PostgreSQL (case-insensitive comparisons use the folded *_key columns).
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA busy_timeout = 5000;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA case_sensitive_like = ON;",
+                )
+                .map_err(|err| ConnectionError::BadConnection(err.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => f.write_str(&redact_password(url)),
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The r2d2 manager: opens connections for one [`DatabaseUrl`].
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.ping()
+            .map_err(|err| ConnectionError::BadConnection(err.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// How the pool is sized and how long a caller waits for a connection.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, StoreError> {
+    r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .connection_timeout(settings.connection_timeout)
+        // A ping on every checkout halves throughput; broken connections are caught by
+        // `has_broken` when they return.
+        .test_on_check_out(false)
+        .build(ConnectionManager { url: url.clone() })
+        .map_err(StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/x.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/x.db"))
+        );
+        for bad in ["mysql://x", "sqlite://", "sqlite://:memory:", "data/x.db"] {
+            assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn postgres_passwords_are_redacted_in_output() {
+        let url = DatabaseUrl::parse("postgres://scim:hunter2@db:5432/scim").unwrap();
+        assert_eq!(url.to_string(), "postgres://scim:***@db:5432/scim");
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

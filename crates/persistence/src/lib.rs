@@ -1,0 +1,25 @@
+//! Storage for webwork-scim on PostgreSQL or SQLite, chosen by the database URL.
+//!
+//! One diesel `schema.rs` of types common to both backends, a connection enum derived with
+//! `diesel::MultiConnection`, an r2d2 pool, embedded migrations per backend, and one repository
+//! module per aggregate. Tenant data is reached only through [`Store::read`] and
+//! [`Store::write`], which open a transaction for one workspace and hand the closure a
+//! [`TenantTx`]; every repository function takes it, so a query without the workspace does not
+//! compile. The few queries that must cross workspaces live in [`unscoped`].
+
+mod clock;
+pub mod db;
+mod error;
+pub mod migrations;
+mod schema;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod tokens;
+pub mod unscoped;
+pub mod users;
+pub mod workspaces;
+
+pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings};
+pub use error::StoreError;
+pub use store::{Access, Store, TenantTx};

@@ -1,0 +1,49 @@
+//! The tables, in SQL types both backends share.
+
+diesel::table! {
+    workspaces (id) {
+        id -> Text,
+        key -> Text,
+        name -> Text,
+        plan -> Text,
+        sso_enabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_tokens (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    users (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        user_name -> Text,
+        user_name_key -> Text,
+        external_id -> Nullable<Text>,
+        active -> Bool,
+        display_name -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        document -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(scim_tokens -> workspaces (workspace_id));
+diesel::joinable!(users -> workspaces (workspace_id));
+diesel::allow_tables_to_appear_in_same_query!(workspaces, scim_tokens, users);

@@ -1,0 +1,133 @@
+//! SCIM API tokens of one workspace: issue, list, revoke. Only the argon2id hash of a secret is
+//! stored.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use webwork_scim_domain::TokenId;
+
+use crate::schema::scim_tokens;
+use crate::{StoreError, TenantTx, clock};
+
+/// A token as listed to admins: never the secret, never the hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenSummary {
+    pub id: TokenId,
+    pub prefix: String,
+    pub label: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+#[derive(Queryable)]
+struct SummaryRow {
+    id: String,
+    prefix: String,
+    label: String,
+    created_at: time::PrimitiveDateTime,
+    last_used_at: Option<time::PrimitiveDateTime>,
+    expires_at: Option<time::PrimitiveDateTime>,
+    revoked_at: Option<time::PrimitiveDateTime>,
+}
+
+const SUMMARY: (
+    scim_tokens::id,
+    scim_tokens::prefix,
+    scim_tokens::label,
+    scim_tokens::created_at,
+    scim_tokens::last_used_at,
+    scim_tokens::expires_at,
+    scim_tokens::revoked_at,
+) = (
+    scim_tokens::id,
+    scim_tokens::prefix,
+    scim_tokens::label,
+    scim_tokens::created_at,
+    scim_tokens::last_used_at,
+    scim_tokens::expires_at,
+    scim_tokens::revoked_at,
+);
+
+impl TryFrom<SummaryRow> for TokenSummary {
+    type Error = StoreError;
+
+    fn try_from(row: SummaryRow) -> Result<Self, StoreError> {
+        Ok(TokenSummary {
+            id: row
+                .id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
+            prefix: row.prefix,
+            label: row.label,
+            created_at: clock::from_db(row.created_at),
+            last_used_at: row.last_used_at.map(clock::from_db),
+            expires_at: row.expires_at.map(clock::from_db),
+            revoked_at: row.revoked_at.map(clock::from_db),
+        })
+    }
+}
+
+/// Stores a new token of the transaction's workspace.
+pub fn insert(
+    tx: &mut TenantTx<'_>,
+    prefix: &str,
+    secret_hash: &str,
+    label: &str,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<TokenSummary, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let id = TokenId::generate();
+    diesel::insert_into(scim_tokens::table)
+        .values((
+            scim_tokens::workspace_id.eq(workspace.to_string()),
+            scim_tokens::id.eq(id.to_string()),
+            scim_tokens::prefix.eq(prefix),
+            scim_tokens::secret_hash.eq(secret_hash),
+            scim_tokens::label.eq(label),
+            scim_tokens::created_at.eq(clock::now()),
+            scim_tokens::expires_at.eq(expires_at.map(clock::to_db)),
+        ))
+        .execute(conn)?;
+    find(tx, id)?.ok_or_else(|| StoreError::Corrupt("token vanished".into()))
+}
+
+pub fn find(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    scim_tokens::table
+        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(scim_tokens::id.eq(id.to_string()))
+        .select(SUMMARY)
+        .first::<SummaryRow>(conn)
+        .optional()?
+        .map(TokenSummary::try_from)
+        .transpose()
+}
+
+/// Every token of the workspace, oldest first, revoked ones included.
+pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<TokenSummary>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    scim_tokens::table
+        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+        .order(scim_tokens::id)
+        .select(SUMMARY)
+        .load::<SummaryRow>(conn)?
+        .into_iter()
+        .map(TokenSummary::try_from)
+        .collect()
+}
+
+/// Revokes a token at once; revoking twice keeps the first time. `None` for an id that is not a
+/// token of this workspace.
+pub fn revoke(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(scim_tokens::id.eq(id.to_string()))
+            .filter(scim_tokens::revoked_at.is_null()),
+    )
+    .set(scim_tokens::revoked_at.eq(clock::now()))
+    .execute(conn)?;
+    find(tx, id)
+}

@@ -1,0 +1,264 @@
+//! SCIM users of one workspace.
+//!
+//! The full SCIM document is stored as JSON; the attributes that are filtered on, unique or
+//! needed by WebWork's app have columns of their own, written from the same validated draft.
+
+mod filter_sql;
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::{DomainError, User, UserDraft, UserId};
+
+use crate::schema::users;
+use crate::{StoreError, TenantTx, clock};
+
+/// One page of a listing, and how many users match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPage {
+    pub total: i64,
+    pub users: Vec<User>,
+}
+
+/// What to list: an optional filter and a window in the stable order (by id, which is
+/// time-ordered).
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    pub filter: Option<&'a Filter>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Queryable)]
+struct UserRow {
+    id: String,
+    user_name: String,
+    external_id: Option<String>,
+    active: bool,
+    display_name: Option<String>,
+    document: String,
+    version: i64,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+}
+
+type Columns = (
+    users::id,
+    users::user_name,
+    users::external_id,
+    users::active,
+    users::display_name,
+    users::document,
+    users::version,
+    users::created_at,
+    users::updated_at,
+);
+
+const COLUMNS: Columns = (
+    users::id,
+    users::user_name,
+    users::external_id,
+    users::active,
+    users::display_name,
+    users::document,
+    users::version,
+    users::created_at,
+    users::updated_at,
+);
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    fn try_from(row: UserRow) -> Result<User, StoreError> {
+        let document: Map<String, Value> = serde_json::from_str(&row.document)
+            .map_err(|err| StoreError::Corrupt(format!("user {} document: {err}", row.id)))?;
+        Ok(User {
+            id: row
+                .id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("user id '{}'", row.id)))?,
+            user_name: row.user_name,
+            external_id: row.external_id,
+            active: row.active,
+            display_name: row.display_name,
+            document,
+            version: row.version,
+            created_at: clock::from_db(row.created_at),
+            updated_at: clock::from_db(row.updated_at),
+        })
+    }
+}
+
+/// The live (not deleted) users of the transaction's workspace: every query starts here.
+fn scoped(workspace: &str) -> users::BoxedQuery<'static, crate::db::MultiBackend> {
+    users::table
+        .filter(users::workspace_id.eq(workspace.to_owned()))
+        .filter(users::deleted_at.is_null())
+        .into_boxed()
+}
+
+fn document_json(draft: &UserDraft) -> Result<String, StoreError> {
+    serde_json::to_string(&draft.document).map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
+/// Stores a new user. A `userName` already live in this workspace (in any case) is
+/// [`StoreError::Conflict`].
+pub fn insert(
+    tx: &mut TenantTx<'_>,
+    draft: &UserDraft,
+    password_hash: Option<&str>,
+) -> Result<User, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let id = UserId::generate();
+    let now = clock::now();
+    diesel::insert_into(users::table)
+        .values((
+            users::workspace_id.eq(workspace.to_string()),
+            users::id.eq(id.to_string()),
+            users::user_name.eq(draft.user_name.as_str()),
+            users::user_name_key.eq(draft.user_name.key()),
+            users::external_id.eq(draft.external_id.as_deref()),
+            users::active.eq(draft.active),
+            users::display_name.eq(draft.display_name.as_deref()),
+            users::password_hash.eq(password_hash),
+            users::document.eq(document_json(draft)?),
+            users::version.eq(1_i64),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find(tx, id)?.ok_or_else(|| StoreError::Corrupt("user vanished after insert".into()))
+}
+
+/// The live user `id` of this workspace; `None` for unknown, deleted, or another workspace's ids.
+pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
+    let workspace = tx.workspace().to_string();
+    scoped(&workspace)
+        .filter(users::id.eq(id.to_string()))
+        .select(COLUMNS)
+        .first::<UserRow>(tx.conn())
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// The stored password hash of user `id`, for credential checks.
+pub fn password_hash(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<String>, StoreError> {
+    let workspace = tx.workspace().to_string();
+    Ok(scoped(&workspace)
+        .filter(users::id.eq(id.to_string()))
+        .select(users::password_hash)
+        .first::<Option<String>>(tx.conn())
+        .optional()?
+        .flatten())
+}
+
+/// A page of users matching the query, and the total count. A filter the database cannot answer
+/// is [`DomainError::UnsupportedFilter`], never a silent full listing.
+pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+    let workspace = tx.workspace().to_string();
+    let filtered = |workspace: &str| -> Result<_, DomainError> {
+        let base = scoped(workspace);
+        Ok(match query.filter {
+            Some(filter) => base.filter(filter_sql::condition(filter)?),
+            None => base,
+        })
+    };
+    let total: i64 = filtered(&workspace)?.count().get_result(tx.conn())?;
+    if query.limit <= 0 || query.offset >= total {
+        return Ok(UserPage {
+            total,
+            users: Vec::new(),
+        });
+    }
+    let users = filtered(&workspace)?
+        .order(users::id)
+        .offset(query.offset)
+        .limit(query.limit)
+        .select(COLUMNS)
+        .load::<UserRow>(tx.conn())?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(UserPage { total, users })
+}
+
+/// Replaces user `id` with `draft`. `password_hash: None` keeps the stored password. With
+/// `expected_version`, a user changed since that version is [`StoreError::Concurrent`].
+/// `None` when there is no such live user.
+pub fn replace(
+    tx: &mut TenantTx<'_>,
+    id: UserId,
+    draft: &UserDraft,
+    password_hash: Option<&str>,
+    expected_version: Option<i64>,
+) -> Result<Option<User>, StoreError> {
+    let workspace = tx.workspace().to_string();
+    let Some(current) = scoped(&workspace)
+        .filter(users::id.eq(id.to_string()))
+        .select(users::version)
+        .first::<i64>(tx.conn())
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if expected_version.is_some_and(|expected| expected != current) {
+        return Err(StoreError::Concurrent);
+    }
+    let changes = UserChanges {
+        user_name: draft.user_name.as_str(),
+        user_name_key: draft.user_name.key(),
+        external_id: draft.external_id.as_deref(),
+        active: draft.active,
+        display_name: draft.display_name.as_deref(),
+        password_hash,
+        document: document_json(draft)?,
+        version: current + 1,
+        updated_at: clock::now(),
+    };
+    let updated = diesel::update(
+        users::table
+            .filter(users::workspace_id.eq(&workspace))
+            .filter(users::id.eq(id.to_string()))
+            .filter(users::version.eq(current)),
+    )
+    .set(&changes)
+    .execute(tx.conn())?;
+    if updated == 0 {
+        return Err(StoreError::Concurrent);
+    }
+    find(tx, id)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+struct UserChanges<'a> {
+    user_name: &'a str,
+    user_name_key: &'a str,
+    external_id: Option<&'a str>,
+    active: bool,
+    display_name: Option<&'a str>,
+    #[diesel(treat_none_as_null = false)]
+    password_hash: Option<&'a str>,
+    document: String,
+    version: i64,
+    updated_at: time::PrimitiveDateTime,
+}
+
+/// Deletes user `id`: gone from SCIM at once, its `userName` free again; the row stays as a
+/// tombstone. `false` when there is no such live user.
+pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let deleted = diesel::update(
+        users::table
+            .filter(users::workspace_id.eq(workspace.to_string()))
+            .filter(users::id.eq(id.to_string()))
+            .filter(users::deleted_at.is_null()),
+    )
+    .set((
+        users::deleted_at.eq(clock::now()),
+        users::version.eq(users::version + 1),
+    ))
+    .execute(conn)?;
+    Ok(deleted > 0)
+}

@@ -1,0 +1,188 @@
+//! Translates a SCIM filter into a SQL condition on the users table, for the attributes that
+//! have columns. Anything else is refused with `invalidFilter`, never answered by a full scan.
+
+use diesel::dsl::not;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use time::format_description::well_known::Rfc3339;
+use webwork_scim_domain::DomainError;
+use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
+use webwork_scim_domain::text::{escape_like, fold_key};
+
+use crate::clock;
+use crate::db::MultiBackend;
+use crate::schema::users;
+
+type Condition = Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>>;
+
+pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
+    Ok(match filter {
+        Filter::And(left, right) => Box::new(condition(left)?.and(condition(right)?)),
+        Filter::Or(left, right) => Box::new(condition(left)?.or(condition(right)?)),
+        Filter::Not(inner) => Box::new(not(condition(inner)?)),
+        Filter::Present(path) => present(path)?,
+        Filter::Compare { path, op, value } => compare(path, *op, value)?,
+        Filter::ValuePath { path, .. } => return Err(unsupported(path)),
+    })
+}
+
+fn unsupported(path: &AttrPath) -> DomainError {
+    DomainError::UnsupportedFilter(format!(
+        "filtering on '{path}' is not supported; use userName, externalId, id, active or \
+         meta.lastModified"
+    ))
+}
+
+#[derive(Clone, Copy)]
+enum Column {
+    UserName,
+    ExternalId,
+    Id,
+    Active,
+    LastModified,
+}
+
+fn column(path: &AttrPath) -> Result<Column, DomainError> {
+    if path.is_core("userName") {
+        Ok(Column::UserName)
+    } else if path.is_core("externalId") {
+        Ok(Column::ExternalId)
+    } else if path.is_core("id") {
+        Ok(Column::Id)
+    } else if path.is_core("active") {
+        Ok(Column::Active)
+    } else if path.urn.is_none()
+        && path.name.eq_ignore_ascii_case("meta")
+        && path
+            .sub
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("lastModified"))
+    {
+        Ok(Column::LastModified)
+    } else {
+        Err(unsupported(path))
+    }
+}
+
+fn present(path: &AttrPath) -> Result<Condition, DomainError> {
+    Ok(match column(path)? {
+        Column::ExternalId => Box::new(users::external_id.is_not_null()),
+        // The other columns are never null.
+        Column::UserName | Column::Id | Column::Active | Column::LastModified => {
+            Box::new(users::id.is_not_null())
+        }
+    })
+}
+
+fn text_value<'a>(path: &AttrPath, value: &'a CompValue) -> Result<&'a str, DomainError> {
+    match value {
+        CompValue::String(text) => Ok(text),
+        _ => Err(DomainError::InvalidFilter(format!(
+            "'{path}' compares with a string"
+        ))),
+    }
+}
+
+fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Condition, DomainError> {
+    match column(path)? {
+        Column::UserName => {
+            let key = fold_key(text_value(path, value)?);
+            text_condition(users::user_name_key, op, key, path)
+        }
+        Column::Id => {
+            let id = text_value(path, value)?.to_owned();
+            text_condition(users::id, op, id, path)
+        }
+        Column::ExternalId => {
+            let external = text_value(path, value)?.to_owned();
+            let not_null = users::external_id.is_not_null();
+            let column = users::external_id.assume_not_null();
+            Ok(match op {
+                // A user without externalId is not equal to any value.
+                CompareOp::Ne => Box::new(users::external_id.is_null().or(column.ne(external))),
+                _ => Box::new(not_null.and(text_condition(column, op, external, path)?)),
+            })
+        }
+        Column::Active => {
+            let CompValue::Bool(wanted) = value else {
+                return Err(DomainError::InvalidFilter(
+                    "'active' compares with true or false".into(),
+                ));
+            };
+            match op {
+                CompareOp::Eq => Ok(Box::new(users::active.eq(*wanted))),
+                CompareOp::Ne => Ok(Box::new(users::active.ne(*wanted))),
+                _ => Err(DomainError::InvalidFilter(
+                    "'active' takes only eq and ne".into(),
+                )),
+            }
+        }
+        Column::LastModified => {
+            let at =
+                time::OffsetDateTime::parse(text_value(path, value)?, &Rfc3339).map_err(|_| {
+                    DomainError::InvalidFilter(
+                        "meta.lastModified compares with an RFC 3339 date-time".into(),
+                    )
+                })?;
+            let at = clock::to_db(at);
+            let column = users::updated_at;
+            Ok(match op {
+                CompareOp::Gt => Box::new(column.gt(at)),
+                CompareOp::Ge => Box::new(column.ge(at)),
+                CompareOp::Lt => Box::new(column.lt(at)),
+                CompareOp::Le => Box::new(column.le(at)),
+                CompareOp::Eq => Box::new(column.eq(at)),
+                CompareOp::Ne => Box::new(column.ne(at)),
+                _ => {
+                    return Err(DomainError::InvalidFilter(
+                        "meta.lastModified takes eq, ne, gt, ge, lt and le".into(),
+                    ));
+                }
+            })
+        }
+    }
+}
+
+/// `eq`, `ne`, `co`, `sw` and `ew` on a text column. `LIKE` is case-sensitive on both backends
+/// (SQLite's `case_sensitive_like` is on), and the metacharacters of the value are escaped.
+fn text_condition<C>(
+    column: C,
+    op: CompareOp,
+    value: String,
+    path: &AttrPath,
+) -> Result<Condition, DomainError>
+where
+    C: Expression<SqlType = diesel::sql_types::Text>
+        + TextExpressionMethods
+        + ExpressionMethods
+        + SelectableExpression<users::table>
+        + diesel::expression::ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>
+        + diesel::query_builder::QueryFragment<MultiBackend>
+        + Send
+        + 'static,
+{
+    Ok(match op {
+        CompareOp::Eq => Box::new(column.eq(value)),
+        CompareOp::Ne => Box::new(column.ne(value)),
+        CompareOp::Co => Box::new(
+            column
+                .like(format!("%{}%", escape_like(&value)))
+                .escape('\\'),
+        ),
+        CompareOp::Sw => Box::new(
+            column
+                .like(format!("{}%", escape_like(&value)))
+                .escape('\\'),
+        ),
+        CompareOp::Ew => Box::new(
+            column
+                .like(format!("%{}", escape_like(&value)))
+                .escape('\\'),
+        ),
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+            return Err(DomainError::UnsupportedFilter(format!(
+                "'{path}' takes eq, ne, co, sw, ew and pr"
+            )));
+        }
+    })
+}

@@ -1,0 +1,563 @@
+//! Repository tests against a real database: SQLite by default, PostgreSQL with
+//! `TEST_BACKEND=postgres`. Each test has its own database (or schema).
+
+use diesel::prelude::*;
+use serde_json::json;
+use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::{DomainError, Plan, UserDraft, UserId, WorkspaceKey};
+use webwork_scim_persistence::testing::TestDb;
+use webwork_scim_persistence::users::{self, ListQuery};
+use webwork_scim_persistence::{
+    Access, DbConnection, StoreError, migrations, tokens, unscoped, workspaces,
+};
+
+fn draft(body: serde_json::Value) -> UserDraft {
+    UserDraft::from_scim(&body).expect("valid user")
+}
+
+fn jane() -> UserDraft {
+    draft(
+        json!({"userName": "Jane@Acme.com", "externalId": "00uJane", "name": {"givenName": "Jane"}}),
+    )
+}
+
+fn all(filter: Option<&Filter>) -> ListQuery<'_> {
+    ListQuery {
+        filter,
+        offset: 0,
+        limit: 100,
+    }
+}
+
+#[test]
+fn migrations_go_up_down_and_up_again() {
+    let db = TestDb::empty();
+    let mut conn = db.store.connection().unwrap();
+    assert!(!migrations::is_up_to_date(&mut conn).unwrap());
+    assert!(!migrations::run_pending(&mut conn).unwrap().is_empty());
+    assert!(migrations::is_up_to_date(&mut conn).unwrap());
+    assert!(migrations::revert_all(&mut conn).unwrap() > 0);
+    assert!(!migrations::run_pending(&mut conn).unwrap().is_empty());
+    assert!(migrations::run_pending(&mut conn).unwrap().is_empty());
+}
+
+#[test]
+fn workspaces_are_created_found_and_changed_by_key() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let found = db
+        .store
+        .unscoped(Access::Read, |conn| workspaces::find_by_key(conn, &ws.key))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, ws);
+    let pro = db
+        .store
+        .unscoped(Access::Write, |conn| {
+            workspaces::set_plan(conn, &ws.key, Plan::Pro)
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(pro.plan, Plan::Pro);
+    let off = db
+        .store
+        .unscoped(Access::Write, |conn| {
+            workspaces::set_sso(conn, &ws.key, false)
+        })
+        .unwrap()
+        .unwrap();
+    assert!(!off.sso_enabled);
+    let missing = WorkspaceKey::parse("nobody-here").unwrap();
+    assert!(
+        db.store
+            .unscoped(Access::Read, |conn| workspaces::find_by_key(conn, &missing))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        db.store.unscoped(Access::Read, workspaces::count).unwrap(),
+        1
+    );
+}
+
+#[test]
+fn users_round_trip_with_their_document() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let created = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("$argon2id$x")))
+        .unwrap();
+    assert_eq!(created.user_name, "Jane@Acme.com");
+    assert_eq!(created.version, 1);
+    assert_eq!(created.document["name"]["givenName"], "Jane");
+    let found = db
+        .store
+        .read(ws.id, |tx| users::find(tx, created.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert_eq!(
+        created.created_at.nanosecond() % 1000,
+        0,
+        "microsecond precision"
+    );
+}
+
+#[test]
+fn user_names_are_unique_per_workspace_ignoring_case_and_unicode_form() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let again = db.store.write(ws.id, |tx| {
+        users::insert(tx, &draft(json!({"userName": "jane@ACME.com"})), None)
+    });
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    db.store
+        .write(ws.id, |tx| {
+            users::insert(tx, &draft(json!({"userName": "strasse"})), None)
+        })
+        .unwrap();
+    let folded = db.store.write(ws.id, |tx| {
+        users::insert(tx, &draft(json!({"userName": "STRAßE"})), None)
+    });
+    assert!(matches!(folded, Err(StoreError::Conflict)), "{folded:?}");
+    // The same userName may live in another workspace.
+    db.store
+        .write(other.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+}
+
+#[test]
+fn another_workspaces_users_are_invisible() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(
+        db.store
+            .read(other.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        db.store
+            .read(other.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(
+        db.store
+            .write(other.id, |tx| users::replace(
+                tx,
+                user.id,
+                &jane(),
+                None,
+                None
+            ))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !db.store
+            .write(other.id, |tx| users::delete(tx, user.id))
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn filters_find_by_user_name_and_external_id() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let jane = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &draft(json!({"userName": "bob_o%hara@acme.com", "externalId": "00uBob", "active": false})), None))
+        .unwrap();
+    let cases = [
+        (r#"userName eq "jane@acme.com""#, vec!["Jane@Acme.com"]),
+        (r#"userName eq "JANE@ACME.COM""#, vec!["Jane@Acme.com"]),
+        (r#"externalId eq "00uJane""#, vec!["Jane@Acme.com"]),
+        (r#"externalId eq "00ujane""#, vec![]),
+        (r#"userName sw "bob_o%""#, vec!["bob_o%hara@acme.com"]),
+        (r#"userName co "_o%h""#, vec!["bob_o%hara@acme.com"]),
+        (r#"userName co "o_h""#, vec![]),
+        (
+            r#"userName ew "@ACME.com""#,
+            vec!["Jane@Acme.com", "bob_o%hara@acme.com"],
+        ),
+        (r#"active eq false"#, vec!["bob_o%hara@acme.com"]),
+        (
+            r#"not (active eq false) and externalId pr"#,
+            vec!["Jane@Acme.com"],
+        ),
+        (
+            r#"userName eq "nobody" or externalId eq "00uBob""#,
+            vec!["bob_o%hara@acme.com"],
+        ),
+        (r#"externalId ne "00uBob""#, vec!["Jane@Acme.com"]),
+        (r#"userName eq "nobody@acme.com""#, vec![]),
+    ];
+    for (text, expected) in cases {
+        let filter = Filter::parse(text).unwrap();
+        let page = db
+            .store
+            .read(ws.id, |tx| users::list(tx, all(Some(&filter))))
+            .unwrap();
+        let names: Vec<_> = page.users.iter().map(|u| u.user_name.as_str()).collect();
+        assert_eq!(names, expected, "{text}");
+        assert_eq!(page.total, expected.len() as i64, "{text}");
+    }
+    let by_id = Filter::parse(&format!(r#"id eq "{}""#, jane.id)).unwrap();
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(Some(&by_id))))
+            .unwrap()
+            .total,
+        1
+    );
+}
+
+#[test]
+fn filters_the_database_cannot_answer_are_refused() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    for text in [
+        r#"title eq "x""#,
+        r#"emails[type eq "work"]"#,
+        r#"userName gt "a""#,
+        r#"userName eq true"#,
+    ] {
+        let filter = Filter::parse(text).unwrap();
+        let result = db
+            .store
+            .read(ws.id, |tx| users::list(tx, all(Some(&filter))));
+        assert!(
+            matches!(
+                result,
+                Err(StoreError::Domain(
+                    DomainError::UnsupportedFilter(_) | DomainError::InvalidFilter(_)
+                ))
+            ),
+            "{text}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn pages_are_stable_and_counted() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    for i in 0..7 {
+        db.store
+            .write(ws.id, |tx| {
+                users::insert(tx, &draft(json!({"userName": format!("user{i}")})), None)
+            })
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    for offset in (0..7).step_by(3) {
+        let page = db
+            .store
+            .read(ws.id, |tx| {
+                users::list(
+                    tx,
+                    ListQuery {
+                        filter: None,
+                        offset,
+                        limit: 3,
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(page.total, 7);
+        seen.extend(page.users.into_iter().map(|u| u.user_name));
+    }
+    let expected: Vec<_> = (0..7).map(|i| format!("user{i}")).collect();
+    assert_eq!(seen, expected);
+    let past = db
+        .store
+        .read(ws.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: None,
+                    offset: 50,
+                    limit: 3,
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!((past.total, past.users.len()), (7, 0));
+    let none = db
+        .store
+        .read(ws.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: None,
+                    offset: 0,
+                    limit: 0,
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!((none.total, none.users.len()), (7, 0));
+}
+
+fn stored_hash(db: &TestDb, ws: webwork_scim_domain::WorkspaceId, id: UserId) -> Option<String> {
+    db.store
+        .read(ws, |tx| users::password_hash(tx, id))
+        .unwrap()
+}
+
+#[test]
+fn replace_bumps_the_version_and_keeps_the_password_unless_given() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("hash-1")))
+        .unwrap();
+    let inactive = draft(json!({"userName": "Jane@Acme.com", "active": false, "title": "CTO"}));
+    let replaced = db
+        .store
+        .write(ws.id, |tx| {
+            users::replace(tx, user.id, &inactive, None, None)
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced.version, 2);
+    assert!(!replaced.active);
+    assert_eq!(replaced.external_id, None);
+    assert_eq!(replaced.document["title"], "CTO");
+    assert_eq!(replaced.id, user.id);
+    assert_eq!(stored_hash(&db, ws.id, user.id).as_deref(), Some("hash-1"));
+    db.store
+        .write(ws.id, |tx| {
+            users::replace(tx, user.id, &inactive, Some("hash-2"), None)
+        })
+        .unwrap();
+    assert_eq!(stored_hash(&db, ws.id, user.id).as_deref(), Some("hash-2"));
+    let stale = db.store.write(ws.id, |tx| {
+        users::replace(tx, user.id, &inactive, None, Some(1))
+    });
+    assert!(matches!(stale, Err(StoreError::Concurrent)));
+}
+
+#[test]
+fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let bob = db
+        .store
+        .write(ws.id, |tx| {
+            users::insert(tx, &draft(json!({"userName": "bob"})), None)
+        })
+        .unwrap();
+    let clash = db.store.write(ws.id, |tx| {
+        users::replace(
+            tx,
+            bob.id,
+            &draft(json!({"userName": "JANE@acme.com"})),
+            None,
+            None,
+        )
+    });
+    assert!(matches!(clash, Err(StoreError::Conflict)));
+    let unchanged = db
+        .store
+        .read(ws.id, |tx| users::find(tx, bob.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (unchanged.user_name.as_str(), unchanged.version),
+        ("bob", 1)
+    );
+}
+
+#[test]
+fn delete_frees_the_user_name_and_keeps_a_tombstone() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(
+        db.store
+            .write(ws.id, |tx| users::delete(tx, user.id))
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .write(ws.id, |tx| users::delete(tx, user.id))
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_none()
+    );
+    let again = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert_ne!(again.id, user.id);
+    use raw::count_rows;
+    assert_eq!(count_rows(&db), 2, "the tombstone stays");
+}
+
+/// Reads the raw row count, tombstones included, outside the repository API.
+mod raw {
+    use super::*;
+    use diesel::sql_types::BigInt;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    pub fn count_rows(db: &TestDb) -> i64 {
+        db.store
+            .unscoped(Access::Read, |conn: &mut DbConnection| {
+                diesel::sql_query("SELECT COUNT(*) AS n FROM users")
+                    .get_result::<Count>(conn)
+                    .map_err(StoreError::from)
+            })
+            .unwrap()
+            .n
+    }
+}
+
+#[test]
+fn a_failed_transaction_writes_nothing() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let result: Result<(), StoreError> = db.store.write(ws.id, |tx| {
+        users::insert(tx, &jane(), None)?;
+        Err(StoreError::Domain(DomainError::invalid_value(
+            "refused after the insert",
+        )))
+    });
+    assert!(result.is_err());
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+#[test]
+fn tokens_are_issued_listed_resolved_and_revoked() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    let token = db
+        .store
+        .write(ws.id, |tx| {
+            tokens::insert(tx, "0123456789ab", "$argon2id$hash", "okta", None)
+        })
+        .unwrap();
+    assert_eq!(token.label, "okta");
+    let listed = db.store.read(ws.id, tokens::list).unwrap();
+    assert_eq!(listed, vec![token.clone()]);
+    assert!(db.store.read(other.id, tokens::list).unwrap().is_empty());
+
+    let (found_ws, stored) = db
+        .store
+        .unscoped(Access::Read, |conn| {
+            unscoped::resolve_token(conn, &ws.key, "0123456789ab")
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!((found_ws.id, stored.id), (ws.id, token.id));
+    assert_eq!(stored.secret_hash, "$argon2id$hash");
+    assert!(stored.revoked_at.is_none());
+    // The prefix of workspace A's token means nothing under workspace B's key.
+    assert!(
+        db.store
+            .unscoped(Access::Read, |conn| unscoped::resolve_token(
+                conn,
+                &other.key,
+                "0123456789ab"
+            ))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .write(other.id, |tx| tokens::revoke(tx, token.id))
+            .unwrap()
+            .is_none()
+    );
+
+    let revoked = db
+        .store
+        .write(ws.id, |tx| tokens::revoke(tx, token.id))
+        .unwrap()
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    let again = db
+        .store
+        .write(ws.id, |tx| tokens::revoke(tx, token.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.revoked_at, revoked.revoked_at);
+    let (_, stored) = db
+        .store
+        .unscoped(Access::Read, |conn| {
+            unscoped::resolve_token(conn, &ws.key, "0123456789ab")
+        })
+        .unwrap()
+        .unwrap();
+    assert!(stored.revoked_at.is_some());
+}
+
+#[test]
+fn concurrent_writers_all_succeed() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let db = &db;
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let user = draft(json!({"userName": format!("t{t}-u{i}")}));
+                    db.store
+                        .write(ws.id, |tx| users::insert(tx, &user, None))
+                        .expect("insert under contention");
+                }
+            });
+        }
+    });
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        100
+    );
+}

@@ -1,0 +1,3 @@
+DROP TABLE users;
+DROP TABLE scim_tokens;
+DROP TABLE workspaces;

@@ -135,8 +135,15 @@ mod tests {
         assert_eq!(issued.plaintext.len(), TAG.len() + 12 + 1 + 64);
         let presented = PresentedToken::parse(&issued.plaintext).unwrap();
         assert_eq!(presented.prefix(), &issued.prefix);
-        assert!(hashing::verify_secret(presented.secret(), &issued.secret_hash));
-        assert!(!issued.secret_hash.contains(&issued.plaintext[TAG.len() + 13..]));
+        assert!(hashing::verify_secret(
+            presented.secret(),
+            &issued.secret_hash
+        ));
+        assert!(
+            !issued
+                .secret_hash
+                .contains(&issued.plaintext[TAG.len() + 13..])
+        );
     }
 
     #[test]

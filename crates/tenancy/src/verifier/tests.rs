@@ -23,9 +23,15 @@ fn argon2_runs_once_then_the_cache_serves() {
     let issued = IssuedToken::generate().unwrap();
     let record = record_for(&issued);
     let now = OffsetDateTime::now_utc();
-    assert_eq!(verifier.precheck(&record, &presented(&issued), now), Ok(Verdict::NeedsHash));
+    assert_eq!(
+        verifier.precheck(&record, &presented(&issued), now),
+        Ok(Verdict::NeedsHash)
+    );
     verifier.verify_slow(&record, &presented(&issued)).unwrap();
-    assert_eq!(verifier.precheck(&record, &presented(&issued), now), Ok(Verdict::Cached));
+    assert_eq!(
+        verifier.precheck(&record, &presented(&issued), now),
+        Ok(Verdict::Cached)
+    );
     assert_eq!(verifier.argon2_runs(), 1);
 }
 
@@ -38,8 +44,14 @@ fn a_wrong_secret_with_a_known_prefix_is_never_served_from_the_cache() {
     let forged = format!("wwscim_{}_{}", issued.prefix, "0".repeat(64));
     let forged = PresentedToken::parse(&forged).unwrap();
     let now = OffsetDateTime::now_utc();
-    assert_eq!(verifier.precheck(&record, &forged, now), Ok(Verdict::NeedsHash));
-    assert_eq!(verifier.verify_slow(&record, &forged), Err(AuthFailure::WrongSecret));
+    assert_eq!(
+        verifier.precheck(&record, &forged, now),
+        Ok(Verdict::NeedsHash)
+    );
+    assert_eq!(
+        verifier.verify_slow(&record, &forged),
+        Err(AuthFailure::WrongSecret)
+    );
 }
 
 #[test]
@@ -50,10 +62,16 @@ fn revoked_and_expired_tokens_fail_even_when_cached() {
     verifier.verify_slow(&record, &presented(&issued)).unwrap();
     let now = OffsetDateTime::now_utc();
     record.expires_at = Some(now - time::Duration::seconds(1));
-    assert_eq!(verifier.precheck(&record, &presented(&issued), now), Err(AuthFailure::Expired));
+    assert_eq!(
+        verifier.precheck(&record, &presented(&issued), now),
+        Err(AuthFailure::Expired)
+    );
     record.expires_at = None;
     record.revoked_at = Some(now);
-    assert_eq!(verifier.precheck(&record, &presented(&issued), now), Err(AuthFailure::Revoked));
+    assert_eq!(
+        verifier.precheck(&record, &presented(&issued), now),
+        Err(AuthFailure::Revoked)
+    );
     assert_eq!(verifier.cached_len(), 0);
 }
 
@@ -65,7 +83,10 @@ fn entries_expire_after_the_time_to_live() {
     verifier.verify_slow(&record, &presented(&issued)).unwrap();
     thread::sleep(Duration::from_millis(80));
     let now = OffsetDateTime::now_utc();
-    assert_eq!(verifier.precheck(&record, &presented(&issued), now), Ok(Verdict::NeedsHash));
+    assert_eq!(
+        verifier.precheck(&record, &presented(&issued), now),
+        Ok(Verdict::NeedsHash)
+    );
 }
 
 #[test]
@@ -73,7 +94,9 @@ fn the_cache_stays_within_its_capacity() {
     let verifier = TokenVerifier::new(Duration::from_secs(60), 2).unwrap();
     let issued = IssuedToken::generate().unwrap();
     for _ in 0..5 {
-        verifier.verify_slow(&record_for(&issued), &presented(&issued)).unwrap();
+        verifier
+            .verify_slow(&record_for(&issued), &presented(&issued))
+            .unwrap();
     }
     assert!(verifier.cached_len() <= 2);
 }

@@ -1,0 +1,290 @@
+//! The command line: `serve`, `migrate`, and workspace and token administration. Every admin
+//! command prints one JSON object with `--json`; a refused request exits with code 2.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command line prints by design
+
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Parser, Subcommand};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use webwork_scim_domain::{Plan, Workspace};
+use webwork_scim_persistence::tokens::TokenSummary;
+
+use crate::admin::{self, AdminError};
+use crate::config::{CommonSettings, ServeSettings};
+use crate::server::{self, ServeError};
+use crate::state::scim_base_url;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "webwork-scim",
+    version,
+    about = "SCIM 2.0 provisioning for WebWork Time Tracker"
+)]
+#[command(arg_required_else_help = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonSettings,
+
+    /// Print one JSON object instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the SCIM API.
+    Serve(ServeSettings),
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage a workspace's SCIM API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+fn parse_plan(raw: &str) -> Result<Plan, String> {
+    raw.parse()
+        .map_err(|err: webwork_scim_domain::DomainError| err.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace and print its key and SCIM Base URL.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// free, pro, premium or enterprise
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+        /// Turn single sign-on on.
+        #[arg(long)]
+        sso: bool,
+    },
+    /// Move a workspace to another plan.
+    SetPlan {
+        key: String,
+        #[arg(value_parser = parse_plan)]
+        plan: Plan,
+    },
+    /// Turn single sign-on on or off.
+    #[command(group(ArgGroup::new("state").required(true).args(["enable", "disable"])))]
+    Sso {
+        key: String,
+        #[arg(long)]
+        enable: bool,
+        #[arg(long)]
+        disable: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a SCIM API token; the token is printed only this once.
+    Issue {
+        key: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List a workspace's tokens (never their secrets).
+    List { key: String },
+    /// Revoke a token at once.
+    Revoke { key: String, token_id: String },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(settings) => {
+            let served = actix_web::rt::System::new().block_on(server::serve(cli.common, settings));
+            finish_serve(served)
+        }
+        Command::Migrate => match migrate(&cli.common) {
+            Ok(applied) => {
+                emit(cli.json, &json!({"applied": applied}), || {
+                    if applied.is_empty() {
+                        "The database is up to date.".into()
+                    } else {
+                        format!(
+                            "Applied {} migration(s): {}",
+                            applied.len(),
+                            applied.join(", ")
+                        )
+                    }
+                });
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(&err.to_string(), 1),
+        },
+        Command::Workspace(command) => finish(admin_command(&cli.common, cli.json, |store| {
+            workspace_command(store, &cli.common, command)
+        })),
+        Command::Token(command) => finish(admin_command(&cli.common, cli.json, |store| {
+            token_command(store, command)
+        })),
+    }
+}
+
+fn migrate(common: &CommonSettings) -> Result<Vec<String>, ServeError> {
+    let store = server::open_store(common, false).or_else(|err| match err {
+        ServeError::Startup(_) => server::open_store(common, true),
+        other => Err(other),
+    })?;
+    let mut conn = store.connection()?;
+    Ok(webwork_scim_persistence::migrations::run_pending(
+        &mut conn,
+    )?)
+}
+
+/// Text for people, JSON for scripts.
+type Output = (Value, String);
+
+fn admin_command(
+    common: &CommonSettings,
+    json: bool,
+    f: impl FnOnce(&webwork_scim_persistence::Store) -> Result<Output, AdminError>,
+) -> Result<(), AdminError> {
+    let store = server::open_store(common, false).map_err(|err| match err {
+        ServeError::Store(err) => AdminError::Store(err),
+        other => AdminError::Internal(other.to_string()),
+    })?;
+    let (value, text) = f(&store)?;
+    emit(json, &value, || text);
+    Ok(())
+}
+
+fn workspace_command(
+    store: &webwork_scim_persistence::Store,
+    common: &CommonSettings,
+    command: WorkspaceCommand,
+) -> Result<Output, AdminError> {
+    let base = common.public_base_url();
+    let workspace = match command {
+        WorkspaceCommand::Create { name, plan, sso } => {
+            admin::create_workspace(store, &name, plan, sso)?
+        }
+        WorkspaceCommand::SetPlan { key, plan } => admin::set_plan(store, &key, plan)?,
+        WorkspaceCommand::Sso { key, enable, .. } => admin::set_sso(store, &key, enable)?,
+    };
+    Ok(workspace_output(&workspace, &base))
+}
+
+fn workspace_output(workspace: &Workspace, base: &str) -> Output {
+    let url = scim_base_url(base, workspace.key.as_str());
+    let value = json!({
+        "key": workspace.key.as_str(),
+        "id": workspace.id.to_string(),
+        "name": workspace.name,
+        "plan": workspace.plan.as_str(),
+        "sso_enabled": workspace.sso_enabled,
+        "scim_base_url": url,
+    });
+    let text = format!(
+        "Workspace {} ({}): plan {}, SSO {}\nSCIM Base URL: {url}",
+        workspace.key,
+        workspace.name,
+        workspace.plan,
+        if workspace.sso_enabled {
+            "enabled"
+        } else {
+            "disabled"
+        },
+    );
+    (value, text)
+}
+
+fn token_command(
+    store: &webwork_scim_persistence::Store,
+    command: TokenCommand,
+) -> Result<Output, AdminError> {
+    match command {
+        TokenCommand::Issue { key, label } => {
+            let token = admin::issue_token(store, &key, &label, None)?;
+            let mut value = token_json(&token.summary);
+            value["token"] = json!(token.plaintext);
+            let text = format!(
+                "Token {} issued. Copy it now; it is not shown again:\n{}",
+                token.summary.id, token.plaintext
+            );
+            Ok((value, text))
+        }
+        TokenCommand::List { key } => {
+            let tokens = admin::list_tokens(store, &key)?;
+            let text = tokens
+                .iter()
+                .map(|t| {
+                    let state = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    format!("{}  {}…  {state}  {}", t.id, t.prefix, t.label)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let value = json!({"tokens": tokens.iter().map(token_json).collect::<Vec<_>>()});
+            Ok((
+                value,
+                if text.is_empty() {
+                    "No tokens.".into()
+                } else {
+                    text
+                },
+            ))
+        }
+        TokenCommand::Revoke { key, token_id } => {
+            let token = admin::revoke_token(store, &key, &token_id)?;
+            Ok((token_json(&token), format!("Token {} revoked.", token.id)))
+        }
+    }
+}
+
+fn time_json(at: Option<OffsetDateTime>) -> Value {
+    at.and_then(|at| at.format(&Rfc3339).ok())
+        .map_or(Value::Null, Value::String)
+}
+
+fn token_json(token: &TokenSummary) -> Value {
+    json!({
+        "id": token.id.to_string(),
+        "prefix": token.prefix,
+        "label": token.label,
+        "created_at": time_json(Some(token.created_at)),
+        "last_used_at": time_json(token.last_used_at),
+        "expires_at": time_json(token.expires_at),
+        "revoked_at": time_json(token.revoked_at),
+    })
+}
+
+fn emit(json: bool, value: &Value, text: impl FnOnce() -> String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
+fn finish(result: Result<(), AdminError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err.to_string(), err.exit_code()),
+    }
+}
+
+fn finish_serve(result: Result<(), ServeError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err.to_string(), 1),
+    }
+}

@@ -1,0 +1,92 @@
+//! The query of a SCIM list request: `filter`, `startIndex`, `count` (RFC 7644 §3.4.2).
+
+use webwork_scim_domain::DomainError;
+use webwork_scim_domain::filter::Filter;
+
+/// The most resources one page holds, advertised as `filter.maxResults`.
+pub const MAX_RESULTS: i64 = 1000;
+/// The page size when the client gives no `count`.
+pub const DEFAULT_COUNT: i64 = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListParams {
+    pub filter: Option<Filter>,
+    /// 1-based, as on the wire.
+    pub start_index: i64,
+    pub count: i64,
+}
+
+impl ListParams {
+    /// Parses a raw query string. Parameter names are matched case-insensitively; unknown ones
+    /// (`sortBy`, `attributes`, …) are ignored. Per RFC 7644 a `startIndex` below 1 means 1 and
+    /// a negative `count` means 0; a `count` above [`MAX_RESULTS`] is capped.
+    pub fn parse(query: &str) -> Result<ListParams, DomainError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|err| DomainError::invalid_value(format!("malformed query string: {err}")))?;
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str())
+        };
+        let integer = |name: &str, default: i64| -> Result<i64, DomainError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse::<i64>().map_err(|_| {
+                    DomainError::invalid_value(format!("'{name}' must be an integer, not '{raw}'"))
+                }),
+            }
+        };
+        let filter = match get("filter") {
+            Some(text) if !text.trim().is_empty() => Some(Filter::parse(text)?),
+            _ => None,
+        };
+        Ok(ListParams {
+            filter,
+            start_index: integer("startIndex", 1)?.max(1),
+            count: integer("count", DEFAULT_COUNT)?.clamp(0, MAX_RESULTS),
+        })
+    }
+
+    pub fn offset(&self) -> i64 {
+        self.start_index - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn okta_test_credentials_query() {
+        let params = ListParams::parse("startIndex=1&count=2").unwrap();
+        assert_eq!(
+            (params.start_index, params.count, params.filter),
+            (1, 2, None)
+        );
+    }
+
+    #[test]
+    fn filters_arrive_with_plus_or_percent_encoded_spaces() {
+        for query in [
+            "filter=userName+eq+%22jane%40acme.com%22&startIndex=1&count=100",
+            "filter=userName%20eq%20%22jane%40acme.com%22",
+        ] {
+            let params = ListParams::parse(query).unwrap();
+            assert_eq!(
+                params.filter.unwrap(),
+                Filter::parse(r#"userName eq "jane@acme.com""#).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_clamped_and_garbage_refused() {
+        let params = ListParams::parse("startIndex=0&count=-5").unwrap();
+        assert_eq!((params.start_index, params.count), (1, 0));
+        assert_eq!(ListParams::parse("count=99999").unwrap().count, MAX_RESULTS);
+        assert_eq!(ListParams::parse("").unwrap().count, DEFAULT_COUNT);
+        assert!(ListParams::parse("count=ten").is_err());
+        assert!(ListParams::parse("filter=userName+eq").is_err());
+    }
+}

@@ -1,0 +1,68 @@
+//! SCIM wire format of our resources: `schemas`, `id`, attributes and `meta`, and the
+//! ListResponse envelope.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use webwork_scim_domain::{User, schema};
+
+use crate::error::SCIM_CONTENT_TYPE;
+
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+pub fn weak_etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// A User resource; `users_url` is the workspace's `…/Users` URL.
+pub fn user(user: &User, users_url: &str) -> Value {
+    let mut schemas = vec![Value::from(schema::CORE_USER)];
+    if user.document.contains_key(schema::ENTERPRISE_USER) {
+        schemas.push(Value::from(schema::ENTERPRISE_USER));
+    }
+    let mut resource = Map::with_capacity(user.document.len() + 3);
+    resource.insert("schemas".into(), Value::Array(schemas));
+    resource.insert("id".into(), Value::String(user.id.to_string()));
+    for (key, value) in &user.document {
+        resource.insert(key.clone(), value.clone());
+    }
+    resource.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "User",
+            "created": timestamp(user.created_at),
+            "lastModified": timestamp(user.updated_at),
+            "location": format!("{users_url}/{}", user.id),
+            "version": weak_etag(user.version),
+        }),
+    );
+    Value::Object(resource)
+}
+
+/// A ListResponse (RFC 7644 §3.4.2).
+pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [schema::LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// A SCIM response with the right content type and, for a single resource, its ETag.
+pub fn respond(status: StatusCode, body: &Value, version: Option<i64>) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
+    if let Some(version) = version
+        && let Ok(etag) = HeaderValue::from_str(&weak_etag(version))
+    {
+        response.insert_header((header::ETAG, etag));
+    }
+    response.body(body.to_string())
+}

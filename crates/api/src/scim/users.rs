@@ -1,0 +1,119 @@
+//! `/Users`: list, create, read, replace, patch and delete.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use webwork_scim_domain::patch::PatchRequest;
+use webwork_scim_domain::{UserDraft, UserId};
+
+use super::auth::ScimTenant;
+use super::body::ScimJson;
+use super::list::ListParams;
+use super::render;
+use crate::{ApiError, AppState, provisioning};
+
+fn users_url(state: &AppState, tenant: &ScimTenant) -> String {
+    format!(
+        "{}/Users",
+        state.scim_base_url(tenant.0.workspace_key.as_str())
+    )
+}
+
+/// An id that is not one of ours cannot name a user: 404, like an unknown one.
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse().map_err(|_| ApiError::user_not_found(raw))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = ListParams::parse(req.query_string())?;
+    let start_index = params.start_index;
+    let page = provisioning::list_users(&state, &tenant.0, params).await?;
+    let url = users_url(&state, &tenant);
+    let resources = page
+        .users
+        .iter()
+        .map(|user| render::user(user, &url))
+        .collect();
+    let body = render::list_response(page.total, start_index, resources);
+    Ok(render::respond(StatusCode::OK, &body, None))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    ScimJson(body): ScimJson,
+) -> Result<HttpResponse, ApiError> {
+    let draft = UserDraft::from_scim(&body)?;
+    let user = provisioning::create_user(&state, &tenant.0, draft).await?;
+    let resource = render::user(&user, &users_url(&state, &tenant));
+    let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
+    if let Some(location) = resource["meta"]["location"].as_str()
+        && let Ok(value) = header::HeaderValue::from_str(location)
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&path.1)?;
+    let user = provisioning::get_user(&state, &tenant.0, id).await?;
+    let resource = render::user(&user, &users_url(&state, &tenant));
+    Ok(render::respond(
+        StatusCode::OK,
+        &resource,
+        Some(user.version),
+    ))
+}
+
+pub async fn replace(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+    ScimJson(body): ScimJson,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&path.1)?;
+    let draft = UserDraft::from_scim(&body)?;
+    let user = provisioning::replace_user(&state, &tenant.0, id, draft).await?;
+    let resource = render::user(&user, &users_url(&state, &tenant));
+    Ok(render::respond(
+        StatusCode::OK,
+        &resource,
+        Some(user.version),
+    ))
+}
+
+pub async fn patch(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+    ScimJson(body): ScimJson,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&path.1)?;
+    let patch = PatchRequest::parse(&body)?;
+    let user = provisioning::patch_user(&state, &tenant.0, id, patch).await?;
+    let resource = render::user(&user, &users_url(&state, &tenant));
+    Ok(render::respond(
+        StatusCode::OK,
+        &resource,
+        Some(user.version),
+    ))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let id = user_id(&path.1)?;
+    provisioning::delete_user(&state, &tenant.0, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -76,6 +76,14 @@ impl DatabaseUrl {
         }
     }
 
+    /// The URL with its password, to hand to a child process; never log it.
+    pub fn expose(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+
     /// Opens one connection, keeping the real error (diesel's derived `establish` would try each
     /// backend and report only that the URL fits none).
     pub fn connect(&self) -> Result<DbConnection, ConnectionError> {

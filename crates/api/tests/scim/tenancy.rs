@@ -1,0 +1,186 @@
+//! Tokens, plans and the wall between workspaces.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+use webwork_scim_api::admin;
+use webwork_scim_domain::Plan;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn missing_malformed_and_wrong_tokens_get_the_same_401() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let wrong_secret = format!("{}{}", &token[..token.len() - 4], "0000");
+    let cases: [Option<&str>; 4] = [
+        None,
+        Some("not-a-token"),
+        Some(&wrong_secret),
+        Some(
+            "wwscim_0123456789ab_0000000000000000000000000000000000000000000000000000000000000000",
+        ),
+    ];
+    let mut bodies = Vec::new();
+    for bearer in cases {
+        let response = app.call(Method::GET, &users(&ws), bearer, None).await;
+        response.assert_scim_error(401, None);
+        assert!(
+            response
+                .header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Bearer"))
+        );
+        bodies.push(response.body);
+    }
+    assert!(
+        bodies.windows(2).all(|pair| pair[0] == pair[1]),
+        "all 401s alike"
+    );
+}
+
+#[actix_web::test]
+async fn unknown_workspace_keys_look_like_bad_tokens() {
+    let app = TestApp::start().await;
+    let (_, token) = app.premium("Acme");
+    for key in ["no-such-workspace", "Not_A_Key"] {
+        app.get(&format!("/scim/v2/{key}/Users"), &token)
+            .await
+            .assert_scim_error(401, None);
+    }
+}
+
+#[actix_web::test]
+async fn a_token_works_only_on_its_own_workspace() {
+    let app = TestApp::start().await;
+    let (a, _) = app.premium("Acme");
+    let (_, b_token) = app.premium("Globex");
+    app.get(&users(&a), &b_token)
+        .await
+        .assert_scim_error(401, None);
+    app.post(&users(&a), &b_token, &okta_user("x@acme.com"))
+        .await
+        .assert_scim_error(401, None);
+}
+
+#[actix_web::test]
+async fn another_workspaces_ids_are_404_and_untouched() {
+    let app = TestApp::start().await;
+    let (a, a_token) = app.premium("Acme");
+    let (b, b_token) = app.premium("Globex");
+    let created = app.create_user(&a, &a_token, "jane@acme.com").await;
+    let id = id_of(&created);
+    app.get(&user(&b, &id), &b_token)
+        .await
+        .assert_scim_error(404, None);
+    app.put(&user(&b, &id), &b_token, &okta_user("evil@globex.com"))
+        .await
+        .assert_scim_error(404, None);
+    app.patch(&user(&b, &id), &b_token, &patch_active(false))
+        .await
+        .assert_scim_error(404, None);
+    app.delete(&user(&b, &id), &b_token)
+        .await
+        .assert_scim_error(404, None);
+    let filter = format!("{}?filter=id+eq+%22{id}%22", users(&b));
+    assert_eq!(
+        app.get(&filter, &b_token).await.body["totalResults"],
+        json!(0)
+    );
+    assert_eq!(app.get(&user(&a, &id), &a_token).await.body, created);
+}
+
+#[actix_web::test]
+async fn the_same_user_name_may_live_in_two_workspaces() {
+    let app = TestApp::start().await;
+    let (a, a_token) = app.premium("Acme");
+    let (b, b_token) = app.premium("Globex");
+    let in_a = app.create_user(&a, &a_token, "jane@example.com").await;
+    let in_b = app.create_user(&b, &b_token, "jane@example.com").await;
+    assert_ne!(id_of(&in_a), id_of(&in_b));
+}
+
+#[actix_web::test]
+async fn a_revoked_token_is_refused_at_once_even_when_cached() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    assert_eq!(app.get(&users(&ws), &token).await.status, StatusCode::OK);
+    let listed = admin::list_tokens(&app.db.store, ws.key.as_str()).unwrap();
+    admin::revoke_token(&app.db.store, ws.key.as_str(), &listed[0].id.to_string()).unwrap();
+    app.get(&users(&ws), &token)
+        .await
+        .assert_scim_error(401, None);
+    let fresh = app.token(&ws);
+    assert_eq!(app.get(&users(&ws), &fresh).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn workspaces_without_premium_get_403_naming_the_plan() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    for plan in [Plan::Pro, Plan::Free] {
+        admin::set_plan(&app.db.store, ws.key.as_str(), plan).unwrap();
+        let response = app.get(&users(&ws), &token).await;
+        response.assert_scim_error(403, None);
+        assert!(
+            response.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Premium")
+        );
+    }
+}
+
+#[actix_web::test]
+async fn downgrade_keeps_data_and_upgrade_restores_access() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let created = app.create_user(&ws, &token, "jane@acme.com").await;
+    let id = id_of(&created);
+    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Pro).unwrap();
+    app.get(&user(&ws, &id), &token)
+        .await
+        .assert_scim_error(403, None);
+    app.post(&users(&ws), &token, &okta_user("bob@acme.com"))
+        .await
+        .assert_scim_error(403, None);
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await
+        .assert_scim_error(403, None);
+    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Premium).unwrap();
+    assert_eq!(
+        app.get(&user(&ws, &id), &token).await.body,
+        created,
+        "data kept, nothing changed"
+    );
+    assert_eq!(
+        app.get(&users(&ws), &token).await.body["totalResults"],
+        json!(1)
+    );
+    app.create_user(&ws, &token, "bob@acme.com").await;
+    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Enterprise).unwrap();
+    assert_eq!(
+        app.get(&users(&ws), &token).await.body["totalResults"],
+        json!(2)
+    );
+}
+
+#[actix_web::test]
+async fn tokens_are_stored_only_as_argon2id_hashes() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let prefix = token.split('_').nth(1).unwrap().to_owned();
+    let secret = token.split('_').nth(2).unwrap().to_owned();
+    let (_, stored) = app
+        .db
+        .store
+        .unscoped(webwork_scim_persistence::Access::Read, |conn| {
+            webwork_scim_persistence::unscoped::resolve_token(conn, &ws.key, &prefix)
+        })
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored
+            .secret_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+    assert!(!stored.secret_hash.contains(&secret));
+}

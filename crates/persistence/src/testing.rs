@@ -2,6 +2,9 @@
 //! schema of its own on the server at `TEST_DATABASE_URL`, dropped when the test ends.
 //!
 //! `TEST_BACKEND=postgres` picks PostgreSQL (`make test-postgres`); the default is SQLite.
+//! Fixtures fail the test at once when the database cannot be set up, hence `expect`.
+
+#![allow(clippy::expect_used)]
 
 use diesel::connection::SimpleConnection;
 use webwork_scim_domain::{Plan, Workspace, WorkspaceKey, WorkspaceName};
@@ -26,6 +29,12 @@ pub fn backend() -> Backend {
     match std::env::var("TEST_BACKEND").as_deref() {
         Ok("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
+    }
+}
+
+impl Default for TestDb {
+    fn default() -> Self {
+        TestDb::new()
     }
 }
 

@@ -1,6 +1,9 @@
 //! Repository tests against a real database: SQLite by default, PostgreSQL with
 //! `TEST_BACKEND=postgres`. Each test has its own database (or schema).
 
+// Test fixtures fail the test at once, hence unwrap and expect outside `#[test]` functions too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use diesel::prelude::*;
 use serde_json::json;
 use webwork_scim_domain::filter::Filter;

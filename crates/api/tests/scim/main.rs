@@ -1,6 +1,9 @@
 //! The SCIM API through real HTTP (an actix test server on a socket), on SQLite by default and
 //! on PostgreSQL with `TEST_BACKEND=postgres`. Each test has its own database.
 
+// Test fixtures fail the test at once, hence unwrap and expect outside `#[test]` functions too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod errors;
 mod okta_flow;

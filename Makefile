@@ -1,0 +1,44 @@
+# webwork-scim: the two commands a newcomer needs are `make run` and `make test`.
+
+CARGO ?= cargo
+# cargo-nextest runs each test in its own process and in parallel; plain cargo test works too.
+TEST_CMD := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run --no-fail-fast" || echo "test --no-fail-fast")
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+export DATABASE_URL ?= sqlite://data/webwork-scim.db
+
+.PHONY: run build test test-postgres fmt lint check migrate clean
+
+## Build, migrate the embedded SQLite database under data/, create a demo workspace on first
+## start (printing its SCIM Base URL and token), and serve on http://127.0.0.1:8080.
+run:
+	DEMO_WORKSPACE=true $(CARGO) run --bin webwork-scim -- serve
+
+build:
+	$(CARGO) build --release --bin webwork-scim
+
+## Every test on the embedded SQLite backend (each test with its own database file).
+test:
+	$(CARGO) $(TEST_CMD) --workspace
+
+## The persistence and API suites against PostgreSQL at TEST_DATABASE_URL, each test in its own
+## schema.
+test-postgres:
+	TEST_BACKEND=postgres TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
+		$(CARGO) $(TEST_CMD) -p webwork-scim-persistence -p webwork-scim-api
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+
+check: lint test test-postgres
+
+migrate:
+	$(CARGO) run --bin webwork-scim -- migrate
+
+clean:
+	$(CARGO) clean
+	rm -rf data

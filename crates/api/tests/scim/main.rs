@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod discovery;
 mod errors;
 mod okta_flow;
 mod support;

@@ -1,0 +1,173 @@
+//! The discovery endpoints of RFC 7644 §4: `/ServiceProviderConfig`, `/ResourceTypes` and
+//! `/Schemas`, rendered from the schema catalogue so that they always describe what the service
+//! really does.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
+
+use super::auth::ScimTenant;
+use super::list::MAX_RESULTS;
+use super::render;
+use crate::{ApiError, AppState};
+
+const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+fn base(state: &AppState, tenant: &ScimTenant) -> String {
+    state.scim_base_url(tenant.0.workspace_key.as_str())
+}
+
+pub async fn service_provider_config(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+) -> Result<HttpResponse, ApiError> {
+    let body = json!({
+        "schemas": [SERVICE_PROVIDER_CONFIG],
+        "documentationUri": "https://www.webwork-tracker.com/",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "changePassword": {"supported": true},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "The workspace's SCIM API Token from Settings > Single Sign-On, sent \
+                            as 'Authorization: Bearer <token>'.",
+            "primary": true
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{}/ServiceProviderConfig", base(&state, &tenant)),
+        }
+    });
+    Ok(render::respond(StatusCode::OK, &body, None))
+}
+
+fn user_resource_type(base: &str) -> Value {
+    json!({
+        "schemas": [RESOURCE_TYPE],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A member of the WebWork workspace",
+        "schema": schema::CORE_USER,
+        "schemaExtensions": [{"schema": schema::ENTERPRISE_USER, "required": false}],
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")}
+    })
+}
+
+pub async fn resource_types(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+) -> Result<HttpResponse, ApiError> {
+    let body = render::list_response(1, 1, vec![user_resource_type(&base(&state, &tenant))]);
+    Ok(render::respond(StatusCode::OK, &body, None))
+}
+
+pub async fn resource_type(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    if path.1 != "User" {
+        return Err(ApiError::NotFound(format!(
+            "ResourceType {} not found",
+            path.1
+        )));
+    }
+    let body = user_resource_type(&base(&state, &tenant));
+    Ok(render::respond(StatusCode::OK, &body, None))
+}
+
+fn kind(def: &AttributeDef) -> &'static str {
+    match def.kind {
+        Kind::String => "string",
+        Kind::Boolean => "boolean",
+        Kind::Decimal => "decimal",
+        Kind::Integer => "integer",
+        Kind::DateTime => "dateTime",
+        Kind::Reference => "reference",
+        Kind::Complex => "complex",
+    }
+}
+
+fn attribute(def: &AttributeDef) -> Value {
+    let mut value = json!({
+        "name": def.name,
+        "type": kind(def),
+        "multiValued": def.multi_valued,
+        "required": def.required,
+        "caseExact": def.case_exact,
+        "mutability": match def.mutability {
+            Mutability::ReadOnly => "readOnly",
+            Mutability::ReadWrite => "readWrite",
+            Mutability::Immutable => "immutable",
+            Mutability::WriteOnly => "writeOnly",
+        },
+        "returned": match def.returned {
+            Returned::Always => "always",
+            Returned::Never => "never",
+            Returned::Default => "default",
+            Returned::Request => "request",
+        },
+        "uniqueness": match def.uniqueness {
+            Uniqueness::None => "none",
+            Uniqueness::Server => "server",
+            Uniqueness::Global => "global",
+        },
+    });
+    if !def.sub_attributes.is_empty() {
+        value["subAttributes"] = def.sub_attributes.iter().map(attribute).collect();
+    }
+    value
+}
+
+fn schema_resource(base: &str, id: &str) -> Option<Value> {
+    let (name, attributes) = if id.eq_ignore_ascii_case(schema::CORE_USER) {
+        ("User", schema::USER)
+    } else if id.eq_ignore_ascii_case(schema::ENTERPRISE_USER) {
+        ("EnterpriseUser", schema::ENTERPRISE)
+    } else {
+        return None;
+    };
+    let id = if name == "User" {
+        schema::CORE_USER
+    } else {
+        schema::ENTERPRISE_USER
+    };
+    Some(json!({
+        "schemas": [SCHEMA],
+        "id": id,
+        "name": name,
+        "attributes": attributes.iter().map(attribute).collect::<Vec<_>>(),
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")}
+    }))
+}
+
+pub async fn schemas(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+) -> Result<HttpResponse, ApiError> {
+    let base = base(&state, &tenant);
+    let resources: Vec<Value> = [schema::CORE_USER, schema::ENTERPRISE_USER]
+        .iter()
+        .filter_map(|id| schema_resource(&base, id))
+        .collect();
+    let body = render::list_response(2, 1, resources);
+    Ok(render::respond(StatusCode::OK, &body, None))
+}
+
+pub async fn schema_by_id(
+    state: web::Data<AppState>,
+    tenant: ScimTenant,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let body = schema_resource(&base(&state, &tenant), &path.1)
+        .ok_or_else(|| ApiError::NotFound(format!("Schema {} not found", path.1)))?;
+    Ok(render::respond(StatusCode::OK, &body, None))
+}

@@ -564,3 +564,42 @@ fn concurrent_writers_all_succeed() {
         100
     );
 }
+
+#[test]
+fn sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys() {
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Sqlite {
+        return;
+    }
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = BigInt)]
+        value: i64,
+    }
+    let db = TestDb::new();
+    let mut conn = db.store.connection().unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+    let fk: Flag = diesel::sql_query("SELECT foreign_keys AS value FROM pragma_foreign_keys")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(fk.value, 1);
+    let busy: Flag = diesel::sql_query("SELECT timeout AS value FROM pragma_busy_timeout")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert!(busy.value >= 1000);
+    // Foreign keys are enforced: a user of a workspace that does not exist is refused.
+    let orphan = diesel::sql_query(
+        "INSERT INTO users (workspace_id, id, user_name, user_name_key, active, document, version, created_at, updated_at)
+         VALUES ('nope', 'x', 'a', 'a', 1, '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    )
+    .execute(&mut *conn);
+    assert!(orphan.is_err());
+}

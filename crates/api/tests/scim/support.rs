@@ -13,6 +13,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub struct TestApp {
     pub db: TestDb,
+    pub state: AppState,
     pub server: actix_test::TestServer,
 }
 
@@ -46,8 +47,9 @@ impl TestApp {
         let db = TestDb::new();
         let verifier = TokenVerifier::new(std::time::Duration::from_secs(300), 1000).unwrap();
         let state = AppState::new(db.store.clone(), verifier, BASE.into(), MAX_BODY);
-        let server = actix_test::start(move || app::app(state.clone()));
-        TestApp { db, server }
+        let served = state.clone();
+        let server = actix_test::start(move || app::app(served.clone()));
+        TestApp { db, state, server }
     }
 
     pub fn workspace(&self, name: &str, plan: Plan) -> Workspace {

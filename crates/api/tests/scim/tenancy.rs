@@ -184,3 +184,50 @@ async fn tokens_are_stored_only_as_argon2id_hashes() {
     );
     assert!(!stored.secret_hash.contains(&secret));
 }
+
+#[actix_web::test]
+async fn argon2_runs_once_per_token_however_many_requests_arrive() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let before = app.state.verifier.argon2_runs();
+    let path = users(&ws);
+    let requests = (0..8).map(|_| app.get(&path, &token));
+    for response in futures_join_all(requests).await {
+        assert_eq!(response.status, StatusCode::OK);
+    }
+    for _ in 0..4 {
+        assert_eq!(app.get(&path, &token).await.status, StatusCode::OK);
+    }
+    assert_eq!(app.state.verifier.argon2_runs() - before, 1);
+    // A wrong secret with the same prefix is checked, and never cached.
+    let wrong = format!("{}{}", &token[..token.len() - 4], "0000");
+    app.get(&path, &wrong).await.assert_scim_error(401, None);
+    app.get(&path, &wrong).await.assert_scim_error(401, None);
+    assert_eq!(app.state.verifier.argon2_runs() - before, 3);
+}
+
+/// Polls every future together on this thread, so the requests are in flight at once.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (slot, future) in done.iter_mut().zip(pending.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *slot = Some(value),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}

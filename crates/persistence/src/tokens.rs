@@ -20,7 +20,8 @@ pub struct TokenSummary {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = scim_tokens)]
 struct SummaryRow {
     id: String,
     prefix: String,
@@ -30,24 +31,6 @@ struct SummaryRow {
     expires_at: Option<time::PrimitiveDateTime>,
     revoked_at: Option<time::PrimitiveDateTime>,
 }
-
-const SUMMARY: (
-    scim_tokens::id,
-    scim_tokens::prefix,
-    scim_tokens::label,
-    scim_tokens::created_at,
-    scim_tokens::last_used_at,
-    scim_tokens::expires_at,
-    scim_tokens::revoked_at,
-) = (
-    scim_tokens::id,
-    scim_tokens::prefix,
-    scim_tokens::label,
-    scim_tokens::created_at,
-    scim_tokens::last_used_at,
-    scim_tokens::expires_at,
-    scim_tokens::revoked_at,
-);
 
 impl TryFrom<SummaryRow> for TokenSummary {
     type Error = StoreError;
@@ -97,7 +80,7 @@ pub fn find(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, 
     scim_tokens::table
         .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
         .filter(scim_tokens::id.eq(id.to_string()))
-        .select(SUMMARY)
+        .select(SummaryRow::as_select())
         .first::<SummaryRow>(conn)
         .optional()?
         .map(TokenSummary::try_from)
@@ -110,7 +93,7 @@ pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<TokenSummary>, StoreError> {
     scim_tokens::table
         .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
         .order(scim_tokens::id)
-        .select(SUMMARY)
+        .select(SummaryRow::as_select())
         .load::<SummaryRow>(conn)?
         .into_iter()
         .map(TokenSummary::try_from)

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use webwork_scim_domain::{TokenId, Workspace, WorkspaceKey};
 
 use crate::schema::{scim_tokens, workspaces};
-use crate::workspaces::{COLUMNS, WorkspaceRow};
+use crate::workspaces::WorkspaceRow;
 use crate::{DbConnection, StoreError, clock};
 
 /// What authentication needs of a token row. `Debug` leaves the hash out.
@@ -28,26 +28,15 @@ impl std::fmt::Debug for StoredToken {
     }
 }
 
-type TokenColumns = (
-    scim_tokens::id,
-    scim_tokens::secret_hash,
-    scim_tokens::revoked_at,
-    scim_tokens::expires_at,
-);
-
-const TOKEN_COLUMNS: TokenColumns = (
-    scim_tokens::id,
-    scim_tokens::secret_hash,
-    scim_tokens::revoked_at,
-    scim_tokens::expires_at,
-);
-
-type TokenRow = (
-    String,
-    String,
-    Option<time::PrimitiveDateTime>,
-    Option<time::PrimitiveDateTime>,
-);
+/// The columns of a token that authentication reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = scim_tokens)]
+struct AuthTokenRow {
+    id: String,
+    secret_hash: String,
+    revoked_at: Option<time::PrimitiveDateTime>,
+    expires_at: Option<time::PrimitiveDateTime>,
+}
 
 /// The workspace with key `key` and its token with public prefix `prefix`, in one round trip.
 /// `None` when either is unknown: the caller answers both alike.
@@ -60,19 +49,20 @@ pub fn resolve_token(
         .inner_join(scim_tokens::table)
         .filter(workspaces::key.eq(key.as_str()))
         .filter(scim_tokens::prefix.eq(prefix))
-        .select((COLUMNS, TOKEN_COLUMNS))
-        .first::<(WorkspaceRow, TokenRow)>(conn)
+        .select((WorkspaceRow::as_select(), AuthTokenRow::as_select()))
+        .first::<(WorkspaceRow, AuthTokenRow)>(conn)
         .optional()?;
-    let Some((workspace, (id, secret_hash, revoked_at, expires_at))) = row else {
+    let Some((workspace, token)) = row else {
         return Ok(None);
     };
     let token = StoredToken {
-        id: id
+        id: token
+            .id
             .parse()
-            .map_err(|_| StoreError::Corrupt(format!("token id '{id}'")))?,
-        secret_hash,
-        revoked_at: revoked_at.map(clock::from_db),
-        expires_at: expires_at.map(clock::from_db),
+            .map_err(|_| StoreError::Corrupt(format!("token id '{}'", token.id)))?,
+        secret_hash: token.secret_hash,
+        revoked_at: token.revoked_at.map(clock::from_db),
+        expires_at: token.expires_at.map(clock::from_db),
     };
     Ok(Some((Workspace::try_from(workspace)?, token)))
 }

@@ -29,7 +29,8 @@ pub struct ListQuery<'a> {
     pub limit: i64,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
 struct UserRow {
     id: String,
     user_name: String,
@@ -41,30 +42,6 @@ struct UserRow {
     created_at: time::PrimitiveDateTime,
     updated_at: time::PrimitiveDateTime,
 }
-
-type Columns = (
-    users::id,
-    users::user_name,
-    users::external_id,
-    users::active,
-    users::display_name,
-    users::document,
-    users::version,
-    users::created_at,
-    users::updated_at,
-);
-
-const COLUMNS: Columns = (
-    users::id,
-    users::user_name,
-    users::external_id,
-    users::active,
-    users::display_name,
-    users::document,
-    users::version,
-    users::created_at,
-    users::updated_at,
-);
 
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
@@ -135,7 +112,7 @@ pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreErro
     let workspace = tx.workspace().to_string();
     scoped(&workspace)
         .filter(users::id.eq(id.to_string()))
-        .select(COLUMNS)
+        .select(UserRow::as_select())
         .first::<UserRow>(tx.conn())
         .optional()?
         .map(User::try_from)
@@ -175,7 +152,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         .order(users::id)
         .offset(query.offset)
         .limit(query.limit)
-        .select(COLUMNS)
+        .select(UserRow::as_select())
         .load::<UserRow>(tx.conn())?
         .into_iter()
         .map(User::try_from)

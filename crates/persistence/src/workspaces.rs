@@ -7,7 +7,8 @@ use webwork_scim_domain::{Plan, Workspace, WorkspaceId, WorkspaceKey, WorkspaceN
 use crate::schema::workspaces;
 use crate::{DbConnection, StoreError, clock};
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = workspaces)]
 pub(crate) struct WorkspaceRow {
     id: String,
     key: String,
@@ -41,24 +42,6 @@ impl TryFrom<WorkspaceRow> for Workspace {
     }
 }
 
-pub(crate) const COLUMNS: (
-    workspaces::id,
-    workspaces::key,
-    workspaces::name,
-    workspaces::plan,
-    workspaces::sso_enabled,
-    workspaces::created_at,
-    workspaces::updated_at,
-) = (
-    workspaces::id,
-    workspaces::key,
-    workspaces::name,
-    workspaces::plan,
-    workspaces::sso_enabled,
-    workspaces::created_at,
-    workspaces::updated_at,
-);
-
 pub fn create(
     conn: &mut DbConnection,
     key: &WorkspaceKey,
@@ -88,7 +71,7 @@ pub fn find_by_key(
 ) -> Result<Option<Workspace>, StoreError> {
     workspaces::table
         .filter(workspaces::key.eq(key.as_str()))
-        .select(COLUMNS)
+        .select(WorkspaceRow::as_select())
         .first::<WorkspaceRow>(conn)
         .optional()?
         .map(Workspace::try_from)
@@ -100,13 +83,14 @@ pub fn set_plan(
     key: &WorkspaceKey,
     plan: Plan,
 ) -> Result<Option<Workspace>, StoreError> {
-    diesel::update(workspaces::table.filter(workspaces::key.eq(key.as_str())))
-        .set((
-            workspaces::plan.eq(plan.as_str()),
-            workspaces::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
-    find_by_key(conn, key)
+    update(
+        conn,
+        key,
+        WorkspaceChanges {
+            plan: Some(plan.as_str()),
+            ..WorkspaceChanges::default()
+        },
+    )
 }
 
 pub fn set_sso(
@@ -114,11 +98,36 @@ pub fn set_sso(
     key: &WorkspaceKey,
     enabled: bool,
 ) -> Result<Option<Workspace>, StoreError> {
+    update(
+        conn,
+        key,
+        WorkspaceChanges {
+            sso_enabled: Some(enabled),
+            ..WorkspaceChanges::default()
+        },
+    )
+}
+
+/// The columns an update may change; `None` leaves a column as it is.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = workspaces)]
+struct WorkspaceChanges<'a> {
+    plan: Option<&'a str>,
+    sso_enabled: Option<bool>,
+    updated_at: Option<time::PrimitiveDateTime>,
+}
+
+fn update(
+    conn: &mut DbConnection,
+    key: &WorkspaceKey,
+    changes: WorkspaceChanges<'_>,
+) -> Result<Option<Workspace>, StoreError> {
+    let changes = WorkspaceChanges {
+        updated_at: Some(clock::now()),
+        ..changes
+    };
     diesel::update(workspaces::table.filter(workspaces::key.eq(key.as_str())))
-        .set((
-            workspaces::sso_enabled.eq(enabled),
-            workspaces::updated_at.eq(clock::now()),
-        ))
+        .set(&changes)
         .execute(conn)?;
     find_by_key(conn, key)
 }

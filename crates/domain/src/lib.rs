@@ -5,6 +5,7 @@
 //! tenant is parsed into a type that is valid by construction, and every failure a caller can
 //! cause is a [`DomainError`].
 
+pub mod audit;
 pub mod error;
 pub mod filter;
 pub mod ids;
@@ -14,9 +15,10 @@ pub mod text;
 pub mod user;
 pub mod workspace;
 
+pub use audit::{Actor, AuditEvent};
 pub use error::{DomainError, ScimType};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
 pub use user::{Password, User, UserDraft, UserName};
 pub use workspace::{
-    Entitlement, Entitlements, Plan, Tenant, Workspace, WorkspaceKey, WorkspaceName,
+    Entitlement, EntitlementOverrides, Entitlements, Plan, Tenant, Workspace, WorkspaceKey, WorkspaceName,
 };

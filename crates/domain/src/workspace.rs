@@ -135,37 +135,59 @@ pub enum Entitlement {
     Sso,
 }
 
-/// The set of entitlements a workspace holds right now.
+/// What a workspace may do right now: its plan's grants, with bought seats and any unexpired
+/// overrides applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Entitlements {
-    scim_provisioning: bool,
-    sso: bool,
+    pub scim_provisioning: bool,
+    pub sso: bool,
+    /// Sustained SCIM requests per second for the workspace (per replica).
+    pub requests_per_second: u32,
+    /// Requests allowed at once above the sustained rate, as when an admin assigns many users.
+    pub burst: u32,
+    /// SCIM tokens that may be active at once.
+    pub max_active_tokens: u32,
+    /// Active users allowed; `None` means no limit.
+    pub seats: Option<u32>,
 }
 
 impl Entitlements {
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    pub fn of(granted: &[Entitlement]) -> Self {
-        let mut set = Self::default();
-        for entitlement in granted {
-            *set.slot(*entitlement) = true;
-        }
-        set
-    }
-
     pub fn allows(&self, entitlement: Entitlement) -> bool {
         match entitlement {
             Entitlement::ScimProvisioning => self.scim_provisioning,
             Entitlement::Sso => self.sso,
         }
     }
+}
 
-    fn slot(&mut self, entitlement: Entitlement) -> &mut bool {
-        match entitlement {
-            Entitlement::ScimProvisioning => &mut self.scim_provisioning,
-            Entitlement::Sso => &mut self.sso,
+/// Per-workspace changes to the plan's entitlements, e.g. a Premium trial; each field left out
+/// keeps the plan's value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_provisioning: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_active_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<u32>,
+}
+
+impl EntitlementOverrides {
+    pub fn apply(&self, base: Entitlements) -> Entitlements {
+        Entitlements {
+            scim_provisioning: self.scim_provisioning.unwrap_or(base.scim_provisioning),
+            sso: self.sso.unwrap_or(base.sso),
+            requests_per_second: self.requests_per_second.unwrap_or(base.requests_per_second),
+            burst: self.burst.unwrap_or(base.burst),
+            max_active_tokens: self.max_active_tokens.unwrap_or(base.max_active_tokens),
+            seats: self.seats.or(base.seats),
         }
     }
 }
@@ -178,7 +200,22 @@ pub struct Workspace {
     pub name: String,
     pub plan: Plan,
     pub sso_enabled: bool,
+    /// The issuer of the connected identity provider, shown on the SSO settings page.
+    pub idp_issuer: Option<String>,
+    /// Seats bought; `None` when billing has set none (no limit).
+    pub seats: Option<u32>,
+    pub overrides: Option<EntitlementOverrides>,
+    /// When the overrides stop applying; `None` keeps them until removed.
+    pub overrides_expire_at: Option<time::OffsetDateTime>,
     pub created_at: time::OffsetDateTime,
+}
+
+impl Workspace {
+    /// The overrides in force at `now`.
+    pub fn active_overrides(&self, now: time::OffsetDateTime) -> Option<&EntitlementOverrides> {
+        let current = self.overrides_expire_at.is_none_or(|until| now < until);
+        self.overrides.as_ref().filter(|_| current)
+    }
 }
 
 /// The resolved caller of a SCIM request: an authenticated token of one workspace.
@@ -228,11 +265,45 @@ mod tests {
     }
 
     #[test]
-    fn entitlement_sets_hold_what_they_were_given() {
-        let set = Entitlements::of(&[Entitlement::Sso]);
-        assert!(set.allows(Entitlement::Sso));
-        assert!(!set.allows(Entitlement::ScimProvisioning));
-        assert!(!Entitlements::none().allows(Entitlement::Sso));
+    fn overrides_replace_only_the_fields_they_name() {
+        let base = Entitlements {
+            requests_per_second: 10,
+            burst: 100,
+            max_active_tokens: 2,
+            ..Entitlements::default()
+        };
+        let trial = EntitlementOverrides {
+            scim_provisioning: Some(true),
+            seats: Some(25),
+            ..EntitlementOverrides::default()
+        };
+        let effective = trial.apply(base);
+        assert!(effective.allows(Entitlement::ScimProvisioning));
+        assert!(!effective.allows(Entitlement::Sso));
+        assert_eq!((effective.requests_per_second, effective.seats), (10, Some(25)));
+        assert!(serde_json::from_str::<EntitlementOverrides>(r#"{"seatz": 1}"#).is_err());
+    }
+
+    #[test]
+    fn overrides_stop_applying_when_they_expire() {
+        let now = time::OffsetDateTime::now_utc();
+        let mut workspace = Workspace {
+            id: WorkspaceId::generate(),
+            key: WorkspaceKey::parse("acme-1234").unwrap(),
+            name: "Acme".into(),
+            plan: Plan::Pro,
+            sso_enabled: true,
+            idp_issuer: None,
+            seats: None,
+            overrides: Some(EntitlementOverrides::default()),
+            overrides_expire_at: Some(now + time::Duration::days(1)),
+            created_at: now,
+        };
+        assert!(workspace.active_overrides(now).is_some());
+        workspace.overrides_expire_at = Some(now - time::Duration::seconds(1));
+        assert!(workspace.active_overrides(now).is_none());
+        workspace.overrides_expire_at = None;
+        assert!(workspace.active_overrides(now).is_some());
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! [`TenantTx`]; every repository function takes it, so a query without the workspace does not
 //! compile. The few queries that must cross workspaces live in [`unscoped`].
 
+pub mod audit;
 mod clock;
 pub mod db;
 mod error;
 pub mod migrations;
+pub mod provisioning_errors;
 mod schema;
 mod store;
 #[cfg(feature = "testing")]

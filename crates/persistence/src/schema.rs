@@ -9,6 +9,11 @@ diesel::table! {
         sso_enabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        seats -> Nullable<Integer>,
+        overrides -> Nullable<Text>,
+        overrides_expire_at -> Nullable<Timestamp>,
+        idp_issuer -> Nullable<Text>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -44,6 +49,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target_id -> Nullable<Text>,
+        attributes -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    provisioning_errors (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        method -> Text,
+        route -> Text,
+        status -> Integer,
+        scim_type -> Nullable<Text>,
+        detail -> Text,
+        request_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(scim_tokens -> workspaces (workspace_id));
 diesel::joinable!(users -> workspaces (workspace_id));
-diesel::allow_tables_to_appear_in_same_query!(workspaces, scim_tokens, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    workspaces,
+    scim_tokens,
+    users,
+    audit_events,
+    provisioning_errors
+);

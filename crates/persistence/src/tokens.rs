@@ -8,6 +8,54 @@ use webwork_scim_domain::TokenId;
 use crate::schema::scim_tokens;
 use crate::{StoreError, TenantTx, clock};
 
+/// What authentication needs of a token row. `Debug` leaves the hash out.
+#[derive(Clone)]
+pub struct StoredToken {
+    pub id: TokenId,
+    pub secret_hash: String,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredToken")
+            .field("id", &self.id)
+            .field("revoked_at", &self.revoked_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = scim_tokens)]
+struct AuthRow {
+    id: String,
+    secret_hash: String,
+    revoked_at: Option<time::PrimitiveDateTime>,
+    expires_at: Option<time::PrimitiveDateTime>,
+}
+
+/// The token of this workspace with public prefix `prefix`, as authentication needs it.
+pub fn find_by_prefix(tx: &mut TenantTx<'_>, prefix: &str) -> Result<Option<StoredToken>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let Some(row) = scim_tokens::table
+        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+        .filter(scim_tokens::prefix.eq(prefix))
+        .select(AuthRow::as_select())
+        .first::<AuthRow>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(StoredToken {
+        id: row.id.parse().map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
+        secret_hash: row.secret_hash,
+        revoked_at: row.revoked_at.map(clock::from_db),
+        expires_at: row.expires_at.map(clock::from_db),
+    }))
+}
+
 /// A token as listed to admins: never the secret, never the hash.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenSummary {
@@ -113,4 +161,62 @@ pub fn revoke(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>
     .set(scim_tokens::revoked_at.eq(clock::now()))
     .execute(conn)?;
     find(tx, id)
+}
+
+/// Tokens neither revoked nor expired at `now`.
+pub fn count_active(tx: &mut TenantTx<'_>, now: OffsetDateTime) -> Result<usize, StoreError> {
+    let now = clock::to_db(now);
+    Ok(list(tx)?
+        .iter()
+        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| clock::to_db(at) > now))
+        .count())
+}
+
+/// Makes a live token expire at `at`, or earlier if it already would (token rotation).
+pub fn expire_by(
+    tx: &mut TenantTx<'_>,
+    id: TokenId,
+    at: OffsetDateTime,
+) -> Result<Option<TokenSummary>, StoreError> {
+    let Some(current) = find(tx, id)? else {
+        return Ok(None);
+    };
+    if current.revoked_at.is_some() {
+        return Ok(Some(current));
+    }
+    let at = current.expires_at.map_or(at, |existing| existing.min(at));
+    let (conn, workspace) = tx.parts();
+    diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(scim_tokens::id.eq(id.to_string())),
+    )
+    .set(scim_tokens::expires_at.eq(clock::to_db(at)))
+    .execute(conn)?;
+    find(tx, id)
+}
+
+/// Records that a token was used at `at`.
+pub fn touch_last_used(tx: &mut TenantTx<'_>, id: TokenId, at: OffsetDateTime) -> Result<(), StoreError> {
+    let (conn, workspace) = tx.parts();
+    diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(scim_tokens::id.eq(id.to_string())),
+    )
+    .set(scim_tokens::last_used_at.eq(clock::to_db(at)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every live token of the workspace (when it is deleted).
+pub fn revoke_all(tx: &mut TenantTx<'_>) -> Result<usize, StoreError> {
+    let (conn, workspace) = tx.parts();
+    Ok(diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(scim_tokens::revoked_at.is_null()),
+    )
+    .set(scim_tokens::revoked_at.eq(clock::now()))
+    .execute(conn)?)
 }

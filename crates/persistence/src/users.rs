@@ -239,3 +239,63 @@ pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
     .execute(conn)?;
     Ok(deleted > 0)
 }
+
+/// Live users that are active, other than `except`.
+pub fn count_active(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<i64, StoreError> {
+    let workspace = tx.workspace().to_string();
+    let mut query = scoped(&workspace).filter(users::active.eq(true));
+    if let Some(id) = except {
+        query = query.filter(users::id.ne(id.to_string()));
+    }
+    Ok(query.count().get_result(tx.conn())?)
+}
+
+/// Holds the workspace's row lock until the transaction ends, so that seat counts taken after it
+/// cannot race with another transaction's.
+pub fn lock_workspace(tx: &mut TenantTx<'_>) -> Result<(), StoreError> {
+    let (conn, workspace) = tx.parts();
+    crate::workspaces::lock(conn, workspace)
+}
+
+/// Erases a user's personal data on request: the row stays as a deleted tombstone with a
+/// placeholder name, no attributes, no external id and no password. `false` when the workspace
+/// has no such user, live or deleted.
+pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let placeholder = format!("erased-{id}");
+    let document = serde_json::json!({"userName": placeholder, "active": false}).to_string();
+    let now = clock::now();
+    let this_user = || {
+        users::table
+            .filter(users::workspace_id.eq(workspace.to_string()))
+            .filter(users::id.eq(id.to_string()))
+    };
+    diesel::update(this_user().filter(users::deleted_at.is_null()))
+        .set(users::deleted_at.eq(now))
+        .execute(conn)?;
+    let erased = diesel::update(this_user())
+    .set((
+        users::user_name.eq(&placeholder),
+        users::user_name_key.eq(&placeholder),
+        users::external_id.eq(None::<String>),
+        users::display_name.eq(None::<String>),
+        users::password_hash.eq(None::<String>),
+        users::active.eq(false),
+        users::document.eq(document),
+        users::version.eq(users::version + 1),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(erased > 0)
+}
+
+/// Removes tombstones of users deleted before `before`.
+pub fn purge_deleted_before(tx: &mut TenantTx<'_>, before: time::OffsetDateTime) -> Result<usize, StoreError> {
+    let (conn, workspace) = tx.parts();
+    Ok(diesel::delete(
+        users::table
+            .filter(users::workspace_id.eq(workspace.to_string()))
+            .filter(users::deleted_at.lt(clock::to_db(before))),
+    )
+    .execute(conn)?)
+}

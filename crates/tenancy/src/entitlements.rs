@@ -1,38 +1,100 @@
-//! The table from plan to entitlements. Callers ask for an entitlement; only this table knows
-//! which plan grants it.
+//! The table from plan to entitlements, and the entitlements a workspace has right now. Callers
+//! ask for an entitlement; only this table knows which plan grants it.
 
-use webwork_scim_domain::workspace::Entitlements;
-use webwork_scim_domain::{DomainError, Entitlement, Plan};
+use time::OffsetDateTime;
+use webwork_scim_domain::{DomainError, Entitlements, Plan, Workspace};
 
-/// What `plan` grants.
-pub fn entitlements_for(plan: Plan) -> Entitlements {
+/// What `plan` grants before bought seats and overrides. The Premium burst absorbs Okta
+/// provisioning hundreds of users at once when an admin assigns a large group.
+pub fn plan_entitlements(plan: Plan) -> Entitlements {
     match plan {
-        Plan::Free | Plan::Pro => Entitlements::none(),
-        Plan::Premium | Plan::Enterprise => {
-            Entitlements::of(&[Entitlement::ScimProvisioning, Entitlement::Sso])
-        }
+        Plan::Free | Plan::Pro => Entitlements::default(),
+        Plan::Premium => Entitlements {
+            scim_provisioning: true,
+            sso: true,
+            requests_per_second: 25,
+            burst: 500,
+            max_active_tokens: 5,
+            seats: None,
+        },
+        Plan::Enterprise => Entitlements {
+            scim_provisioning: true,
+            sso: true,
+            requests_per_second: 100,
+            burst: 2000,
+            max_active_tokens: 20,
+            seats: None,
+        },
     }
 }
 
-/// A SCIM token may be issued only to a workspace whose plan includes provisioning and whose admin
-/// has turned single sign-on on.
-pub fn may_issue_scim_token(plan: Plan, sso_enabled: bool) -> Result<(), DomainError> {
-    if !entitlements_for(plan).allows(Entitlement::ScimProvisioning) {
-        return Err(DomainError::invalid_value(format!(
-            "SCIM provisioning requires the Premium plan; this workspace is on {plan}"
-        )));
+/// The entitlements of `workspace` at `now`: its plan's, then the seats billing sold it, then any
+/// overrides that have not expired.
+pub fn effective_entitlements(workspace: &Workspace, now: OffsetDateTime) -> Entitlements {
+    let mut entitlements = plan_entitlements(workspace.plan);
+    if workspace.seats.is_some() {
+        entitlements.seats = workspace.seats;
     }
-    if !sso_enabled {
-        return Err(DomainError::invalid_value(
-            "enable single sign-on for this workspace before issuing a SCIM token",
+    match workspace.active_overrides(now) {
+        Some(overrides) => overrides.apply(entitlements),
+        None => entitlements,
+    }
+}
+
+/// Why the workspace may not provision over SCIM, in words for its admin; `None` when it may.
+pub fn scim_refusal(workspace: &Workspace, entitlements: &Entitlements) -> Option<String> {
+    if !entitlements.scim_provisioning {
+        return Some(format!(
+            "SCIM provisioning requires the Premium plan; this workspace is on {}",
+            workspace.plan
         ));
+    }
+    if !workspace.sso_enabled {
+        return Some("enable single sign-on for this workspace to provision users".into());
+    }
+    None
+}
+
+/// A SCIM token may be issued only when provisioning is included, single sign-on is on, and the
+/// workspace has fewer active tokens than it may hold.
+pub fn may_issue_scim_token(
+    workspace: &Workspace,
+    entitlements: &Entitlements,
+    active_tokens: usize,
+) -> Result<(), DomainError> {
+    if let Some(reason) = scim_refusal(workspace, entitlements) {
+        return Err(DomainError::invalid_value(reason));
+    }
+    let max = usize::try_from(entitlements.max_active_tokens).unwrap_or(usize::MAX);
+    if active_tokens >= max {
+        return Err(DomainError::invalid_value(format!(
+            "this workspace already has {active_tokens} active SCIM tokens, the most its plan \
+             allows; revoke one first"
+        )));
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use webwork_scim_domain::{EntitlementOverrides, Entitlement, WorkspaceId, WorkspaceKey};
+
     use super::*;
+
+    fn workspace(plan: Plan, sso: bool) -> Workspace {
+        Workspace {
+            id: WorkspaceId::generate(),
+            key: WorkspaceKey::parse("acme-1234").unwrap(),
+            name: "Acme".into(),
+            plan,
+            sso_enabled: sso,
+            idp_issuer: None,
+            seats: None,
+            overrides: None,
+            overrides_expire_at: None,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
 
     #[test]
     fn only_premium_and_enterprise_provision() {
@@ -42,21 +104,37 @@ mod tests {
             (Plan::Premium, true),
             (Plan::Enterprise, true),
         ] {
-            assert_eq!(
-                entitlements_for(plan).allows(Entitlement::ScimProvisioning),
-                allowed,
-                "{plan}"
-            );
+            assert_eq!(plan_entitlements(plan).allows(Entitlement::ScimProvisioning), allowed, "{plan}");
         }
     }
 
     #[test]
-    fn token_issue_needs_premium_and_sso() {
-        assert!(may_issue_scim_token(Plan::Premium, true).is_ok());
-        assert!(may_issue_scim_token(Plan::Enterprise, true).is_ok());
-        let no_sso = may_issue_scim_token(Plan::Premium, false).unwrap_err();
-        assert!(no_sso.to_string().contains("single sign-on"));
-        let pro = may_issue_scim_token(Plan::Pro, true).unwrap_err();
-        assert!(pro.to_string().contains("Premium"));
+    fn seats_and_unexpired_overrides_shape_the_entitlements() {
+        let now = OffsetDateTime::now_utc();
+        let mut ws = workspace(Plan::Pro, true);
+        ws.seats = Some(50);
+        assert_eq!(effective_entitlements(&ws, now).seats, Some(50));
+        ws.overrides = Some(EntitlementOverrides {
+            scim_provisioning: Some(true),
+            ..EntitlementOverrides::default()
+        });
+        ws.overrides_expire_at = Some(now + time::Duration::days(14));
+        assert!(effective_entitlements(&ws, now).scim_provisioning, "Premium trial on Pro");
+        ws.overrides_expire_at = Some(now - time::Duration::seconds(1));
+        assert!(!effective_entitlements(&ws, now).scim_provisioning, "trial over");
+    }
+
+    #[test]
+    fn token_issue_needs_provisioning_sso_and_a_free_slot() {
+        let premium = workspace(Plan::Premium, true);
+        let entitlements = plan_entitlements(Plan::Premium);
+        assert!(may_issue_scim_token(&premium, &entitlements, 0).is_ok());
+        let full = may_issue_scim_token(&premium, &entitlements, 5).unwrap_err();
+        assert!(full.to_string().contains("revoke one"));
+        let no_sso = workspace(Plan::Premium, false);
+        assert!(may_issue_scim_token(&no_sso, &entitlements, 0).unwrap_err().to_string().contains("single sign-on"));
+        let pro = workspace(Plan::Pro, true);
+        let refused = may_issue_scim_token(&pro, &plan_entitlements(Plan::Pro), 0).unwrap_err();
+        assert!(refused.to_string().contains("Premium"));
     }
 }

@@ -1,0 +1,122 @@
+//! The audit log of one workspace: written in the transaction of the change it records, listed
+//! newest first.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use webwork_scim_domain::{Actor, AuditEvent};
+
+use crate::schema::audit_events;
+use crate::{StoreError, TenantTx, clock};
+
+/// A stored audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: String,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target_id: Option<String>,
+    pub attributes: Vec<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct Row {
+    id: String,
+    at: time::PrimitiveDateTime,
+    actor: String,
+    action: String,
+    target_id: Option<String>,
+    attributes: String,
+    request_id: Option<String>,
+}
+
+/// Which events to list: at most `limit`, older than the event `before` (a cursor), optionally of
+/// one action or one target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogQuery<'a> {
+    pub limit: i64,
+    pub before: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+}
+
+pub fn record(
+    tx: &mut TenantTx<'_>,
+    actor: &Actor,
+    request_id: Option<&str>,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    let (conn, workspace) = tx.parts();
+    let attributes = serde_json::to_string(&event.attributes).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::workspace_id.eq(workspace.to_string()),
+            audit_events::id.eq(Uuid::now_v7().to_string()),
+            audit_events::at.eq(clock::now()),
+            audit_events::actor.eq(actor.to_string()),
+            audit_events::action.eq(event.action),
+            audit_events::target_id.eq(event.target_id.as_deref()),
+            audit_events::attributes.eq(attributes),
+            audit_events::request_id.eq(request_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn record_all(
+    tx: &mut TenantTx<'_>,
+    actor: &Actor,
+    request_id: Option<&str>,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    events.iter().try_for_each(|event| record(tx, actor, request_id, event))
+}
+
+pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<AuditRecord>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let mut select = audit_events::table
+        .filter(audit_events::workspace_id.eq(workspace.to_string()))
+        .into_boxed();
+    if let Some(before) = query.before {
+        select = select.filter(audit_events::id.lt(before.to_owned()));
+    }
+    if let Some(action) = query.action {
+        select = select.filter(audit_events::action.eq(action.to_owned()));
+    }
+    if let Some(target) = query.target_id {
+        select = select.filter(audit_events::target_id.eq(target.to_owned()));
+    }
+    select
+        .order(audit_events::id.desc())
+        .limit(query.limit)
+        .select(Row::as_select())
+        .load::<Row>(conn)?
+        .into_iter()
+        .map(|row| {
+            Ok(AuditRecord {
+                attributes: serde_json::from_str(&row.attributes)
+                    .map_err(|_| StoreError::Corrupt(format!("audit event {} attributes", row.id)))?,
+                id: row.id,
+                at: clock::from_db(row.at),
+                actor: row.actor,
+                action: row.action,
+                target_id: row.target_id,
+                request_id: row.request_id,
+            })
+        })
+        .collect()
+}
+
+/// Deletes the workspace's events older than `before`.
+pub fn purge_before(tx: &mut TenantTx<'_>, before: OffsetDateTime) -> Result<usize, StoreError> {
+    let (conn, workspace) = tx.parts();
+    Ok(diesel::delete(
+        audit_events::table
+            .filter(audit_events::workspace_id.eq(workspace.to_string()))
+            .filter(audit_events::at.lt(clock::to_db(before))),
+    )
+    .execute(conn)?)
+}

@@ -1,16 +1,26 @@
-//! Workspace and token administration, shared by the command line and the demo seed. Blocking:
-//! these run argon2 and the database on the calling thread.
+//! Workspace and token administration, shared by the command line and the admin API. Blocking:
+//! these run argon2 and the database on the calling thread; the HTTP layer calls them on the
+//! blocking pool. Every change writes its audit event in the same transaction.
+
+use std::time::Duration;
 
 use time::OffsetDateTime;
-use webwork_scim_domain::{DomainError, Plan, TokenId, Workspace, WorkspaceKey, WorkspaceName};
+use webwork_scim_domain::{
+    Actor, AuditEvent, DomainError, EntitlementOverrides, Entitlements, Plan, TokenId, User,
+    UserId, Workspace, WorkspaceKey, WorkspaceName,
+};
+use webwork_scim_persistence::audit::{self, AuditRecord, LogQuery};
+use webwork_scim_persistence::provisioning_errors::{self, ErrorRecord};
 use webwork_scim_persistence::tokens::{self, TokenSummary};
-use webwork_scim_persistence::{Access, Store, StoreError, workspaces};
-use webwork_scim_tenancy::may_issue_scim_token;
+use webwork_scim_persistence::users::{self, ListQuery, UserPage};
+use webwork_scim_persistence::workspaces::{self, WorkspaceUpdate};
+use webwork_scim_persistence::{Access, Store, StoreError, TenantTx, unscoped};
 use webwork_scim_tenancy::token::{IssuedToken, hex, random_bytes};
+use webwork_scim_tenancy::{effective_entitlements, may_issue_scim_token, scim_refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// The operator asked for something the rules refuse (exit code 2).
+    /// The request breaks a rule (exit code 2; 400 or 409 over HTTP).
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -37,6 +47,26 @@ impl AdminError {
     }
 }
 
+/// Who asks, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    pub fn operator() -> Caller {
+        Caller {
+            actor: Actor::Operator,
+            request_id: None,
+        }
+    }
+
+    fn audit(&self, tx: &mut TenantTx<'_>, event: AuditEvent) -> Result<(), StoreError> {
+        audit::record(tx, &self.actor, self.request_id.as_deref(), &event)
+    }
+}
+
 /// A token just issued: its listing and the clear text, shown once.
 #[derive(Debug)]
 pub struct NewToken {
@@ -44,8 +74,13 @@ pub struct NewToken {
     pub plaintext: String,
 }
 
+fn no_workspace(key: &str) -> AdminError {
+    AdminError::NotFound(format!("no workspace with key '{key}'"))
+}
+
 pub fn create_workspace(
     store: &Store,
+    caller: &Caller,
     name: &str,
     plan: Plan,
     sso_enabled: bool,
@@ -53,52 +88,196 @@ pub fn create_workspace(
     let name = WorkspaceName::parse(name)?;
     let suffix = hex(&random_bytes::<4>().map_err(|err| AdminError::Internal(err.to_string()))?);
     let key = WorkspaceKey::from_name_and_suffix(&name, &suffix)?;
-    Ok(store.unscoped(Access::Write, |conn| {
+    let workspace = store.unscoped(Access::Write, |conn| {
         workspaces::create(conn, &key, &name, plan, sso_enabled)
-    })?)
+    })?;
+    store.write(workspace.id, |tx| {
+        caller.audit(
+            tx,
+            AuditEvent::new("workspace.created", workspace.id)
+                .with_attributes(vec!["plan".into(), "sso_enabled".into()]),
+        )
+    })?;
+    Ok(workspace)
 }
 
 pub fn find_workspace(store: &Store, key: &str) -> Result<Workspace, AdminError> {
-    let key = WorkspaceKey::parse(key)?;
+    let key = WorkspaceKey::parse(key).map_err(|_| no_workspace(key))?;
     store
         .unscoped(Access::Read, |conn| workspaces::find_by_key(conn, &key))?
-        .ok_or_else(|| AdminError::NotFound(format!("no workspace with key '{key}'")))
+        .ok_or_else(|| no_workspace(key.as_str()))
 }
 
-pub fn set_plan(store: &Store, key: &str, plan: Plan) -> Result<Workspace, AdminError> {
-    let key = WorkspaceKey::parse(key)?;
-    store
-        .unscoped(Access::Write, |conn| workspaces::set_plan(conn, &key, plan))?
-        .ok_or_else(|| AdminError::NotFound(format!("no workspace with key '{key}'")))
+pub fn list_workspaces(
+    store: &Store,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Workspace>), AdminError> {
+    Ok(store.unscoped(Access::Read, |conn| {
+        unscoped::list_workspaces(conn, offset, limit)
+    })?)
 }
 
-pub fn set_sso(store: &Store, key: &str, enabled: bool) -> Result<Workspace, AdminError> {
-    let key = WorkspaceKey::parse(key)?;
-    store
-        .unscoped(Access::Write, |conn| {
-            workspaces::set_sso(conn, &key, enabled)
-        })?
-        .ok_or_else(|| AdminError::NotFound(format!("no workspace with key '{key}'")))
+/// Applies `update` and records which settings changed.
+pub fn update_workspace(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    update: WorkspaceUpdate,
+) -> Result<Workspace, AdminError> {
+    let mut changed = Vec::new();
+    for (set, name) in [
+        (update.plan.is_some(), "plan"),
+        (update.sso_enabled.is_some(), "sso_enabled"),
+        (update.idp_issuer.is_some(), "idp_issuer"),
+        (update.seats.is_some(), "seats"),
+        (update.overrides.is_some(), "entitlement_overrides"),
+    ] {
+        if set {
+            changed.push(name.to_owned());
+        }
+    }
+    let key = WorkspaceKey::parse(key).map_err(|_| no_workspace(key))?;
+    let workspace = store
+        .unscoped(Access::Write, |conn| workspaces::update(conn, &key, update))?
+        .ok_or_else(|| no_workspace(key.as_str()))?;
+    store.write(workspace.id, |tx| {
+        caller.audit(
+            tx,
+            AuditEvent::new("workspace.updated", workspace.id).with_attributes(changed),
+        )
+    })?;
+    Ok(workspace)
 }
 
-/// Issues a SCIM token. Refused unless the workspace's plan includes provisioning and SSO is on.
+pub fn set_plan(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    plan: Plan,
+) -> Result<Workspace, AdminError> {
+    update_workspace(
+        store,
+        caller,
+        key,
+        WorkspaceUpdate {
+            plan: Some(plan),
+            ..WorkspaceUpdate::default()
+        },
+    )
+}
+
+pub fn set_sso(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    enabled: bool,
+) -> Result<Workspace, AdminError> {
+    update_workspace(
+        store,
+        caller,
+        key,
+        WorkspaceUpdate {
+            sso_enabled: Some(enabled),
+            ..WorkspaceUpdate::default()
+        },
+    )
+}
+
+pub fn set_overrides(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    overrides: Option<EntitlementOverrides>,
+    expires_at: Option<OffsetDateTime>,
+) -> Result<Workspace, AdminError> {
+    let update = WorkspaceUpdate {
+        overrides: Some((overrides, expires_at)),
+        ..WorkspaceUpdate::default()
+    };
+    update_workspace(store, caller, key, update)
+}
+
+/// Deletes a workspace: its tokens are revoked and its key stops resolving at once; its data is
+/// purged after the grace period.
+pub fn delete_workspace(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+) -> Result<Workspace, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    store.write(workspace.id, |tx| {
+        let revoked = tokens::revoke_all(tx)?;
+        caller.audit(
+            tx,
+            AuditEvent::new("workspace.deleted", workspace.id)
+                .with_attributes(vec![format!("tokens_revoked:{revoked}")]),
+        )
+    })?;
+    store.unscoped(Access::Write, |conn| {
+        workspaces::mark_deleted(conn, &workspace.key)
+    })?;
+    Ok(workspace)
+}
+
+/// What the Settings > Single Sign-On page shows.
+#[derive(Debug, Clone)]
+pub struct SsoSettings {
+    pub workspace: Workspace,
+    pub entitlements: Entitlements,
+    /// Why SCIM is not allowed, when it is not.
+    pub scim_refusal: Option<String>,
+    pub seats_used: i64,
+}
+
+pub fn sso_settings(store: &Store, key: &str) -> Result<SsoSettings, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let entitlements = effective_entitlements(&workspace, OffsetDateTime::now_utc());
+    let seats_used = store.read(workspace.id, |tx| users::count_active(tx, None))?;
+    Ok(SsoSettings {
+        scim_refusal: scim_refusal(&workspace, &entitlements),
+        workspace,
+        entitlements,
+        seats_used,
+    })
+}
+
+/// Issues a SCIM token. Refused unless the workspace's entitlements include provisioning, SSO is
+/// on, and it holds fewer active tokens than it may.
 pub fn issue_token(
     store: &Store,
+    caller: &Caller,
     key: &str,
     label: &str,
     expires_at: Option<OffsetDateTime>,
 ) -> Result<NewToken, AdminError> {
     let workspace = find_workspace(store, key)?;
-    may_issue_scim_token(workspace.plan, workspace.sso_enabled)?;
+    let now = OffsetDateTime::now_utc();
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(AdminError::Refused(
+            "the expiry must lie in the future".into(),
+        ));
+    }
+    let label = label.trim();
+    if label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(AdminError::Refused(
+            "a token label has at most 100 printable characters".into(),
+        ));
+    }
+    let entitlements = effective_entitlements(&workspace, now);
+    let active = store.read(workspace.id, |tx| tokens::count_active(tx, now))?;
+    may_issue_scim_token(&workspace, &entitlements, active)?;
     let issued = IssuedToken::generate().map_err(|err| AdminError::Internal(err.to_string()))?;
     let summary = store.write(workspace.id, |tx| {
-        tokens::insert(
+        let summary = tokens::insert(
             tx,
             issued.prefix.as_str(),
             &issued.secret_hash,
             label,
             expires_at,
-        )
+        )?;
+        caller.audit(tx, AuditEvent::new("token.issued", summary.id))?;
+        Ok::<_, StoreError>(summary)
     })?;
     Ok(NewToken {
         summary,
@@ -111,12 +290,158 @@ pub fn list_tokens(store: &Store, key: &str) -> Result<Vec<TokenSummary>, AdminE
     Ok(store.read(workspace.id, tokens::list)?)
 }
 
-pub fn revoke_token(store: &Store, key: &str, token_id: &str) -> Result<TokenSummary, AdminError> {
-    let workspace = find_workspace(store, key)?;
-    let id: TokenId = token_id
+fn token_id(key: &str, token_id: &str) -> Result<TokenId, AdminError> {
+    token_id
         .parse()
-        .map_err(|_| AdminError::NotFound(format!("no token '{token_id}' in workspace '{key}'")))?;
+        .map_err(|_| AdminError::NotFound(format!("no token '{token_id}' in workspace '{key}'")))
+}
+
+pub fn revoke_token(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    token: &str,
+) -> Result<TokenSummary, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let id = token_id(key, token)?;
     store
-        .write(workspace.id, |tx| tokens::revoke(tx, id))?
-        .ok_or_else(|| AdminError::NotFound(format!("no token '{token_id}' in workspace '{key}'")))
+        .write(workspace.id, |tx| {
+            let revoked = tokens::revoke(tx, id)?;
+            if revoked.is_some() {
+                caller.audit(tx, AuditEvent::new("token.revoked", id))?;
+            }
+            Ok::<_, StoreError>(revoked)
+        })?
+        .ok_or_else(|| AdminError::NotFound(format!("no token '{token}' in workspace '{key}'")))
+}
+
+/// Issues a new token and lets the old one work for `grace` more, so that the IdP can be given
+/// the new one without an outage.
+pub fn rotate_token(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    token: &str,
+    grace: Duration,
+) -> Result<(NewToken, TokenSummary), AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let id = token_id(key, token)?;
+    let old = store
+        .read(workspace.id, |tx| tokens::find(tx, id))?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(|| {
+            AdminError::NotFound(format!("no active token '{token}' in workspace '{key}'"))
+        })?;
+    let issued = IssuedToken::generate().map_err(|err| AdminError::Internal(err.to_string()))?;
+    let until = OffsetDateTime::now_utc() + grace;
+    let (summary, old) = store.write(workspace.id, |tx| {
+        let summary = tokens::insert(
+            tx,
+            issued.prefix.as_str(),
+            &issued.secret_hash,
+            &old.label,
+            None,
+        )?;
+        let old = tokens::expire_by(tx, id, until)?.ok_or(StoreError::Concurrent)?;
+        caller.audit(
+            tx,
+            AuditEvent::new("token.rotated", id)
+                .with_attributes(vec![format!("replaced_by:{}", summary.id)]),
+        )?;
+        Ok::<_, StoreError>((summary, old))
+    })?;
+    Ok((
+        NewToken {
+            summary,
+            plaintext: issued.plaintext,
+        },
+        old,
+    ))
+}
+
+pub fn audit_log(
+    store: &Store,
+    key: &str,
+    query: LogQuery<'_>,
+) -> Result<Vec<AuditRecord>, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    Ok(store.read(workspace.id, |tx| audit::list(tx, query))?)
+}
+
+pub fn error_log(
+    store: &Store,
+    key: &str,
+    query: LogQuery<'_>,
+) -> Result<Vec<ErrorRecord>, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    Ok(store.read(workspace.id, |tx| provisioning_errors::list(tx, query))?)
+}
+
+pub fn list_users(
+    store: &Store,
+    key: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<UserPage, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    Ok(store.read(workspace.id, |tx| {
+        users::list(
+            tx,
+            ListQuery {
+                filter: None,
+                offset,
+                limit,
+            },
+        )
+    })?)
+}
+
+pub fn get_user(store: &Store, key: &str, id: &str) -> Result<User, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let missing = || AdminError::NotFound(format!("no user '{id}' in workspace '{key}'"));
+    let user_id: UserId = id.parse().map_err(|_| missing())?;
+    store
+        .read(workspace.id, |tx| users::find(tx, user_id))?
+        .ok_or_else(missing)
+}
+
+/// Every live user of the workspace, page by page, for an export.
+pub fn export_users(store: &Store, key: &str) -> Result<(Workspace, Vec<User>), AdminError> {
+    const PAGE: i64 = 1000;
+    let workspace = find_workspace(store, key)?;
+    let mut all = Vec::new();
+    loop {
+        let offset = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        let page = store.read(workspace.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: None,
+                    offset,
+                    limit: PAGE,
+                },
+            )
+        })?;
+        let done = page.users.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
+        all.extend(page.users);
+        if done {
+            break;
+        }
+    }
+    Ok((workspace, all))
+}
+
+/// Erases one user's personal data on request (the row stays as a scrubbed tombstone).
+pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result<(), AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let missing = || AdminError::NotFound(format!("no user '{id}' in workspace '{key}'"));
+    let user_id: UserId = id.parse().map_err(|_| missing())?;
+    let erased = store.write(workspace.id, |tx| {
+        let erased = users::erase(tx, user_id)?;
+        if erased {
+            caller.audit(tx, AuditEvent::new("user.erased", user_id))?;
+        }
+        Ok::<_, StoreError>(erased)
+    })?;
+    if erased { Ok(()) } else { Err(missing()) }
 }

@@ -5,16 +5,17 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 
-use crate::{AppState, request_log, scim};
+use crate::{AppState, admin_api, request_log, scim};
 
 /// Registers the state and every route on `cfg`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        let limit = state.max_body_bytes;
+        let limit = state.config.max_body_bytes;
         cfg.app_data(web::Data::new(state))
             .app_data(web::PayloadConfig::new(limit))
             .route("/healthz", web::get().to(healthz))
-            .service(scim::scope());
+            .service(scim::scope())
+            .service(admin_api::scope());
     }
 }
 

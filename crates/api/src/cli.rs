@@ -12,7 +12,7 @@ use time::format_description::well_known::Rfc3339;
 use webwork_scim_domain::{Plan, Workspace};
 use webwork_scim_persistence::tokens::TokenSummary;
 
-use crate::admin::{self, AdminError};
+use crate::admin::{self, AdminError, Caller};
 use crate::config::{CommonSettings, ServeSettings};
 use crate::server::{self, ServeError};
 use crate::state::scim_base_url;
@@ -105,7 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
             let served = actix_web::rt::System::new().block_on(server::serve(cli.common, settings));
             finish_serve(served)
         }
-        Command::Migrate => match migrate(&cli.common) {
+        Command::Migrate => match server::migrate(&cli.common) {
             Ok(applied) => {
                 emit(cli.json, &json!({"applied": applied}), || {
                     if applied.is_empty() {
@@ -131,17 +131,6 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn migrate(common: &CommonSettings) -> Result<Vec<String>, ServeError> {
-    let store = server::open_store(common, false).or_else(|err| match err {
-        ServeError::Startup(_) => server::open_store(common, true),
-        other => Err(other),
-    })?;
-    let mut conn = store.connection()?;
-    Ok(webwork_scim_persistence::migrations::run_pending(
-        &mut conn,
-    )?)
-}
-
 /// Text for people, JSON for scripts.
 type Output = (Value, String);
 
@@ -150,7 +139,7 @@ fn admin_command(
     json: bool,
     f: impl FnOnce(&webwork_scim_persistence::Store) -> Result<Output, AdminError>,
 ) -> Result<(), AdminError> {
-    let store = server::open_store(common, false).map_err(|err| match err {
+    let store = server::open_store(common).map_err(|err| match err {
         ServeError::Store(err) => AdminError::Store(err),
         other => AdminError::Internal(other.to_string()),
     })?;
@@ -167,10 +156,14 @@ fn workspace_command(
     let base = common.public_base_url();
     let workspace = match command {
         WorkspaceCommand::Create { name, plan, sso } => {
-            admin::create_workspace(store, &name, plan, sso)?
+            admin::create_workspace(store, &Caller::operator(), &name, plan, sso)?
         }
-        WorkspaceCommand::SetPlan { key, plan } => admin::set_plan(store, &key, plan)?,
-        WorkspaceCommand::Sso { key, enable, .. } => admin::set_sso(store, &key, enable)?,
+        WorkspaceCommand::SetPlan { key, plan } => {
+            admin::set_plan(store, &Caller::operator(), &key, plan)?
+        }
+        WorkspaceCommand::Sso { key, enable, .. } => {
+            admin::set_sso(store, &Caller::operator(), &key, enable)?
+        }
     };
     Ok(workspace_output(&workspace, &base))
 }
@@ -205,7 +198,7 @@ fn token_command(
 ) -> Result<Output, AdminError> {
     match command {
         TokenCommand::Issue { key, label } => {
-            let token = admin::issue_token(store, &key, &label, None)?;
+            let token = admin::issue_token(store, &Caller::operator(), &key, &label, None)?;
             let mut value = token_json(&token.summary);
             value["token"] = json!(token.plaintext);
             let text = format!(
@@ -239,7 +232,7 @@ fn token_command(
             ))
         }
         TokenCommand::Revoke { key, token_id } => {
-            let token = admin::revoke_token(store, &key, &token_id)?;
+            let token = admin::revoke_token(store, &Caller::operator(), &key, &token_id)?;
             Ok((token_json(&token), format!("Token {} revoked.", token.id)))
         }
     }

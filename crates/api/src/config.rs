@@ -6,6 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use webwork_scim_tenancy::JwtVerifier;
+
+use crate::retention::Retention;
+use crate::state::AppConfig;
 
 /// Settings every command needs.
 #[derive(Debug, Clone, Args)]
@@ -37,6 +41,17 @@ pub struct CommonSettings {
     /// Connections in the database pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, global = true)]
     pub db_pool_size: u32,
+
+    /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service
+    /// itself connects with DATABASE_URL, a role that neither owns them nor bypasses row-level
+    /// security.
+    #[arg(
+        long,
+        env = "MIGRATION_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub migration_database_url: Option<String>,
 }
 
 impl CommonSettings {
@@ -60,6 +75,69 @@ pub struct ServeSettings {
     #[arg(long, env = "TOKEN_CACHE_TTL_SECS", default_value_t = 300)]
     pub token_cache_ttl_secs: u64,
 
+    /// How long a workspace's plan, settings and token record are served from this replica's
+    /// cache; changes made on another replica apply here within this time.
+    #[arg(long, env = "TENANT_CACHE_TTL_SECS", default_value_t = 5)]
+    pub tenant_cache_ttl_secs: u64,
+
+    /// Admin-API JWT keys: a JSON array of {"kid", "alg": "EdDSA"|"RS256", "public_key": PEM}
+    /// (or {"kid", "alg": "HS256", "secret"} with JWT_ALLOW_HS256). Without keys the admin API
+    /// refuses every call.
+    #[arg(long, env = "JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<String>,
+
+    /// A file holding the JWT_KEYS array (e.g. a mounted Kubernetes secret).
+    #[arg(long, env = "JWT_KEYS_FILE")]
+    pub jwt_keys_file: Option<std::path::PathBuf>,
+
+    /// The `iss` admin-API JWTs must carry.
+    #[arg(long, env = "JWT_ISSUER", default_value = "webwork")]
+    pub jwt_issuer: String,
+
+    /// The `aud` admin-API JWTs must carry.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "webwork-scim-admin")]
+    pub jwt_audience: String,
+
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+
+    /// Accept HS256 keys in JWT_KEYS (development only).
+    #[arg(long, env = "JWT_ALLOW_HS256", default_value_t = false)]
+    pub jwt_allow_hs256: bool,
+
+    /// Failed token attempts allowed per workspace and token prefix per minute.
+    #[arg(long, env = "FAILED_AUTH_PER_TOKEN", default_value_t = 10)]
+    pub failed_auth_per_token: u32,
+
+    /// Failed token attempts allowed per workspace per minute.
+    #[arg(long, env = "FAILED_AUTH_PER_WORKSPACE", default_value_t = 50)]
+    pub failed_auth_per_workspace: u32,
+
+    /// Tokens expiring within this many days are flagged in the admin API.
+    #[arg(long, env = "TOKEN_EXPIRY_WARNING_DAYS", default_value_t = 14)]
+    pub token_expiry_warning_days: u64,
+
+    /// How long a rotated token keeps working unless the rotation says otherwise.
+    #[arg(long, env = "TOKEN_ROTATION_GRACE_SECS", default_value_t = 86_400)]
+    pub token_rotation_grace_secs: u64,
+
+    /// Days audit events are kept.
+    #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 365)]
+    pub audit_retention_days: u64,
+
+    /// Days provisioning errors are kept.
+    #[arg(long, env = "ERROR_RETENTION_DAYS", default_value_t = 30)]
+    pub error_retention_days: u64,
+
+    /// Days a deleted user's tombstone is kept.
+    #[arg(long, env = "DELETED_USER_RETENTION_DAYS", default_value_t = 90)]
+    pub deleted_user_retention_days: u64,
+
+    /// Days a deleted workspace's data is kept before it is purged.
+    #[arg(long, env = "WORKSPACE_DELETION_GRACE_DAYS", default_value_t = 30)]
+    pub workspace_deletion_grace_days: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "HTTP_WORKERS")]
     pub http_workers: Option<usize>,
@@ -74,8 +152,50 @@ pub struct ServeSettings {
     pub shutdown_timeout_secs: u64,
 }
 
+const DAY: u64 = 24 * 3600;
+
 impl ServeSettings {
-    pub fn token_cache_ttl(&self) -> Duration {
-        Duration::from_secs(self.token_cache_ttl_secs)
+    /// The app's settings, with the JWT keys read and checked.
+    pub fn app_config(&self, public_base_url: &str) -> Result<AppConfig, String> {
+        let keys = match (&self.jwt_keys, &self.jwt_keys_file) {
+            (Some(json), _) => Some(json.clone()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|err| format!("JWT_KEYS_FILE {}: {err}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        let jwt = match keys {
+            Some(json) => JwtVerifier::from_json(
+                &json,
+                &self.jwt_issuer,
+                &self.jwt_audience,
+                self.jwt_leeway_secs,
+                self.jwt_allow_hs256,
+            )
+            .map_err(|err| err.to_string())?,
+            None => JwtVerifier::disabled(),
+        };
+        Ok(AppConfig {
+            max_body_bytes: self.max_body_bytes,
+            token_cache_ttl: Duration::from_secs(self.token_cache_ttl_secs),
+            tenant_cache_ttl: Duration::from_secs(self.tenant_cache_ttl_secs),
+            failed_auth_per_prefix: self.failed_auth_per_token,
+            failed_auth_per_workspace: self.failed_auth_per_workspace,
+            token_expiry_warning: Duration::from_secs(self.token_expiry_warning_days * DAY),
+            rotation_grace: Duration::from_secs(self.token_rotation_grace_secs),
+            workspace_deletion_grace: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
+            jwt,
+            ..AppConfig::new(public_base_url)
+        })
+    }
+
+    pub fn retention(&self) -> Retention {
+        Retention {
+            audit: Duration::from_secs(self.audit_retention_days * DAY),
+            errors: Duration::from_secs(self.error_retention_days * DAY),
+            deleted_users: Duration::from_secs(self.deleted_user_retention_days * DAY),
+            deleted_workspaces: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
+        }
     }
 }

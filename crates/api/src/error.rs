@@ -4,6 +4,8 @@
 //! Use the variant that names what went wrong for the caller; wrap anything unexpected with
 //! [`ApiError::internal`], which logs the cause once and shows the caller only a generic detail.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -14,6 +16,20 @@ use webwork_scim_persistence::StoreError;
 use webwork_scim_tenancy::AuthFailure;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Whole seconds to wait, at least one: Okta honours an integer `Retry-After` exactly.
+fn retry_secs(wait: Duration) -> u64 {
+    let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    whole.max(1)
+}
+
+/// What went wrong, kept on the response for the provisioning error log.
+#[derive(Debug, Clone)]
+pub struct ErrorSummary {
+    pub scim_type: Option<&'static str>,
+    pub detail: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -21,9 +37,24 @@ pub enum ApiError {
     /// answered alike so that nothing can be learned by probing.
     #[error("unauthorized: {0}")]
     Unauthorized(AuthFailure),
+    /// A missing, malformed, expired or wrongly signed admin-API JWT, or one with an unknown key.
+    #[error("invalid admin token: {0}")]
+    InvalidJwt(String),
     /// The workspace's plan does not include SCIM provisioning.
     #[error("SCIM provisioning requires the Premium plan")]
     PlanRequired,
+    /// Creating or reactivating a user would exceed the seats the workspace bought.
+    #[error("seat limit reached: {used} of {seats}")]
+    SeatLimit { used: i64, seats: u32 },
+    /// The caller may not do this (a wrong role on the admin API).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The workspace's request rate is exhausted on this replica.
+    #[error("too many requests for this workspace; retry in {} s", retry_secs(*.0))]
+    RateLimited(Duration),
+    /// Too many failed token attempts for this workspace or token.
+    #[error("too many failed authentication attempts; retry in {} s", retry_secs(*.0))]
+    TooManyFailures(Duration),
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -61,14 +92,14 @@ impl ApiError {
         }
     }
 
-    fn scim_type(&self) -> Option<ScimType> {
+    pub fn scim_type(&self) -> Option<ScimType> {
         match self {
             ApiError::Domain(err) => Some(err.scim_type()),
             _ => None,
         }
     }
 
-    fn detail(&self) -> String {
+    pub fn detail(&self) -> String {
         match self {
             ApiError::Unauthorized(_) => {
                 "The SCIM API token is missing, invalid, expired or revoked. Copy the SCIM Base URL \
@@ -80,6 +111,7 @@ impl ApiError {
                  Premium (or Enterprise) to provision users; existing data is kept."
                     .into()
             }
+            ApiError::InvalidJwt(_) => "A valid WebWork admin token (JWT) is required.".into(),
             ApiError::Internal(_) => "An internal error occurred; it has been logged.".into(),
             ApiError::Unavailable(_) => {
                 "The service is temporarily unavailable; retry shortly.".into()
@@ -108,8 +140,13 @@ impl From<StoreError> for ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::PlanRequired => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized(_) | ApiError::InvalidJwt(_) => StatusCode::UNAUTHORIZED,
+            ApiError::PlanRequired | ApiError::SeatLimit { .. } | ApiError::Forbidden(_) => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::RateLimited(_) | ApiError::TooManyFailures(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Domain(err) if err.scim_type() == ScimType::Uniqueness => {
                 StatusCode::CONFLICT
@@ -126,14 +163,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        match self {
-            ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
-            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            ApiError::Unauthorized(reason) => {
-                tracing::info!(reason = reason.reason(), "authentication failed");
-            }
-            _ => {}
-        }
+        self.log();
         let mut body = json!({
             "schemas": [schema::ERROR],
             "status": status.as_str(),
@@ -144,8 +174,34 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
+        self.add_headers(&mut response);
+        let mut response = response.body(body.to_string());
+        response.extensions_mut().insert(ErrorSummary {
+            scim_type: self.scim_type().map(ScimType::as_str),
+            detail: self.detail(),
+        });
+        response
+    }
+}
+
+impl ApiError {
+    fn log(&self) {
         match self {
-            ApiError::Unauthorized(_) => {
+            ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            ApiError::Unauthorized(reason) => {
+                tracing::info!(reason = reason.reason(), "authentication failed");
+            }
+            ApiError::InvalidJwt(reason) => {
+                tracing::info!(%reason, "admin authentication failed");
+            }
+            _ => {}
+        }
+    }
+
+    fn add_headers(&self, response: &mut actix_web::HttpResponseBuilder) {
+        match self {
+            ApiError::Unauthorized(_) | ApiError::InvalidJwt(_) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"webwork-scim\""),
@@ -154,8 +210,29 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
             }
+            ApiError::RateLimited(wait) | ApiError::TooManyFailures(wait) => {
+                response.insert_header((header::RETRY_AFTER, retry_secs(*wait).to_string()));
+            }
             _ => {}
         }
+    }
+
+    /// The same error as an RFC 9457 problem document, for the admin and internal APIs.
+    pub fn problem_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        self.log();
+        let mut body = json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": self.detail(),
+        });
+        if let Some(scim_type) = self.scim_type() {
+            body["code"] = json!(scim_type.as_str());
+        }
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        self.add_headers(&mut response);
         response.body(body.to_string())
     }
 }

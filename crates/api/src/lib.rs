@@ -5,6 +5,7 @@
 //! This is the only crate that knows HTTP. A handler extracts, calls one use case, renders.
 
 pub mod admin;
+pub mod admin_api;
 pub mod app;
 pub mod blocking;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod provisioning;
 pub mod request_log;
+pub mod retention;
 pub mod scim;
 pub mod server;
 pub mod state;

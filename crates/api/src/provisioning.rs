@@ -1,14 +1,17 @@
-//! The use cases of SCIM user provisioning. Each takes an authenticated [`Tenant`] and parsed
-//! domain values, runs argon2 and the database on the blocking pool, and returns domain values.
+//! The use cases of SCIM user provisioning. Each takes an authenticated caller and parsed domain
+//! values, runs argon2 and the database on the blocking pool, writes the change and its audit
+//! events in one transaction, and returns domain values.
 
 use serde_json::Value;
+use webwork_scim_domain::audit::user_change_events;
 use webwork_scim_domain::patch::PatchRequest;
-use webwork_scim_domain::{Password, Tenant, User, UserDraft, UserId};
-use webwork_scim_persistence::StoreError;
+use webwork_scim_domain::{AuditEvent, Entitlements, Password, User, UserDraft, UserId};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
+use webwork_scim_persistence::{StoreError, TenantTx, audit};
 use webwork_scim_tenancy::hashing;
 
 use crate::blocking::{run_argon2, run_blocking};
+use crate::scim::auth::ScimTenant;
 use crate::scim::list::ListParams;
 use crate::{ApiError, AppState};
 
@@ -35,13 +38,94 @@ async fn hash_password(
     Ok(Some(hash))
 }
 
+/// Refuses to add an active user beyond the workspace's seats; inactive users do not count. The
+/// workspace row is locked first so that concurrent creations cannot both take the last seat.
+fn check_seat(
+    tx: &mut TenantTx<'_>,
+    entitlements: &Entitlements,
+    except: Option<UserId>,
+) -> Result<(), ApiError> {
+    let Some(seats) = entitlements.seats else {
+        return Ok(());
+    };
+    users::lock_workspace(tx)?;
+    let used = users::count_active(tx, except)?;
+    if used >= i64::from(seats) {
+        return Err(ApiError::SeatLimit { used, seats });
+    }
+    Ok(())
+}
+
+/// A user's new state, checked and written with its audit events.
+struct Write<'a> {
+    caller: &'a ScimTenant,
+    draft: &'a UserDraft,
+    hash: Option<&'a str>,
+}
+
+impl Write<'_> {
+    fn audit(&self, tx: &mut TenantTx<'_>, events: &[AuditEvent]) -> Result<(), StoreError> {
+        audit::record_all(
+            tx,
+            &self.caller.actor(),
+            self.caller.request_id.as_deref(),
+            events,
+        )
+    }
+
+    fn insert(&self, tx: &mut TenantTx<'_>) -> Result<User, ApiError> {
+        if self.draft.active {
+            check_seat(tx, &self.caller.tenant.entitlements, None)?;
+        }
+        let user = users::insert(tx, self.draft, self.hash)
+            .map_err(|err| ApiError::from_store(err, taken(self.draft.user_name.as_str())))?;
+        let mut attributes: Vec<String> = user.document.keys().cloned().collect();
+        attributes.sort();
+        let mut events = vec![AuditEvent::new("user.created", user.id).with_attributes(attributes)];
+        if self.hash.is_some() {
+            events.push(
+                AuditEvent::new("user.password_set", user.id)
+                    .with_attributes(vec!["password".into()]),
+            );
+        }
+        self.audit(tx, &events)?;
+        Ok(user)
+    }
+
+    /// Replaces `old` (as read, at its version when `guard` is set).
+    fn replace(
+        &self,
+        tx: &mut TenantTx<'_>,
+        old: &User,
+        guard: bool,
+    ) -> Result<Option<User>, ApiError> {
+        if self.draft.active && !old.active {
+            check_seat(tx, &self.caller.tenant.entitlements, Some(old.id))?;
+        }
+        let expected = guard.then_some(old.version);
+        let Some(user) = users::replace(tx, old.id, self.draft, self.hash, expected).map_err(
+            |err| match err {
+                StoreError::Concurrent => ApiError::from(StoreError::Concurrent),
+                other => ApiError::from_store(other, taken(self.draft.user_name.as_str())),
+            },
+        )?
+        else {
+            return Ok(None);
+        };
+        let events =
+            user_change_events(user.id, &old.document, &user.document, self.hash.is_some());
+        self.audit(tx, &events)?;
+        Ok(Some(user))
+    }
+}
+
 pub async fn list_users(
     state: &AppState,
-    tenant: &Tenant,
+    caller: &ScimTenant,
     params: ListParams,
 ) -> Result<UserPage, ApiError> {
     let store = state.store.clone();
-    let workspace = tenant.workspace_id;
+    let workspace = caller.tenant.workspace_id;
     run_blocking(move || {
         store.read(workspace, |tx| {
             users::list(
@@ -58,9 +142,9 @@ pub async fn list_users(
     .map_err(ApiError::from)
 }
 
-pub async fn get_user(state: &AppState, tenant: &Tenant, id: UserId) -> Result<User, ApiError> {
+pub async fn get_user(state: &AppState, caller: &ScimTenant, id: UserId) -> Result<User, ApiError> {
     let store = state.store.clone();
-    let workspace = tenant.workspace_id;
+    let workspace = caller.tenant.workspace_id;
     run_blocking(move || store.read(workspace, |tx| users::find(tx, id)))
         .await??
         .ok_or_else(|| ApiError::user_not_found(&id.to_string()))
@@ -68,37 +152,47 @@ pub async fn get_user(state: &AppState, tenant: &Tenant, id: UserId) -> Result<U
 
 pub async fn create_user(
     state: &AppState,
-    tenant: &Tenant,
+    caller: &ScimTenant,
     draft: UserDraft,
 ) -> Result<User, ApiError> {
     let hash = hash_password(state, draft.password.clone()).await?;
     let store = state.store.clone();
-    let workspace = tenant.workspace_id;
-    let name = draft.user_name.as_str().to_owned();
-    run_blocking(move || store.write(workspace, |tx| users::insert(tx, &draft, hash.as_deref())))
-        .await?
-        .map_err(|err| ApiError::from_store(err, taken(&name)))
+    let caller = caller.clone();
+    run_blocking(move || {
+        let write = Write {
+            caller: &caller,
+            draft: &draft,
+            hash: hash.as_deref(),
+        };
+        store.write(caller.tenant.workspace_id, |tx| write.insert(tx))
+    })
+    .await?
 }
 
 /// PUT: replaces every attribute the body carries; a body without `password` keeps the stored
 /// one, because IdPs PUT back what GET returned.
 pub async fn replace_user(
     state: &AppState,
-    tenant: &Tenant,
+    caller: &ScimTenant,
     id: UserId,
     draft: UserDraft,
 ) -> Result<User, ApiError> {
     let hash = hash_password(state, draft.password.clone()).await?;
     let store = state.store.clone();
-    let workspace = tenant.workspace_id;
-    let name = draft.user_name.as_str().to_owned();
+    let caller = caller.clone();
     run_blocking(move || {
-        store.write(workspace, |tx| {
-            users::replace(tx, id, &draft, hash.as_deref(), None)
+        let write = Write {
+            caller: &caller,
+            draft: &draft,
+            hash: hash.as_deref(),
+        };
+        store.write(caller.tenant.workspace_id, |tx| {
+            let old =
+                users::find(tx, id)?.ok_or_else(|| ApiError::user_not_found(&id.to_string()))?;
+            write.replace(tx, &old, false)
         })
     })
-    .await?
-    .map_err(|err| ApiError::from_store(err, taken(&name)))?
+    .await??
     .ok_or_else(|| ApiError::user_not_found(&id.to_string()))
 }
 
@@ -107,12 +201,12 @@ pub async fn replace_user(
 /// meanwhile (retrying otherwise). A PATCH that changes nothing writes nothing.
 pub async fn patch_user(
     state: &AppState,
-    tenant: &Tenant,
+    caller: &ScimTenant,
     id: UserId,
     patch: PatchRequest,
 ) -> Result<User, ApiError> {
     for _ in 0..PATCH_ATTEMPTS {
-        let current = get_user(state, tenant, id).await?;
+        let current = get_user(state, caller, id).await?;
         let mut document = current.document.clone();
         patch.apply(&mut document)?;
         let draft = UserDraft::from_scim(&Value::Object(document))?;
@@ -121,32 +215,48 @@ pub async fn patch_user(
         }
         let hash = hash_password(state, draft.password.clone()).await?;
         let store = state.store.clone();
-        let workspace = tenant.workspace_id;
-        let name = draft.user_name.as_str().to_owned();
+        let owned = caller.clone();
         let written = run_blocking(move || {
-            store.write(workspace, |tx| {
-                users::replace(tx, id, &draft, hash.as_deref(), Some(current.version))
+            let write = Write {
+                caller: &owned,
+                draft: &draft,
+                hash: hash.as_deref(),
+            };
+            store.write(owned.tenant.workspace_id, |tx| {
+                write.replace(tx, &current, true)
             })
         })
         .await?;
         match written {
             Ok(Some(user)) => return Ok(user),
             Ok(None) => return Err(ApiError::user_not_found(&id.to_string())),
-            Err(StoreError::Concurrent) => continue,
-            Err(err) => return Err(ApiError::from_store(err, taken(&name))),
+            Err(ApiError::Conflict(_)) => continue,
+            Err(err) => return Err(err),
         }
     }
     Err(StoreError::Concurrent.into())
 }
 
-pub async fn delete_user(state: &AppState, tenant: &Tenant, id: UserId) -> Result<(), ApiError> {
+pub async fn delete_user(
+    state: &AppState,
+    caller: &ScimTenant,
+    id: UserId,
+) -> Result<(), ApiError> {
     let store = state.store.clone();
-    let workspace = tenant.workspace_id;
-    let deleted =
-        run_blocking(move || store.write(workspace, |tx| users::delete(tx, id))).await??;
-    if deleted {
-        Ok(())
-    } else {
-        Err(ApiError::user_not_found(&id.to_string()))
-    }
+    let caller = caller.clone();
+    run_blocking(move || {
+        store.write(caller.tenant.workspace_id, |tx| -> Result<(), ApiError> {
+            if !users::delete(tx, id)? {
+                return Err(ApiError::user_not_found(&id.to_string()));
+            }
+            audit::record(
+                tx,
+                &caller.actor(),
+                caller.request_id.as_deref(),
+                &AuditEvent::new("user.deleted", id),
+            )?;
+            Ok(())
+        })
+    })
+    .await?
 }

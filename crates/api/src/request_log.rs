@@ -1,16 +1,43 @@
 //! One log line per request (method, route template, workspace key, status, latency) under a
 //! request id taken from `X-Request-Id` or generated, and returned in the response. Headers are
-//! never logged, so neither is a token.
+//! never logged, so neither is a token. Failed SCIM requests of an identified workspace are also
+//! written, best-effort, to its provisioning error log.
 
+use std::future::{Ready, ready};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use tracing::Instrument;
+use webwork_scim_persistence::provisioning_errors::{self, FailedRequest};
+
+use crate::AppState;
+use crate::blocking::run_blocking;
+use crate::error::ErrorSummary;
+use crate::scim::auth::ScimTenant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, as logged and returned in `X-Request-Id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl FromRequest for RequestId {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<RequestId, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let id = req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(uuid::Uuid::new_v4().to_string()));
+        ready(Ok(id))
+    }
+}
 
 /// A client's request id is kept when it is short and printable; otherwise we make one.
 fn request_id(req: &ServiceRequest) -> String {
@@ -27,6 +54,7 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method);
     let mut response = next.call(req).instrument(span.clone()).await?;
@@ -40,18 +68,63 @@ pub async fn log_request(
         .get("workspace")
         .unwrap_or("-")
         .to_owned();
-    let status = response.status().as_u16();
+    let status = response.status();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    if status.is_client_error() || status.is_server_error() {
+        record_failure(&response, &route, &id);
     }
     span.in_scope(|| {
         tracing::info!(
             %route,
             %workspace,
-            status,
+            status = status.as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             "request"
         );
     });
     Ok(response)
+}
+
+/// Writes a failed SCIM request of a known workspace to its error log, in the background: the
+/// answer to the client never waits for it, and a failure to write is only logged.
+fn record_failure<B>(response: &ServiceResponse<B>, route: &str, request_id: &str) {
+    let request = response.request();
+    let Some(tenant) = request.extensions().get::<ScimTenant>().cloned() else {
+        return;
+    };
+    let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
+        return;
+    };
+    let summary = response
+        .response()
+        .extensions()
+        .get::<ErrorSummary>()
+        .cloned();
+    let failed = FailedRequest {
+        actor: tenant.actor().to_string(),
+        method: request.method().to_string(),
+        route: route.to_owned(),
+        status: response.status().as_u16(),
+        scim_type: summary
+            .as_ref()
+            .and_then(|s| s.scim_type)
+            .map(str::to_owned),
+        detail: summary.map_or_else(|| response.status().to_string(), |s| s.detail),
+        request_id: Some(request_id.to_owned()),
+    };
+    let workspace = tenant.tenant.workspace_id;
+    actix_web::rt::spawn(async move {
+        let store = state.store.clone();
+        let written = run_blocking(move || {
+            store.write(workspace, |tx| provisioning_errors::record(tx, &failed))
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "could not record a provisioning error"),
+            Err(err) => tracing::warn!(error = %err, "could not record a provisioning error"),
+        }
+    });
 }

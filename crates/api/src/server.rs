@@ -1,17 +1,23 @@
 //! `webwork-scim serve`: open the database, migrate SQLite (or check PostgreSQL is migrated),
-//! seed the demo workspace when asked, and serve until SIGTERM.
+//! seed the demo workspace when asked, run retention in the background, and serve until SIGTERM.
+
+use std::time::Duration;
 
 use actix_web::HttpServer;
+use time::OffsetDateTime;
+use webwork_scim_domain::Plan;
 use webwork_scim_persistence::{
     Access, Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations, workspaces,
 };
-use webwork_scim_tenancy::TokenVerifier;
 
+use crate::admin::{self, Caller};
+use crate::blocking::run_blocking;
 use crate::config::{CommonSettings, ServeSettings};
-use crate::{AppState, admin, app};
+use crate::retention::{self, Retention};
+use crate::{AppState, app};
 
-/// Entries in the verified-token cache; one per active token is plenty.
-const TOKEN_CACHE_CAPACITY: usize = 100_000;
+/// How often retention runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -25,9 +31,9 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Connects the pool and brings the schema up to date: SQLite migrates itself; PostgreSQL must
-/// have been migrated by `webwork-scim migrate` with the owning role.
-pub fn open_store(common: &CommonSettings, migrate_postgres: bool) -> Result<Store, ServeError> {
+/// Connects the service's pool and checks the schema: the embedded SQLite database migrates
+/// itself; PostgreSQL must have been migrated by `webwork-scim migrate` with the owning role.
+pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
     let url = DatabaseUrl::parse(&common.database_url)?;
     let store = Store::connect(
         &url,
@@ -37,7 +43,7 @@ pub fn open_store(common: &CommonSettings, migrate_postgres: bool) -> Result<Sto
         },
     )?;
     let mut conn = store.connection()?;
-    if url.backend() == Backend::Sqlite || migrate_postgres {
+    if url.backend() == Backend::Sqlite {
         let applied = migrations::run_pending(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(database = %url, ?applied, "migrations applied");
@@ -50,20 +56,33 @@ pub fn open_store(common: &CommonSettings, migrate_postgres: bool) -> Result<Sto
     Ok(store)
 }
 
+/// Applies pending migrations with MIGRATION_DATABASE_URL (the owning role), or DATABASE_URL.
+pub fn migrate(common: &CommonSettings) -> Result<Vec<String>, ServeError> {
+    let raw = common
+        .migration_database_url
+        .as_deref()
+        .unwrap_or(&common.database_url);
+    let url = DatabaseUrl::parse(raw)?;
+    let mut conn = url
+        .connect()
+        .map_err(|err| ServeError::Startup(format!("cannot connect to {url}: {err}")))?;
+    Ok(migrations::run_pending(&mut conn)?)
+}
+
 pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<(), ServeError> {
-    let store = open_store(&common, false)?;
+    let store = open_store(&common)?;
     let public_base_url = common.public_base_url();
     if settings.demo_workspace {
         seed_demo(&store, &public_base_url)?;
     }
-    let verifier = TokenVerifier::new(settings.token_cache_ttl(), TOKEN_CACHE_CAPACITY)
-        .map_err(|err| ServeError::Startup(err.to_string()))?;
-    let state = AppState::new(
-        store,
-        verifier,
-        public_base_url.clone(),
-        settings.max_body_bytes,
-    );
+    let config = settings
+        .app_config(&public_base_url)
+        .map_err(ServeError::Startup)?;
+    if !config.jwt.is_enabled() {
+        tracing::warn!("no JWT_KEYS configured: the admin API refuses every call");
+    }
+    let state = AppState::new(store.clone(), config).map_err(ServeError::Startup)?;
+    actix_web::rt::spawn(retention_loop(store, settings.retention()));
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -77,6 +96,21 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     Ok(())
 }
 
+async fn retention_loop(store: Store, retention: Retention) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let store = store.clone();
+        match run_blocking(move || retention::purge(&store, &retention, OffsetDateTime::now_utc()))
+            .await
+        {
+            Ok(Ok(purged)) => tracing::info!(?purged, "retention pass"),
+            Ok(Err(err)) => tracing::warn!(error = %err, "retention pass failed"),
+            Err(err) => tracing::warn!(error = %err, "retention pass failed"),
+        }
+    }
+}
+
 /// On an empty database, creates a Premium workspace with SSO on and prints its SCIM Base URL and
 /// a token, so that a newcomer can point Okta (or curl) at it at once.
 #[allow(clippy::print_stdout)] // the one place a token is shown on first start, by design
@@ -84,22 +118,17 @@ fn seed_demo(store: &Store, public_base_url: &str) -> Result<(), ServeError> {
     if store.unscoped(Access::Read, workspaces::count)? > 0 {
         return Ok(());
     }
-    let workspace = admin::create_workspace(
-        store,
-        "Demo Workspace",
-        webwork_scim_domain::Plan::Premium,
-        true,
-    )?;
-    let token = admin::issue_token(store, workspace.key.as_str(), "demo", None)?;
+    let operator = Caller::operator();
+    let workspace =
+        admin::create_workspace(store, &operator, "Demo Workspace", Plan::Premium, true)?;
+    let token = admin::issue_token(store, &operator, workspace.key.as_str(), "demo", None)?;
+    let url = crate::state::scim_base_url(public_base_url, workspace.key.as_str());
     println!();
     println!(
         "  Demo workspace created (Premium, SSO enabled): {}",
         workspace.key
     );
-    println!(
-        "  SCIM Base URL:  {}",
-        crate::state::scim_base_url(public_base_url, workspace.key.as_str())
-    );
+    println!("  SCIM Base URL:  {url}");
     println!("  SCIM API Token: {}", token.plaintext);
     println!(
         "  The token is shown only now; issue another with `webwork-scim token issue {}`.",

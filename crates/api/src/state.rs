@@ -1,44 +1,103 @@
-//! What every request handler shares: the store, the token verifier, the argon2 permits and the
+//! What every request handler shares: the store, the caches and limits of this replica, and the
 //! settings that shape responses.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use webwork_scim_persistence::Store;
-use webwork_scim_tenancy::TokenVerifier;
+use webwork_scim_tenancy::{
+    FailureThrottle, JwtVerifier, RateLimiter, TenantCache, TokenVerifier, UseRecorder,
+};
+
+/// Entries in the caches of this replica; one per active token is plenty.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// The settings of a running app, with their defaults in [`AppConfig::new`].
+#[derive(Debug)]
+pub struct AppConfig {
+    /// Without a trailing slash.
+    pub public_base_url: String,
+    pub max_body_bytes: usize,
+    /// How long a verified token is trusted without argon2.
+    pub token_cache_ttl: Duration,
+    /// How long a workspace's plan, settings and token record are trusted without the database;
+    /// other replicas see a change within this time.
+    pub tenant_cache_ttl: Duration,
+    /// Failed token attempts allowed per (workspace, prefix) and per workspace in a window.
+    pub failed_auth_per_prefix: u32,
+    pub failed_auth_per_workspace: u32,
+    pub failed_auth_window: Duration,
+    /// Tokens expiring within this time are flagged.
+    pub token_expiry_warning: Duration,
+    /// How long a rotated token keeps working by default.
+    pub rotation_grace: Duration,
+    /// How long a deleted workspace's data is kept before it is purged.
+    pub workspace_deletion_grace: Duration,
+    pub jwt: JwtVerifier,
+}
+
+impl AppConfig {
+    pub fn new(public_base_url: &str) -> AppConfig {
+        AppConfig {
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+            max_body_bytes: 1_048_576,
+            token_cache_ttl: Duration::from_secs(300),
+            tenant_cache_ttl: Duration::from_secs(5),
+            failed_auth_per_prefix: 10,
+            failed_auth_per_workspace: 50,
+            failed_auth_window: Duration::from_secs(60),
+            token_expiry_warning: Duration::from_secs(14 * 24 * 3600),
+            rotation_grace: Duration::from_secs(24 * 3600),
+            workspace_deletion_grace: Duration::from_secs(30 * 24 * 3600),
+            jwt: JwtVerifier::disabled(),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
+    pub config: Arc<AppConfig>,
     pub verifier: Arc<TokenVerifier>,
+    pub tenants: Arc<TenantCache>,
+    pub rate_limiter: Arc<RateLimiter>,
+    pub failures: Arc<FailureThrottle>,
+    pub usage: Arc<UseRecorder>,
     /// Bounds concurrent argon2 runs (token verification, password hashing) to the core count,
-    /// so that a burst of logins cannot starve the blocking pool.
+    /// so that a burst cannot starve the blocking pool.
     pub argon2_permits: Arc<Semaphore>,
-    /// Without a trailing slash.
-    pub public_base_url: String,
-    pub max_body_bytes: usize,
 }
 
 impl AppState {
-    pub fn new(
-        store: Store,
-        verifier: TokenVerifier,
-        public_base_url: String,
-        max_body_bytes: usize,
-    ) -> AppState {
+    pub fn new(store: Store, config: AppConfig) -> Result<AppState, String> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        AppState {
+        let verifier = TokenVerifier::new(config.token_cache_ttl, CACHE_CAPACITY)
+            .map_err(|err| err.to_string())?;
+        Ok(AppState {
             store,
             verifier: Arc::new(verifier),
+            tenants: Arc::new(TenantCache::new(config.tenant_cache_ttl, CACHE_CAPACITY)),
+            rate_limiter: Arc::new(RateLimiter::default()),
+            failures: Arc::new(FailureThrottle::new(
+                config.failed_auth_per_prefix,
+                config.failed_auth_per_workspace,
+                config.failed_auth_window,
+            )),
+            usage: Arc::new(UseRecorder::new(Duration::from_secs(60))),
             argon2_permits: Arc::new(Semaphore::new(cores)),
-            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
-            max_body_bytes,
-        }
+            config: Arc::new(config),
+        })
     }
 
     /// The SCIM Base URL of workspace `key`, as an admin pastes it into Okta.
     pub fn scim_base_url(&self, key: &str) -> String {
-        scim_base_url(&self.public_base_url, key)
+        scim_base_url(&self.config.public_base_url, key)
+    }
+
+    /// Forgets what this replica cached about a workspace, after a change to it here.
+    pub fn forget_workspace(&self, key: &str) {
+        self.tenants.forget_workspace(key);
     }
 }
 

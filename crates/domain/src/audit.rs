@@ -55,7 +55,9 @@ impl AuditEvent {
 /// extension are named `urn:…:attribute`.
 pub fn changed_attributes(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    let keys = old.keys().chain(new.keys().filter(|k| !old.contains_key(*k)));
+    let keys = old
+        .keys()
+        .chain(new.keys().filter(|k| !old.contains_key(*k)));
     for key in keys {
         let (before, after) = (old.get(key), new.get(key));
         if before == after {
@@ -63,7 +65,11 @@ pub fn changed_attributes(old: &Map<String, Value>, new: &Map<String, Value>) ->
         }
         match (before, after, key.starts_with("urn:")) {
             (Some(Value::Object(a)), Some(Value::Object(b)), true) => {
-                names.extend(changed_attributes(a, b).into_iter().map(|sub| format!("{key}:{sub}")));
+                names.extend(
+                    changed_attributes(a, b)
+                        .into_iter()
+                        .map(|sub| format!("{key}:{sub}")),
+                );
             }
             _ => names.push(key.clone()),
         }
@@ -87,14 +93,20 @@ pub fn user_change_events(
     let is_active = new.get("active") != Some(&Value::Bool(false));
     if was_active != is_active {
         changed.retain(|name| name != "active");
-        let action = if is_active { "user.reactivated" } else { "user.deactivated" };
+        let action = if is_active {
+            "user.reactivated"
+        } else {
+            "user.deactivated"
+        };
         events.push(AuditEvent::new(action, &id).with_attributes(vec!["active".into()]));
     }
     if !changed.is_empty() {
         events.push(AuditEvent::new("user.updated", &id).with_attributes(changed));
     }
     if password_set {
-        events.push(AuditEvent::new("user.password_set", &id).with_attributes(vec!["password".into()]));
+        events.push(
+            AuditEvent::new("user.password_set", &id).with_attributes(vec!["password".into()]),
+        );
     }
     events
 }
@@ -114,9 +126,16 @@ mod tests {
 
     #[test]
     fn changed_attribute_names_cover_added_removed_and_extension_fields() {
-        let old = doc(json!({"userName": "a", "title": "x", "urn:ext": {"department": "A", "costCenter": "1"}}));
-        let new = doc(json!({"userName": "a", "nickName": "n", "urn:ext": {"department": "B", "costCenter": "1"}}));
-        assert_eq!(changed_attributes(&old, &new), vec!["nickName", "title", "urn:ext:department"]);
+        let old = doc(
+            json!({"userName": "a", "title": "x", "urn:ext": {"department": "A", "costCenter": "1"}}),
+        );
+        let new = doc(
+            json!({"userName": "a", "nickName": "n", "urn:ext": {"department": "B", "costCenter": "1"}}),
+        );
+        assert_eq!(
+            changed_attributes(&old, &new),
+            vec!["nickName", "title", "urn:ext:department"]
+        );
         assert!(changed_attributes(&old, &old).is_empty());
     }
 
@@ -126,7 +145,10 @@ mod tests {
         let inactive = doc(json!({"userName": "a", "active": false, "title": "t"}));
         let events = user_change_events("u1", &active, &inactive, true);
         let actions: Vec<_> = events.iter().map(|e| e.action).collect();
-        assert_eq!(actions, vec!["user.deactivated", "user.updated", "user.password_set"]);
+        assert_eq!(
+            actions,
+            vec!["user.deactivated", "user.updated", "user.password_set"]
+        );
         assert_eq!(events[1].attributes, vec!["title"]);
         let back = user_change_events("u1", &inactive, &active, false);
         assert_eq!(back[0].action, "user.reactivated");

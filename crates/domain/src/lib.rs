@@ -20,5 +20,6 @@ pub use error::{DomainError, ScimType};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
 pub use user::{Password, User, UserDraft, UserName};
 pub use workspace::{
-    Entitlement, EntitlementOverrides, Entitlements, Plan, Tenant, Workspace, WorkspaceKey, WorkspaceName,
+    Entitlement, EntitlementOverrides, Entitlements, Plan, Tenant, Workspace, WorkspaceKey,
+    WorkspaceName,
 };

@@ -280,7 +280,10 @@ mod tests {
         let effective = trial.apply(base);
         assert!(effective.allows(Entitlement::ScimProvisioning));
         assert!(!effective.allows(Entitlement::Sso));
-        assert_eq!((effective.requests_per_second, effective.seats), (10, Some(25)));
+        assert_eq!(
+            (effective.requests_per_second, effective.seats),
+            (10, Some(25))
+        );
         assert!(serde_json::from_str::<EntitlementOverrides>(r#"{"seatz": 1}"#).is_err());
     }
 

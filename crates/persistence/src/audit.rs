@@ -50,7 +50,8 @@ pub fn record(
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
     let (conn, workspace) = tx.parts();
-    let attributes = serde_json::to_string(&event.attributes).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    let attributes = serde_json::to_string(&event.attributes)
+        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::workspace_id.eq(workspace.to_string()),
@@ -72,7 +73,9 @@ pub fn record_all(
     request_id: Option<&str>,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    events.iter().try_for_each(|event| record(tx, actor, request_id, event))
+    events
+        .iter()
+        .try_for_each(|event| record(tx, actor, request_id, event))
 }
 
 pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<AuditRecord>, StoreError> {
@@ -97,8 +100,9 @@ pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<AuditRecor
         .into_iter()
         .map(|row| {
             Ok(AuditRecord {
-                attributes: serde_json::from_str(&row.attributes)
-                    .map_err(|_| StoreError::Corrupt(format!("audit event {} attributes", row.id)))?,
+                attributes: serde_json::from_str(&row.attributes).map_err(|_| {
+                    StoreError::Corrupt(format!("audit event {} attributes", row.id))
+                })?,
                 id: row.id,
                 at: clock::from_db(row.at),
                 actor: row.actor,

@@ -37,7 +37,10 @@ struct AuthRow {
 }
 
 /// The token of this workspace with public prefix `prefix`, as authentication needs it.
-pub fn find_by_prefix(tx: &mut TenantTx<'_>, prefix: &str) -> Result<Option<StoredToken>, StoreError> {
+pub fn find_by_prefix(
+    tx: &mut TenantTx<'_>,
+    prefix: &str,
+) -> Result<Option<StoredToken>, StoreError> {
     let (conn, workspace) = tx.parts();
     let Some(row) = scim_tokens::table
         .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
@@ -49,7 +52,10 @@ pub fn find_by_prefix(tx: &mut TenantTx<'_>, prefix: &str) -> Result<Option<Stor
         return Ok(None);
     };
     Ok(Some(StoredToken {
-        id: row.id.parse().map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
+        id: row
+            .id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
         secret_hash: row.secret_hash,
         revoked_at: row.revoked_at.map(clock::from_db),
         expires_at: row.expires_at.map(clock::from_db),
@@ -197,7 +203,11 @@ pub fn expire_by(
 }
 
 /// Records that a token was used at `at`.
-pub fn touch_last_used(tx: &mut TenantTx<'_>, id: TokenId, at: OffsetDateTime) -> Result<(), StoreError> {
+pub fn touch_last_used(
+    tx: &mut TenantTx<'_>,
+    id: TokenId,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     let (conn, workspace) = tx.parts();
     diesel::update(
         scim_tokens::table

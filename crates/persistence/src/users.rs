@@ -274,23 +274,26 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
         .set(users::deleted_at.eq(now))
         .execute(conn)?;
     let erased = diesel::update(this_user())
-    .set((
-        users::user_name.eq(&placeholder),
-        users::user_name_key.eq(&placeholder),
-        users::external_id.eq(None::<String>),
-        users::display_name.eq(None::<String>),
-        users::password_hash.eq(None::<String>),
-        users::active.eq(false),
-        users::document.eq(document),
-        users::version.eq(users::version + 1),
-        users::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+        .set((
+            users::user_name.eq(&placeholder),
+            users::user_name_key.eq(&placeholder),
+            users::external_id.eq(None::<String>),
+            users::display_name.eq(None::<String>),
+            users::password_hash.eq(None::<String>),
+            users::active.eq(false),
+            users::document.eq(document),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(erased > 0)
 }
 
 /// Removes tombstones of users deleted before `before`.
-pub fn purge_deleted_before(tx: &mut TenantTx<'_>, before: time::OffsetDateTime) -> Result<usize, StoreError> {
+pub fn purge_deleted_before(
+    tx: &mut TenantTx<'_>,
+    before: time::OffsetDateTime,
+) -> Result<usize, StoreError> {
     let (conn, workspace) = tx.parts();
     Ok(diesel::delete(
         users::table

@@ -31,7 +31,8 @@ impl TryFrom<WorkspaceRow> for Workspace {
     type Error = StoreError;
 
     fn try_from(row: WorkspaceRow) -> Result<Workspace, StoreError> {
-        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("workspace {what} '{value}'"));
+        let corrupt =
+            |what: &str, value: &str| StoreError::Corrupt(format!("workspace {what} '{value}'"));
         Ok(Workspace {
             id: row.id.parse().map_err(|_| corrupt("id", &row.id))?,
             key: WorkspaceKey::parse(&row.key).map_err(|_| corrupt("key", &row.key))?,
@@ -106,7 +107,10 @@ pub fn list(
         .limit(limit)
         .select(WorkspaceRow::as_select())
         .load::<WorkspaceRow>(conn)?;
-    let workspaces = rows.into_iter().map(Workspace::try_from).collect::<Result<_, _>>()?;
+    let workspaces = rows
+        .into_iter()
+        .map(Workspace::try_from)
+        .collect::<Result<_, _>>()?;
     Ok((total, workspaces))
 }
 
@@ -116,7 +120,10 @@ pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<WorkspaceId>, StoreError> 
         .select(workspaces::id)
         .load::<String>(conn)?
         .into_iter()
-        .map(|id| id.parse().map_err(|_| StoreError::Corrupt(format!("workspace id '{id}'"))))
+        .map(|id| {
+            id.parse()
+                .map_err(|_| StoreError::Corrupt(format!("workspace id '{id}'")))
+        })
         .collect()
 }
 
@@ -151,7 +158,9 @@ pub fn update(
     let (overrides, overrides_expire_at) = match update.overrides {
         Some((overrides, until)) => {
             let json = overrides
-                .map(|o| serde_json::to_string(&o).map_err(|err| StoreError::Corrupt(err.to_string())))
+                .map(|o| {
+                    serde_json::to_string(&o).map_err(|err| StoreError::Corrupt(err.to_string()))
+                })
                 .transpose()?;
             (Some(json), Some(until.map(clock::to_db)))
         }
@@ -178,12 +187,34 @@ pub fn update(
     find_by_key(conn, key)
 }
 
-pub fn set_plan(conn: &mut DbConnection, key: &WorkspaceKey, plan: Plan) -> Result<Option<Workspace>, StoreError> {
-    update(conn, key, WorkspaceUpdate { plan: Some(plan), ..WorkspaceUpdate::default() })
+pub fn set_plan(
+    conn: &mut DbConnection,
+    key: &WorkspaceKey,
+    plan: Plan,
+) -> Result<Option<Workspace>, StoreError> {
+    update(
+        conn,
+        key,
+        WorkspaceUpdate {
+            plan: Some(plan),
+            ..WorkspaceUpdate::default()
+        },
+    )
 }
 
-pub fn set_sso(conn: &mut DbConnection, key: &WorkspaceKey, enabled: bool) -> Result<Option<Workspace>, StoreError> {
-    update(conn, key, WorkspaceUpdate { sso_enabled: Some(enabled), ..WorkspaceUpdate::default() })
+pub fn set_sso(
+    conn: &mut DbConnection,
+    key: &WorkspaceKey,
+    enabled: bool,
+) -> Result<Option<Workspace>, StoreError> {
+    update(
+        conn,
+        key,
+        WorkspaceUpdate {
+            sso_enabled: Some(enabled),
+            ..WorkspaceUpdate::default()
+        },
+    )
 }
 
 /// Marks a workspace deleted: its key stops resolving at once; its data is purged after the
@@ -201,8 +232,10 @@ pub fn mark_deleted(conn: &mut DbConnection, key: &WorkspaceKey) -> Result<bool,
 
 /// Removes workspaces deleted before `before`, with all their data (foreign keys cascade).
 pub fn purge_deleted(conn: &mut DbConnection, before: OffsetDateTime) -> Result<usize, StoreError> {
-    Ok(diesel::delete(workspaces::table.filter(workspaces::deleted_at.lt(clock::to_db(before))))
-        .execute(conn)?)
+    Ok(
+        diesel::delete(workspaces::table.filter(workspaces::deleted_at.lt(clock::to_db(before))))
+            .execute(conn)?,
+    )
 }
 
 /// How many workspaces exist (zero on a fresh database).

@@ -490,12 +490,21 @@ fn tokens_are_issued_listed_resolved_and_revoked() {
     assert_eq!(listed, vec![token.clone()]);
     assert!(db.store.read(other.id, tokens::list).unwrap().is_empty());
 
-    let stored = db.store.read(ws.id, |tx| tokens::find_by_prefix(tx, "0123456789ab")).unwrap().unwrap();
+    let stored = db
+        .store
+        .read(ws.id, |tx| tokens::find_by_prefix(tx, "0123456789ab"))
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.id, token.id);
     assert_eq!(stored.secret_hash, "$argon2id$hash");
     assert!(stored.revoked_at.is_none());
     // The prefix of workspace A's token means nothing in workspace B.
-    assert!(db.store.read(other.id, |tx| tokens::find_by_prefix(tx, "0123456789ab")).unwrap().is_none());
+    assert!(
+        db.store
+            .read(other.id, |tx| tokens::find_by_prefix(tx, "0123456789ab"))
+            .unwrap()
+            .is_none()
+    );
     assert!(
         db.store
             .write(other.id, |tx| tokens::revoke(tx, token.id))
@@ -515,7 +524,11 @@ fn tokens_are_issued_listed_resolved_and_revoked() {
         .unwrap()
         .unwrap();
     assert_eq!(again.revoked_at, revoked.revoked_at);
-    let stored = db.store.read(ws.id, |tx| tokens::find_by_prefix(tx, "0123456789ab")).unwrap().unwrap();
+    let stored = db
+        .store
+        .read(ws.id, |tx| tokens::find_by_prefix(tx, "0123456789ab"))
+        .unwrap()
+        .unwrap();
     assert!(stored.revoked_at.is_some());
 }
 
@@ -589,18 +602,60 @@ fn token_rotation_expiry_counts_and_last_use() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);
     let now = time::OffsetDateTime::now_utc();
-    let a = db.store.write(ws.id, |tx| tokens::insert(tx, "aaaaaaaaaaaa", "h", "a", None)).unwrap();
-    db.store.write(ws.id, |tx| tokens::insert(tx, "bbbbbbbbbbbb", "h", "b", Some(now - time::Duration::hours(1)))).unwrap();
-    assert_eq!(db.store.read(ws.id, |tx| tokens::count_active(tx, now)).unwrap(), 1);
-    let rotated = db.store.write(ws.id, |tx| tokens::expire_by(tx, a.id, now + time::Duration::hours(24))).unwrap().unwrap();
+    let a = db
+        .store
+        .write(ws.id, |tx| {
+            tokens::insert(tx, "aaaaaaaaaaaa", "h", "a", None)
+        })
+        .unwrap();
+    db.store
+        .write(ws.id, |tx| {
+            tokens::insert(
+                tx,
+                "bbbbbbbbbbbb",
+                "h",
+                "b",
+                Some(now - time::Duration::hours(1)),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| tokens::count_active(tx, now))
+            .unwrap(),
+        1
+    );
+    let rotated = db
+        .store
+        .write(ws.id, |tx| {
+            tokens::expire_by(tx, a.id, now + time::Duration::hours(24))
+        })
+        .unwrap()
+        .unwrap();
     assert!(rotated.expires_at.is_some());
-    let later = db.store.write(ws.id, |tx| tokens::expire_by(tx, a.id, now + time::Duration::hours(48))).unwrap().unwrap();
-    assert_eq!(later.expires_at, rotated.expires_at, "rotation never extends a token");
-    db.store.write(ws.id, |tx| tokens::touch_last_used(tx, a.id, now)).unwrap();
+    let later = db
+        .store
+        .write(ws.id, |tx| {
+            tokens::expire_by(tx, a.id, now + time::Duration::hours(48))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        later.expires_at, rotated.expires_at,
+        "rotation never extends a token"
+    );
+    db.store
+        .write(ws.id, |tx| tokens::touch_last_used(tx, a.id, now))
+        .unwrap();
     let listed = db.store.read(ws.id, tokens::list).unwrap();
     assert!(listed[0].last_used_at.is_some());
     assert_eq!(db.store.write(ws.id, tokens::revoke_all).unwrap(), 2);
-    assert_eq!(db.store.read(ws.id, |tx| tokens::count_active(tx, now)).unwrap(), 0);
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| tokens::count_active(tx, now))
+            .unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -611,16 +666,24 @@ fn workspace_settings_overrides_and_listing() {
     let ws = db.workspace("Acme", Plan::Pro, false);
     db.workspace("Globex", Plan::Free, false);
     let until = time::OffsetDateTime::now_utc() + time::Duration::days(14);
-    let trial = EntitlementOverrides { scim_provisioning: Some(true), seats: Some(10), ..EntitlementOverrides::default() };
+    let trial = EntitlementOverrides {
+        scim_provisioning: Some(true),
+        seats: Some(10),
+        ..EntitlementOverrides::default()
+    };
     let updated = db
         .store
         .unscoped(Access::Write, |conn| {
-            workspaces::update(conn, &ws.key, WorkspaceUpdate {
-                seats: Some(Some(50)),
-                idp_issuer: Some(Some("https://acme.okta.com".into())),
-                overrides: Some((Some(trial.clone()), Some(until))),
-                ..WorkspaceUpdate::default()
-            })
+            workspaces::update(
+                conn,
+                &ws.key,
+                WorkspaceUpdate {
+                    seats: Some(Some(50)),
+                    idp_issuer: Some(Some("https://acme.okta.com".into())),
+                    overrides: Some((Some(trial.clone()), Some(until))),
+                    ..WorkspaceUpdate::default()
+                },
+            )
         })
         .unwrap()
         .unwrap();
@@ -629,14 +692,38 @@ fn workspace_settings_overrides_and_listing() {
     assert_eq!(updated.idp_issuer.as_deref(), Some("https://acme.okta.com"));
     assert!(updated.overrides_expire_at.is_some());
     assert_eq!(updated.plan, Plan::Pro, "untouched columns stay");
-    let (total, page) = db.store.unscoped(Access::Read, |conn| unscoped::list_workspaces(conn, 0, 1)).unwrap();
+    let (total, page) = db
+        .store
+        .unscoped(Access::Read, |conn| unscoped::list_workspaces(conn, 0, 1))
+        .unwrap();
     assert_eq!((total, page.len()), (2, 1));
-    assert!(db.store.unscoped(Access::Write, |conn| workspaces::mark_deleted(conn, &ws.key)).unwrap());
-    assert!(db.store.unscoped(Access::Read, |conn| workspaces::find_by_key(conn, &ws.key)).unwrap().is_none());
-    let (total, _) = db.store.unscoped(Access::Read, |conn| unscoped::list_workspaces(conn, 0, 10)).unwrap();
+    assert!(
+        db.store
+            .unscoped(Access::Write, |conn| workspaces::mark_deleted(
+                conn, &ws.key
+            ))
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .unscoped(Access::Read, |conn| workspaces::find_by_key(conn, &ws.key))
+            .unwrap()
+            .is_none()
+    );
+    let (total, _) = db
+        .store
+        .unscoped(Access::Read, |conn| unscoped::list_workspaces(conn, 0, 10))
+        .unwrap();
     assert_eq!(total, 1);
     let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    assert_eq!(db.store.unscoped(Access::Write, |conn| unscoped::purge_deleted_workspaces(conn, future)).unwrap(), 1);
+    assert_eq!(
+        db.store
+            .unscoped(Access::Write, |conn| unscoped::purge_deleted_workspaces(
+                conn, future
+            ))
+            .unwrap(),
+        1
+    );
 }
 
 #[test]
@@ -648,49 +735,186 @@ fn audit_and_error_logs_list_newest_first_with_filters() {
     let ws = db.workspace("Acme", Plan::Premium, true);
     let other = db.workspace("Globex", Plan::Premium, true);
     for i in 0..5 {
-        let event = AuditEvent::new(if i % 2 == 0 { "user.created" } else { "user.updated" }, format!("u{i}"))
-            .with_attributes(vec!["title".into()]);
-        db.store.write(ws.id, |tx| audit::record(tx, &Actor::Operator, Some("req-1"), &event)).unwrap();
+        let event = AuditEvent::new(
+            if i % 2 == 0 {
+                "user.created"
+            } else {
+                "user.updated"
+            },
+            format!("u{i}"),
+        )
+        .with_attributes(vec!["title".into()]);
+        db.store
+            .write(ws.id, |tx| {
+                audit::record(tx, &Actor::Operator, Some("req-1"), &event)
+            })
+            .unwrap();
     }
-    let all = db.store.read(ws.id, |tx| audit::list(tx, LogQuery { limit: 10, ..LogQuery::default() })).unwrap();
+    let all = db
+        .store
+        .read(ws.id, |tx| {
+            audit::list(
+                tx,
+                LogQuery {
+                    limit: 10,
+                    ..LogQuery::default()
+                },
+            )
+        })
+        .unwrap();
     let targets: Vec<_> = all.iter().map(|e| e.target_id.clone().unwrap()).collect();
     assert_eq!(targets, vec!["u4", "u3", "u2", "u1", "u0"]);
     assert_eq!(all[0].attributes, vec!["title"]);
     assert_eq!(all[0].actor, "cli");
-    let page2 = db.store.read(ws.id, |tx| audit::list(tx, LogQuery { limit: 2, before: Some(&all[1].id), ..LogQuery::default() })).unwrap();
-    assert_eq!(page2.iter().map(|e| e.target_id.clone().unwrap()).collect::<Vec<_>>(), vec!["u2", "u1"]);
-    let created = db.store.read(ws.id, |tx| audit::list(tx, LogQuery { limit: 10, action: Some("user.created"), ..LogQuery::default() })).unwrap();
+    let page2 = db
+        .store
+        .read(ws.id, |tx| {
+            audit::list(
+                tx,
+                LogQuery {
+                    limit: 2,
+                    before: Some(&all[1].id),
+                    ..LogQuery::default()
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        page2
+            .iter()
+            .map(|e| e.target_id.clone().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["u2", "u1"]
+    );
+    let created = db
+        .store
+        .read(ws.id, |tx| {
+            audit::list(
+                tx,
+                LogQuery {
+                    limit: 10,
+                    action: Some("user.created"),
+                    ..LogQuery::default()
+                },
+            )
+        })
+        .unwrap();
     assert_eq!(created.len(), 3);
-    assert!(db.store.read(other.id, |tx| audit::list(tx, LogQuery { limit: 10, ..LogQuery::default() })).unwrap().is_empty());
+    assert!(
+        db.store
+            .read(other.id, |tx| audit::list(
+                tx,
+                LogQuery {
+                    limit: 10,
+                    ..LogQuery::default()
+                }
+            ))
+            .unwrap()
+            .is_empty()
+    );
 
     let failed = FailedRequest {
-        actor: "token:x".into(), method: "POST".into(), route: "/scim/v2/{workspace}/Users".into(),
-        status: 409, scim_type: Some("uniqueness".into()), detail: "taken".into(), request_id: Some("r".into()),
+        actor: "token:x".into(),
+        method: "POST".into(),
+        route: "/scim/v2/{workspace}/Users".into(),
+        status: 409,
+        scim_type: Some("uniqueness".into()),
+        detail: "taken".into(),
+        request_id: Some("r".into()),
     };
-    db.store.write(ws.id, |tx| provisioning_errors::record(tx, &failed)).unwrap();
-    let errors = db.store.read(ws.id, |tx| provisioning_errors::list(tx, LogQuery { limit: 10, ..LogQuery::default() })).unwrap();
+    db.store
+        .write(ws.id, |tx| provisioning_errors::record(tx, &failed))
+        .unwrap();
+    let errors = db
+        .store
+        .read(ws.id, |tx| {
+            provisioning_errors::list(
+                tx,
+                LogQuery {
+                    limit: 10,
+                    ..LogQuery::default()
+                },
+            )
+        })
+        .unwrap();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].request, failed);
     let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    assert_eq!(db.store.write(ws.id, |tx| audit::purge_before(tx, future)).unwrap(), 5);
-    assert_eq!(db.store.write(ws.id, |tx| provisioning_errors::purge_before(tx, future)).unwrap(), 1);
+    assert_eq!(
+        db.store
+            .write(ws.id, |tx| audit::purge_before(tx, future))
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        db.store
+            .write(ws.id, |tx| provisioning_errors::purge_before(tx, future))
+            .unwrap(),
+        1
+    );
 }
 
 #[test]
 fn seats_count_active_users_and_erasure_scrubs_personal_data() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);
-    let stored = db.store.write(ws.id, |tx| users::insert(tx, &jane(), Some("hash"))).unwrap();
-    db.store.write(ws.id, |tx| users::insert(tx, &draft(json!({"userName": "off", "active": false})), None)).unwrap();
-    assert_eq!(db.store.read(ws.id, |tx| users::count_active(tx, None)).unwrap(), 1);
-    assert_eq!(db.store.read(ws.id, |tx| users::count_active(tx, Some(stored.id))).unwrap(), 0);
-    db.store.write(ws.id, |tx| { users::lock_workspace(tx)?; users::count_active(tx, None) }).unwrap();
-    assert!(db.store.write(ws.id, |tx| users::erase(tx, stored.id)).unwrap());
-    assert!(db.store.read(ws.id, |tx| users::find(tx, stored.id)).unwrap().is_none());
+    let stored = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("hash")))
+        .unwrap();
+    db.store
+        .write(ws.id, |tx| {
+            users::insert(
+                tx,
+                &draft(json!({"userName": "off", "active": false})),
+                None,
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::count_active(tx, None))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::count_active(tx, Some(stored.id)))
+            .unwrap(),
+        0
+    );
+    db.store
+        .write(ws.id, |tx| {
+            users::lock_workspace(tx)?;
+            users::count_active(tx, None)
+        })
+        .unwrap();
+    assert!(
+        db.store
+            .write(ws.id, |tx| users::erase(tx, stored.id))
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, stored.id))
+            .unwrap()
+            .is_none()
+    );
     assert!(stored_hash(&db, ws.id, stored.id).is_none());
     // The name is free again.
-    db.store.write(ws.id, |tx| users::insert(tx, &jane(), None)).unwrap();
-    assert!(!db.store.write(ws.id, |tx| users::erase(tx, UserId::generate())).unwrap());
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(
+        !db.store
+            .write(ws.id, |tx| users::erase(tx, UserId::generate()))
+            .unwrap()
+    );
     let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    assert_eq!(db.store.write(ws.id, |tx| users::purge_deleted_before(tx, future)).unwrap(), 1);
+    assert_eq!(
+        db.store
+            .write(ws.id, |tx| users::purge_deleted_before(tx, future))
+            .unwrap(),
+        1
+    );
 }

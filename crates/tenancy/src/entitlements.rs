@@ -77,7 +77,7 @@ pub fn may_issue_scim_token(
 
 #[cfg(test)]
 mod tests {
-    use webwork_scim_domain::{EntitlementOverrides, Entitlement, WorkspaceId, WorkspaceKey};
+    use webwork_scim_domain::{Entitlement, EntitlementOverrides, WorkspaceId, WorkspaceKey};
 
     use super::*;
 
@@ -104,7 +104,11 @@ mod tests {
             (Plan::Premium, true),
             (Plan::Enterprise, true),
         ] {
-            assert_eq!(plan_entitlements(plan).allows(Entitlement::ScimProvisioning), allowed, "{plan}");
+            assert_eq!(
+                plan_entitlements(plan).allows(Entitlement::ScimProvisioning),
+                allowed,
+                "{plan}"
+            );
         }
     }
 
@@ -119,9 +123,15 @@ mod tests {
             ..EntitlementOverrides::default()
         });
         ws.overrides_expire_at = Some(now + time::Duration::days(14));
-        assert!(effective_entitlements(&ws, now).scim_provisioning, "Premium trial on Pro");
+        assert!(
+            effective_entitlements(&ws, now).scim_provisioning,
+            "Premium trial on Pro"
+        );
         ws.overrides_expire_at = Some(now - time::Duration::seconds(1));
-        assert!(!effective_entitlements(&ws, now).scim_provisioning, "trial over");
+        assert!(
+            !effective_entitlements(&ws, now).scim_provisioning,
+            "trial over"
+        );
     }
 
     #[test]
@@ -132,7 +142,12 @@ mod tests {
         let full = may_issue_scim_token(&premium, &entitlements, 5).unwrap_err();
         assert!(full.to_string().contains("revoke one"));
         let no_sso = workspace(Plan::Premium, false);
-        assert!(may_issue_scim_token(&no_sso, &entitlements, 0).unwrap_err().to_string().contains("single sign-on"));
+        assert!(
+            may_issue_scim_token(&no_sso, &entitlements, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("single sign-on")
+        );
         let pro = workspace(Plan::Pro, true);
         let refused = may_issue_scim_token(&pro, &plan_entitlements(Plan::Pro), 0).unwrap_err();
         assert!(refused.to_string().contains("Premium"));

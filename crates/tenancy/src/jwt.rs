@@ -97,8 +97,9 @@ impl JwtVerifier {
         leeway_secs: u64,
         allow_hs256: bool,
     ) -> Result<JwtVerifier, JwtConfigError> {
-        let specs: Vec<KeySpec> = serde_json::from_str(keys_json)
-            .map_err(|err| JwtConfigError(format!("JWT_KEYS is not a JSON array of keys: {err}")))?;
+        let specs: Vec<KeySpec> = serde_json::from_str(keys_json).map_err(|err| {
+            JwtConfigError(format!("JWT_KEYS is not a JSON array of keys: {err}"))
+        })?;
         let mut keys = HashMap::new();
         for spec in specs {
             let invalid = |what: &str| JwtConfigError(format!("key '{}': {what}", spec.kid));
@@ -135,7 +136,10 @@ impl JwtVerifier {
                 }
             };
             if keys.insert(spec.kid.clone(), key).is_some() {
-                return Err(JwtConfigError(format!("kid '{}' is configured twice", spec.kid)));
+                return Err(JwtConfigError(format!(
+                    "kid '{}' is configured twice",
+                    spec.kid
+                )));
             }
         }
         Ok(JwtVerifier {

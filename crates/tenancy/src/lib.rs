@@ -12,9 +12,11 @@ pub mod tenant_cache;
 pub mod token;
 pub mod verifier;
 
-pub use entitlements::{effective_entitlements, may_issue_scim_token, plan_entitlements, scim_refusal};
+pub use entitlements::{
+    effective_entitlements, may_issue_scim_token, plan_entitlements, scim_refusal,
+};
 pub use jwt::{AdminClaims, JwtError, JwtVerifier, Role};
-pub use limits::{FailureThrottle, RateLimiter};
+pub use limits::{FailureThrottle, RateLimiter, UseRecorder};
 pub use tenant_cache::{Resolved, TenantCache};
 pub use token::{IssuedToken, PresentedToken, TokenPrefix};
 pub use verifier::{AuthFailure, TokenRecord, TokenVerifier, Verdict};

@@ -104,7 +104,11 @@ impl FailureThrottle {
     pub fn check(&self, workspace_key: &str, prefix: &str, now: Instant) -> Result<(), Duration> {
         let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         for (key, is_prefix) in Self::keys(workspace_key, prefix) {
-            let limit = if is_prefix { self.per_prefix } else { self.per_workspace };
+            let limit = if is_prefix {
+                self.per_prefix
+            } else {
+                self.per_workspace
+            };
             if let Some(window) = windows.get(&key) {
                 let age = now.saturating_duration_since(window.started);
                 if age < self.window && window.failures >= limit {
@@ -153,9 +157,20 @@ mod tests {
             assert!(limiter.check(ws, 2, 10, start).is_ok());
         }
         let wait = limiter.check(ws, 2, 10, start).unwrap_err();
-        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500), "{wait:?}");
-        assert!(limiter.check(ws, 2, 10, start + Duration::from_millis(500)).is_ok());
-        assert!(limiter.check(ws, 2, 10, start + Duration::from_millis(500)).is_err());
+        assert!(
+            wait > Duration::from_millis(400) && wait <= Duration::from_millis(500),
+            "{wait:?}"
+        );
+        assert!(
+            limiter
+                .check(ws, 2, 10, start + Duration::from_millis(500))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check(ws, 2, 10, start + Duration::from_millis(500))
+                .is_err()
+        );
     }
 
     #[test]
@@ -178,13 +193,73 @@ mod tests {
             assert!(throttle.check("acme", "aaaa", now).is_ok());
             throttle.record_failure("acme", "aaaa", now);
         }
-        assert!(throttle.check("acme", "aaaa", now).is_err(), "this prefix is throttled");
-        assert!(throttle.check("acme", "bbbb", now).is_ok(), "another prefix is not yet");
+        assert!(
+            throttle.check("acme", "aaaa", now).is_err(),
+            "this prefix is throttled"
+        );
+        assert!(
+            throttle.check("acme", "bbbb", now).is_ok(),
+            "another prefix is not yet"
+        );
         throttle.record_failure("acme", "bbbb", now);
         throttle.record_failure("acme", "cccc", now);
-        assert!(throttle.check("acme", "dddd", now).is_err(), "the workspace is throttled");
-        assert!(throttle.check("globex", "aaaa", now).is_ok(), "other workspaces are not");
+        assert!(
+            throttle.check("acme", "dddd", now).is_err(),
+            "the workspace is throttled"
+        );
+        assert!(
+            throttle.check("globex", "aaaa", now).is_ok(),
+            "other workspaces are not"
+        );
         let later = now + Duration::from_secs(61);
         assert!(throttle.check("acme", "aaaa", later).is_ok(), "windows end");
+    }
+}
+
+/// Remembers when each token's use was last written, so that `last_used_at` is written at most
+/// once per interval per token.
+#[derive(Debug)]
+pub struct UseRecorder {
+    every: Duration,
+    written: Mutex<HashMap<webwork_scim_domain::TokenId, Instant>>,
+}
+
+impl UseRecorder {
+    pub fn new(every: Duration) -> UseRecorder {
+        UseRecorder {
+            every,
+            written: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether a use of `token` at `now` should be written; if so, it counts as written.
+    pub fn due(&self, token: webwork_scim_domain::TokenId, now: Instant) -> bool {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.len() >= MAX_ENTRIES {
+            written.clear();
+        }
+        match written.get(&token) {
+            Some(at) if now.saturating_duration_since(*at) < self.every => false,
+            _ => {
+                written.insert(token, now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod use_tests {
+    use super::*;
+
+    #[test]
+    fn a_use_is_due_once_per_interval() {
+        let recorder = UseRecorder::new(Duration::from_secs(60));
+        let token = webwork_scim_domain::TokenId::generate();
+        let now = Instant::now();
+        assert!(recorder.due(token, now));
+        assert!(!recorder.due(token, now + Duration::from_secs(59)));
+        assert!(recorder.due(token, now + Duration::from_secs(60)));
+        assert!(recorder.due(webwork_scim_domain::TokenId::generate(), now));
     }
 }

@@ -62,8 +62,17 @@ impl TenantCache {
                 entries.clear();
             }
         }
-        let key = (resolved.workspace.key.as_str().to_owned(), prefix.to_owned());
-        entries.insert(key, Entry { resolved, filled: now });
+        let key = (
+            resolved.workspace.key.as_str().to_owned(),
+            prefix.to_owned(),
+        );
+        entries.insert(
+            key,
+            Entry {
+                resolved,
+                filled: now,
+            },
+        );
     }
 
     /// Drops every entry of a workspace, after a change to its plan, seats or settings.
@@ -76,5 +85,78 @@ impl TenantCache {
     pub fn forget_token(&self, token: TokenId) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|_, entry| entry.resolved.token.id != token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+    use webwork_scim_domain::{Plan, WorkspaceId, WorkspaceKey};
+
+    use super::*;
+
+    fn resolved(key: &str) -> Resolved {
+        let id = WorkspaceId::generate();
+        Resolved {
+            workspace: Workspace {
+                id,
+                key: WorkspaceKey::parse(key).unwrap(),
+                name: key.into(),
+                plan: Plan::Premium,
+                sso_enabled: true,
+                idp_issuer: None,
+                seats: None,
+                overrides: None,
+                overrides_expire_at: None,
+                created_at: OffsetDateTime::now_utc(),
+            },
+            token: TokenRecord {
+                id: TokenId::generate(),
+                workspace_id: id,
+                secret_hash: String::new(),
+                revoked_at: None,
+                expires_at: None,
+            },
+        }
+    }
+
+    #[test]
+    fn entries_live_for_the_time_to_live_from_filling() {
+        let cache = TenantCache::new(Duration::from_secs(5), 10);
+        let now = Instant::now();
+        cache.put("aaaa", resolved("acme-1"), now);
+        assert!(
+            cache
+                .get("acme-1", "aaaa", now + Duration::from_secs(4))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get("acme-1", "aaaa", now + Duration::from_secs(5))
+                .is_none()
+        );
+        assert!(cache.get("acme-1", "bbbb", now).is_none());
+    }
+
+    #[test]
+    fn changes_on_this_replica_drop_entries_at_once() {
+        let cache = TenantCache::new(Duration::from_secs(5), 10);
+        let now = Instant::now();
+        let a = resolved("acme-1");
+        let token = a.token.id;
+        cache.put("aaaa", a, now);
+        cache.put("bbbb", resolved("globex-1"), now);
+        cache.forget_token(token);
+        assert!(cache.get("acme-1", "aaaa", now).is_none());
+        cache.forget_workspace("globex-1");
+        assert!(cache.get("globex-1", "bbbb", now).is_none());
+    }
+
+    #[test]
+    fn a_zero_time_to_live_disables_the_cache() {
+        let cache = TenantCache::new(Duration::ZERO, 10);
+        let now = Instant::now();
+        cache.put("aaaa", resolved("acme-1"), now);
+        assert!(cache.get("acme-1", "aaaa", now).is_none());
     }
 }

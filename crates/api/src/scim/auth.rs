@@ -1,39 +1,78 @@
 //! The extractor that turns `Authorization: Bearer …` on `/scim/v2/{workspace}` into a
-//! [`Tenant`] allowed to provision, or a 401/403.
+//! [`Tenant`] allowed to provision, or a 401, 403 or 429.
+//!
+//! Order of checks: the failed-attempt throttle (before any argon2 work), the caller (from this
+//! replica's cache, else the database), the token (revocation and expiry always; argon2 only on
+//! a cache miss), the `ScimProvisioning` entitlement, the workspace's request rate.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use time::OffsetDateTime;
-use webwork_scim_domain::{Entitlement, Tenant, WorkspaceKey};
-use webwork_scim_persistence::unscoped;
-use webwork_scim_tenancy::{AuthFailure, PresentedToken, TokenRecord, Verdict, entitlements_for};
+use webwork_scim_domain::{Actor, Entitlement, Tenant, WorkspaceKey};
+use webwork_scim_persistence::{StoreError, tokens, workspaces};
+use webwork_scim_tenancy::{
+    AuthFailure, PresentedToken, Resolved, TokenRecord, Verdict, effective_entitlements,
+};
 
 use crate::blocking::{run_argon2, run_blocking};
+use crate::request_log::RequestId;
 use crate::{ApiError, AppState};
 
 /// An authenticated caller of one workspace whose plan includes SCIM provisioning.
 #[derive(Debug, Clone)]
-pub struct ScimTenant(pub Tenant);
+pub struct ScimTenant {
+    pub tenant: Tenant,
+    pub request_id: Option<String>,
+}
+
+impl ScimTenant {
+    pub fn actor(&self) -> Actor {
+        Actor::Token(self.tenant.token_id)
+    }
+}
 
 impl FromRequest for ScimTenant {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<ScimTenant, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let key = req.match_info().get("workspace").map(str::to_owned);
-        let bearer = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState is not configured"))?;
-            let tenant = authenticate(&state, key.as_deref(), bearer).await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal("AppState is not configured"))?;
+            let key = req
+                .match_info()
+                .get("workspace")
+                .unwrap_or_default()
+                .to_owned();
+            let tenant = authenticate(&state, &key, bearer_token(&req)).await?;
+            let caller = ScimTenant {
+                tenant,
+                request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
+            };
+            // Known from here on: failures are written to this workspace's error log.
+            req.extensions_mut().insert(caller.clone());
+            let tenant = &caller.tenant;
             if !tenant.entitlements.allows(Entitlement::ScimProvisioning) {
                 tracing::info!(workspace = %tenant.workspace_key, plan = %tenant.plan, "SCIM refused by plan");
                 return Err(ApiError::PlanRequired);
             }
-            Ok(ScimTenant(tenant))
+            state
+                .rate_limiter
+                .check(
+                    tenant.workspace_id,
+                    tenant.entitlements.requests_per_second,
+                    tenant.entitlements.burst,
+                    Instant::now(),
+                )
+                .map_err(ApiError::RateLimited)?;
+            Ok(caller)
         })
     }
 }
@@ -54,33 +93,30 @@ fn bearer_token(req: &HttpRequest) -> Result<PresentedToken, AuthFailure> {
 
 async fn authenticate(
     state: &AppState,
-    key: Option<&str>,
+    key: &str,
     bearer: Result<PresentedToken, AuthFailure>,
 ) -> Result<Tenant, ApiError> {
     let presented = bearer.map_err(ApiError::Unauthorized)?;
-    let key = key
-        .and_then(|key| WorkspaceKey::parse(key).ok())
-        .ok_or(ApiError::Unauthorized(AuthFailure::Unknown))?;
-    let store = state.store.clone();
+    let key = WorkspaceKey::parse(key).map_err(|_| ApiError::Unauthorized(AuthFailure::Unknown))?;
     let prefix = presented.prefix().as_str().to_owned();
-    let lookup_key = key.clone();
-    let found = run_blocking(move || {
-        let mut conn = store.connection()?;
-        unscoped::resolve_token(&mut conn, &lookup_key, &prefix)
-    })
-    .await??;
-    let (workspace, stored) = found.ok_or(ApiError::Unauthorized(AuthFailure::Unknown))?;
-    let record = TokenRecord {
-        id: stored.id,
-        workspace_id: workspace.id,
-        secret_hash: stored.secret_hash,
-        revoked_at: stored.revoked_at,
-        expires_at: stored.expires_at,
+    state
+        .failures
+        .check(key.as_str(), &prefix, Instant::now())
+        .map_err(ApiError::TooManyFailures)?;
+    let failed = |reason: AuthFailure| {
+        state
+            .failures
+            .record_failure(key.as_str(), &prefix, Instant::now());
+        ApiError::Unauthorized(reason)
     };
+    let resolved = resolve(state, &key, &prefix)
+        .await?
+        .ok_or_else(|| failed(AuthFailure::Unknown))?;
+    let record = resolved.token;
     let verdict = state
         .verifier
         .precheck(&record, &presented, OffsetDateTime::now_utc())
-        .map_err(ApiError::Unauthorized)?;
+        .map_err(failed)?;
     if verdict == Verdict::NeedsHash {
         let verifier = state.verifier.clone();
         let checked = record.clone();
@@ -88,13 +124,81 @@ async fn authenticate(
             verifier.verify_slow(&checked, &presented)
         })
         .await?
-        .map_err(ApiError::Unauthorized)?;
+        .map_err(failed)?;
     }
+    record_use(state, &resolved.workspace, record.id);
+    let workspace = resolved.workspace;
     Ok(Tenant {
+        entitlements: effective_entitlements(&workspace, OffsetDateTime::now_utc()),
         workspace_id: workspace.id,
         workspace_key: workspace.key,
         plan: workspace.plan,
-        entitlements: entitlements_for(workspace.plan),
         token_id: record.id,
     })
+}
+
+/// The workspace and token for (key, prefix): from this replica's cache while it is fresh,
+/// otherwise from the database (the workspace by key, then the token inside the workspace's
+/// own transaction).
+async fn resolve(
+    state: &AppState,
+    key: &WorkspaceKey,
+    prefix: &str,
+) -> Result<Option<Resolved>, ApiError> {
+    if let Some(resolved) = state.tenants.get(key.as_str(), prefix, Instant::now()) {
+        return Ok(Some(resolved));
+    }
+    let store = state.store.clone();
+    let (key, lookup_prefix) = (key.clone(), prefix.to_owned());
+    let found = run_blocking(move || -> Result<Option<Resolved>, StoreError> {
+        let workspace = {
+            let mut conn = store.connection()?;
+            workspaces::find_by_key(&mut conn, &key)?
+        };
+        let Some(workspace) = workspace else {
+            return Ok(None);
+        };
+        let token = store.read(workspace.id, |tx| {
+            tokens::find_by_prefix(tx, &lookup_prefix)
+        })?;
+        Ok(token.map(|token| Resolved {
+            token: TokenRecord {
+                id: token.id,
+                workspace_id: workspace.id,
+                secret_hash: token.secret_hash,
+                revoked_at: token.revoked_at,
+                expires_at: token.expires_at,
+            },
+            workspace,
+        }))
+    })
+    .await??;
+    if let Some(resolved) = &found {
+        state.tenants.put(prefix, resolved.clone(), Instant::now());
+    }
+    Ok(found)
+}
+
+/// Writes the token's `last_used_at`, at most once a minute per token, in the background.
+fn record_use(
+    state: &AppState,
+    workspace: &webwork_scim_domain::Workspace,
+    token: webwork_scim_domain::TokenId,
+) {
+    if !state.usage.due(token, Instant::now()) {
+        return;
+    }
+    let store = state.store.clone();
+    let workspace = workspace.id;
+    actix_web::rt::spawn(async move {
+        let written = run_blocking(move || {
+            store.write(workspace, |tx| {
+                tokens::touch_last_used(tx, token, OffsetDateTime::now_utc())
+            })
+        })
+        .await;
+        if let Ok(Err(err)) = written {
+            tracing::debug!(error = %err, "could not record a token's last use");
+        }
+    });
 }

@@ -12,13 +12,13 @@ use webwork_scim_domain::DomainError;
 
 use crate::{ApiError, AppState};
 
-/// A parsed JSON body of a SCIM request.
+/// A parsed JSON body of a SCIM or admin request.
 #[derive(Debug)]
-pub struct ScimJson(pub Value);
+pub struct JsonBody(pub Value);
 
-impl FromRequest for ScimJson {
+impl FromRequest for JsonBody {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<ScimJson, ApiError>>>>;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonBody, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -27,7 +27,7 @@ impl FromRequest for ScimJson {
             check_content_type(&req)?;
             let limit = req
                 .app_data::<web::Data<AppState>>()
-                .map_or(1_048_576, |state| state.max_body_bytes);
+                .map_or(1_048_576, |state| state.config.max_body_bytes);
             let bytes = web::Bytes::from_request(&req, &mut payload)
                 .await
                 .map_err(|err| match err.as_error::<PayloadError>() {
@@ -42,7 +42,7 @@ impl FromRequest for ScimJson {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Err(DomainError::InvalidSyntax("the request body is empty".into()).into());
             }
-            serde_json::from_slice(&bytes).map(ScimJson).map_err(|err| {
+            serde_json::from_slice(&bytes).map(JsonBody).map_err(|err| {
                 DomainError::InvalidSyntax(format!("the request body is not valid JSON: {err}"))
                     .into()
             })

@@ -17,7 +17,7 @@ const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
 fn base(state: &AppState, tenant: &ScimTenant) -> String {
-    state.scim_base_url(tenant.0.workspace_key.as_str())
+    state.scim_base_url(tenant.tenant.workspace_key.as_str())
 }
 
 pub async fn service_provider_config(

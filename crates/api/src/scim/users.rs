@@ -7,7 +7,7 @@ use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{UserDraft, UserId};
 
 use super::auth::ScimTenant;
-use super::body::ScimJson;
+use super::body::JsonBody;
 use super::list::ListParams;
 use super::render;
 use crate::{ApiError, AppState, provisioning};
@@ -15,7 +15,7 @@ use crate::{ApiError, AppState, provisioning};
 fn users_url(state: &AppState, tenant: &ScimTenant) -> String {
     format!(
         "{}/Users",
-        state.scim_base_url(tenant.0.workspace_key.as_str())
+        state.scim_base_url(tenant.tenant.workspace_key.as_str())
     )
 }
 
@@ -31,7 +31,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
     let start_index = params.start_index;
-    let page = provisioning::list_users(&state, &tenant.0, params).await?;
+    let page = provisioning::list_users(&state, &tenant, params).await?;
     let url = users_url(&state, &tenant);
     let resources = page
         .users
@@ -45,10 +45,10 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     tenant: ScimTenant,
-    ScimJson(body): ScimJson,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = UserDraft::from_scim(&body)?;
-    let user = provisioning::create_user(&state, &tenant.0, draft).await?;
+    let user = provisioning::create_user(&state, &tenant, draft).await?;
     let resource = render::user(&user, &users_url(&state, &tenant));
     let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
     if let Some(location) = resource["meta"]["location"].as_str()
@@ -65,7 +65,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
-    let user = provisioning::get_user(&state, &tenant.0, id).await?;
+    let user = provisioning::get_user(&state, &tenant, id).await?;
     let resource = render::user(&user, &users_url(&state, &tenant));
     Ok(render::respond(
         StatusCode::OK,
@@ -78,11 +78,11 @@ pub async fn replace(
     state: web::Data<AppState>,
     tenant: ScimTenant,
     path: web::Path<(String, String)>,
-    ScimJson(body): ScimJson,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let draft = UserDraft::from_scim(&body)?;
-    let user = provisioning::replace_user(&state, &tenant.0, id, draft).await?;
+    let user = provisioning::replace_user(&state, &tenant, id, draft).await?;
     let resource = render::user(&user, &users_url(&state, &tenant));
     Ok(render::respond(
         StatusCode::OK,
@@ -95,11 +95,11 @@ pub async fn patch(
     state: web::Data<AppState>,
     tenant: ScimTenant,
     path: web::Path<(String, String)>,
-    ScimJson(body): ScimJson,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let patch = PatchRequest::parse(&body)?;
-    let user = provisioning::patch_user(&state, &tenant.0, id, patch).await?;
+    let user = provisioning::patch_user(&state, &tenant, id, patch).await?;
     let resource = render::user(&user, &users_url(&state, &tenant));
     Ok(render::respond(
         StatusCode::OK,
@@ -114,6 +114,6 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
-    provisioning::delete_user(&state, &tenant.0, id).await?;
+    provisioning::delete_user(&state, &tenant, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

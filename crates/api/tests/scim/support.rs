@@ -2,14 +2,21 @@
 
 use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use webwork_scim_api::{AppState, admin, app};
+use webwork_scim_api::admin::{self, Caller};
+use webwork_scim_api::state::AppConfig;
+use webwork_scim_api::{AppState, app};
 use webwork_scim_domain::{Plan, Workspace};
 use webwork_scim_persistence::testing::TestDb;
-use webwork_scim_tenancy::TokenVerifier;
+use webwork_scim_tenancy::JwtVerifier;
 
 pub const BASE: &str = "http://scim.test";
 pub const MAX_BODY: usize = 64 * 1024;
+const JWT_PRIVATE: &str = include_str!("../../../tenancy/tests/fixtures/jwt-ed25519-private.pem");
+const JWT_PUBLIC: &str = include_str!("../../../tenancy/tests/fixtures/jwt-ed25519-public.pem");
+pub const JWT_ISSUER: &str = "webwork";
+pub const JWT_AUDIENCE: &str = "webwork-scim-admin";
 
 pub struct TestApp {
     pub db: TestDb,
@@ -44,22 +51,38 @@ impl Response {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    /// An app whose settings `adjust` changes from the test defaults.
+    pub async fn start_with(adjust: impl FnOnce(&mut AppConfig)) -> TestApp {
         let db = TestDb::new();
-        let verifier = TokenVerifier::new(std::time::Duration::from_secs(300), 1000).unwrap();
-        let state = AppState::new(db.store.clone(), verifier, BASE.into(), MAX_BODY);
-        let served = state.clone();
-        let server = actix_test::start(move || app::app(served.clone()));
+        let (state, server) = serve(&db, adjust);
         TestApp { db, state, server }
     }
 
+    /// A second replica on the same database, with its own caches.
+    pub fn replica(
+        &self,
+        adjust: impl FnOnce(&mut AppConfig),
+    ) -> (AppState, actix_test::TestServer) {
+        serve(&self.db, adjust)
+    }
+
     pub fn workspace(&self, name: &str, plan: Plan) -> Workspace {
-        admin::create_workspace(&self.db.store, name, plan, true).unwrap()
+        admin::create_workspace(&self.db.store, &Caller::operator(), name, plan, true).unwrap()
     }
 
     pub fn token(&self, workspace: &Workspace) -> String {
-        admin::issue_token(&self.db.store, workspace.key.as_str(), "test", None)
-            .unwrap()
-            .plaintext
+        admin::issue_token(
+            &self.db.store,
+            &Caller::operator(),
+            workspace.key.as_str(),
+            "test",
+            None,
+        )
+        .unwrap()
+        .plaintext
     }
 
     /// A Premium workspace with SSO on, and a token for it.
@@ -150,6 +173,47 @@ impl TestApp {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
         response.body
     }
+}
+
+pub fn test_config() -> AppConfig {
+    let keys = json!([{"kid": "test", "alg": "EdDSA", "public_key": JWT_PUBLIC}]).to_string();
+    AppConfig {
+        max_body_bytes: MAX_BODY,
+        jwt: JwtVerifier::from_json(&keys, JWT_ISSUER, JWT_AUDIENCE, 30, false).unwrap(),
+        ..AppConfig::new(BASE)
+    }
+}
+
+fn serve(db: &TestDb, adjust: impl FnOnce(&mut AppConfig)) -> (AppState, actix_test::TestServer) {
+    let mut config = test_config();
+    adjust(&mut config);
+    let state = AppState::new(db.store.clone(), config).unwrap();
+    let served = state.clone();
+    let server = actix_test::start(move || app::app(served.clone()));
+    (state, server)
+}
+
+/// An admin-API JWT signed with the test key.
+pub fn jwt(role: &str, workspace: Option<&str>) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({"sub": format!("{role}-user"), "ws": workspace, "role": role,
+        "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now + 300, "nbf": now - 5});
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("test".into());
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_ed_pem(JWT_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn platform() -> String {
+    jwt("platform", None)
+}
+
+pub fn admin_of(workspace: &Workspace) -> String {
+    jwt("admin", Some(workspace.key.as_str()))
 }
 
 pub fn users(workspace: &Workspace) -> String {

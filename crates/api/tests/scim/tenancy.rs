@@ -7,6 +7,20 @@ use webwork_scim_domain::Plan;
 
 use crate::support::*;
 
+/// Billing moves the workspace to `plan` through this replica's admin API.
+pub async fn set_plan(app: &TestApp, ws: &webwork_scim_domain::Workspace, plan: Plan) {
+    let path = format!("/api/v1/workspaces/{}/plan", ws.key);
+    let response = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&platform()),
+            Some(&json!({"plan": plan.as_str()})),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
 #[actix_web::test]
 async fn missing_malformed_and_wrong_tokens_get_the_same_401() {
     let app = TestApp::start().await;
@@ -104,7 +118,11 @@ async fn a_revoked_token_is_refused_at_once_even_when_cached() {
     let (ws, token) = app.premium("Acme");
     assert_eq!(app.get(&users(&ws), &token).await.status, StatusCode::OK);
     let listed = admin::list_tokens(&app.db.store, ws.key.as_str()).unwrap();
-    admin::revoke_token(&app.db.store, ws.key.as_str(), &listed[0].id.to_string()).unwrap();
+    let revoke = format!("/api/v1/workspaces/{}/tokens/{}", ws.key, listed[0].id);
+    let revoked = app
+        .call(Method::DELETE, &revoke, Some(&admin_of(&ws)), None)
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
     app.get(&users(&ws), &token)
         .await
         .assert_scim_error(401, None);
@@ -117,7 +135,7 @@ async fn workspaces_without_premium_get_403_naming_the_plan() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme");
     for plan in [Plan::Pro, Plan::Free] {
-        admin::set_plan(&app.db.store, ws.key.as_str(), plan).unwrap();
+        set_plan(&app, &ws, plan).await;
         let response = app.get(&users(&ws), &token).await;
         response.assert_scim_error(403, None);
         assert!(
@@ -135,7 +153,7 @@ async fn downgrade_keeps_data_and_upgrade_restores_access() {
     let (ws, token) = app.premium("Acme");
     let created = app.create_user(&ws, &token, "jane@acme.com").await;
     let id = id_of(&created);
-    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Pro).unwrap();
+    set_plan(&app, &ws, Plan::Pro).await;
     app.get(&user(&ws, &id), &token)
         .await
         .assert_scim_error(403, None);
@@ -145,7 +163,7 @@ async fn downgrade_keeps_data_and_upgrade_restores_access() {
     app.patch(&user(&ws, &id), &token, &patch_active(false))
         .await
         .assert_scim_error(403, None);
-    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Premium).unwrap();
+    set_plan(&app, &ws, Plan::Premium).await;
     assert_eq!(
         app.get(&user(&ws, &id), &token).await.body,
         created,
@@ -156,7 +174,7 @@ async fn downgrade_keeps_data_and_upgrade_restores_access() {
         json!(1)
     );
     app.create_user(&ws, &token, "bob@acme.com").await;
-    admin::set_plan(&app.db.store, ws.key.as_str(), Plan::Enterprise).unwrap();
+    set_plan(&app, &ws, Plan::Enterprise).await;
     assert_eq!(
         app.get(&users(&ws), &token).await.body["totalResults"],
         json!(2)
@@ -169,11 +187,11 @@ async fn tokens_are_stored_only_as_argon2id_hashes() {
     let (ws, token) = app.premium("Acme");
     let prefix = token.split('_').nth(1).unwrap().to_owned();
     let secret = token.split('_').nth(2).unwrap().to_owned();
-    let (_, stored) = app
+    let stored = app
         .db
         .store
-        .unscoped(webwork_scim_persistence::Access::Read, |conn| {
-            webwork_scim_persistence::unscoped::resolve_token(conn, &ws.key, &prefix)
+        .read(ws.id, |tx| {
+            webwork_scim_persistence::tokens::find_by_prefix(tx, &prefix)
         })
         .unwrap()
         .unwrap();

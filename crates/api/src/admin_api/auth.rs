@@ -1,0 +1,77 @@
+//! The admin API's caller: a JWT from WebWork's main app, and what its role lets it touch.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use webwork_scim_domain::Actor;
+use webwork_scim_tenancy::{AdminClaims, Role};
+
+use super::AdminApiError;
+use crate::admin::Caller;
+use crate::request_log::RequestId;
+use crate::{ApiError, AppState};
+
+/// A caller with a valid admin-API JWT.
+#[derive(Debug, Clone)]
+pub struct AdminAuth {
+    pub claims: AdminClaims,
+    pub request_id: Option<String>,
+}
+
+impl AdminAuth {
+    pub fn caller(&self) -> Caller {
+        Caller {
+            actor: Actor::Subject(self.claims.subject.clone()),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    /// Only the platform (billing, operators) may do this.
+    pub fn require_platform(&self) -> Result<(), AdminApiError> {
+        match self.claims.role {
+            Role::Platform => Ok(()),
+            Role::Admin => Err(ApiError::Forbidden("this needs the platform role".into()).into()),
+        }
+    }
+
+    /// The platform, or an admin of workspace `key`. Another workspace's admin is told the
+    /// workspace does not exist, so that keys cannot be probed.
+    pub fn require_workspace(&self, key: &str) -> Result<(), AdminApiError> {
+        match (self.claims.role, self.claims.workspace.as_deref()) {
+            (Role::Platform, _) => Ok(()),
+            (Role::Admin, Some(ws)) if ws == key => Ok(()),
+            (Role::Admin, _) => {
+                Err(ApiError::NotFound(format!("no workspace with key '{key}'")).into())
+            }
+        }
+    }
+}
+
+impl FromRequest for AdminAuth {
+    type Error = AdminApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<AdminAuth, AdminApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned());
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not configured"))?;
+            let token = bearer.ok_or_else(|| ApiError::InvalidJwt("no bearer token".into()))?;
+            let claims = state
+                .config
+                .jwt
+                .verify(&token)
+                .map_err(|err| ApiError::InvalidJwt(err.to_string()))?;
+            Ok(AdminAuth { claims, request_id })
+        })
+    }
+}

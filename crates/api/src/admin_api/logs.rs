@@ -1,0 +1,114 @@
+//! Read-only views for a workspace admin: the audit log, the recent provisioning errors, users.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use webwork_scim_persistence::audit::LogQuery;
+
+use super::workspaces::Page;
+use super::{AdminAuth, Answer, views};
+use crate::blocking::run_blocking;
+use crate::scim::render;
+use crate::{AppState, admin};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LogParams {
+    #[serde(default)]
+    limit: Option<i64>,
+    /// The `id` of the last item of the previous page.
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    target_id: Option<String>,
+    #[serde(default)]
+    scim_type: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl LogParams {
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).clamp(1, 500)
+    }
+}
+
+pub(super) async fn audit_events(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    params: web::Query<LogParams>,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    let limit = params.limit();
+    let store = state.store.clone();
+    let events = run_blocking(move || {
+        let query = LogQuery {
+            limit,
+            before: params.before.as_deref(),
+            action: params.action.as_deref(),
+            target_id: params.target_id.as_deref(),
+        };
+        admin::audit_log(&store, &key, query)
+    })
+    .await??;
+    let items = events.iter().map(views::audit_event).collect();
+    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
+}
+
+pub(super) async fn provisioning_errors(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    params: web::Query<LogParams>,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    let limit = params.limit();
+    let store = state.store.clone();
+    let errors = run_blocking(move || {
+        let query = LogQuery {
+            limit,
+            before: params.before.as_deref(),
+            action: params.scim_type.as_deref(),
+            target_id: params.status.as_deref(),
+        };
+        admin::error_log(&store, &key, query)
+    })
+    .await??;
+    let items = errors.iter().map(views::provisioning_error).collect();
+    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
+}
+
+pub(super) async fn users(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    page: web::Query<Page>,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    let (offset, limit) = page.window();
+    let store = state.store.clone();
+    let url = format!("{}/Users", state.scim_base_url(&key));
+    let page = run_blocking(move || admin::list_users(&store, &key, offset, limit)).await??;
+    let items: Vec<Value> = page
+        .users
+        .iter()
+        .map(|user| render::user(user, &url))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
+}
+
+pub(super) async fn user(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (key, id) = path.into_inner();
+    auth.require_workspace(&key)?;
+    let store = state.store.clone();
+    let url = format!("{}/Users", state.scim_base_url(&key));
+    let user = run_blocking(move || admin::get_user(&store, &key, &id)).await??;
+    Ok(HttpResponse::Ok().json(render::user(&user, &url)))
+}

@@ -1,0 +1,275 @@
+//! Platform endpoints: workspaces, plans, seats, entitlement overrides, export, deletion and
+//! erasure.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use webwork_scim_domain::{DomainError, EntitlementOverrides, Plan, Workspace};
+use webwork_scim_persistence::workspaces::WorkspaceUpdate;
+use webwork_scim_tenancy::effective_entitlements;
+
+use super::{AdminApiError, AdminAuth, Answer, views};
+use crate::blocking::run_blocking;
+use crate::scim::body::JsonBody;
+use crate::scim::render;
+use crate::{ApiError, AppState, admin};
+
+fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
+    serde_json::from_value(body).map_err(|err| {
+        ApiError::Domain(DomainError::invalid_value(format!(
+            "invalid request body: {err}"
+        )))
+        .into()
+    })
+}
+
+fn plan(raw: &str) -> Result<Plan, AdminApiError> {
+    raw.parse()
+        .map_err(|err: DomainError| ApiError::Domain(err).into())
+}
+
+pub(super) fn workspace_json(state: &AppState, ws: &Workspace) -> Value {
+    let effective = effective_entitlements(ws, OffsetDateTime::now_utc());
+    views::workspace(ws, &state.scim_base_url(ws.key.as_str()), &effective)
+}
+
+fn ok(body: &Value) -> HttpResponse {
+    HttpResponse::Ok().json(body)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateWorkspace {
+    name: String,
+    plan: String,
+    #[serde(default)]
+    sso_enabled: bool,
+    #[serde(default)]
+    seats: Option<u32>,
+}
+
+pub(super) async fn create(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    auth.require_platform()?;
+    let request: CreateWorkspace = parse(body)?;
+    let plan = plan(&request.plan)?;
+    let store = state.store.clone();
+    let caller = auth.caller();
+    let ws = run_blocking(move || {
+        let ws =
+            admin::create_workspace(&store, &caller, &request.name, plan, request.sso_enabled)?;
+        match request.seats {
+            Some(seats) => admin::update_workspace(
+                &store,
+                &caller,
+                ws.key.as_str(),
+                WorkspaceUpdate {
+                    seats: Some(Some(seats)),
+                    ..WorkspaceUpdate::default()
+                },
+            ),
+            None => Ok(ws),
+        }
+    })
+    .await??;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(workspace_json(&state, &ws)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Page {
+    #[serde(default)]
+    offset: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+impl Page {
+    pub(super) fn window(&self) -> (i64, i64) {
+        (
+            self.offset.unwrap_or(0).max(0),
+            self.limit.unwrap_or(100).clamp(1, 1000),
+        )
+    }
+}
+
+pub(super) async fn list(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    page: web::Query<Page>,
+) -> Answer {
+    auth.require_platform()?;
+    let (offset, limit) = page.window();
+    let store = state.store.clone();
+    let (total, workspaces) =
+        run_blocking(move || admin::list_workspaces(&store, offset, limit)).await??;
+    let items: Vec<Value> = workspaces
+        .iter()
+        .map(|ws| workspace_json(&state, ws))
+        .collect();
+    Ok(ok(
+        &json!({"total": total, "offset": offset, "items": items}),
+    ))
+}
+
+pub(super) async fn read(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    let store = state.store.clone();
+    let ws = run_blocking(move || admin::find_workspace(&store, &key)).await??;
+    Ok(ok(&workspace_json(&state, &ws)))
+}
+
+/// Runs a change to workspace `key` and forgets what this replica cached about it.
+async fn change(
+    state: &AppState,
+    key: String,
+    update: WorkspaceUpdate,
+    auth: &AdminAuth,
+) -> Answer {
+    let store = state.store.clone();
+    let caller = auth.caller();
+    let forget = key.clone();
+    let ws = run_blocking(move || admin::update_workspace(&store, &caller, &key, update)).await??;
+    state.forget_workspace(&forget);
+    Ok(ok(&workspace_json(state, &ws)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetPlan {
+    plan: String,
+}
+
+pub(super) async fn set_plan(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    auth.require_platform()?;
+    let request: SetPlan = parse(body)?;
+    let update = WorkspaceUpdate {
+        plan: Some(plan(&request.plan)?),
+        ..WorkspaceUpdate::default()
+    };
+    change(&state, key.into_inner(), update, &auth).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetSeats {
+    seats: Option<u32>,
+}
+
+pub(super) async fn set_seats(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    auth.require_platform()?;
+    let request: SetSeats = parse(body)?;
+    let update = WorkspaceUpdate {
+        seats: Some(request.seats),
+        ..WorkspaceUpdate::default()
+    };
+    change(&state, key.into_inner(), update, &auth).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetOverrides {
+    overrides: EntitlementOverrides,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+pub(super) async fn set_overrides(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    auth.require_platform()?;
+    let request: SetOverrides = parse(body)?;
+    let expires_at = views::parse_time(request.expires_at.as_deref(), "expires_at")?;
+    let update = WorkspaceUpdate {
+        overrides: Some((Some(request.overrides), expires_at)),
+        ..WorkspaceUpdate::default()
+    };
+    change(&state, key.into_inner(), update, &auth).await
+}
+
+pub(super) async fn clear_overrides(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+) -> Answer {
+    auth.require_platform()?;
+    let update = WorkspaceUpdate {
+        overrides: Some((None, None)),
+        ..WorkspaceUpdate::default()
+    };
+    change(&state, key.into_inner(), update, &auth).await
+}
+
+pub(super) async fn export(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+) -> Answer {
+    auth.require_platform()?;
+    let store = state.store.clone();
+    let (ws, users) = run_blocking(move || admin::export_users(&store, &key)).await??;
+    let users_url = format!("{}/Users", state.scim_base_url(ws.key.as_str()));
+    let users: Vec<Value> = users
+        .iter()
+        .map(|user| render::user(user, &users_url))
+        .collect();
+    Ok(ok(&json!({
+        "workspace": workspace_json(&state, &ws),
+        "exported_at": views::time(Some(OffsetDateTime::now_utc())),
+        "users": users,
+        "groups": [],
+    })))
+}
+
+pub(super) async fn delete(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+) -> Answer {
+    auth.require_platform()?;
+    let store = state.store.clone();
+    let caller = auth.caller();
+    let forget = key.clone();
+    let ws = run_blocking(move || admin::delete_workspace(&store, &caller, &key)).await??;
+    state.forget_workspace(&forget);
+    let purge_after = OffsetDateTime::now_utc() + state.config.workspace_deletion_grace;
+    Ok(HttpResponse::Accepted().json(json!({
+        "key": ws.key.as_str(),
+        "deleted": true,
+        "data_purged_after": views::time(Some(purge_after)),
+    })))
+}
+
+pub(super) async fn erase_user(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    auth.require_platform()?;
+    let (key, id) = path.into_inner();
+    let store = state.store.clone();
+    let caller = auth.caller();
+    run_blocking(move || admin::erase_user(&store, &caller, &key, &id)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}

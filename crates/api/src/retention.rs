@@ -1,0 +1,52 @@
+//! Retention: old audit events and provisioning errors, tombstones of deleted users, and
+//! workspaces past their deletion grace period are purged, one workspace at a time (each in its
+//! own tenant transaction, so that row-level security applies to this work too).
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use webwork_scim_persistence::{
+    Access, Store, StoreError, audit, provisioning_errors, unscoped, users,
+};
+
+/// How long each kind of record is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub audit: Duration,
+    pub errors: Duration,
+    pub deleted_users: Duration,
+    pub deleted_workspaces: Duration,
+}
+
+/// What one pass removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub audit_events: usize,
+    pub provisioning_errors: usize,
+    pub user_tombstones: usize,
+    pub workspaces: usize,
+}
+
+/// One retention pass at `now`. Blocking.
+pub fn purge(
+    store: &Store,
+    retention: &Retention,
+    now: OffsetDateTime,
+) -> Result<Purged, StoreError> {
+    let mut purged = Purged::default();
+    let workspaces = store.unscoped(Access::Read, unscoped::workspace_ids)?;
+    for workspace in workspaces {
+        store.write(workspace, |tx| {
+            purged.audit_events += audit::purge_before(tx, now - retention.audit)?;
+            purged.provisioning_errors +=
+                provisioning_errors::purge_before(tx, now - retention.errors)?;
+            purged.user_tombstones +=
+                users::purge_deleted_before(tx, now - retention.deleted_users)?;
+            Ok::<_, StoreError>(())
+        })?;
+    }
+    purged.workspaces = store.unscoped(Access::Write, |conn| {
+        unscoped::purge_deleted_workspaces(conn, now - retention.deleted_workspaces)
+    })?;
+    Ok(purged)
+}

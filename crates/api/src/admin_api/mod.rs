@@ -14,6 +14,7 @@ pub use auth::AdminAuth;
 
 use crate::ApiError;
 use crate::admin::AdminError;
+use crate::scim::body::JsonBody;
 
 /// An [`ApiError`] rendered as a problem document.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +46,37 @@ impl From<AdminError> for AdminApiError {
 
 type Answer = Result<HttpResponse, AdminApiError>;
 
+/// A JSON request body of the admin API: read like a SCIM body, refused as a problem document.
+#[derive(Debug)]
+pub struct AdminBody(pub serde_json::Value);
+
+impl actix_web::FromRequest for AdminBody {
+    type Error = AdminApiError;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<AdminBody, AdminApiError>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let body = <JsonBody as actix_web::FromRequest>::from_request(req, payload);
+        Box::pin(async move { Ok(AdminBody(body.await?.0)) })
+    }
+}
+
+/// Query strings that do not parse are refused as problem documents too.
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        AdminApiError(ApiError::Domain(
+            webwork_scim_domain::DomainError::invalid_value(format!("invalid query: {err}")),
+        ))
+        .into()
+    })
+}
+
 pub fn scope() -> actix_web::Scope {
     web::scope("/api/v1")
+        .app_data(query_config())
         .service(
             web::resource("/workspaces")
                 .route(web::get().to(workspaces::list))

@@ -11,10 +11,9 @@ use time::OffsetDateTime;
 use webwork_scim_domain::DomainError;
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 
-use super::{AdminApiError, AdminAuth, Answer, views};
+use super::{AdminApiError, AdminAuth, AdminBody, Answer, views};
 use crate::admin::NewToken;
 use crate::blocking::run_blocking;
-use crate::scim::body::JsonBody;
 use crate::{ApiError, AppState, admin};
 
 /// The longest grace a rotation may give the old token.
@@ -53,7 +52,7 @@ pub(super) async fn set_sso(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_workspace(&key)?;
     let request: SetSso = parse(body)?;
@@ -116,7 +115,7 @@ pub(super) async fn issue_token(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_workspace(&key)?;
     let request: IssueToken = parse(body)?;
@@ -162,12 +161,12 @@ pub(super) async fn rotate_token(
     state: web::Data<AppState>,
     auth: AdminAuth,
     path: web::Path<(String, String)>,
-    body: Option<JsonBody>,
+    body: Option<AdminBody>,
 ) -> Answer {
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
     let request: Rotate = match body {
-        Some(JsonBody(value)) => parse(value)?,
+        Some(AdminBody(value)) => parse(value)?,
         None => Rotate::default(),
     };
     let grace = request

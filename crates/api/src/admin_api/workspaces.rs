@@ -10,9 +10,8 @@ use webwork_scim_domain::{DomainError, EntitlementOverrides, Plan, Workspace};
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 use webwork_scim_tenancy::effective_entitlements;
 
-use super::{AdminApiError, AdminAuth, Answer, views};
+use super::{AdminApiError, AdminAuth, AdminBody, Answer, views};
 use crate::blocking::run_blocking;
-use crate::scim::body::JsonBody;
 use crate::scim::render;
 use crate::{ApiError, AppState, admin};
 
@@ -53,7 +52,7 @@ struct CreateWorkspace {
 pub(super) async fn create(
     state: web::Data<AppState>,
     auth: AdminAuth,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_platform()?;
     let request: CreateWorkspace = parse(body)?;
@@ -152,7 +151,7 @@ pub(super) async fn set_plan(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_platform()?;
     let request: SetPlan = parse(body)?;
@@ -173,7 +172,7 @@ pub(super) async fn set_seats(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_platform()?;
     let request: SetSeats = parse(body)?;
@@ -196,7 +195,7 @@ pub(super) async fn set_overrides(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
-    JsonBody(body): JsonBody,
+    AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_platform()?;
     let request: SetOverrides = parse(body)?;

@@ -4,9 +4,11 @@
 // Test fixtures fail the test at once, hence unwrap and expect outside `#[test]` functions too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_api;
 mod cli;
 mod discovery;
 mod errors;
+mod limits;
 mod okta_flow;
 mod support;
 mod tenancy;

@@ -210,7 +210,7 @@ async fn argon2_runs_once_per_token_however_many_requests_arrive() {
     let before = app.state.verifier.argon2_runs();
     let path = users(&ws);
     let requests = (0..8).map(|_| app.get(&path, &token));
-    for response in futures_join_all(requests).await {
+    for response in join_all(requests).await {
         assert_eq!(response.status, StatusCode::OK);
     }
     for _ in 0..4 {
@@ -222,30 +222,4 @@ async fn argon2_runs_once_per_token_however_many_requests_arrive() {
     app.get(&path, &wrong).await.assert_scim_error(401, None);
     app.get(&path, &wrong).await.assert_scim_error(401, None);
     assert_eq!(app.state.verifier.argon2_runs() - before, 3);
-}
-
-/// Polls every future together on this thread, so the requests are in flight at once.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pending: Vec<_> = futures.map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut all = true;
-        for (slot, future) in done.iter_mut().zip(pending.iter_mut()) {
-            if slot.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *slot = Some(value),
-                    std::task::Poll::Pending => all = false,
-                }
-            }
-        }
-        if all {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    done.into_iter().flatten().collect()
 }

@@ -1,0 +1,178 @@
+//! Rate limits, the failed-attempt throttle, concurrent seat checks, and how fast a change on
+//! one replica reaches another.
+
+use std::time::Duration;
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+use webwork_scim_domain::Workspace;
+
+use crate::support::*;
+
+async fn set_overrides(app: &TestApp, ws: &Workspace, overrides: serde_json::Value) {
+    let path = format!("/api/v1/workspaces/{}/entitlement-overrides", ws.key);
+    let response = app
+        .call(
+            Method::PUT,
+            &path,
+            Some(&platform()),
+            Some(&json!({"overrides": overrides})),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[actix_web::test]
+async fn a_noisy_workspace_is_throttled_while_a_quiet_one_is_served() {
+    let app = TestApp::start().await;
+    let (noisy, noisy_token) = app.premium("Noisy");
+    let (quiet, quiet_token) = app.premium("Quiet");
+    set_overrides(&app, &noisy, json!({"requests_per_second": 1, "burst": 5})).await;
+    let mut limited = None;
+    for _ in 0..20 {
+        let response = app.get(&users(&noisy), &noisy_token).await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(response);
+            break;
+        }
+    }
+    let limited = limited.expect("the noisy workspace hits its limit");
+    limited.assert_scim_error(429, None);
+    let retry: u64 = limited
+        .header("retry-after")
+        .unwrap()
+        .parse()
+        .expect("an integer Retry-After");
+    assert!((1..=2).contains(&retry), "{retry}");
+    for _ in 0..10 {
+        assert_eq!(
+            app.get(&users(&quiet), &quiet_token).await.status,
+            StatusCode::OK
+        );
+    }
+}
+
+#[actix_web::test]
+async fn the_default_premium_burst_absorbs_a_large_assignment() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    for i in 0..150 {
+        let response = app
+            .get(
+                &format!("{}?filter=userName+eq+%22u{i}%40acme.com%22", users(&ws)),
+                &token,
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "request {i}");
+    }
+}
+
+#[actix_web::test]
+async fn repeated_failures_are_throttled_per_token_prefix_and_per_workspace() {
+    let app = TestApp::start_with(|config| {
+        config.failed_auth_per_prefix = 3;
+        config.failed_auth_per_workspace = 5;
+    })
+    .await;
+    let (ws, token) = app.premium("Acme");
+    let (other, other_token) = app.premium("Globex");
+    let wrong = format!("{}{}", &token[..token.len() - 4], "0000");
+    for _ in 0..3 {
+        app.get(&users(&ws), &wrong)
+            .await
+            .assert_scim_error(401, None);
+    }
+    let throttled = app.get(&users(&ws), &token).await;
+    throttled.assert_scim_error(429, None);
+    assert!(throttled.header("retry-after").is_some());
+    // Unknown prefixes count against the workspace as a whole.
+    for i in 0..2 {
+        let guess = format!("wwscim_{:012x}_{}", i, "1".repeat(64));
+        app.get(&users(&ws), &guess)
+            .await
+            .assert_scim_error(401, None);
+    }
+    let fresh = app.token(&ws);
+    app.get(&users(&ws), &fresh)
+        .await
+        .assert_scim_error(429, None);
+    // Other workspaces are not affected.
+    assert_eq!(
+        app.get(&users(&other), &other_token).await.status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn concurrent_creations_cannot_exceed_the_seats() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let path = format!("/api/v1/workspaces/{}/seats", ws.key);
+    app.call(
+        Method::PUT,
+        &path,
+        Some(&platform()),
+        Some(&json!({"seats": 3})),
+    )
+    .await;
+    let bodies: Vec<_> = (0..8)
+        .map(|i| okta_user(&format!("u{i}@acme.com")))
+        .collect();
+    let path = users(&ws);
+    let creations = bodies.iter().map(|body| app.post(&path, &token, body));
+    let results = join_all(creations).await;
+    let created = results
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| r.status == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((created, refused), (3, 5));
+    assert_eq!(
+        app.get(&users(&ws), &token).await.body["totalResults"],
+        json!(3)
+    );
+}
+
+#[actix_web::test]
+async fn a_downgrade_reaches_other_replicas_within_the_cache_time_to_live() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let ttl = Duration::from_millis(800);
+    let (_other_state, other) = app.replica(|config| config.tenant_cache_ttl = ttl);
+    let on_other = |path: String| {
+        let request = other
+            .request(Method::GET, other.url(&path))
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(
+        on_other(users(&ws)).await,
+        StatusCode::OK,
+        "the other replica caches the caller"
+    );
+    crate::tenancy::set_plan(&app, &ws, webwork_scim_domain::Plan::Pro).await;
+    app.get(&users(&ws), &token)
+        .await
+        .assert_scim_error(403, None);
+    assert_eq!(
+        on_other(users(&ws)).await,
+        StatusCode::OK,
+        "still within its time-to-live"
+    );
+    actix_web::rt::time::sleep(ttl + Duration::from_millis(200)).await;
+    assert_eq!(
+        on_other(users(&ws)).await,
+        StatusCode::FORBIDDEN,
+        "after its time-to-live"
+    );
+    crate::tenancy::set_plan(&app, &ws, webwork_scim_domain::Plan::Premium).await;
+    actix_web::rt::time::sleep(ttl + Duration::from_millis(200)).await;
+    assert_eq!(
+        on_other(users(&ws)).await,
+        StatusCode::OK,
+        "an upgrade spreads the same way"
+    );
+}

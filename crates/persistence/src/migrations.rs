@@ -1,5 +1,9 @@
 //! Embedded migrations, one folder per backend.
 
+use std::collections::HashSet;
+
+use diesel::RunQueryDsl;
+use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{DbConnection, StoreError};
@@ -7,8 +11,12 @@ use crate::{DbConnection, StoreError};
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// Applies every pending migration; returns the versions applied.
+/// Applies every pending migration; returns the versions applied. An up-to-date database is
+/// left alone, so that a role without DDL rights can run this too.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
+    if is_up_to_date(conn)? {
+        return Ok(Vec::new());
+    }
     let applied = match conn {
         DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES),
         DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE),
@@ -27,12 +35,35 @@ pub fn revert_all(conn: &mut DbConnection) -> Result<usize, StoreError> {
     Ok(reverted.len())
 }
 
-/// Whether every embedded migration has been applied.
+/// Whether every embedded migration has been applied. Reads the migrations table only (diesel's
+/// own check would first try to create it, which the service's role may not do).
 pub fn is_up_to_date(conn: &mut DbConnection) -> Result<bool, StoreError> {
-    let pending = match conn {
-        DbConnection::Postgres(pg) => pg.has_pending_migration(POSTGRES),
-        DbConnection::Sqlite(lite) => lite.has_pending_migration(SQLITE),
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
     }
-    .map_err(|err| StoreError::Migration(err.to_string()))?;
-    Ok(!pending)
+    let embedded = match conn {
+        DbConnection::Postgres(_) => versions::<diesel::pg::Pg>(&POSTGRES)?,
+        DbConnection::Sqlite(_) => versions::<diesel::sqlite::Sqlite>(&SQLITE)?,
+    };
+    let Ok(applied) =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load::<Applied>(conn)
+    else {
+        // No migrations table yet.
+        return Ok(false);
+    };
+    let applied: HashSet<String> = applied.into_iter().map(|row| row.version).collect();
+    Ok(embedded.iter().all(|version| applied.contains(version)))
+}
+
+fn versions<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+) -> Result<Vec<String>, StoreError>
+where
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let all = MigrationSource::<DB>::migrations(source)
+        .map_err(|err| StoreError::Migration(err.to_string()))?;
+    Ok(all.iter().map(|m| m.name().version().to_string()).collect())
 }

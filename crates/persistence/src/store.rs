@@ -54,6 +54,13 @@ impl TenantTx<'_> {
         self.conn
     }
 
+    /// The raw connection, for tests that check what the database itself enforces (row-level
+    /// security applies to it on PostgreSQL).
+    #[cfg(feature = "testing")]
+    pub fn connection(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
     pub(crate) fn parts(&mut self) -> (&mut DbConnection, WorkspaceId) {
         (self.conn, self.workspace)
     }

@@ -16,12 +16,27 @@ use crate::{
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// One test's database. Keep it alive for the whole test.
+///
+/// On PostgreSQL the schema is migrated by the owning role (TEST_DATABASE_URL's user) and
+/// [`TestDb::store`] connects as a role of its own that neither owns the tables nor bypasses
+/// row-level security, exactly as the service does in production. TEST_DATABASE_URL must let new
+/// roles log in without a password (trust authentication), as the local and CI servers do.
 #[derive(Debug)]
 pub struct TestDb {
     pub store: Store,
+    /// The URL the store connects with.
     pub url: DatabaseUrl,
+    /// On PostgreSQL, the URL of the role that owns the tables (it runs migrations).
+    pub owner_url: Option<DatabaseUrl>,
     _dir: Option<tempfile::TempDir>,
-    postgres_schema: Option<(String, String)>,
+    postgres: Option<PgSchema>,
+}
+
+#[derive(Debug)]
+struct PgSchema {
+    admin: String,
+    schema: String,
+    role: String,
 }
 
 /// The backend the suite runs against.
@@ -38,15 +53,42 @@ impl Default for TestDb {
     }
 }
 
+/// `url` with its user (and password) replaced by `role`.
+fn with_user(url: &str, role: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{role}@{host}")
+}
+
 impl TestDb {
-    /// A migrated database on the suite's backend.
+    /// A migrated database on the suite's backend, reached as the service reaches it.
     pub fn new() -> TestDb {
-        let db = TestDb::empty();
+        let mut db = TestDb::empty();
         db.store.migrate().expect("migrations apply");
-        db
+        let Some(pg) = db.postgres.take() else {
+            return db;
+        };
+        let mut owner = db.url.connect().expect("owner connection");
+        owner
+            .batch_execute(&format!(
+                "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS;
+                 GRANT USAGE ON SCHEMA {schema} TO {role};
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};",
+                role = pg.role,
+                schema = pg.schema
+            ))
+            .expect("create the service role");
+        let url = DatabaseUrl::Postgres(with_user(&db.url.expose(), &pg.role));
+        TestDb {
+            store: Store::connect(&url, &settings()).expect("pool of the service role"),
+            owner_url: Some(db.url.clone()),
+            url,
+            _dir: None,
+            postgres: Some(pg),
+        }
     }
 
-    /// A database on the suite's backend with no tables yet.
+    /// A database on the suite's backend with no tables yet, reached as their owner.
     pub fn empty() -> TestDb {
         match backend() {
             Backend::Sqlite => {
@@ -55,8 +97,9 @@ impl TestDb {
                 TestDb {
                     store: Store::connect(&url, &settings()).expect("sqlite pool"),
                     url,
+                    owner_url: None,
                     _dir: Some(dir),
-                    postgres_schema: None,
+                    postgres: None,
                 }
             }
             Backend::Postgres => {
@@ -75,9 +118,14 @@ impl TestDb {
                 ));
                 TestDb {
                     store: Store::connect(&url, &settings()).expect("postgres pool"),
+                    owner_url: Some(url.clone()),
                     url,
                     _dir: None,
-                    postgres_schema: Some((admin, schema)),
+                    postgres: Some(PgSchema {
+                        role: format!("{schema}_app"),
+                        admin,
+                        schema,
+                    }),
                 }
             }
         }
@@ -105,17 +153,22 @@ fn settings() -> PoolSettings {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, schema)) = self.postgres_schema.take() {
-            let dropped = DatabaseUrl::Postgres(admin)
-                .connect()
-                .map_err(|err| StoreError::Config(err.to_string()))
-                .and_then(|mut conn| {
-                    conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .map_err(StoreError::from)
-                });
-            if let Err(err) = dropped {
-                eprintln!("could not drop test schema {schema}: {err}");
-            }
+        let Some(pg) = self.postgres.take() else {
+            return;
+        };
+        let dropped = DatabaseUrl::Postgres(pg.admin)
+            .connect()
+            .map_err(|err| StoreError::Config(err.to_string()))
+            .and_then(|mut conn| {
+                conn.batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; DROP ROLE IF EXISTS {role};",
+                    schema = pg.schema,
+                    role = pg.role
+                ))
+                .map_err(StoreError::from)
+            });
+        if let Err(err) = dropped {
+            eprintln!("could not drop test schema {}: {err}", pg.schema);
         }
     }
 }

@@ -11,8 +11,7 @@ use webwork_scim_domain::{DomainError, Plan, UserDraft, UserId, WorkspaceKey};
 use webwork_scim_persistence::testing::TestDb;
 use webwork_scim_persistence::users::{self, ListQuery};
 use webwork_scim_persistence::{
-    Access, DbConnection, StoreError, audit, migrations, provisioning_errors, tokens, unscoped,
-    workspaces,
+    Access, StoreError, audit, migrations, provisioning_errors, tokens, unscoped, workspaces,
 };
 
 fn draft(body: serde_json::Value) -> UserDraft {
@@ -428,7 +427,7 @@ fn delete_frees_the_user_name_and_keeps_a_tombstone() {
         .unwrap();
     assert_ne!(again.id, user.id);
     use raw::count_rows;
-    assert_eq!(count_rows(&db), 2, "the tombstone stays");
+    assert_eq!(count_rows(&db, ws.id), 2, "the tombstone stays");
 }
 
 /// Reads the raw row count, tombstones included, outside the repository API.
@@ -442,11 +441,12 @@ mod raw {
         n: i64,
     }
 
-    pub fn count_rows(db: &TestDb) -> i64 {
+    /// Inside the workspace's transaction, so that row-level security lets the rows through.
+    pub fn count_rows(db: &TestDb, workspace: webwork_scim_domain::WorkspaceId) -> i64 {
         db.store
-            .unscoped(Access::Read, |conn: &mut DbConnection| {
+            .read(workspace, |tx| {
                 diesel::sql_query("SELECT COUNT(*) AS n FROM users")
-                    .get_result::<Count>(conn)
+                    .get_result::<Count>(tx.connection())
                     .map_err(StoreError::from)
             })
             .unwrap()
@@ -916,5 +916,101 @@ fn seats_count_active_users_and_erasure_scrubs_personal_data() {
             .write(ws.id, |tx| users::purge_deleted_before(tx, future))
             .unwrap(),
         1
+    );
+}
+
+#[test]
+fn row_level_security_scopes_even_an_unscoped_query() {
+    use diesel::sql_types::{BigInt, Bool};
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
+        return; // SQLite has no row-level security
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Bool)]
+        superuser: bool,
+        #[diesel(sql_type = Bool)]
+        bypass: bool,
+        #[diesel(sql_type = Bool)]
+        owns: bool,
+    }
+    let db = TestDb::new();
+    let a = db.workspace("Acme", Plan::Premium, true);
+    let b = db.workspace("Globex", Plan::Premium, true);
+    for name in ["a1", "a2"] {
+        db.store
+            .write(a.id, |tx| {
+                users::insert(tx, &draft(json!({"userName": name})), None)
+            })
+            .unwrap();
+    }
+    db.store
+        .write(b.id, |tx| {
+            users::insert(tx, &draft(json!({"userName": "b1"})), None)
+        })
+        .unwrap();
+    let everything = "SELECT COUNT(*) AS n FROM users";
+    let count_in = |ws| {
+        db.store
+            .read(ws, |tx| {
+                diesel::sql_query(everything)
+                    .get_result::<Count>(tx.connection())
+                    .map_err(StoreError::from)
+            })
+            .unwrap()
+            .n
+    };
+    assert_eq!(
+        count_in(a.id),
+        2,
+        "a query without WHERE sees only its tenant's rows"
+    );
+    assert_eq!(count_in(b.id), 1);
+    let outside = db
+        .store
+        .unscoped(Access::Read, |conn| {
+            diesel::sql_query(everything)
+                .get_result::<Count>(conn)
+                .map_err(StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(
+        outside.n, 0,
+        "outside a tenant transaction no tenant row is visible"
+    );
+    let smuggled = db.store.write(a.id, |tx| {
+        diesel::sql_query(format!(
+            "INSERT INTO users (workspace_id, id, user_name, user_name_key, active, document, version, created_at, updated_at)
+             VALUES ('{}', 'x', 'evil', 'evil', TRUE, '{{}}', 1, now(), now())",
+            b.id
+        ))
+        .execute(tx.connection())
+        .map_err(StoreError::from)
+    });
+    assert!(
+        smuggled.is_err(),
+        "a row for another workspace cannot be written"
+    );
+    assert_eq!(count_in(b.id), 1);
+    let role = db
+        .store
+        .unscoped(Access::Read, |conn| {
+            diesel::sql_query(
+                "SELECT rolsuper AS superuser, rolbypassrls AS bypass,
+                        EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'users' AND tableowner = current_user) AS owns
+                 FROM pg_roles WHERE rolname = current_user",
+            )
+            .get_result::<Role>(conn)
+            .map_err(StoreError::from)
+        })
+        .unwrap();
+    assert!(
+        !role.superuser && !role.bypass && !role.owns,
+        "the service role is bound by row-level security"
     );
 }

@@ -21,6 +21,9 @@ fn run(db: &TestDb, args: &[&str]) -> (i32, Value) {
     let output = binary(db).args(args).output().expect("the binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let value = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    if !output.status.success() {
+        eprintln!("{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
     (output.status.code().unwrap_or(-1), value)
 }
 
@@ -171,4 +174,24 @@ fn wait_for_ok(url: &str, token: &str) -> Option<u16> {
         std::thread::sleep(Duration::from_millis(100));
     }
     None
+}
+
+#[test]
+fn migrate_uses_the_migration_url_of_the_owning_role() {
+    let db = TestDb::empty();
+    let owner = db.owner_url.clone().unwrap_or_else(|| db.url.clone());
+    let output = Command::new(env!("CARGO_BIN_EXE_webwork-scim"))
+        .args(["migrate", "--json"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/unreachable")
+        .env("MIGRATION_DATABASE_URL", owner.expose())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["applied"].as_array().unwrap().len(), 3);
 }

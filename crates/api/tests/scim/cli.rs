@@ -195,3 +195,181 @@ fn migrate_uses_the_migration_url_of_the_owning_role() {
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(value["applied"].as_array().unwrap().len(), 3);
 }
+
+/// One HTTP/1.1 request over a socket; the status and the body.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn logs_never_contain_tokens_passwords_or_jwts() {
+    let db = TestDb::new();
+    let (_, created) = run(
+        &db,
+        &[
+            "workspace",
+            "create",
+            "--name",
+            "Acme",
+            "--plan",
+            "premium",
+            "--sso",
+            "--json",
+        ],
+    );
+    let key = created["key"].as_str().unwrap().to_owned();
+    let (_, issued) = run(&db, &["token", "issue", &key, "--json"]);
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let secret = token.rsplit('_').next().unwrap().to_owned();
+    let wrong = format!("{}{}", &token[..token.len() - 8], "00000000");
+    let jwt = crate::support::platform();
+    let public_key = include_str!("../../../tenancy/tests/fixtures/jwt-ed25519-public.pem");
+    let keys =
+        serde_json::json!([{"kid": "test", "alg": "EdDSA", "public_key": public_key}]).to_string();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log_path = std::env::temp_dir().join(format!(
+        "webwork-scim-log-{}.txt",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = binary(&db)
+        .arg("serve")
+        .env("BIND_ADDR", &addr)
+        .env("RUST_LOG", "trace")
+        .env("JWT_KEYS", &keys)
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap();
+    let base = format!("/scim/v2/{key}");
+    let bearer = format!("Bearer {token}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(&addr).is_err() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let scim = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/scim+json"),
+    ];
+    let passwords = ["Create-Pa55word!", "Synced-Pa55word!"];
+    let body = format!(
+        r#"{{"userName":"jane@acme.com","password":"{}","active":true}}"#,
+        passwords[0]
+    );
+    let (status, created) = http(&addr, "POST", &format!("{base}/Users"), &scim, Some(&body));
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = format!(
+        r#"{{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{{"op":"replace","value":{{"password":"{}"}}}}]}}"#,
+        passwords[1]
+    );
+    assert_eq!(
+        http(
+            &addr,
+            "PATCH",
+            &format!("{base}/Users/{id}"),
+            &scim,
+            Some(&patch)
+        )
+        .0,
+        200
+    );
+    let bad = format!("Bearer {wrong}");
+    assert_eq!(
+        http(
+            &addr,
+            "GET",
+            &format!("{base}/Users"),
+            &[("Authorization", bad.as_str())],
+            None
+        )
+        .0,
+        401
+    );
+    let admin = format!("Bearer {jwt}");
+    assert_eq!(
+        http(
+            &addr,
+            "GET",
+            &format!("/api/v1/workspaces/{key}/tokens"),
+            &[("Authorization", admin.as_str())],
+            None
+        )
+        .0,
+        200
+    );
+    let broken = format!("Bearer {}x", &jwt[..jwt.len() - 1]);
+    assert_eq!(
+        http(
+            &addr,
+            "GET",
+            "/api/v1/workspaces",
+            &[("Authorization", broken.as_str())],
+            None
+        )
+        .0,
+        401
+    );
+    // A body that fails to parse must not be echoed into the logs either.
+    let leaky = format!(r#"{{"userName":"x","password":"{}""#, passwords[0]);
+    assert_eq!(
+        http(&addr, "POST", &format!("{base}/Users"), &scim, Some(&leaky)).0,
+        400
+    );
+
+    child.kill().ok();
+    child.wait().ok();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).ok();
+    assert!(logs.contains("request"), "the server logged its requests");
+    for (what, secret) in [
+        ("token", token.as_str()),
+        ("token secret", secret.as_str()),
+        ("wrong token", wrong.as_str()),
+        ("password", passwords[0]),
+        ("synced password", passwords[1]),
+        ("JWT", jwt.as_str()),
+        ("JWT signature", jwt.rsplit('.').next().unwrap()),
+    ] {
+        assert!(!logs.contains(secret), "the logs contain a {what}");
+    }
+    assert!(
+        !logs.to_ascii_lowercase().contains("bearer "),
+        "the logs contain an Authorization header"
+    );
+}

@@ -5,7 +5,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 
-use crate::{AppState, admin_api, request_log, scim};
+use crate::{AppState, admin_api, metrics, request_log, scim};
 
 /// Registers the state and every route on `cfg`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -14,6 +14,7 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(state))
             .app_data(web::PayloadConfig::new(limit))
             .route("/healthz", web::get().to(healthz))
+            .route("/metrics", web::get().to(metrics::serve))
             .service(scim::scope())
             .service(admin_api::scope());
     }

@@ -11,6 +11,7 @@ pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod provisioning;
 pub mod request_log;
 pub mod retention;

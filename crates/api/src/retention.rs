@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use webwork_scim_persistence::{
-    Access, Store, StoreError, audit, provisioning_errors, unscoped, users,
+    Access, Store, StoreError, audit, provisioning_errors, tokens, unscoped, users,
 };
 
 /// How long each kind of record is kept.
@@ -49,4 +49,18 @@ pub fn purge(
         unscoped::purge_deleted_workspaces(conn, now - retention.deleted_workspaces)
     })?;
     Ok(purged)
+}
+
+/// Active tokens of every workspace that expire within `window` of `now` (one tenant
+/// transaction per workspace, as row-level security requires). Blocking.
+pub fn tokens_expiring(
+    store: &Store,
+    now: OffsetDateTime,
+    window: Duration,
+) -> Result<usize, StoreError> {
+    let mut expiring = 0;
+    for workspace in store.unscoped(Access::Read, unscoped::workspace_ids)? {
+        expiring += store.read(workspace, |tx| tokens::count_expiring(tx, now, window))?;
+    }
+    Ok(expiring)
 }

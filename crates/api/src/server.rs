@@ -16,8 +16,8 @@ use crate::config::{CommonSettings, ServeSettings};
 use crate::retention::{self, Retention};
 use crate::{AppState, app};
 
-/// How often retention runs.
-const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// How often retention and the token-expiry count run.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -81,8 +81,8 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     if !config.jwt.is_enabled() {
         tracing::warn!("no JWT_KEYS configured: the admin API refuses every call");
     }
-    let state = AppState::new(store.clone(), config).map_err(ServeError::Startup)?;
-    actix_web::rt::spawn(retention_loop(store, settings.retention()));
+    let state = AppState::new(store, config).map_err(ServeError::Startup)?;
+    actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -96,17 +96,33 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     Ok(())
 }
 
-async fn retention_loop(store: Store, retention: Retention) {
-    let mut every = tokio::time::interval(RETENTION_EVERY);
+/// Every interval: purge what retention allows, and count the tokens about to expire for the
+/// `tokens_expiring_soon` metric.
+async fn housekeeping(state: AppState, retention: Retention) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         every.tick().await;
-        let store = store.clone();
-        match run_blocking(move || retention::purge(&store, &retention, OffsetDateTime::now_utc()))
-            .await
-        {
-            Ok(Ok(purged)) => tracing::info!(?purged, "retention pass"),
-            Ok(Err(err)) => tracing::warn!(error = %err, "retention pass failed"),
-            Err(err) => tracing::warn!(error = %err, "retention pass failed"),
+        let store = state.store.clone();
+        let warning = state.config.token_expiry_warning;
+        let pass = run_blocking(move || {
+            let now = OffsetDateTime::now_utc();
+            let purged = retention::purge(&store, &retention, now)?;
+            let expiring = retention::tokens_expiring(&store, now, warning)?;
+            Ok::<_, StoreError>((purged, expiring))
+        })
+        .await;
+        match pass {
+            Ok(Ok((purged, expiring))) => {
+                let gauge = i64::try_from(expiring).unwrap_or(i64::MAX);
+                state.metrics.tokens_expiring_soon.set(gauge);
+                tracing::info!(
+                    ?purged,
+                    tokens_expiring_soon = expiring,
+                    "housekeeping pass"
+                );
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "housekeeping pass failed"),
+            Err(err) => tracing::warn!(error = %err, "housekeeping pass failed"),
         }
     }
 }

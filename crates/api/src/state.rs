@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+
+use crate::metrics::Metrics;
 use webwork_scim_persistence::Store;
 use webwork_scim_tenancy::{
     FailureThrottle, JwtVerifier, RateLimiter, TenantCache, TokenVerifier, UseRecorder,
@@ -67,6 +69,7 @@ pub struct AppState {
     /// Bounds concurrent argon2 runs (token verification, password hashing) to the core count,
     /// so that a burst cannot starve the blocking pool.
     pub argon2_permits: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -86,6 +89,7 @@ impl AppState {
             )),
             usage: Arc::new(UseRecorder::new(Duration::from_secs(60))),
             argon2_permits: Arc::new(Semaphore::new(cores)),
+            metrics: Arc::new(Metrics::new().map_err(|err| err.to_string())?),
             config: Arc::new(config),
         })
     }

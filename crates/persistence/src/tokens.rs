@@ -230,3 +230,18 @@ pub fn revoke_all(tx: &mut TenantTx<'_>) -> Result<usize, StoreError> {
     .set(scim_tokens::revoked_at.eq(clock::now()))
     .execute(conn)?)
 }
+
+/// Active tokens that expire within `window` after `now`.
+pub fn count_expiring(
+    tx: &mut TenantTx<'_>,
+    now: OffsetDateTime,
+    window: std::time::Duration,
+) -> Result<usize, StoreError> {
+    let until = now + window;
+    Ok(list(tx)?
+        .iter()
+        .filter(|t| {
+            t.revoked_at.is_none() && t.expires_at.is_some_and(|at| at > now && at <= until)
+        })
+        .count())
+}

@@ -8,6 +8,7 @@ mod admin_api;
 mod cli;
 mod discovery;
 mod errors;
+mod housekeeping;
 mod limits;
 mod okta_flow;
 mod support;

@@ -1,0 +1,99 @@
+//! Retention purges and the count of tokens about to expire.
+
+use std::time::Duration;
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::json;
+use time::OffsetDateTime;
+use webwork_scim_api::admin::{self, Caller};
+use webwork_scim_api::retention::{self, Retention};
+use webwork_scim_persistence::audit::{self, LogQuery};
+
+use crate::support::*;
+
+fn keep_for(days: u64) -> Retention {
+    let span = Duration::from_secs(days * 24 * 3600);
+    Retention {
+        audit: span,
+        errors: span,
+        deleted_users: span,
+        deleted_workspaces: span,
+    }
+}
+
+#[actix_web::test]
+async fn retention_purges_only_what_is_older_than_configured() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    app.delete(&user(&ws, &id), &token).await;
+    let (gone, _) = app.premium("Gone");
+    admin::delete_workspace(&app.db.store, &Caller::operator(), gone.key.as_str()).unwrap();
+
+    let now = OffsetDateTime::now_utc();
+    let kept = retention::purge(&app.db.store, &keep_for(30), now).unwrap();
+    assert_eq!(
+        kept,
+        retention::Purged::default(),
+        "nothing is old enough yet"
+    );
+
+    let later = now + time::Duration::days(31);
+    let purged = retention::purge(&app.db.store, &keep_for(30), later).unwrap();
+    assert!(purged.audit_events >= 3, "{purged:?}");
+    assert_eq!((purged.user_tombstones, purged.workspaces), (1, 1));
+    let left = app
+        .db
+        .store
+        .read(ws.id, |tx| {
+            audit::list(
+                tx,
+                LogQuery {
+                    limit: 10,
+                    ..LogQuery::default()
+                },
+            )
+        })
+        .unwrap();
+    assert!(left.is_empty());
+    assert_eq!(
+        app.get(&users(&ws), &token).await.status,
+        StatusCode::OK,
+        "live data stays"
+    );
+}
+
+#[actix_web::test]
+async fn tokens_about_to_expire_are_counted_and_exported_as_a_metric() {
+    let app = TestApp::start().await;
+    let (ws, _) = app.premium("Acme");
+    let soon = (OffsetDateTime::now_utc() + time::Duration::days(3))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let path = format!("/api/v1/workspaces/{}/tokens", ws.key);
+    app.call(
+        Method::POST,
+        &path,
+        Some(&admin_of(&ws)),
+        Some(&json!({"expires_at": soon})),
+    )
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let fortnight = Duration::from_secs(14 * 24 * 3600);
+    assert_eq!(
+        retention::tokens_expiring(&app.db.store, now, fortnight).unwrap(),
+        1
+    );
+    assert_eq!(
+        retention::tokens_expiring(&app.db.store, now, Duration::from_secs(3600)).unwrap(),
+        0
+    );
+    app.state.metrics.tokens_expiring_soon.set(1);
+    let metrics = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert!(
+        text.contains("webwork_scim_tokens_expiring_soon 1"),
+        "{text}"
+    );
+}

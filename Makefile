@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export DATABASE_URL ?= sqlite://data/webwork-scim.db
 
-.PHONY: run build test test-postgres fmt lint check migrate clean
+.PHONY: run build test test-postgres test-openapi fmt lint check migrate clean
 
 ## Build, migrate the embedded SQLite database under data/, create a demo workspace on first
 ## start (printing its SCIM Base URL and token), and serve on http://127.0.0.1:8080.
@@ -27,6 +27,11 @@ test-postgres:
 	TEST_BACKEND=postgres TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
 		$(CARGO) $(TEST_CMD) -p webwork-scim-persistence -p webwork-scim-api
 
+## docs/openapi.yaml checked against the running server by schemathesis (installed from PyPI
+## into target/openapi-venv on first use).
+test-openapi:
+	crates/api/tests/openapi/check.sh
+
 fmt:
 	$(CARGO) fmt --all
 
@@ -34,7 +39,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-check: lint test test-postgres
+check: lint test test-postgres test-openapi
 
 migrate:
 	$(CARGO) run --bin webwork-scim -- migrate

@@ -20,9 +20,15 @@ use webwork_scim_tenancy::{effective_entitlements, may_issue_scim_token, scim_re
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// The request breaks a rule (exit code 2; 400 or 409 over HTTP).
+    /// The request is malformed or breaks a rule (exit code 2; 400 over HTTP).
     #[error("{0}")]
     Refused(String),
+    /// The workspace's plan or settings do not allow it (exit code 2; 403 over HTTP).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// It would exceed a limit, such as the active tokens a plan allows (exit code 2; 409).
+    #[error("{0}")]
+    LimitReached(String),
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -41,7 +47,10 @@ impl AdminError {
     /// The process exit code: 2 for a refused or unknown request, 1 for a failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AdminError::Refused(_) | AdminError::NotFound(_) => 2,
+            AdminError::Refused(_)
+            | AdminError::NotAllowed(_)
+            | AdminError::LimitReached(_)
+            | AdminError::NotFound(_) => 2,
             AdminError::Store(_) | AdminError::Internal(_) => 1,
         }
     }
@@ -67,11 +76,18 @@ impl Caller {
     }
 }
 
-/// A token just issued: its listing and the clear text, shown once.
-#[derive(Debug)]
+/// A token just issued: its listing and the clear text, shown once. `Debug` hides the clear text.
 pub struct NewToken {
     pub summary: TokenSummary,
     pub plaintext: String,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
 }
 
 fn no_workspace(key: &str) -> AdminError {
@@ -265,8 +281,12 @@ pub fn issue_token(
         ));
     }
     let entitlements = effective_entitlements(&workspace, now);
+    if let Some(reason) = scim_refusal(&workspace, &entitlements) {
+        return Err(AdminError::NotAllowed(reason));
+    }
     let active = store.read(workspace.id, |tx| tokens::count_active(tx, now))?;
-    may_issue_scim_token(&workspace, &entitlements, active)?;
+    may_issue_scim_token(&workspace, &entitlements, active)
+        .map_err(|err| AdminError::LimitReached(err.to_string()))?;
     let issued = IssuedToken::generate().map_err(|err| AdminError::Internal(err.to_string()))?;
     let summary = store.write(workspace.id, |tx| {
         let summary = tokens::insert(

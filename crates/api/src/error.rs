@@ -66,8 +66,9 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("unsupported content type '{0}'")]
     UnsupportedMediaType(String),
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// The path exists but not with this method; holds the methods it allows.
+    #[error("method not allowed; use {0}")]
+    MethodNotAllowed(&'static str),
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -155,7 +156,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -209,6 +210,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                response.insert_header((header::ALLOW, *allowed));
             }
             ApiError::RateLimited(wait) | ApiError::TooManyFailures(wait) => {
                 response.insert_header((header::RETRY_AFTER, retry_secs(*wait).to_string()));

@@ -265,6 +265,13 @@ fn canonical_single(
         )),
         (Kind::Integer | Kind::Decimal, Value::Number(n)) => Some(Value::Number(n.clone())),
         (Kind::String | Kind::Reference | Kind::DateTime, Value::String(s)) => {
+            // Databases store text without NUL characters; refuse them rather than fail later.
+            if s.contains('\0') {
+                return Err(DomainError::invalid_value(format!(
+                    "'{}' must not contain NUL characters",
+                    def.name
+                )));
+            }
             Some(Value::String(s.clone()))
         }
         _ => return Err(type_error(def)),

@@ -160,6 +160,36 @@ impl Entitlements {
     }
 }
 
+/// Deserializers for counts that JSON clients may write as `25` or `25.0`.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn exact<E: Error>(value: f64, max: f64) -> Result<f64, E> {
+        if value.fract() == 0.0 && (0.0..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(E::custom(format!(
+                "expected a whole number from 0 to {max}, found {value}"
+            )))
+        }
+    }
+
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // range checked above
+    pub fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        Option::<f64>::deserialize(d)?
+            .map(|v| exact(v, f64::from(u32::MAX)).map(|v| v as u32))
+            .transpose()
+    }
+
+    /// Up to 2^53, the largest whole number a JSON double holds exactly.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // range checked above
+    pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<f64>::deserialize(d)?
+            .map(|v| exact(v, 9_007_199_254_740_992.0).map(|v| v as u64))
+            .transpose()
+    }
+}
+
 /// Per-workspace changes to the plan's entitlements, e.g. a Premium trial; each field left out
 /// keeps the plan's value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -169,13 +199,29 @@ pub struct EntitlementOverrides {
     pub scim_provisioning: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option_u32"
+    )]
     pub requests_per_second: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option_u32"
+    )]
     pub burst: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option_u32"
+    )]
     pub max_active_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option_u32"
+    )]
     pub seats: Option<u32>,
 }
 
@@ -285,6 +331,20 @@ mod tests {
             (10, Some(25))
         );
         assert!(serde_json::from_str::<EntitlementOverrides>(r#"{"seatz": 1}"#).is_err());
+        let whole: EntitlementOverrides =
+            serde_json::from_str(r#"{"seats": 25.0, "burst": 7}"#).unwrap();
+        assert_eq!((whole.seats, whole.burst), (Some(25), Some(7)));
+        for bad in [
+            r#"{"seats": 2.5}"#,
+            r#"{"seats": -1}"#,
+            r#"{"seats": 1e12}"#,
+            r#"{"seats": "3"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<EntitlementOverrides>(bad).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,21 @@ impl LogParams {
     fn limit(&self) -> i64 {
         self.limit.unwrap_or(50).clamp(1, 500)
     }
+
+    fn check(&self) -> Result<(), crate::ApiError> {
+        for (value, field) in [
+            (&self.before, "before"),
+            (&self.action, "action"),
+            (&self.target_id, "target_id"),
+            (&self.scim_type, "scim_type"),
+            (&self.status, "status"),
+        ] {
+            if let Some(value) = value {
+                views::plain_text(value, field, 200)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(super) async fn audit_events(
@@ -42,6 +57,7 @@ pub(super) async fn audit_events(
     params: web::Query<LogParams>,
 ) -> Answer {
     auth.require_workspace(&key)?;
+    params.check()?;
     let limit = params.limit();
     let store = state.store.clone();
     let events = run_blocking(move || {
@@ -65,6 +81,7 @@ pub(super) async fn provisioning_errors(
     params: web::Query<LogParams>,
 ) -> Answer {
     auth.require_workspace(&key)?;
+    params.check()?;
     let limit = params.limit();
     let store = state.store.clone();
     let errors = run_blocking(move || {

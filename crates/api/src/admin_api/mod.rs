@@ -12,6 +12,9 @@ use actix_web::{HttpResponse, ResponseError, web};
 
 pub use auth::AdminAuth;
 
+use serde_json::Value;
+use webwork_scim_domain::DomainError;
+
 use crate::ApiError;
 use crate::admin::AdminError;
 use crate::scim::body::JsonBody;
@@ -38,6 +41,8 @@ impl From<AdminError> for AdminApiError {
                 ApiError::Domain(webwork_scim_domain::DomainError::InvalidValue(detail))
             }
             AdminError::NotFound(detail) => ApiError::NotFound(detail),
+            AdminError::NotAllowed(detail) => ApiError::Forbidden(detail),
+            AdminError::LimitReached(detail) => ApiError::Conflict(detail),
             AdminError::Store(err) => ApiError::from(err),
             AdminError::Internal(detail) => ApiError::Internal(detail),
         })
@@ -45,6 +50,23 @@ impl From<AdminError> for AdminApiError {
 }
 
 type Answer = Result<HttpResponse, AdminApiError>;
+
+/// A request body as `T`; only a JSON object will do (serde would also read a struct from an
+/// array).
+pub(super) fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
+    if !body.is_object() {
+        return Err(ApiError::Domain(DomainError::invalid_value(
+            "the request body must be a JSON object",
+        ))
+        .into());
+    }
+    serde_json::from_value(body).map_err(|err| {
+        ApiError::Domain(DomainError::invalid_value(format!(
+            "invalid request body: {err}"
+        )))
+        .into()
+    })
+}
 
 /// A JSON request body of the admin API: read like a SCIM body, refused as a problem document.
 #[derive(Debug)]
@@ -59,8 +81,37 @@ impl actix_web::FromRequest for AdminBody {
         req: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let body = <JsonBody as actix_web::FromRequest>::from_request(req, payload);
+        let body = JsonBody::from_request(req, payload);
         Box::pin(async move { Ok(AdminBody(body.await?.0)) })
+    }
+}
+
+/// A body that may be absent (no `Content-Length` or zero); when present it must be valid.
+#[derive(Debug)]
+pub struct OptionalAdminBody(pub Option<serde_json::Value>);
+
+impl actix_web::FromRequest for OptionalAdminBody {
+    type Error = AdminApiError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<OptionalAdminBody, AdminApiError>>>,
+    >;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let headers = req.headers();
+        let chunked = headers.contains_key(actix_web::http::header::TRANSFER_ENCODING);
+        let length = headers
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if length == 0 && !chunked {
+            return Box::pin(std::future::ready(Ok(OptionalAdminBody(None))));
+        }
+        let body = AdminBody::from_request(req, payload);
+        Box::pin(async move { Ok(OptionalAdminBody(Some(body.await?.0))) })
     }
 }
 
@@ -75,68 +126,69 @@ fn query_config() -> web::QueryConfig {
 }
 
 pub fn scope() -> actix_web::Scope {
+    let key = "/workspaces/{key}";
     web::scope("/api/v1")
         .app_data(query_config())
         .service(
-            web::resource("/workspaces")
+            resource("/workspaces", "GET, POST")
                 .route(web::get().to(workspaces::list))
                 .route(web::post().to(workspaces::create)),
         )
         .service(
-            web::resource("/workspaces/{key}")
+            resource(key, "GET, DELETE")
                 .route(web::get().to(workspaces::read))
                 .route(web::delete().to(workspaces::delete)),
         )
-        .route(
-            "/workspaces/{key}/plan",
-            web::put().to(workspaces::set_plan),
-        )
-        .route(
-            "/workspaces/{key}/seats",
-            web::put().to(workspaces::set_seats),
+        .service(resource(&format!("{key}/plan"), "PUT").route(web::put().to(workspaces::set_plan)))
+        .service(
+            resource(&format!("{key}/seats"), "PUT").route(web::put().to(workspaces::set_seats)),
         )
         .service(
-            web::resource("/workspaces/{key}/entitlement-overrides")
+            resource(&format!("{key}/entitlement-overrides"), "PUT, DELETE")
                 .route(web::put().to(workspaces::set_overrides))
                 .route(web::delete().to(workspaces::clear_overrides)),
         )
-        .route(
-            "/workspaces/{key}/export",
-            web::get().to(workspaces::export),
-        )
-        .route(
-            "/workspaces/{key}/users/{id}/erase",
-            web::post().to(workspaces::erase_user),
+        .service(resource(&format!("{key}/export"), "GET").route(web::get().to(workspaces::export)))
+        .service(
+            resource(&format!("{key}/users/{{id}}/erase"), "POST")
+                .route(web::post().to(workspaces::erase_user)),
         )
         .service(
-            web::resource("/workspaces/{key}/sso")
+            resource(&format!("{key}/sso"), "GET, PUT")
                 .route(web::get().to(settings::sso))
                 .route(web::put().to(settings::set_sso)),
         )
         .service(
-            web::resource("/workspaces/{key}/tokens")
+            resource(&format!("{key}/tokens"), "GET, POST")
                 .route(web::get().to(settings::tokens))
                 .route(web::post().to(settings::issue_token)),
         )
-        .route(
-            "/workspaces/{key}/tokens/{id}",
-            web::delete().to(settings::revoke_token),
+        .service(
+            resource(&format!("{key}/tokens/{{id}}"), "DELETE")
+                .route(web::delete().to(settings::revoke_token)),
         )
-        .route(
-            "/workspaces/{key}/tokens/{id}/rotate",
-            web::post().to(settings::rotate_token),
+        .service(
+            resource(&format!("{key}/tokens/{{id}}/rotate"), "POST")
+                .route(web::post().to(settings::rotate_token)),
         )
-        .route(
-            "/workspaces/{key}/audit-events",
-            web::get().to(logs::audit_events),
+        .service(
+            resource(&format!("{key}/audit-events"), "GET")
+                .route(web::get().to(logs::audit_events)),
         )
-        .route(
-            "/workspaces/{key}/provisioning-errors",
-            web::get().to(logs::provisioning_errors),
+        .service(
+            resource(&format!("{key}/provisioning-errors"), "GET")
+                .route(web::get().to(logs::provisioning_errors)),
         )
-        .route("/workspaces/{key}/users", web::get().to(logs::users))
-        .route("/workspaces/{key}/users/{id}", web::get().to(logs::user))
+        .service(resource(&format!("{key}/users"), "GET").route(web::get().to(logs::users)))
+        .service(resource(&format!("{key}/users/{{id}}"), "GET").route(web::get().to(logs::user)))
         .default_service(web::to(not_found))
+}
+
+/// A resource whose other methods get a 405 problem document naming the `allowed` ones.
+fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(AdminApiError(ApiError::MethodNotAllowed(allowed)))
+    }))
 }
 
 async fn not_found() -> Answer {

@@ -9,24 +9,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use webwork_scim_domain::DomainError;
+use webwork_scim_domain::workspace::whole;
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 
-use super::{AdminApiError, AdminAuth, AdminBody, Answer, views};
+use super::{AdminAuth, AdminBody, Answer, OptionalAdminBody, parse, views};
 use crate::admin::NewToken;
 use crate::blocking::run_blocking;
 use crate::{ApiError, AppState, admin};
 
 /// The longest grace a rotation may give the old token.
 const MAX_ROTATION_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
-
-fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
-    serde_json::from_value(body).map_err(|err| {
-        ApiError::Domain(DomainError::invalid_value(format!(
-            "invalid request body: {err}"
-        )))
-        .into()
-    })
-}
 
 pub(super) async fn sso(
     state: web::Data<AppState>,
@@ -56,6 +48,9 @@ pub(super) async fn set_sso(
 ) -> Answer {
     auth.require_workspace(&key)?;
     let request: SetSso = parse(body)?;
+    if let Some(issuer) = &request.idp_issuer {
+        views::plain_text(issuer, "idp_issuer", 500)?;
+    }
     let update = WorkspaceUpdate {
         sso_enabled: Some(request.enabled),
         idp_issuer: request.idp_issuer.map(Some),
@@ -153,7 +148,7 @@ pub(super) async fn revoke_token(
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Rotate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::option_u64")]
     grace_seconds: Option<u64>,
 }
 
@@ -161,12 +156,12 @@ pub(super) async fn rotate_token(
     state: web::Data<AppState>,
     auth: AdminAuth,
     path: web::Path<(String, String)>,
-    body: Option<AdminBody>,
+    body: OptionalAdminBody,
 ) -> Answer {
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
-    let request: Rotate = match body {
-        Some(AdminBody(value)) => parse(value)?,
+    let request: Rotate = match body.0 {
+        Some(value) => parse(value)?,
         None => Rotate::default(),
     };
     let grace = request

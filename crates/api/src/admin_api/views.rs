@@ -128,3 +128,15 @@ pub fn log_page(items: Vec<Value>, limit: i64) -> Value {
         .flatten();
     json!({"items": items, "next_before": next})
 }
+
+/// Refuses text with control characters (NUL included) or longer than `max` characters.
+pub fn plain_text(value: &str, field: &str, max: usize) -> Result<(), crate::ApiError> {
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(crate::ApiError::Domain(
+            webwork_scim_domain::DomainError::invalid_value(format!(
+                "'{field}' must have at most {max} printable characters"
+            )),
+        ));
+    }
+    Ok(())
+}

@@ -6,23 +6,15 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use webwork_scim_domain::workspace::whole;
 use webwork_scim_domain::{DomainError, EntitlementOverrides, Plan, Workspace};
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 use webwork_scim_tenancy::effective_entitlements;
 
-use super::{AdminApiError, AdminAuth, AdminBody, Answer, views};
+use super::{AdminApiError, AdminAuth, AdminBody, Answer, parse, views};
 use crate::blocking::run_blocking;
 use crate::scim::render;
 use crate::{ApiError, AppState, admin};
-
-fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
-    serde_json::from_value(body).map_err(|err| {
-        ApiError::Domain(DomainError::invalid_value(format!(
-            "invalid request body: {err}"
-        )))
-        .into()
-    })
-}
 
 fn plan(raw: &str) -> Result<Plan, AdminApiError> {
     raw.parse()
@@ -45,7 +37,7 @@ struct CreateWorkspace {
     plan: String,
     #[serde(default)]
     sso_enabled: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::option_u32")]
     seats: Option<u32>,
 }
 
@@ -56,6 +48,7 @@ pub(super) async fn create(
 ) -> Answer {
     auth.require_platform()?;
     let request: CreateWorkspace = parse(body)?;
+    views::plain_text(&request.name, "name", 200)?;
     let plan = plan(&request.plan)?;
     let store = state.store.clone();
     let caller = auth.caller();
@@ -165,6 +158,7 @@ pub(super) async fn set_plan(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetSeats {
+    #[serde(default, deserialize_with = "whole::option_u32")]
     seats: Option<u32>,
 }
 
@@ -198,6 +192,12 @@ pub(super) async fn set_overrides(
     AdminBody(body): AdminBody,
 ) -> Answer {
     auth.require_platform()?;
+    if !body.get("overrides").is_some_and(Value::is_object) {
+        return Err(ApiError::Domain(DomainError::invalid_value(
+            "'overrides' must be a JSON object",
+        ))
+        .into());
+    }
     let request: SetOverrides = parse(body)?;
     let expires_at = views::parse_time(request.expires_at.as_deref(), "expires_at")?;
     let update = WorkspaceUpdate {

@@ -15,18 +15,16 @@ use crate::ApiError;
 pub fn scope() -> actix_web::Scope {
     web::scope("/scim/v2/{workspace}")
         .service(
-            web::resource("/Users")
+            resource("/Users", "GET, POST")
                 .route(web::get().to(users::list))
-                .route(web::post().to(users::create))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::post().to(users::create)),
         )
         .service(
-            web::resource("/Users/{id}")
+            resource("/Users/{id}", "GET, PUT, PATCH, DELETE")
                 .route(web::get().to(users::get))
                 .route(web::put().to(users::replace))
                 .route(web::patch().to(users::patch))
-                .route(web::delete().to(users::delete))
-                .default_service(web::to(method_not_allowed)),
+                .route(web::delete().to(users::delete)),
         )
         .service(read_only(
             "/ServiceProviderConfig",
@@ -34,16 +32,10 @@ pub fn scope() -> actix_web::Scope {
         ))
         .service(read_only("/ResourceTypes", discovery::resource_types))
         .service(
-            web::resource("/ResourceTypes/{id}")
-                .route(web::get().to(discovery::resource_type))
-                .default_service(web::to(method_not_allowed)),
+            resource("/ResourceTypes/{id}", "GET").route(web::get().to(discovery::resource_type)),
         )
         .service(read_only("/Schemas", discovery::schemas))
-        .service(
-            web::resource("/Schemas/{id}")
-                .route(web::get().to(discovery::schema_by_id))
-                .default_service(web::to(method_not_allowed)),
-        )
+        .service(resource("/Schemas/{id}", "GET").route(web::get().to(discovery::schema_by_id)))
         .default_service(web::to(not_found))
 }
 
@@ -54,13 +46,14 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(method_not_allowed))
+    resource(path, "GET").route(web::get().to(handler))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// A resource whose other methods get a 405 SCIM error naming the `allowed` ones.
+fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allowed))
+    }))
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

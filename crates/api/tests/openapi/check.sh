@@ -33,9 +33,8 @@ jwt=$(python3 "$here/mint_jwt.py" "$secret" platform)
 curl -fs -X POST "$base/api/v1/workspaces" -H "Authorization: Bearer $jwt" \
   -H "Content-Type: application/json" -d '{"name":"OpenAPI Check","plan":"premium","sso_enabled":true}' >/dev/null
 
-"$venv/bin/schemathesis" run docs/openapi.yaml --url "$base" \
+"$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run docs/openapi.yaml --url "$base" \
   --header "Authorization: Bearer $jwt" \
-  --checks all \
   --max-examples "${OPENAPI_MAX_EXAMPLES:-25}" \
   --phases examples,coverage,fuzzing \
   --suppress-health-check all \

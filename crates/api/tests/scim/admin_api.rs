@@ -311,7 +311,7 @@ async fn the_active_token_count_is_capped_by_the_plan() {
         );
     }
     let last = last.unwrap();
-    assert_problem(&last, 400);
+    assert_problem(&last, 409);
     assert!(last.body["detail"].as_str().unwrap().contains("revoke one"));
 }
 

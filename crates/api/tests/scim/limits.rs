@@ -176,3 +176,31 @@ async fn a_downgrade_reaches_other_replicas_within_the_cache_time_to_live() {
         "an upgrade spreads the same way"
     );
 }
+
+#[actix_web::test]
+async fn a_revocation_reaches_other_replicas_within_the_cache_time_to_live() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let ttl = Duration::from_millis(800);
+    let (_other_state, other) = app.replica(|config| config.tenant_cache_ttl = ttl);
+    let on_other = || {
+        let request = other
+            .request(Method::GET, other.url(&users(&ws)))
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(on_other().await, StatusCode::OK);
+    let listed = webwork_scim_api::admin::list_tokens(&app.db.store, ws.key.as_str()).unwrap();
+    let revoke = format!("/api/v1/workspaces/{}/tokens/{}", ws.key, listed[0].id);
+    app.call(Method::DELETE, &revoke, Some(&admin_of(&ws)), None)
+        .await;
+    app.get(&users(&ws), &token)
+        .await
+        .assert_scim_error(401, None);
+    actix_web::rt::time::sleep(ttl + Duration::from_millis(200)).await;
+    assert_eq!(
+        on_other().await,
+        StatusCode::UNAUTHORIZED,
+        "after its time-to-live"
+    );
+}

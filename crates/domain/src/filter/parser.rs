@@ -204,6 +204,9 @@ impl Parser {
         let op = CompareOp::parse(&op_word)
             .ok_or_else(|| invalid(format!("'{op_word}' is not a comparison operator")))?;
         let value = match self.next() {
+            Some(Token::Str(s)) if s.contains('\0') => {
+                return Err(invalid("a filter value must not contain NUL characters"));
+            }
             Some(Token::Str(s)) => CompValue::String(s),
             Some(Token::Word(w)) => literal(&w)?,
             Some(token) => {

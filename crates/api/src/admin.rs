@@ -465,3 +465,22 @@ pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result
     })?;
     if erased { Ok(()) } else { Err(missing()) }
 }
+
+/// Gives dead lifecycle events of the workspace (or the one `event_id`) a fresh start.
+pub fn replay_outbox(
+    store: &Store,
+    caller: &Caller,
+    key: &str,
+    event_id: Option<&str>,
+) -> Result<usize, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    Ok(store.write(workspace.id, |tx| {
+        let replayed = webwork_scim_persistence::outbox::replay_dead(tx, event_id)?;
+        caller.audit(
+            tx,
+            AuditEvent::new("outbox.replayed", workspace.id)
+                .with_attributes(vec![format!("events:{replayed}")]),
+        )?;
+        Ok::<_, StoreError>(replayed)
+    })?)
+}

@@ -5,7 +5,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 
-use crate::{AppState, admin_api, metrics, request_log, scim};
+use crate::{AppState, admin_api, internal_api, metrics, request_log, scim};
 
 /// Registers the state and every route on `cfg`.
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -16,7 +16,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/healthz", web::get().to(healthz))
             .route("/metrics", web::get().to(metrics::serve))
             .service(scim::scope())
-            .service(admin_api::scope());
+            .service(admin_api::scope())
+            .service(internal_api::scope());
     }
 }
 

@@ -39,7 +39,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the SCIM API.
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Apply pending database migrations.
     Migrate,
     /// Manage workspaces.
@@ -102,7 +102,8 @@ pub enum TokenCommand {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(settings) => {
-            let served = actix_web::rt::System::new().block_on(server::serve(cli.common, settings));
+            let served =
+                actix_web::rt::System::new().block_on(server::serve(cli.common, *settings));
             finish_serve(served)
         }
         Command::Migrate => match server::migrate(&cli.common) {

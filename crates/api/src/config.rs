@@ -10,6 +10,7 @@ use webwork_scim_tenancy::JwtVerifier;
 
 use crate::retention::Retention;
 use crate::state::AppConfig;
+use crate::webhooks::WebhookSettings;
 
 /// Settings every command needs.
 #[derive(Debug, Clone, Args)]
@@ -98,6 +99,43 @@ pub struct ServeSettings {
     #[arg(long, env = "JWT_AUDIENCE", default_value = "webwork-scim-admin")]
     pub jwt_audience: String,
 
+    /// The `aud` service JWTs of the internal API must carry.
+    #[arg(
+        long,
+        env = "JWT_INTERNAL_AUDIENCE",
+        default_value = "webwork-scim-internal"
+    )]
+    pub jwt_internal_audience: String,
+
+    /// Where lifecycle events are posted (comma-separated URLs); without any, events wait in
+    /// the outbox.
+    #[arg(long, env = "WEBHOOK_URLS", value_delimiter = ',')]
+    pub webhook_urls: Vec<String>,
+
+    /// The signing secret of the webhooks, `whsec_` + base64 of at least 24 random bytes.
+    #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// Attempts before an event is dead (and waits for a replay).
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 12)]
+    pub webhook_max_attempts: i32,
+
+    /// Seconds to wait for WebWork's app to answer one delivery.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 5)]
+    pub webhook_timeout_secs: u64,
+
+    /// The first retry's delay in milliseconds; each further one doubles, up to an hour.
+    #[arg(long, env = "WEBHOOK_BACKOFF_BASE_MS", default_value_t = 1000)]
+    pub webhook_backoff_base_ms: u64,
+
+    /// Milliseconds the delivery worker waits when nothing is due.
+    #[arg(long, env = "OUTBOX_POLL_MS", default_value_t = 250)]
+    pub outbox_poll_ms: u64,
+
+    /// Days delivered outbox events are kept.
+    #[arg(long, env = "OUTBOX_RETENTION_DAYS", default_value_t = 7)]
+    pub outbox_retention_days: u64,
+
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
     pub jwt_leeway_secs: u64,
@@ -165,17 +203,19 @@ impl ServeSettings {
             ),
             (None, None) => None,
         };
-        let jwt = match keys {
+        let verifier = |audience: &str| match &keys {
             Some(json) => JwtVerifier::from_json(
-                &json,
+                json,
                 &self.jwt_issuer,
-                &self.jwt_audience,
+                audience,
                 self.jwt_leeway_secs,
                 self.jwt_allow_hs256,
             )
-            .map_err(|err| err.to_string())?,
-            None => JwtVerifier::disabled(),
+            .map_err(|err| err.to_string()),
+            None => Ok(JwtVerifier::disabled()),
         };
+        let jwt = verifier(&self.jwt_audience)?;
+        let internal_jwt = verifier(&self.jwt_internal_audience)?;
         Ok(AppConfig {
             max_body_bytes: self.max_body_bytes,
             token_cache_ttl: Duration::from_secs(self.token_cache_ttl_secs),
@@ -186,8 +226,40 @@ impl ServeSettings {
             rotation_grace: Duration::from_secs(self.token_rotation_grace_secs),
             workspace_deletion_grace: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
             jwt,
+            internal_jwt,
             ..AppConfig::new(public_base_url)
         })
+    }
+
+    /// The delivery worker's settings; `None` when no webhook URL is configured.
+    pub fn webhooks(&self) -> Result<Option<WebhookSettings>, String> {
+        let urls: Vec<String> = self
+            .webhook_urls
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        if let Some(bad) = urls.iter().find(|u| !u.starts_with("http://")) {
+            return Err(format!(
+                "WEBHOOK_URLS: '{bad}' must be an http:// URL (TLS ends at the mesh or ingress)"
+            ));
+        }
+        let secret = self
+            .webhook_secret
+            .as_deref()
+            .ok_or("WEBHOOK_SECRET is required with WEBHOOK_URLS")?;
+        Ok(Some(WebhookSettings {
+            urls,
+            secret: WebhookSettings::decode_secret(secret)?,
+            max_attempts: self.webhook_max_attempts.max(1),
+            timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
+            poll: Duration::from_millis(self.outbox_poll_ms.max(10)),
+            backoff_base: Duration::from_millis(self.webhook_backoff_base_ms.max(1)),
+            batch: 100,
+        }))
     }
 
     pub fn retention(&self) -> Retention {
@@ -196,6 +268,7 @@ impl ServeSettings {
             errors: Duration::from_secs(self.error_retention_days * DAY),
             deleted_users: Duration::from_secs(self.deleted_user_retention_days * DAY),
             deleted_workspaces: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
+            delivered_events: Duration::from_secs(self.outbox_retention_days * DAY),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod internal_api;
+pub mod lifecycle;
 pub mod metrics;
 pub mod provisioning;
 pub mod request_log;
@@ -18,6 +20,7 @@ pub mod retention;
 pub mod scim;
 pub mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use app::configure;
 pub use error::ApiError;

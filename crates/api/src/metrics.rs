@@ -2,7 +2,7 @@
 //! key or a raw path, so their number stays bounded however many workspaces there are.
 
 use actix_web::{HttpResponse, web};
-use prometheus::{Encoder, IntGauge, Registry, TextEncoder};
+use prometheus::{Encoder, Gauge, IntCounter, IntGauge, Registry, TextEncoder};
 
 use crate::AppState;
 
@@ -11,6 +11,14 @@ pub struct Metrics {
     registry: Registry,
     /// Active SCIM tokens, across workspaces, that expire within the warning window.
     pub tokens_expiring_soon: IntGauge,
+    /// Outbox events not yet delivered (nor dead).
+    pub outbox_backlog: IntGauge,
+    /// Seconds since the oldest undelivered event was written.
+    pub outbox_oldest_age: Gauge,
+    /// Events that failed every attempt and wait for a replay.
+    pub outbox_dead: IntGauge,
+    pub webhook_deliveries: IntCounter,
+    pub webhook_failures: IntCounter,
 }
 
 impl Metrics {
@@ -20,10 +28,34 @@ impl Metrics {
             "tokens_expiring_soon",
             "Active SCIM tokens that expire within TOKEN_EXPIRY_WARNING_DAYS",
         )?;
+        let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox events not yet delivered")?;
+        let outbox_oldest_age = Gauge::new(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest undelivered outbox event",
+        )?;
+        let outbox_dead = IntGauge::new("outbox_dead", "Outbox events that failed every attempt")?;
+        let webhook_deliveries = IntCounter::new(
+            "webhook_deliveries_total",
+            "Events delivered to WebWork's app",
+        )?;
+        let webhook_failures = IntCounter::new(
+            "webhook_failures_total",
+            "Failed attempts to deliver an event",
+        )?;
         registry.register(Box::new(tokens_expiring_soon.clone()))?;
+        registry.register(Box::new(outbox_backlog.clone()))?;
+        registry.register(Box::new(outbox_oldest_age.clone()))?;
+        registry.register(Box::new(outbox_dead.clone()))?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
+        registry.register(Box::new(webhook_failures.clone()))?;
         Ok(Metrics {
             registry,
             tokens_expiring_soon,
+            outbox_backlog,
+            outbox_oldest_age,
+            outbox_dead,
+            webhook_deliveries,
+            webhook_failures,
         })
     }
 

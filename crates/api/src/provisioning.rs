@@ -13,7 +13,10 @@ use webwork_scim_tenancy::hashing;
 use crate::blocking::{run_argon2, run_blocking};
 use crate::scim::auth::ScimTenant;
 use crate::scim::list::ListParams;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, lifecycle};
+
+/// Why SCIM may not deactivate or delete the workspace owner.
+const OWNER_PROTECTED: &str = "the workspace owner cannot be deactivated or deleted through SCIM; transfer ownership in WebWork first";
 
 /// How often a PATCH is retried when the user changed between its read and its write.
 const PATCH_ATTEMPTS: usize = 3;
@@ -56,7 +59,20 @@ fn check_seat(
     Ok(())
 }
 
-/// A user's new state, checked and written with its audit events.
+/// Writes the audit events of a change to `user` and the lifecycle events for WebWork's app.
+fn record_change(
+    tx: &mut TenantTx<'_>,
+    caller: &ScimTenant,
+    user: &User,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    let actor = caller.actor();
+    audit::record_all(tx, &actor, caller.request_id.as_deref(), events)?;
+    let workspace = (caller.tenant.workspace_id, &caller.tenant.workspace_key);
+    lifecycle::enqueue_user_events(tx, workspace, &actor, user, events)
+}
+
+/// A user's new state, checked and written with its audit and lifecycle events.
 struct Write<'a> {
     caller: &'a ScimTenant,
     draft: &'a UserDraft,
@@ -64,13 +80,14 @@ struct Write<'a> {
 }
 
 impl Write<'_> {
-    fn audit(&self, tx: &mut TenantTx<'_>, events: &[AuditEvent]) -> Result<(), StoreError> {
-        audit::record_all(
-            tx,
-            &self.caller.actor(),
-            self.caller.request_id.as_deref(),
-            events,
-        )
+    /// The audit events of a change to `user`, and the lifecycle events WebWork's app receives.
+    fn record(
+        &self,
+        tx: &mut TenantTx<'_>,
+        user: &User,
+        events: &[AuditEvent],
+    ) -> Result<(), StoreError> {
+        record_change(tx, self.caller, user, events)
     }
 
     fn insert(&self, tx: &mut TenantTx<'_>) -> Result<User, ApiError> {
@@ -88,7 +105,7 @@ impl Write<'_> {
                     .with_attributes(vec!["password".into()]),
             );
         }
-        self.audit(tx, &events)?;
+        self.record(tx, &user, &events)?;
         Ok(user)
     }
 
@@ -99,6 +116,9 @@ impl Write<'_> {
         old: &User,
         guard: bool,
     ) -> Result<Option<User>, ApiError> {
+        if old.is_owner() && old.active && !self.draft.active {
+            return Err(ApiError::Forbidden(OWNER_PROTECTED.into()));
+        }
         if self.draft.active && !old.active {
             check_seat(tx, &self.caller.tenant.entitlements, Some(old.id))?;
         }
@@ -114,7 +134,7 @@ impl Write<'_> {
         };
         let events =
             user_change_events(user.id, &old.document, &user.document, self.hash.is_some());
-        self.audit(tx, &events)?;
+        self.record(tx, &user, &events)?;
         Ok(Some(user))
     }
 }
@@ -246,15 +266,15 @@ pub async fn delete_user(
     let caller = caller.clone();
     run_blocking(move || {
         store.write(caller.tenant.workspace_id, |tx| -> Result<(), ApiError> {
-            if !users::delete(tx, id)? {
-                return Err(ApiError::user_not_found(&id.to_string()));
+            let mut user =
+                users::find(tx, id)?.ok_or_else(|| ApiError::user_not_found(&id.to_string()))?;
+            if user.is_owner() {
+                return Err(ApiError::Forbidden(OWNER_PROTECTED.into()));
             }
-            audit::record(
-                tx,
-                &caller.actor(),
-                caller.request_id.as_deref(),
-                &AuditEvent::new("user.deleted", id),
-            )?;
+            users::delete(tx, id)?;
+            user.active = false;
+            user.session_version += 1;
+            record_change(tx, &caller, &user, &[AuditEvent::new("user.deleted", id)])?;
             Ok(())
         })
     })

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use webwork_scim_persistence::{
-    Access, Store, StoreError, audit, provisioning_errors, tokens, unscoped, users,
+    Access, Store, StoreError, audit, outbox, provisioning_errors, tokens, unscoped, users,
 };
 
 /// How long each kind of record is kept.
@@ -16,6 +16,7 @@ pub struct Retention {
     pub errors: Duration,
     pub deleted_users: Duration,
     pub deleted_workspaces: Duration,
+    pub delivered_events: Duration,
 }
 
 /// What one pass removed.
@@ -25,6 +26,7 @@ pub struct Purged {
     pub provisioning_errors: usize,
     pub user_tombstones: usize,
     pub workspaces: usize,
+    pub delivered_events: usize,
 }
 
 /// One retention pass at `now`. Blocking.
@@ -42,6 +44,8 @@ pub fn purge(
                 provisioning_errors::purge_before(tx, now - retention.errors)?;
             purged.user_tombstones +=
                 users::purge_deleted_before(tx, now - retention.deleted_users)?;
+            purged.delivered_events +=
+                outbox::purge_delivered_before(tx, now - retention.delivered_events)?;
             Ok::<_, StoreError>(())
         })?;
     }

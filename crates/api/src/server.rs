@@ -83,6 +83,16 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     }
     let state = AppState::new(store, config).map_err(ServeError::Startup)?;
     actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
+    match settings.webhooks().map_err(ServeError::Startup)? {
+        Some(webhooks) => {
+            tracing::info!(
+                endpoints = webhooks.urls.len(),
+                "delivering lifecycle events"
+            );
+            actix_web::rt::spawn(crate::webhooks::run(state.clone(), webhooks));
+        }
+        None => tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox"),
+    }
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -128,9 +138,10 @@ async fn housekeeping(state: AppState, retention: Retention) {
 }
 
 /// On an empty database, creates a Premium workspace with SSO on and prints its SCIM Base URL and
-/// a token, so that a newcomer can point Okta (or curl) at it at once.
-#[allow(clippy::print_stdout)] // the one place a token is shown on first start, by design
+/// a token, so that a newcomer can point Okta (or curl) at it at once. A closed stdout does not
+/// stop the server.
 fn seed_demo(store: &Store, public_base_url: &str) -> Result<(), ServeError> {
+    use std::io::Write;
     if store.unscoped(Access::Read, workspaces::count)? > 0 {
         return Ok(());
     }
@@ -139,17 +150,20 @@ fn seed_demo(store: &Store, public_base_url: &str) -> Result<(), ServeError> {
         admin::create_workspace(store, &operator, "Demo Workspace", Plan::Premium, true)?;
     let token = admin::issue_token(store, &operator, workspace.key.as_str(), "demo", None)?;
     let url = crate::state::scim_base_url(public_base_url, workspace.key.as_str());
-    println!();
-    println!(
-        "  Demo workspace created (Premium, SSO enabled): {}",
-        workspace.key
+    let key = &workspace.key;
+    let banner = format!(
+        "\n  Demo workspace created (Premium, SSO enabled): {key}\n  SCIM Base URL:  {url}\n  \
+         SCIM API Token: {}\n  The token is shown only now; issue another with \
+         `webwork-scim token issue {key}`.\n\n",
+        token.plaintext
     );
-    println!("  SCIM Base URL:  {url}");
-    println!("  SCIM API Token: {}", token.plaintext);
-    println!(
-        "  The token is shown only now; issue another with `webwork-scim token issue {}`.",
-        workspace.key
-    );
-    println!();
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        tracing::warn!("could not print the demo workspace's token to stdout");
+    }
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct AppConfig {
     /// How long a deleted workspace's data is kept before it is purged.
     pub workspace_deletion_grace: Duration,
     pub jwt: JwtVerifier,
+    /// Service JWTs of the internal API (the same keys, their own audience).
+    pub internal_jwt: JwtVerifier,
 }
 
 impl AppConfig {
@@ -53,6 +55,7 @@ impl AppConfig {
             rotation_grace: Duration::from_secs(24 * 3600),
             workspace_deletion_grace: Duration::from_secs(30 * 24 * 3600),
             jwt: JwtVerifier::disabled(),
+            internal_jwt: JwtVerifier::disabled(),
         }
     }
 }

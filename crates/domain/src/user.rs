@@ -174,8 +174,32 @@ pub struct User {
     pub document: Map<String, Value>,
     /// Increases by one with every change; rendered as the weak ETag `W/"<version>"`.
     pub version: i64,
+    /// The user's roles in WebWork (`owner`, `admin`, `member`, …), set by WebWork's app.
+    pub app_roles: Vec<String>,
+    /// Changes whenever the user's WebWork sessions must end: deactivation, deletion, a new
+    /// password.
+    pub session_version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// The workspace owner may never be deactivated or deleted over SCIM.
+    pub fn is_owner(&self) -> bool {
+        self.app_roles.iter().any(|role| role == "owner")
+    }
+}
+
+impl UserDraft {
+    /// The primary email (or the first one), as WebWork's app looks users up by it.
+    pub fn primary_email(&self) -> Option<&str> {
+        let emails = self.document.get("emails")?.as_array()?;
+        let primary = emails
+            .iter()
+            .find(|email| email.get("primary") == Some(&Value::Bool(true)))
+            .or_else(|| emails.first())?;
+        primary.get("value")?.as_str()
+    }
 }
 
 /// `"true"`/`"false"` in any case, as Entra ID sends booleans.

@@ -246,6 +246,8 @@ pub struct Workspace {
     pub name: String,
     pub plan: Plan,
     pub sso_enabled: bool,
+    /// Members must sign in through the identity provider; WebWork passwords are refused.
+    pub sso_enforced: bool,
     /// The issuer of the connected identity provider, shown on the SSO settings page.
     pub idp_issuer: Option<String>,
     /// Seats bought; `None` when billing has set none (no limit).
@@ -356,6 +358,7 @@ mod tests {
             name: "Acme".into(),
             plan: Plan::Pro,
             sso_enabled: true,
+            sso_enforced: false,
             idp_issuer: None,
             seats: None,
             overrides: Some(EntitlementOverrides::default()),

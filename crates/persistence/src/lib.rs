@@ -12,6 +12,7 @@ mod clock;
 pub mod db;
 mod error;
 pub mod migrations;
+pub mod outbox;
 pub mod provisioning_errors;
 mod schema;
 mod store;

@@ -14,6 +14,7 @@ diesel::table! {
         overrides_expire_at -> Nullable<Timestamp>,
         idp_issuer -> Nullable<Text>,
         deleted_at -> Nullable<Timestamp>,
+        sso_enforced -> Bool,
     }
 }
 
@@ -46,6 +47,26 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        app_roles -> Text,
+        session_version -> BigInt,
+        email_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox_events (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        aggregate_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        dead_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -84,5 +105,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     scim_tokens,
     users,
     audit_events,
-    provisioning_errors
+    provisioning_errors,
+    outbox_events
 );

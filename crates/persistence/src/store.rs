@@ -133,6 +133,22 @@ impl Store {
         self.tenant(workspace, Access::Write, f)
     }
 
+    /// Runs `f` in a transaction of the outbox delivery worker: on PostgreSQL it may see every
+    /// workspace's outbox events (and, by row-level security, no other tenant data).
+    pub fn outbox<R, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let begin = match conn.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+            Backend::Postgres => {
+                "BEGIN; SELECT set_config('app.scope', 'outbox-delivery', true)".to_owned()
+            }
+        };
+        in_transaction(&mut conn, begin, f)
+    }
+
     /// Runs `f` in a transaction that belongs to no workspace: workspace administration and the
     /// look-ups of [`crate::unscoped`].
     pub fn unscoped<R, E>(

@@ -8,7 +8,8 @@ mod filter_sql;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::filter::Filter;
-use webwork_scim_domain::{DomainError, User, UserDraft, UserId};
+use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::{DomainError, User, UserDraft, UserId, UserName};
 
 use crate::schema::users;
 use crate::{StoreError, TenantTx, clock};
@@ -41,6 +42,8 @@ struct UserRow {
     version: i64,
     created_at: time::PrimitiveDateTime,
     updated_at: time::PrimitiveDateTime,
+    app_roles: String,
+    session_version: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -62,6 +65,9 @@ impl TryFrom<UserRow> for User {
             version: row.version,
             created_at: clock::from_db(row.created_at),
             updated_at: clock::from_db(row.updated_at),
+            app_roles: serde_json::from_str(&row.app_roles)
+                .map_err(|_| StoreError::Corrupt(format!("user {} roles", row.id)))?,
+            session_version: row.session_version,
         })
     }
 }
@@ -72,6 +78,10 @@ fn scoped(workspace: &str) -> users::BoxedQuery<'static, crate::db::MultiBackend
         .filter(users::workspace_id.eq(workspace.to_owned()))
         .filter(users::deleted_at.is_null())
         .into_boxed()
+}
+
+fn email_key(draft: &UserDraft) -> Option<String> {
+    draft.primary_email().map(fold_key)
 }
 
 fn document_json(draft: &UserDraft) -> Result<String, StoreError> {
@@ -102,6 +112,7 @@ pub fn insert(
             users::version.eq(1_i64),
             users::created_at.eq(now),
             users::updated_at.eq(now),
+            users::email_key.eq(email_key(draft)),
         ))
         .execute(conn)?;
     find(tx, id)?.ok_or_else(|| StoreError::Corrupt("user vanished after insert".into()))
@@ -171,10 +182,10 @@ pub fn replace(
     expected_version: Option<i64>,
 ) -> Result<Option<User>, StoreError> {
     let workspace = tx.workspace().to_string();
-    let Some(current) = scoped(&workspace)
+    let Some((current, was_active, sessions)) = scoped(&workspace)
         .filter(users::id.eq(id.to_string()))
-        .select(users::version)
-        .first::<i64>(tx.conn())
+        .select((users::version, users::active, users::session_version))
+        .first::<(i64, bool, i64)>(tx.conn())
         .optional()?
     else {
         return Ok(None);
@@ -192,6 +203,13 @@ pub fn replace(
         document: document_json(draft)?,
         version: current + 1,
         updated_at: clock::now(),
+        email_key: email_key(draft),
+        // Sessions end when the user is deactivated or gets a new password.
+        session_version: if (was_active && !draft.active) || password_hash.is_some() {
+            sessions + 1
+        } else {
+            sessions
+        },
     };
     let updated = diesel::update(
         users::table
@@ -220,6 +238,8 @@ struct UserChanges<'a> {
     document: String,
     version: i64,
     updated_at: time::PrimitiveDateTime,
+    email_key: Option<String>,
+    session_version: i64,
 }
 
 /// Deletes user `id`: gone from SCIM at once, its `userName` free again; the row stays as a
@@ -235,6 +255,7 @@ pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
     .set((
         users::deleted_at.eq(clock::now()),
         users::version.eq(users::version + 1),
+        users::session_version.eq(users::session_version + 1),
     ))
     .execute(conn)?;
     Ok(deleted > 0)
@@ -301,4 +322,41 @@ pub fn purge_deleted_before(
             .filter(users::deleted_at.lt(clock::to_db(before))),
     )
     .execute(conn)?)
+}
+
+/// The live user whose `userName` folds to the same key as `name`.
+pub fn find_by_user_name(
+    tx: &mut TenantTx<'_>,
+    name: &UserName,
+) -> Result<Option<User>, StoreError> {
+    let workspace = tx.workspace().to_string();
+    scoped(&workspace)
+        .filter(users::user_name_key.eq(name.key().to_owned()))
+        .select(UserRow::as_select())
+        .first::<UserRow>(tx.conn())
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// Sets the user's roles in WebWork.
+pub fn set_app_roles(
+    tx: &mut TenantTx<'_>,
+    id: UserId,
+    roles: &[String],
+) -> Result<bool, StoreError> {
+    let roles = serde_json::to_string(roles).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    let (conn, workspace) = tx.parts();
+    let updated = diesel::update(
+        users::table
+            .filter(users::workspace_id.eq(workspace.to_string()))
+            .filter(users::id.eq(id.to_string()))
+            .filter(users::deleted_at.is_null()),
+    )
+    .set((
+        users::app_roles.eq(roles),
+        users::updated_at.eq(clock::now()),
+    ))
+    .execute(conn)?;
+    Ok(updated > 0)
 }

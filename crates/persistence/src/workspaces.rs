@@ -25,6 +25,7 @@ pub(crate) struct WorkspaceRow {
     overrides: Option<String>,
     overrides_expire_at: Option<time::PrimitiveDateTime>,
     idp_issuer: Option<String>,
+    sso_enforced: bool,
 }
 
 impl TryFrom<WorkspaceRow> for Workspace {
@@ -39,6 +40,7 @@ impl TryFrom<WorkspaceRow> for Workspace {
             plan: row.plan.parse().map_err(|_| corrupt("plan", &row.plan))?,
             name: row.name,
             sso_enabled: row.sso_enabled,
+            sso_enforced: row.sso_enforced,
             idp_issuer: row.idp_issuer,
             seats: row.seats.and_then(|n| u32::try_from(n).ok()),
             overrides: row
@@ -132,6 +134,7 @@ pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<WorkspaceId>, StoreError> 
 pub struct WorkspaceUpdate {
     pub plan: Option<Plan>,
     pub sso_enabled: Option<bool>,
+    pub sso_enforced: Option<bool>,
     pub idp_issuer: Option<Option<String>>,
     pub seats: Option<Option<u32>>,
     pub overrides: Option<(Option<EntitlementOverrides>, Option<OffsetDateTime>)>,
@@ -142,6 +145,7 @@ pub struct WorkspaceUpdate {
 struct Changes {
     plan: Option<String>,
     sso_enabled: Option<bool>,
+    sso_enforced: Option<bool>,
     idp_issuer: Option<Option<String>>,
     seats: Option<Option<i32>>,
     overrides: Option<Option<String>>,
@@ -169,6 +173,7 @@ pub fn update(
     let changes = Changes {
         plan: update.plan.map(|plan| plan.as_str().to_owned()),
         sso_enabled: update.sso_enabled,
+        sso_enforced: update.sso_enforced,
         idp_issuer: update.idp_issuer,
         seats: update
             .seats

@@ -88,6 +88,7 @@ mod tests {
             name: "Acme".into(),
             plan,
             sso_enabled: sso,
+            sso_enforced: false,
             idp_issuer: None,
             seats: None,
             overrides: None,

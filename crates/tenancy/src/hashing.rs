@@ -22,6 +22,16 @@ pub fn hash_secret(secret: &[u8]) -> Result<String, HashError> {
         .map_err(|err| HashError(err.to_string()))
 }
 
+/// A hash of nothing anyone knows, verified against when a user does not exist, so that an
+/// unknown user costs the same argon2 run as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let secret = crate::token::random_bytes::<32>().unwrap_or([7; 32]);
+        hash_secret(&secret).unwrap_or_default()
+    })
+}
+
 /// Whether `secret` matches the PHC string `phc`. A malformed `phc` never matches.
 pub fn verify_secret(secret: &[u8], phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {

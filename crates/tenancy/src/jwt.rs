@@ -18,6 +18,8 @@ pub enum Role {
     Platform,
     /// A workspace admin: their own workspace (`ws`) only.
     Admin,
+    /// WebWork's own services, on the internal API.
+    Service,
 }
 
 /// The validated claims of an admin-API token.
@@ -181,6 +183,7 @@ impl JwtVerifier {
         let role = match data.claims.role.as_str() {
             "platform" => Role::Platform,
             "admin" => Role::Admin,
+            "service" => Role::Service,
             other => return Err(JwtError::UnknownRole(other.to_owned())),
         };
         Ok(AdminClaims {

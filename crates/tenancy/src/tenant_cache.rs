@@ -104,6 +104,7 @@ mod tests {
                 name: key.into(),
                 plan: Plan::Premium,
                 sso_enabled: true,
+                sso_enforced: false,
                 idp_issuer: None,
                 seats: None,
                 overrides: None,

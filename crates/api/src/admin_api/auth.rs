@@ -32,7 +32,9 @@ impl AdminAuth {
     pub fn require_platform(&self) -> Result<(), AdminApiError> {
         match self.claims.role {
             Role::Platform => Ok(()),
-            Role::Admin => Err(ApiError::Forbidden("this needs the platform role".into()).into()),
+            Role::Admin | Role::Service => {
+                Err(ApiError::Forbidden("this needs the platform role".into()).into())
+            }
         }
     }
 
@@ -44,6 +46,9 @@ impl AdminAuth {
             (Role::Admin, Some(ws)) if ws == key => Ok(()),
             (Role::Admin, _) => {
                 Err(ApiError::NotFound(format!("no workspace with key '{key}'")).into())
+            }
+            (Role::Service, _) => {
+                Err(ApiError::Forbidden("this needs the admin or platform role".into()).into())
             }
         }
     }

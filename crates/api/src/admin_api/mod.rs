@@ -5,7 +5,7 @@
 mod auth;
 mod logs;
 mod settings;
-mod views;
+pub(crate) mod views;
 mod workspaces;
 
 use actix_web::{HttpResponse, ResponseError, web};
@@ -34,6 +34,12 @@ impl ResponseError for AdminApiError {
     }
 }
 
+impl From<webwork_scim_persistence::StoreError> for AdminApiError {
+    fn from(err: webwork_scim_persistence::StoreError) -> Self {
+        AdminApiError(ApiError::from(err))
+    }
+}
+
 impl From<AdminError> for AdminApiError {
     fn from(err: AdminError) -> Self {
         AdminApiError(match err {
@@ -49,11 +55,11 @@ impl From<AdminError> for AdminApiError {
     }
 }
 
-type Answer = Result<HttpResponse, AdminApiError>;
+pub(crate) type Answer = Result<HttpResponse, AdminApiError>;
 
 /// A request body as `T`; only a JSON object will do (serde would also read a struct from an
 /// array).
-pub(super) fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
     if !body.is_object() {
         return Err(ApiError::Domain(DomainError::invalid_value(
             "the request body must be a JSON object",
@@ -149,6 +155,10 @@ pub fn scope() -> actix_web::Scope {
                 .route(web::delete().to(workspaces::clear_overrides)),
         )
         .service(resource(&format!("{key}/export"), "GET").route(web::get().to(workspaces::export)))
+        .service(
+            resource(&format!("{key}/outbox/replay"), "POST")
+                .route(web::post().to(workspaces::replay_outbox)),
+        )
         .service(
             resource(&format!("{key}/users/{{id}}/erase"), "POST")
                 .route(web::post().to(workspaces::erase_user)),

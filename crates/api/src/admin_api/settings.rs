@@ -38,6 +38,9 @@ struct SetSso {
     enabled: bool,
     #[serde(default)]
     idp_issuer: Option<String>,
+    /// Members must sign in through the identity provider (WebWork passwords are refused).
+    #[serde(default)]
+    enforced: Option<bool>,
 }
 
 pub(super) async fn set_sso(
@@ -53,6 +56,7 @@ pub(super) async fn set_sso(
     }
     let update = WorkspaceUpdate {
         sso_enabled: Some(request.enabled),
+        sso_enforced: request.enforced,
         idp_issuer: request.idp_issuer.map(Some),
         ..WorkspaceUpdate::default()
     };

@@ -83,6 +83,7 @@ pub fn sso(settings: &SsoSettings, scim_base_url: &str) -> Value {
         "scim_allowed": settings.scim_refusal.is_none(),
         "scim_refusal_reason": settings.scim_refusal,
         "sso_enabled": ws.sso_enabled,
+        "sso_enforced": ws.sso_enforced,
         "idp_issuer": ws.idp_issuer,
         "scim_base_url": scim_base_url,
         "seats_used": settings.seats_used,

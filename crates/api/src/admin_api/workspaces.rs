@@ -272,3 +272,34 @@ pub(super) async fn erase_user(
     run_blocking(move || admin::erase_user(&store, &caller, &key, &id)).await??;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Replay {
+    #[serde(default)]
+    event_id: Option<String>,
+}
+
+/// Gives the workspace's dead lifecycle events (or one of them) a fresh start.
+pub(super) async fn replay_outbox(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    body: super::OptionalAdminBody,
+) -> Answer {
+    auth.require_platform()?;
+    let request: Replay = match body.0 {
+        Some(value) => parse(value)?,
+        None => Replay::default(),
+    };
+    if let Some(id) = &request.event_id {
+        views::plain_text(id, "event_id", 64)?;
+    }
+    let store = state.store.clone();
+    let caller = auth.caller();
+    let replayed = run_blocking(move || {
+        admin::replay_outbox(&store, &caller, &key, request.event_id.as_deref())
+    })
+    .await??;
+    Ok(ok(&json!({"replayed": replayed})))
+}

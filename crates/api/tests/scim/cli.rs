@@ -126,9 +126,9 @@ fn first_start_with_demo_workspace_prints_a_working_base_url_and_token() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let (mut base, mut token) = (None, None);
-    for line in stdout.lines().map_while(Result::ok) {
+    for line in stdout.by_ref().map_while(Result::ok) {
         if let Some(url) = line.trim().strip_prefix("SCIM Base URL:") {
             base = Some(url.trim().to_owned());
         }
@@ -143,6 +143,7 @@ fn first_start_with_demo_workspace_prints_a_working_base_url_and_token() {
     );
     assert!(base.starts_with(&format!("http://127.0.0.1:{port}/scim/v2/demo-workspace-")));
     let status = wait_for_ok(&format!("{base}/Users?startIndex=1&count=2"), &token);
+    drop(stdout);
     child.kill().ok();
     child.wait().ok();
     std::fs::remove_dir_all(&dir).ok();
@@ -193,7 +194,8 @@ fn migrate_uses_the_migration_url_of_the_owning_role() {
         String::from_utf8_lossy(&output.stderr)
     );
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(value["applied"].as_array().unwrap().len(), 3);
+    let applied = value["applied"].as_array().unwrap();
+    assert!(applied.len() >= 4, "every migration applied: {applied:?}");
 }
 
 /// One HTTP/1.1 request over a socket; the status and the body.

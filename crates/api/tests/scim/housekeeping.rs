@@ -18,6 +18,7 @@ fn keep_for(days: u64) -> Retention {
         errors: span,
         deleted_users: span,
         deleted_workspaces: span,
+        delivered_events: span,
     }
 }
 

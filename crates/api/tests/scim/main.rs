@@ -9,6 +9,8 @@ mod cli;
 mod discovery;
 mod errors;
 mod housekeeping;
+mod internal;
+mod lifecycle;
 mod limits;
 mod okta_flow;
 mod support;

@@ -17,6 +17,7 @@ const JWT_PRIVATE: &str = include_str!("../../../tenancy/tests/fixtures/jwt-ed25
 const JWT_PUBLIC: &str = include_str!("../../../tenancy/tests/fixtures/jwt-ed25519-public.pem");
 pub const JWT_ISSUER: &str = "webwork";
 pub const JWT_AUDIENCE: &str = "webwork-scim-admin";
+pub const JWT_INTERNAL_AUDIENCE: &str = "webwork-scim-internal";
 
 pub struct TestApp {
     pub db: TestDb,
@@ -180,6 +181,8 @@ pub fn test_config() -> AppConfig {
     AppConfig {
         max_body_bytes: MAX_BODY,
         jwt: JwtVerifier::from_json(&keys, JWT_ISSUER, JWT_AUDIENCE, 30, false).unwrap(),
+        internal_jwt: JwtVerifier::from_json(&keys, JWT_ISSUER, JWT_INTERNAL_AUDIENCE, 30, false)
+            .unwrap(),
         ..AppConfig::new(BASE)
     }
 }
@@ -195,9 +198,18 @@ fn serve(db: &TestDb, adjust: impl FnOnce(&mut AppConfig)) -> (AppState, actix_t
 
 /// An admin-API JWT signed with the test key.
 pub fn jwt(role: &str, workspace: Option<&str>) -> String {
+    signed(role, workspace, JWT_AUDIENCE)
+}
+
+/// A service JWT of the internal API.
+pub fn service_jwt() -> String {
+    signed("service", None, JWT_INTERNAL_AUDIENCE)
+}
+
+fn signed(role: &str, workspace: Option<&str>, audience: &str) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = json!({"sub": format!("{role}-user"), "ws": workspace, "role": role,
-        "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "exp": now + 300, "nbf": now - 5});
+        "iss": JWT_ISSUER, "aud": audience, "exp": now + 300, "nbf": now - 5});
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("test".into());
     jsonwebtoken::encode(

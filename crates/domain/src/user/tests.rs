@@ -131,3 +131,21 @@ fn passwords_never_show_in_debug_output() {
     assert!(Password::parse("").is_err());
     assert!(Password::parse(&"p".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
 }
+
+#[test]
+fn the_primary_email_is_the_one_marked_primary_or_else_the_first() {
+    let marked = UserDraft::from_scim(&json!({"userName": "a", "emails": [
+        {"value": "home@x.example"}, {"value": "work@x.example", "primary": true}]}))
+    .unwrap();
+    assert_eq!(marked.primary_email(), Some("work@x.example"));
+    let first =
+        UserDraft::from_scim(&json!({"userName": "a", "emails": [{"value": "one@x.example"}]}))
+            .unwrap();
+    assert_eq!(first.primary_email(), Some("one@x.example"));
+    assert_eq!(
+        UserDraft::from_scim(&json!({"userName": "a"}))
+            .unwrap()
+            .primary_email(),
+        None
+    );
+}

@@ -28,13 +28,15 @@ pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
 
 fn unsupported(path: &AttrPath) -> DomainError {
     DomainError::UnsupportedFilter(format!(
-        "filtering on '{path}' is not supported; use userName, externalId, id, active or \
-         meta.lastModified"
+        "filtering on '{path}' is not supported; use userName, externalId, emails.value, id, \
+         active or meta.lastModified"
     ))
 }
 
 #[derive(Clone, Copy)]
 enum Column {
+    /// `emails.value`, answered from the folded primary email.
+    Email,
     UserName,
     ExternalId,
     Id,
@@ -47,6 +49,17 @@ fn column(path: &AttrPath) -> Result<Column, DomainError> {
         Ok(Column::UserName)
     } else if path.is_core("externalId") {
         Ok(Column::ExternalId)
+    } else if path
+        .urn
+        .as_deref()
+        .is_none_or(webwork_scim_domain::schema::is_core_user)
+        && path.name.eq_ignore_ascii_case("emails")
+        && path
+            .sub
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("value"))
+    {
+        Ok(Column::Email)
     } else if path.is_core("id") {
         Ok(Column::Id)
     } else if path.is_core("active") {
@@ -67,6 +80,7 @@ fn column(path: &AttrPath) -> Result<Column, DomainError> {
 fn present(path: &AttrPath) -> Result<Condition, DomainError> {
     Ok(match column(path)? {
         Column::ExternalId => Box::new(users::external_id.is_not_null()),
+        Column::Email => Box::new(users::email_key.is_not_null()),
         // The other columns are never null.
         Column::UserName | Column::Id | Column::Active | Column::LastModified => {
             Box::new(users::id.is_not_null())
@@ -92,6 +106,19 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Conditio
         Column::Id => {
             let id = text_value(path, value)?.to_owned();
             text_condition(users::id, op, id, path)
+        }
+        Column::Email => {
+            if op != CompareOp::Eq {
+                return Err(DomainError::UnsupportedFilter(
+                    "'emails.value' takes only eq (it matches the primary email)".into(),
+                ));
+            }
+            let key = fold_key(text_value(path, value)?);
+            Ok(Box::new(
+                users::email_key
+                    .is_not_null()
+                    .and(users::email_key.assume_not_null().eq(key)),
+            ))
         }
         Column::ExternalId => {
             let external = text_value(path, value)?.to_owned();

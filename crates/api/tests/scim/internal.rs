@@ -1,0 +1,286 @@
+//! The internal API: the directory, linking existing members, owner protection and the
+//! credential check of WebWork's login.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use webwork_scim_domain::Workspace;
+
+use crate::support::*;
+
+async fn internal(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Response {
+    app.call(
+        method,
+        &format!("/internal/v1{path}"),
+        Some(&service_jwt()),
+        body.as_ref(),
+    )
+    .await
+}
+
+fn verify_path(ws: &Workspace) -> String {
+    format!("/workspaces/{}/credentials/verify", ws.key)
+}
+
+#[actix_web::test]
+async fn only_service_tokens_open_the_internal_api() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let path = format!("/internal/v1/workspaces/{}/users", ws.key);
+    for bearer in [platform(), admin_of(&ws), token, "garbage".to_owned()] {
+        let response = app.call(Method::GET, &path, Some(&bearer), None).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            response.body
+        );
+    }
+    assert_eq!(
+        internal(
+            &app,
+            Method::GET,
+            &format!("/workspaces/{}/users", ws.key),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn users_are_found_by_user_name_email_and_external_id() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "Jane@Acme.com").await);
+    app.create_user(&ws, &token, "bob@acme.com").await;
+    let base = format!("/workspaces/{}/users", ws.key);
+    for query in [
+        "?userName=jane%40acme.com",
+        "?email=JANE%40acme.com",
+        "?externalId=00u1okta&userName=Jane%40Acme.com",
+    ] {
+        let found = internal(&app, Method::GET, &format!("{base}{query}"), None)
+            .await
+            .body;
+        assert_eq!(found["total"], json!(1), "{query}: {found}");
+        assert_eq!(found["items"][0]["id"], json!(jane));
+        assert_eq!(found["items"][0]["email"], "Jane@Acme.com");
+        assert!(found["items"][0]["session_version"].is_number());
+    }
+    let all = internal(&app, Method::GET, &format!("{base}?limit=1"), None)
+        .await
+        .body;
+    assert_eq!(
+        (all["total"].clone(), all["items"].as_array().unwrap().len()),
+        (json!(2), 1)
+    );
+    let one = internal(&app, Method::GET, &format!("{base}/{jane}"), None).await;
+    assert_eq!(one.body["userName"], "Jane@Acme.com");
+    assert_eq!(
+        internal(&app, Method::GET, "/workspaces/nope-nope/users", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[actix_web::test]
+async fn existing_members_are_linked_not_duplicated() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let body = json!({"members": [
+        {"userName": "owner@acme.com", "email": "owner@acme.com", "displayName": "Olga Owner", "roles": ["owner"]},
+        {"userName": "mia@acme.com", "roles": ["member"]}
+    ]});
+    let upserted = internal(
+        &app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(upserted.status, StatusCode::OK, "{}", upserted.body);
+    assert_eq!(
+        (
+            upserted.body["created"].clone(),
+            upserted.body["linked"].clone()
+        ),
+        (json!(2), json!(0))
+    );
+    let mia = upserted.body["members"][1]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Okta's look-up finds the member and links it; a POST would be a duplicate.
+    let lookup = app
+        .get(
+            &format!("{}?filter=userName+eq+%22MIA%40acme.com%22", users(&ws)),
+            &token,
+        )
+        .await;
+    assert_eq!(lookup.body["Resources"][0]["id"], json!(mia));
+    app.post(&users(&ws), &token, &okta_user("mia@acme.com"))
+        .await
+        .assert_scim_error(409, Some("uniqueness"));
+    let again = internal(
+        &app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        (again.body["created"].clone(), again.body["linked"].clone()),
+        (json!(0), json!(2))
+    );
+    let bad = json!({"members": [{"userName": ""}]});
+    let refused = internal(
+        &app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(bad),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
+async fn scim_can_never_deactivate_or_delete_the_owner() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let body = json!({"members": [{"userName": "owner@acme.com", "roles": ["owner"]}]});
+    let upserted = internal(
+        &app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(body),
+    )
+    .await;
+    let owner = upserted.body["members"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .patch(&user(&ws, &owner), &token, &patch_active(false))
+        .await;
+    refused.assert_scim_error(403, None);
+    assert!(refused.body["detail"].as_str().unwrap().contains("owner"));
+    app.delete(&user(&ws, &owner), &token)
+        .await
+        .assert_scim_error(403, None);
+    assert_eq!(
+        app.get(&user(&ws, &owner), &token).await.body["active"],
+        json!(true)
+    );
+}
+
+#[actix_web::test]
+async fn credential_checks_follow_the_users_state() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let login = |name: &str, password: &str| json!({"userName": name, "password": password});
+    let ok = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("JANE@acme.com", "Okta-Placeholder-1!")),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["user_id"], json!(id));
+    let first_version = ok.body["session_version"].as_i64().unwrap();
+
+    let wrong = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("jane@acme.com", "nope")),
+    )
+    .await;
+    let unknown = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("ghost@acme.com", "nope")),
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, unknown.status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        wrong.body, unknown.body,
+        "the same 401 for an unknown user and a wrong password"
+    );
+
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await;
+    let deactivated = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("jane@acme.com", "Okta-Placeholder-1!")),
+    )
+    .await;
+    assert_eq!(deactivated.status, StatusCode::FORBIDDEN);
+    assert_eq!(deactivated.body["reason"], "deactivated");
+    app.patch(&user(&ws, &id), &token, &patch_active(true))
+        .await;
+    let back = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("jane@acme.com", "Okta-Placeholder-1!")),
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(
+        back.body["session_version"].as_i64().unwrap() > first_version,
+        "deactivation ended the sessions"
+    );
+
+    let sso = format!("/api/v1/workspaces/{}/sso", ws.key);
+    app.call(
+        Method::PUT,
+        &sso,
+        Some(&admin_of(&ws)),
+        Some(&json!({"enabled": true, "enforced": true})),
+    )
+    .await;
+    let enforced = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(login("jane@acme.com", "Okta-Placeholder-1!")),
+    )
+    .await;
+    assert_eq!(enforced.status, StatusCode::FORBIDDEN);
+    assert_eq!(enforced.body["reason"], "sso_required");
+}
+
+#[actix_web::test]
+async fn a_new_password_changes_the_session_version() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let login = json!({"userName": "jane@acme.com", "password": "Okta-Placeholder-1!"});
+    let before = internal(&app, Method::POST, &verify_path(&ws), Some(login))
+        .await
+        .body["session_version"]
+        .as_i64()
+        .unwrap();
+    let sync = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"password": "Brand-New-2!"}}]});
+    app.patch(&user(&ws, &id), &token, &sync).await;
+    let after = internal(
+        &app,
+        Method::POST,
+        &verify_path(&ws),
+        Some(json!({"userName": "jane@acme.com", "password": "Brand-New-2!"})),
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(after.body["session_version"].as_i64().unwrap() > before);
+}

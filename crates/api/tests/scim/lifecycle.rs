@@ -1,0 +1,306 @@
+//! Lifecycle events reaching WebWork's app through a real HTTP receiver: signed, in order per
+//! user, surviving receiver outages and worker restarts, dead-lettered and replayed.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use webwork_scim_api::webhooks::{self, WebhookSettings};
+
+use crate::support::*;
+
+const SECRET: &[u8] = b"an-example-webhook-secret-32-bytes!!";
+
+/// One request the receiver accepted.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
+}
+
+impl Delivery {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Inbox {
+    accepted: Arc<Mutex<Vec<Delivery>>>,
+    failing: Arc<AtomicBool>,
+}
+
+/// WebWork's app, as far as webhooks go: answers 204 and records, or 503 while failing.
+pub struct Receiver {
+    server: actix_test::TestServer,
+    inbox: Inbox,
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>) -> HttpResponse {
+    if inbox.failing.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    inbox.accepted.lock().unwrap().push(Delivery {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    HttpResponse::NoContent().finish()
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let inbox = Inbox::default();
+        let shared = inbox.clone();
+        let server = actix_test::start(move || {
+            App::new()
+                .app_data(web::Data::new(shared.clone()))
+                .route("/events", web::post().to(receive))
+        });
+        Receiver { server, inbox }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url("/events")
+    }
+
+    pub fn fail(&self, failing: bool) {
+        self.inbox.failing.store(failing, Ordering::SeqCst);
+    }
+
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.inbox.accepted.lock().unwrap().clone()
+    }
+
+    /// The event types received about `user_id`, in arrival order.
+    pub fn types_for(&self, user_id: &str) -> Vec<String> {
+        self.deliveries()
+            .iter()
+            .map(Delivery::json)
+            .filter(|event| event["data"]["user"]["id"] == json!(user_id))
+            .map(|event| event["type"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Waits until `done` holds, at most `limit`.
+    pub async fn wait_until(&self, limit: Duration, done: impl Fn(&Receiver) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if done(self) {
+                return true;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        done(self)
+    }
+}
+
+fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
+    WebhookSettings {
+        urls: vec![receiver.url()],
+        secret: SECRET.to_vec(),
+        max_attempts,
+        timeout: Duration::from_secs(2),
+        poll: Duration::from_millis(20),
+        backoff_base: Duration::from_millis(30),
+        batch: 50,
+    }
+}
+
+fn start_worker(app: &TestApp, settings: WebhookSettings) -> tokio::task::JoinHandle<()> {
+    actix_web::rt::spawn(webhooks::run(app.state.clone(), settings))
+}
+
+#[actix_web::test]
+async fn okta_deactivation_reaches_the_app_signed_within_two_seconds() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    let worker = start_worker(&app, settings(&receiver, 10));
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| r.types_for(&id).len() == 2)
+            .await
+    );
+    let patched = Instant::now();
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await;
+    let arrived = receiver
+        .wait_until(Duration::from_secs(2), |r| {
+            r.types_for(&id).contains(&"user.deactivated".to_owned())
+        })
+        .await;
+    assert!(
+        arrived,
+        "user.deactivated within 2 s (took {:?})",
+        patched.elapsed()
+    );
+    assert_eq!(
+        receiver.types_for(&id),
+        ["user.created", "user.password_set", "user.deactivated"]
+    );
+    let deliveries = receiver.deliveries();
+    let deactivated = deliveries.last().unwrap();
+    // The signature verifies with the shared secret, as WebWork's app checks it.
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(
+        format!(
+            "{}.{}.{}",
+            deactivated.id, deactivated.timestamp, deactivated.body
+        )
+        .as_bytes(),
+    );
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    assert_eq!(deactivated.signature, expected);
+    let event = deactivated.json();
+    assert_eq!(event["id"], json!(deactivated.id));
+    assert_eq!(event["data"]["workspace"]["key"], json!(ws.key.as_str()));
+    assert_eq!(event["data"]["user"]["active"], json!(false));
+    assert_eq!(event["data"]["changed_attributes"], json!(["active"]));
+    let created = deliveries[0].json();
+    let before = created["data"]["user"]["session_version"].as_i64().unwrap();
+    assert!(
+        event["data"]["user"]["session_version"].as_i64().unwrap() > before,
+        "sessions end"
+    );
+    worker.abort();
+}
+
+#[actix_web::test]
+async fn a_receiver_outage_loses_nothing_and_keeps_each_users_order() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    receiver.fail(true);
+    let worker = start_worker(&app, settings(&receiver, 50));
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
+    let retitle = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"title": "Lead"}}]});
+    app.patch(&user(&ws, &jane), &token, &retitle).await;
+    app.patch(&user(&ws, &jane), &token, &patch_active(false))
+        .await;
+    app.patch(&user(&ws, &jane), &token, &patch_active(true))
+        .await;
+    app.delete(&user(&ws, &bob), &token).await;
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    assert!(receiver.deliveries().is_empty());
+    receiver.fail(false);
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(10), |r| r.deliveries().len() == 8)
+            .await,
+        "{:?}",
+        receiver.deliveries().len()
+    );
+    assert_eq!(
+        receiver.types_for(&jane),
+        [
+            "user.created",
+            "user.password_set",
+            "user.updated",
+            "user.deactivated",
+            "user.reactivated"
+        ]
+    );
+    assert_eq!(
+        receiver.types_for(&bob),
+        ["user.created", "user.password_set", "user.deleted"]
+    );
+    let ids: std::collections::HashSet<_> =
+        receiver.deliveries().iter().map(|d| d.id.clone()).collect();
+    assert_eq!(ids.len(), 8, "every event once");
+    worker.abort();
+}
+
+#[actix_web::test]
+async fn a_restarted_worker_resumes_delivery() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    receiver.fail(true);
+    let first = start_worker(&app, settings(&receiver, 50));
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    first.abort();
+    receiver.fail(false);
+    // The process comes back: a new replica with its own state, on the same database.
+    let (second_state, _server) = app.replica(|_| {});
+    let second = actix_web::rt::spawn(webhooks::run(second_state, settings(&receiver, 50)));
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(10), |r| r.types_for(&id).len() == 3)
+            .await
+    );
+    assert_eq!(
+        receiver.types_for(&id),
+        ["user.created", "user.password_set", "user.deactivated"]
+    );
+    second.abort();
+}
+
+#[actix_web::test]
+async fn dead_events_wait_for_an_operator_replay() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    receiver.fail(true);
+    let worker = start_worker(&app, settings(&receiver, 2));
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let dead = |app: &TestApp| {
+        app.db
+            .store
+            .read(ws.id, webwork_scim_persistence::outbox::list)
+            .unwrap()
+            .iter()
+            .filter(|e| e.dead_at.is_some())
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while dead(&app) < 2 && Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(dead(&app), 2, "both events are dead after two attempts");
+    receiver.fail(false);
+    let replay = format!("/api/v1/workspaces/{}/outbox/replay", ws.key);
+    let replayed = app
+        .call(Method::POST, &replay, Some(&platform()), None)
+        .await;
+    assert_eq!(replayed.status, StatusCode::OK, "{}", replayed.body);
+    assert_eq!(replayed.body["replayed"], json!(2));
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| r.types_for(&id).len() == 2)
+            .await
+    );
+    assert_eq!(dead(&app), 0);
+    let metrics = app.call(Method::GET, "/metrics", None, None).await.body;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("webwork_scim_webhook_failures_total")
+    );
+    worker.abort();
+}

@@ -1014,3 +1014,68 @@ fn row_level_security_scopes_even_an_unscoped_query() {
         "the service role is bound by row-level security"
     );
 }
+
+#[test]
+fn the_outbox_holds_back_later_events_of_an_aggregate_until_earlier_ones_are_delivered() {
+    use webwork_scim_persistence::outbox;
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    for (aggregate, kind) in [
+        ("u1", "user.created"),
+        ("u1", "user.updated"),
+        ("u2", "user.created"),
+    ] {
+        db.store
+            .write(ws.id, |tx| outbox::enqueue(tx, aggregate, kind, &json!({})))
+            .unwrap();
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let lease = now + time::Duration::seconds(30);
+    let first = db
+        .store
+        .outbox(|conn| outbox::claim(conn, now, lease, 10))
+        .unwrap();
+    let claimed: Vec<_> = first
+        .iter()
+        .map(|e| (e.aggregate_id.as_str(), e.event_type.as_str()))
+        .collect();
+    assert_eq!(
+        claimed,
+        [("u1", "user.created"), ("u2", "user.created")],
+        "u1's second event waits"
+    );
+    let again = db
+        .store
+        .outbox(|conn| outbox::claim(conn, now, lease, 10))
+        .unwrap();
+    assert!(again.is_empty(), "leased events are not claimed twice");
+    let (u1, u2) = (&first[0], &first[1]);
+    db.store
+        .outbox(|conn| outbox::mark_failed(conn, &u1.workspace_id, &u1.id, "503", now, 5, now))
+        .unwrap();
+    db.store
+        .outbox(|conn| outbox::mark_delivered(conn, &u2.workspace_id, &u2.id, now))
+        .unwrap();
+    let retried = db
+        .store
+        .outbox(|conn| outbox::claim(conn, now, lease, 10))
+        .unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(
+        (retried[0].id.as_str(), retried[0].attempts),
+        (u1.id.as_str(), 1)
+    );
+    db.store
+        .outbox(|conn| outbox::mark_delivered(conn, &u1.workspace_id, &u1.id, now))
+        .unwrap();
+    let next = db
+        .store
+        .outbox(|conn| outbox::claim(conn, now, lease, 10))
+        .unwrap();
+    assert_eq!(next[0].event_type, "user.updated");
+    let stats = db.store.outbox(|conn| outbox::stats(conn, now)).unwrap();
+    assert_eq!((stats.pending, stats.dead), (1, 0));
+    // Tenant transactions of another workspace see none of these events.
+    let other = db.workspace("Globex", Plan::Premium, true);
+    assert!(db.store.read(other.id, outbox::list).unwrap().is_empty());
+}

@@ -304,3 +304,41 @@ async fn dead_events_wait_for_an_operator_replay() {
     );
     worker.abort();
 }
+
+#[actix_web::test]
+async fn two_replicas_deliver_each_event_once() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    let (ws, token) = app.premium("Acme");
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(id_of(
+            &app.create_user(&ws, &token, &format!("u{i}@acme.com"))
+                .await,
+        ));
+    }
+    let (other_state, _server) = app.replica(|_| {});
+    let first = start_worker(&app, settings(&receiver, 50));
+    let second = actix_web::rt::spawn(webhooks::run(other_state, settings(&receiver, 50)));
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(10), |r| r.deliveries().len() >= 20)
+            .await
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let deliveries = receiver.deliveries();
+    let unique: std::collections::HashSet<_> = deliveries.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(
+        (deliveries.len(), unique.len()),
+        (20, 20),
+        "each event delivered once"
+    );
+    for id in &ids {
+        assert_eq!(
+            receiver.types_for(id),
+            ["user.created", "user.password_set"]
+        );
+    }
+    first.abort();
+    second.abort();
+}

@@ -145,6 +145,7 @@ pub fn update_workspace(
     for (set, name) in [
         (update.plan.is_some(), "plan"),
         (update.sso_enabled.is_some(), "sso_enabled"),
+        (update.sso_enforced.is_some(), "sso_enforced"),
         (update.idp_issuer.is_some(), "idp_issuer"),
         (update.seats.is_some(), "seats"),
         (update.overrides.is_some(), "entitlement_overrides"),
@@ -451,17 +452,31 @@ pub fn export_users(store: &Store, key: &str) -> Result<(Workspace, Vec<User>), 
     Ok((workspace, all))
 }
 
-/// Erases one user's personal data on request (the row stays as a scrubbed tombstone).
+/// Erases one user's personal data on request (the row stays as a scrubbed tombstone). A user
+/// still live is deleted by it, which WebWork's app learns as `user.deleted`.
 pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result<(), AdminError> {
     let workspace = find_workspace(store, key)?;
     let missing = || AdminError::NotFound(format!("no user '{id}' in workspace '{key}'"));
     let user_id: UserId = id.parse().map_err(|_| missing())?;
     let erased = store.write(workspace.id, |tx| {
-        let erased = users::erase(tx, user_id)?;
-        if erased {
-            caller.audit(tx, AuditEvent::new("user.erased", user_id))?;
+        let live = users::find(tx, user_id)?;
+        if !users::erase(tx, user_id)? {
+            return Ok::<_, StoreError>(false);
         }
-        Ok::<_, StoreError>(erased)
+        caller.audit(tx, AuditEvent::new("user.erased", user_id))?;
+        if live.is_some() {
+            let erased = users::find_any(tx, user_id)?.ok_or(StoreError::Concurrent)?;
+            let events =
+                [AuditEvent::new("user.deleted", user_id).with_attributes(vec!["erased".into()])];
+            crate::lifecycle::enqueue_user_events(
+                tx,
+                (workspace.id, &workspace.key),
+                &caller.actor,
+                &erased,
+                &events,
+            )?;
+        }
+        Ok(true)
     })?;
     if erased { Ok(()) } else { Err(missing()) }
 }

@@ -112,7 +112,7 @@ impl ApiError {
                  Premium (or Enterprise) to provision users; existing data is kept."
                     .into()
             }
-            ApiError::InvalidJwt(_) => "A valid WebWork admin token (JWT) is required.".into(),
+            ApiError::InvalidJwt(_) => "A valid WebWork token (JWT) for this API is required.".into(),
             ApiError::Internal(_) => "An internal error occurred; it has been logged.".into(),
             ApiError::Unavailable(_) => {
                 "The service is temporarily unavailable; retry shortly.".into()

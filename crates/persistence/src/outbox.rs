@@ -2,8 +2,8 @@
 //! claimed, delivered and marked by the delivery worker.
 //!
 //! Claiming leases a batch (`locked_until`), so that no connection is held while the worker
-//! talks HTTP, and skips events whose aggregate has an earlier event still undelivered, so that
-//! events of one user arrive in order. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`,
+//! talks HTTP, and skips events whose aggregate has an earlier event still undelivered (dead ones
+//! included, until they are replayed), so that events of one user arrive in order. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`,
 //! so that several replicas share the work without delivering an event twice at once; on SQLite
 //! the writing transaction is serial anyway.
 
@@ -87,7 +87,7 @@ pub fn claim(
                    AND NOT EXISTS (
                        SELECT 1 FROM outbox_events p
                        WHERE p.workspace_id = e.workspace_id AND p.aggregate_id = e.aggregate_id
-                         AND p.id < e.id AND p.delivered_at IS NULL AND p.dead_at IS NULL)
+                         AND p.id < e.id AND p.delivered_at IS NULL)
                  ORDER BY e.id LIMIT {limit} {locks})
              RETURNING workspace_id, id, aggregate_id, event_type, payload, created_at, attempts",
             lease = placeholder(1),

@@ -302,8 +302,10 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
             users::display_name.eq(None::<String>),
             users::password_hash.eq(None::<String>),
             users::active.eq(false),
+            users::email_key.eq(None::<String>),
             users::document.eq(document),
             users::version.eq(users::version + 1),
+            users::session_version.eq(users::session_version + 1),
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -359,4 +361,17 @@ pub fn set_app_roles(
     ))
     .execute(conn)?;
     Ok(updated > 0)
+}
+
+/// User `id` of this workspace, deleted or not (tombstones included).
+pub fn find_any(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    users::table
+        .filter(users::workspace_id.eq(workspace.to_string()))
+        .filter(users::id.eq(id.to_string()))
+        .select(UserRow::as_select())
+        .first::<UserRow>(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
 }

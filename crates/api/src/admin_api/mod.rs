@@ -122,7 +122,7 @@ impl actix_web::FromRequest for OptionalAdminBody {
 }
 
 /// Query strings that do not parse are refused as problem documents too.
-fn query_config() -> web::QueryConfig {
+pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
         AdminApiError(ApiError::Domain(
             webwork_scim_domain::DomainError::invalid_value(format!("invalid query: {err}")),

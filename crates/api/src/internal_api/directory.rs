@@ -122,8 +122,9 @@ struct Member {
     email: Option<String>,
     #[serde(default, rename = "displayName")]
     display_name: Option<String>,
+    /// Absent keeps an existing member's roles.
     #[serde(default)]
-    roles: Vec<String>,
+    roles: Option<Vec<String>>,
     #[serde(default = "yes")]
     active: bool,
 }
@@ -162,13 +163,15 @@ pub(super) async fn upsert_members(
             let mut results = Vec::with_capacity(request.members.len());
             for (index, member) in request.members.iter().enumerate() {
                 let invalid = |err: DomainError| ApiError::Domain(DomainError::invalid_value(format!("members[{index}]: {err}")));
-                for role in &member.roles {
-                    views::plain_text(role, "roles", 64)?;
+                for role in member.roles.iter().flatten() {
+                    views::plain_text(role, "roles", 64).map_err(|err| {
+                        ApiError::Domain(DomainError::invalid_value(format!("members[{index}]: {}", err.detail())))
+                    })?;
                 }
                 let name = UserName::parse(&member.user_name).map_err(invalid)?;
                 let (user, created, events) = match users::find_by_user_name(tx, &name)? {
                     Some(existing) => {
-                        let changed = existing.app_roles != member.roles;
+                        let changed = member.roles.as_ref().is_some_and(|roles| *roles != existing.app_roles);
                         let events = if changed {
                             vec![AuditEvent::new("user.updated", existing.id).with_attributes(vec!["roles".into()])]
                         } else {
@@ -190,7 +193,9 @@ pub(super) async fn upsert_members(
                         (user, true, vec![event])
                     }
                 };
-                users::set_app_roles(tx, user.id, &member.roles)?;
+                if let Some(roles) = &member.roles {
+                    users::set_app_roles(tx, user.id, roles)?;
+                }
                 let user = users::find(tx, user.id)?.ok_or(StoreError::Concurrent)?;
                 audit::record_all(tx, &actor, None, &events)?;
                 lifecycle::enqueue_user_events(tx, (workspace.id, &workspace.key), &actor, &user, &events)?;

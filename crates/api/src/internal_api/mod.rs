@@ -56,6 +56,7 @@ impl FromRequest for ServiceAuth {
 pub fn scope() -> actix_web::Scope {
     let key = "/workspaces/{key}";
     web::scope("/internal/v1")
+        .app_data(crate::admin_api::query_config())
         .service(resource(&format!("{key}/users"), "GET").route(web::get().to(directory::users)))
         .service(
             resource(&format!("{key}/users/{{id}}"), "GET").route(web::get().to(directory::user)),

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 use webwork_scim_domain::{
-    Actor, AuditEvent, DomainError, EntitlementOverrides, Entitlements, Plan, TokenId, User,
-    UserId, Workspace, WorkspaceKey, WorkspaceName,
+    Actor, AuditEvent, DomainError, Entitlement, EntitlementOverrides, Entitlements, Plan, TokenId,
+    User, UserId, Workspace, WorkspaceId, WorkspaceKey, WorkspaceName,
 };
 use webwork_scim_persistence::audit::{self, AuditRecord, LogQuery};
 use webwork_scim_persistence::provisioning_errors::{self, ErrorRecord};
@@ -101,20 +101,39 @@ pub fn create_workspace(
     plan: Plan,
     sso_enabled: bool,
 ) -> Result<Workspace, AdminError> {
+    create_workspace_with_seats(store, caller, name, plan, sso_enabled, None)
+}
+
+/// Creates a workspace, with the seats billing sold it, and its audit event in one transaction.
+pub fn create_workspace_with_seats(
+    store: &Store,
+    caller: &Caller,
+    name: &str,
+    plan: Plan,
+    sso_enabled: bool,
+    seats: Option<u32>,
+) -> Result<Workspace, AdminError> {
     let name = WorkspaceName::parse(name)?;
     let suffix = hex(&random_bytes::<4>().map_err(|err| AdminError::Internal(err.to_string()))?);
     let key = WorkspaceKey::from_name_and_suffix(&name, &suffix)?;
-    let workspace = store.unscoped(Access::Write, |conn| {
-        workspaces::create(conn, &key, &name, plan, sso_enabled)
-    })?;
-    store.write(workspace.id, |tx| {
+    let id = WorkspaceId::generate();
+    Ok(store.write(id, |tx| {
+        let mut workspace = workspaces::create_in(tx, &key, &name, plan, sso_enabled)?;
+        let mut attributes = vec!["plan".to_owned(), "sso_enabled".to_owned()];
+        if seats.is_some() {
+            let update = WorkspaceUpdate {
+                seats: Some(seats),
+                ..WorkspaceUpdate::default()
+            };
+            workspace = workspaces::update_in(tx, &key, update)?.ok_or(StoreError::Concurrent)?;
+            attributes.push("seats".into());
+        }
         caller.audit(
             tx,
-            AuditEvent::new("workspace.created", workspace.id)
-                .with_attributes(vec!["plan".into(), "sso_enabled".into()]),
-        )
-    })?;
-    Ok(workspace)
+            AuditEvent::new("workspace.created", workspace.id).with_attributes(attributes),
+        )?;
+        Ok::<_, StoreError>(workspace)
+    })?)
 }
 
 pub fn find_workspace(store: &Store, key: &str) -> Result<Workspace, AdminError> {
@@ -154,17 +173,41 @@ pub fn update_workspace(
             changed.push(name.to_owned());
         }
     }
-    let key = WorkspaceKey::parse(key).map_err(|_| no_workspace(key))?;
-    let workspace = store
-        .unscoped(Access::Write, |conn| workspaces::update(conn, &key, update))?
-        .ok_or_else(|| no_workspace(key.as_str()))?;
-    store.write(workspace.id, |tx| {
+    let current = find_workspace(store, key)?;
+    let plan = update.plan.unwrap_or(current.plan);
+    let enabled = update.sso_enabled.unwrap_or(current.sso_enabled);
+    // Turning SSO off turns its enforcement off, unless the request insists on both.
+    let enforced = update
+        .sso_enforced
+        .unwrap_or(current.sso_enforced && enabled);
+    if update.sso_enabled == Some(true) && !current.sso_enabled {
+        let entitlements = effective_entitlements(
+            &Workspace {
+                plan,
+                ..current.clone()
+            },
+            OffsetDateTime::now_utc(),
+        );
+        if !entitlements.allows(Entitlement::Sso) {
+            return Err(AdminError::NotAllowed(format!(
+                "single sign-on requires the Premium plan; this workspace is on {plan}"
+            )));
+        }
+    }
+    if enforced && !enabled {
+        return Err(AdminError::Refused(
+            "SSO can be enforced only while it is enabled".into(),
+        ));
+    }
+    Ok(store.write(current.id, |tx| {
+        let workspace =
+            workspaces::update_in(tx, &current.key, update)?.ok_or(StoreError::Concurrent)?;
         caller.audit(
             tx,
             AuditEvent::new("workspace.updated", workspace.id).with_attributes(changed),
-        )
-    })?;
-    Ok(workspace)
+        )?;
+        Ok::<_, StoreError>(workspace)
+    })?)
 }
 
 pub fn set_plan(
@@ -225,14 +268,12 @@ pub fn delete_workspace(
     let workspace = find_workspace(store, key)?;
     store.write(workspace.id, |tx| {
         let revoked = tokens::revoke_all(tx)?;
+        workspaces::mark_deleted_in(tx, &workspace.key)?;
         caller.audit(
             tx,
             AuditEvent::new("workspace.deleted", workspace.id)
                 .with_attributes(vec![format!("tokens_revoked:{revoked}")]),
         )
-    })?;
-    store.unscoped(Access::Write, |conn| {
-        workspaces::mark_deleted(conn, &workspace.key)
     })?;
     Ok(workspace)
 }
@@ -349,12 +390,23 @@ pub fn rotate_token(
     let id = token_id(key, token)?;
     let old = store
         .read(workspace.id, |tx| tokens::find(tx, id))?
-        .filter(|t| t.revoked_at.is_none())
+        .filter(|t| {
+            t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > OffsetDateTime::now_utc())
+        })
         .ok_or_else(|| {
             AdminError::NotFound(format!("no active token '{token}' in workspace '{key}'"))
         })?;
+    let now = OffsetDateTime::now_utc();
+    let entitlements = effective_entitlements(&workspace, now);
+    if let Some(reason) = scim_refusal(&workspace, &entitlements) {
+        return Err(AdminError::NotAllowed(reason));
+    }
+    // The old token still counts until its grace ends, but the new one replaces it: one slot.
+    let active = store.read(workspace.id, |tx| tokens::count_active(tx, now))?;
+    may_issue_scim_token(&workspace, &entitlements, active.saturating_sub(1))
+        .map_err(|err| AdminError::LimitReached(err.to_string()))?;
     let issued = IssuedToken::generate().map_err(|err| AdminError::Internal(err.to_string()))?;
-    let until = OffsetDateTime::now_utc() + grace;
+    let until = now + grace;
     let (summary, old) = store.write(workspace.id, |tx| {
         let summary = tokens::insert(
             tx,
@@ -426,56 +478,56 @@ pub fn get_user(store: &Store, key: &str, id: &str) -> Result<User, AdminError> 
         .ok_or_else(missing)
 }
 
-/// Every live user of the workspace, page by page, for an export.
+/// Every live user of the workspace, read page by page (by id) inside one read transaction, so
+/// the export is one consistent view.
 pub fn export_users(store: &Store, key: &str) -> Result<(Workspace, Vec<User>), AdminError> {
     const PAGE: i64 = 1000;
     let workspace = find_workspace(store, key)?;
-    let mut all = Vec::new();
-    loop {
-        let offset = i64::try_from(all.len()).unwrap_or(i64::MAX);
-        let page = store.read(workspace.id, |tx| {
-            users::list(
+    let all = store.read(workspace.id, |tx| {
+        let mut all = Vec::new();
+        loop {
+            let offset = i64::try_from(all.len()).unwrap_or(i64::MAX);
+            let page = users::list(
                 tx,
                 ListQuery {
                     filter: None,
                     offset,
                     limit: PAGE,
                 },
-            )
-        })?;
-        let done = page.users.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
-        all.extend(page.users);
-        if done {
-            break;
+            )?;
+            let done = page.users.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
+            all.extend(page.users);
+            if done {
+                return Ok::<_, StoreError>(all);
+            }
         }
-    }
+    })?;
     Ok((workspace, all))
 }
 
-/// Erases one user's personal data on request (the row stays as a scrubbed tombstone). A user
-/// still live is deleted by it, which WebWork's app learns as `user.deleted`.
+/// Erases one user's personal data on request: the row stays as a scrubbed tombstone, events
+/// still waiting to be delivered about the user are discarded (they carry the data), and WebWork's
+/// app is told with `user.erased`, so that it can scrub its own copy.
 pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result<(), AdminError> {
     let workspace = find_workspace(store, key)?;
     let missing = || AdminError::NotFound(format!("no user '{id}' in workspace '{key}'"));
     let user_id: UserId = id.parse().map_err(|_| missing())?;
     let erased = store.write(workspace.id, |tx| {
-        let live = users::find(tx, user_id)?;
         if !users::erase(tx, user_id)? {
             return Ok::<_, StoreError>(false);
         }
-        caller.audit(tx, AuditEvent::new("user.erased", user_id))?;
-        if live.is_some() {
-            let erased = users::find_any(tx, user_id)?.ok_or(StoreError::Concurrent)?;
-            let events =
-                [AuditEvent::new("user.deleted", user_id).with_attributes(vec!["erased".into()])];
-            crate::lifecycle::enqueue_user_events(
-                tx,
-                (workspace.id, &workspace.key),
-                &caller.actor,
-                &erased,
-                &events,
-            )?;
-        }
+        webwork_scim_persistence::outbox::discard_pending(tx, &user_id.to_string())?;
+        let scrubbed = users::find_any(tx, user_id)?.ok_or(StoreError::Concurrent)?;
+        let events =
+            [AuditEvent::new("user.erased", user_id).with_attributes(vec!["erased".into()])];
+        caller.audit(tx, events[0].clone())?;
+        crate::lifecycle::enqueue_user_events(
+            tx,
+            (workspace.id, &workspace.key),
+            &caller.actor,
+            &scrubbed,
+            &events,
+        )?;
         Ok(true)
     })?;
     if erased { Ok(()) } else { Err(missing()) }

@@ -258,7 +258,7 @@ impl ServeSettings {
             timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
             poll: Duration::from_millis(self.outbox_poll_ms.max(10)),
             backoff_base: Duration::from_millis(self.webhook_backoff_base_ms.max(1)),
-            batch: 100,
+            batch: 20,
         }))
     }
 

@@ -28,6 +28,9 @@ pub fn user_view(user: &User) -> Value {
         "active": user.active,
         "roles": user.app_roles,
         "session_version": user.session_version,
+        // Increases with every change: an event whose version is not above the last one applied
+        // for this user is stale.
+        "version": user.version,
     })
 }
 

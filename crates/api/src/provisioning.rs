@@ -227,9 +227,13 @@ pub async fn patch_user(
 ) -> Result<User, ApiError> {
     for _ in 0..PATCH_ATTEMPTS {
         let current = get_user(state, caller, id).await?;
-        let mut document = current.document.clone();
-        patch.apply(&mut document)?;
-        let draft = UserDraft::from_scim(&Value::Object(document))?;
+        // Applying operations costs time in proportion to the body: off the async workers.
+        let (operations, mut document) = (patch.clone(), current.document.clone());
+        let draft = run_blocking(move || {
+            operations.apply(&mut document)?;
+            UserDraft::from_scim(&Value::Object(document))
+        })
+        .await??;
         if draft.password.is_none() && draft.document == current.document {
             return Ok(current);
         }

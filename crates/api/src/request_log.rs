@@ -97,6 +97,19 @@ fn record_failure<B>(response: &ServiceResponse<B>, route: &str, request_id: &st
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
         return;
     };
+    // A throttled workspace is not helped by a write per refused request; and the error log of a
+    // workspace in trouble takes at most a write a second (bursts of 30), so that it cannot crowd
+    // the database.
+    let throttled = response.status() == actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+    let workspace_id = tenant.tenant.workspace_id;
+    if throttled
+        || state
+            .error_log_budget
+            .check(workspace_id, 1, 30, std::time::Instant::now())
+            .is_err()
+    {
+        return;
+    }
     let summary = response
         .response()
         .extensions()

@@ -69,6 +69,8 @@ pub struct AppState {
     pub rate_limiter: Arc<RateLimiter>,
     pub failures: Arc<FailureThrottle>,
     pub usage: Arc<UseRecorder>,
+    /// Bounds how many failed requests per workspace are written to its error log.
+    pub error_log_budget: Arc<RateLimiter>,
     /// Bounds concurrent argon2 runs (token verification, password hashing) to the core count,
     /// so that a burst cannot starve the blocking pool.
     pub argon2_permits: Arc<Semaphore>,
@@ -91,6 +93,7 @@ impl AppState {
                 config.failed_auth_window,
             )),
             usage: Arc::new(UseRecorder::new(Duration::from_secs(60))),
+            error_log_budget: Arc::new(RateLimiter::default()),
             argon2_permits: Arc::new(Semaphore::new(cores)),
             metrics: Arc::new(Metrics::new().map_err(|err| err.to_string())?),
             config: Arc::new(config),

@@ -77,6 +77,16 @@ pub fn body(event: &ClaimedEvent) -> String {
     .to_string()
 }
 
+/// Long enough to post a whole batch, each event to every endpoint at its timeout: a replica
+/// never loses a lease on events it is still working through.
+fn lease_for(settings: &WebhookSettings) -> Duration {
+    let per_event = settings
+        .timeout
+        .saturating_mul(u32::try_from(settings.urls.len().max(1)).unwrap_or(u32::MAX));
+    per_event.saturating_mul(u32::try_from(settings.batch.max(1)).unwrap_or(u32::MAX))
+        + Duration::from_secs(10)
+}
+
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -93,10 +103,7 @@ pub async fn deliver_batch(
     client: &awc::Client,
 ) -> Result<Pass, StoreError> {
     let store = state.store.clone();
-    let lease = settings
-        .timeout
-        .saturating_mul(u32::try_from(settings.urls.len().max(1) + 1).unwrap_or(2))
-        + Duration::from_secs(10);
+    let lease = lease_for(settings);
     let batch = settings.batch;
     let claimed = run_blocking(move || {
         let now = OffsetDateTime::now_utc();
@@ -119,19 +126,12 @@ pub async fn deliver_batch(
         let recorded = run_blocking(move || {
             let now = OffsetDateTime::now_utc();
             store.outbox(|conn| match &outcome {
-                None => outbox::release(conn, &event.workspace_id, &event.id).map(|()| None),
-                Some(Ok(())) => outbox::mark_delivered(conn, &event.workspace_id, &event.id, now)
-                    .map(|()| Some(Ok(()))),
-                Some(Err(error)) => outbox::mark_failed(
-                    conn,
-                    &event.workspace_id,
-                    &event.id,
-                    error,
-                    retry_at,
-                    max_attempts,
-                    now,
-                )
-                .map(|dead| Some(Err(dead))),
+                None => outbox::release(conn, &event).map(|()| None),
+                Some(Ok(())) => outbox::mark_delivered(conn, &event, now).map(|_| Some(Ok(()))),
+                Some(Err(error)) => {
+                    outbox::mark_failed(conn, &event, error, retry_at, max_attempts, now)
+                        .map(|dead| Some(Err(dead)))
+                }
             })
         })
         .await

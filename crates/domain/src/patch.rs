@@ -416,6 +416,13 @@ fn write(
                 }
             }
         };
+        if existing.len() + incoming.len() > crate::user::MAX_VALUES * 2 {
+            return Err(DomainError::InvalidValue(format!(
+                "'{}' would hold more than {} values",
+                def.name,
+                crate::user::MAX_VALUES
+            )));
+        }
         for item in incoming {
             if !existing.contains(&item) {
                 existing.push(item);

@@ -12,6 +12,9 @@ use crate::{DomainError, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.
 pub const MAX_USER_NAME_CHARS: usize = 256;
+/// The most values one multi-valued attribute may hold (emails, phone numbers, …).
+pub const MAX_VALUES: usize = 100;
+
 /// The longest password we hash, so that a hostile body cannot make argon2 chew megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -263,6 +266,12 @@ fn canonical_value(
             Value::Array(items) => items.iter().collect(),
             single => vec![single],
         };
+        if items.len() > MAX_VALUES {
+            return Err(DomainError::invalid_value(format!(
+                "'{}' holds more than {MAX_VALUES} values",
+                def.name
+            )));
+        }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             if let Some(item) = canonical_single(def, item)? {

@@ -34,6 +34,10 @@ pub struct ClaimedEvent {
     pub created_at: PrimitiveDateTime,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    /// The lease this claim holds; marks apply only while it is still this one, so a replica
+    /// whose lease ran out cannot overwrite another's outcome.
+    #[diesel(sql_type = Timestamp)]
+    pub locked_until: PrimitiveDateTime,
 }
 
 impl ClaimedEvent {
@@ -89,7 +93,8 @@ pub fn claim(
                        WHERE p.workspace_id = e.workspace_id AND p.aggregate_id = e.aggregate_id
                          AND p.id < e.id AND p.delivered_at IS NULL)
                  ORDER BY e.id LIMIT {limit} {locks})
-             RETURNING workspace_id, id, aggregate_id, event_type, payload, created_at, attempts",
+             RETURNING workspace_id, id, aggregate_id, event_type, payload, created_at, attempts,
+                       locked_until",
             lease = placeholder(1),
             now = placeholder(2),
             limit = placeholder(3),
@@ -116,60 +121,58 @@ pub fn claim(
     Ok(claimed)
 }
 
+/// Marks a claimed event delivered; `false` when the lease had run out and another claim took it.
 pub fn mark_delivered(
     conn: &mut DbConnection,
-    workspace: &str,
-    id: &str,
+    event: &ClaimedEvent,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(workspace))
-        .filter(outbox_events::id.eq(id))
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(outbox_events::table)
+        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
+        .filter(outbox_events::id.eq(&event.id))
+        .filter(outbox_events::locked_until.eq(event.locked_until))
         .set((
             outbox_events::delivered_at.eq(clock::to_db(at)),
             outbox_events::locked_until.eq(None::<PrimitiveDateTime>),
-            outbox_events::attempts.eq(outbox_events::attempts + 1),
+            outbox_events::attempts.eq(event.attempts + 1),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(updated > 0)
 }
 
 /// Records a failed attempt: the event is retried at `retry_at`, or dead after `max_attempts`.
+/// Returns whether it is now dead.
 pub fn mark_failed(
     conn: &mut DbConnection,
-    workspace: &str,
-    id: &str,
+    event: &ClaimedEvent,
     error: &str,
     retry_at: OffsetDateTime,
     max_attempts: i32,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let attempts: i32 = outbox_events::table
-        .filter(outbox_events::workspace_id.eq(workspace))
-        .filter(outbox_events::id.eq(id))
-        .select(outbox_events::attempts)
-        .first(conn)?;
-    let dead = attempts + 1 >= max_attempts;
-    diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(workspace))
-        .filter(outbox_events::id.eq(id))
+    let dead = event.attempts + 1 >= max_attempts;
+    let updated = diesel::update(outbox_events::table)
+        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
+        .filter(outbox_events::id.eq(&event.id))
+        .filter(outbox_events::locked_until.eq(event.locked_until))
         .set((
-            outbox_events::attempts.eq(attempts + 1),
+            outbox_events::attempts.eq(event.attempts + 1),
             outbox_events::next_attempt_at.eq(clock::to_db(retry_at)),
             outbox_events::locked_until.eq(None::<PrimitiveDateTime>),
             outbox_events::last_error.eq(error.chars().take(500).collect::<String>()),
             outbox_events::dead_at.eq(dead.then(|| clock::to_db(now))),
         ))
         .execute(conn)?;
-    Ok(dead)
+    Ok(dead && updated > 0)
 }
 
 /// Gives a claimed event back without counting an attempt (an earlier event of its aggregate
 /// failed in the same batch).
-pub fn release(conn: &mut DbConnection, workspace: &str, id: &str) -> Result<(), StoreError> {
+pub fn release(conn: &mut DbConnection, event: &ClaimedEvent) -> Result<(), StoreError> {
     diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(workspace))
-        .filter(outbox_events::id.eq(id))
+        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
+        .filter(outbox_events::id.eq(&event.id))
+        .filter(outbox_events::locked_until.eq(event.locked_until))
         .set(outbox_events::locked_until.eq(None::<PrimitiveDateTime>))
         .execute(conn)?;
     Ok(())
@@ -280,6 +283,19 @@ pub fn purge_delivered_before(
         outbox_events::table
             .filter(outbox_events::workspace_id.eq(workspace.to_string()))
             .filter(outbox_events::delivered_at.lt(clock::to_db(before))),
+    )
+    .execute(conn)?)
+}
+
+/// Deletes the undelivered events (dead ones included) about `aggregate_id`, as when its personal
+/// data is erased; returns how many.
+pub fn discard_pending(tx: &mut TenantTx<'_>, aggregate_id: &str) -> Result<usize, StoreError> {
+    let (conn, workspace) = tx.parts();
+    Ok(diesel::delete(
+        outbox_events::table
+            .filter(outbox_events::workspace_id.eq(workspace.to_string()))
+            .filter(outbox_events::aggregate_id.eq(aggregate_id))
+            .filter(outbox_events::delivered_at.is_null()),
     )
     .execute(conn)?)
 }

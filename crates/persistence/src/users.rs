@@ -357,6 +357,7 @@ pub fn set_app_roles(
     )
     .set((
         users::app_roles.eq(roles),
+        users::version.eq(users::version + 1),
         users::updated_at.eq(clock::now()),
     ))
     .execute(conn)?;

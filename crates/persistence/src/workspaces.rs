@@ -67,7 +67,62 @@ pub fn create(
     plan: Plan,
     sso_enabled: bool,
 ) -> Result<Workspace, StoreError> {
-    let id = WorkspaceId::generate();
+    insert(conn, WorkspaceId::generate(), key, name, plan, sso_enabled)
+}
+
+/// Creates the workspace the transaction was opened for, so that its creation and its first
+/// audit event commit together.
+pub fn create_in(
+    tx: &mut crate::TenantTx<'_>,
+    key: &WorkspaceKey,
+    name: &WorkspaceName,
+    plan: Plan,
+    sso_enabled: bool,
+) -> Result<Workspace, StoreError> {
+    let (conn, id) = tx.parts();
+    insert(conn, id, key, name, plan, sso_enabled)
+}
+
+/// Applies `update` to the workspace the transaction was opened for (and only if its key is
+/// `key`), in the same transaction as the change's audit event.
+pub fn update_in(
+    tx: &mut crate::TenantTx<'_>,
+    key: &WorkspaceKey,
+    changes: WorkspaceUpdate,
+) -> Result<Option<Workspace>, StoreError> {
+    let (conn, id) = tx.parts();
+    let current = find_by_key(conn, key)?;
+    if current.is_none_or(|ws| ws.id != id) {
+        return Ok(None);
+    }
+    update(conn, key, changes)
+}
+
+/// Marks the transaction's workspace deleted, like [`mark_deleted`].
+pub fn mark_deleted_in(
+    tx: &mut crate::TenantTx<'_>,
+    key: &WorkspaceKey,
+) -> Result<bool, StoreError> {
+    let (conn, id) = tx.parts();
+    let changed = diesel::update(
+        workspaces::table
+            .filter(workspaces::id.eq(id.to_string()))
+            .filter(workspaces::key.eq(key.as_str()))
+            .filter(workspaces::deleted_at.is_null()),
+    )
+    .set(workspaces::deleted_at.eq(clock::now()))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    id: WorkspaceId,
+    key: &WorkspaceKey,
+    name: &WorkspaceName,
+    plan: Plan,
+    sso_enabled: bool,
+) -> Result<Workspace, StoreError> {
     let now = clock::now();
     diesel::insert_into(workspaces::table)
         .values((

@@ -1051,23 +1051,34 @@ fn the_outbox_holds_back_later_events_of_an_aggregate_until_earlier_ones_are_del
     assert!(again.is_empty(), "leased events are not claimed twice");
     let (u1, u2) = (&first[0], &first[1]);
     db.store
-        .outbox(|conn| outbox::mark_failed(conn, &u1.workspace_id, &u1.id, "503", now, 5, now))
+        .outbox(|conn| outbox::mark_failed(conn, u1, "503", now, 5, now))
         .unwrap();
-    db.store
-        .outbox(|conn| outbox::mark_delivered(conn, &u2.workspace_id, &u2.id, now))
-        .unwrap();
+    assert!(
+        db.store
+            .outbox(|conn| outbox::mark_delivered(conn, u2, now))
+            .unwrap()
+    );
+    let second_lease = lease + time::Duration::seconds(1);
     let retried = db
         .store
-        .outbox(|conn| outbox::claim(conn, now, lease, 10))
+        .outbox(|conn| outbox::claim(conn, now, second_lease, 10))
         .unwrap();
     assert_eq!(retried.len(), 1);
     assert_eq!(
         (retried[0].id.as_str(), retried[0].attempts),
         (u1.id.as_str(), 1)
     );
-    db.store
-        .outbox(|conn| outbox::mark_delivered(conn, &u1.workspace_id, &u1.id, now))
-        .unwrap();
+    // The first claim's lease on u1 is gone: its late outcome cannot overwrite the retry's.
+    assert!(
+        !db.store
+            .outbox(|conn| outbox::mark_delivered(conn, u1, now))
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .outbox(|conn| outbox::mark_delivered(conn, &retried[0], now))
+            .unwrap()
+    );
     let next = db
         .store
         .outbox(|conn| outbox::claim(conn, now, lease, 10))

@@ -53,20 +53,14 @@ pub(super) async fn create(
     let store = state.store.clone();
     let caller = auth.caller();
     let ws = run_blocking(move || {
-        let ws =
-            admin::create_workspace(&store, &caller, &request.name, plan, request.sso_enabled)?;
-        match request.seats {
-            Some(seats) => admin::update_workspace(
-                &store,
-                &caller,
-                ws.key.as_str(),
-                WorkspaceUpdate {
-                    seats: Some(Some(seats)),
-                    ..WorkspaceUpdate::default()
-                },
-            ),
-            None => Ok(ws),
-        }
+        admin::create_workspace_with_seats(
+            &store,
+            &caller,
+            &request.name,
+            plan,
+            request.sso_enabled,
+            request.seats,
+        )
     })
     .await??;
     Ok(HttpResponse::build(StatusCode::CREATED).json(workspace_json(&state, &ws)))

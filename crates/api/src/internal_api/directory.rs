@@ -12,6 +12,8 @@ use webwork_scim_persistence::{StoreError, audit};
 use super::ServiceAuth;
 use crate::admin_api::{AdminApiError, AdminBody, Answer, parse, views};
 use crate::blocking::run_blocking;
+use webwork_scim_tenancy::effective_entitlements;
+
 use crate::{ApiError, AppState, admin, lifecycle};
 
 /// The most members one bulk request may carry.
@@ -159,8 +161,17 @@ pub(super) async fn upsert_members(
     let actor = Actor::Subject(auth.subject);
     let results = run_blocking(move || -> Result<Vec<Value>, AdminApiError> {
         let workspace = admin::find_workspace(&store, &key)?;
+        let seats = effective_entitlements(&workspace, time::OffsetDateTime::now_utc()).seats;
         let results = store.write(workspace.id, |tx| -> Result<Vec<Value>, ApiError> {
             let mut results = Vec::with_capacity(request.members.len());
+            // Members created active take seats like any other user.
+            let mut used = match seats {
+                Some(_) => {
+                    users::lock_workspace(tx)?;
+                    users::count_active(tx, None)?
+                }
+                None => 0,
+            };
             for (index, member) in request.members.iter().enumerate() {
                 let invalid = |err: DomainError| ApiError::Domain(DomainError::invalid_value(format!("members[{index}]: {err}")));
                 for role in member.roles.iter().flatten() {
@@ -188,6 +199,12 @@ pub(super) async fn upsert_members(
                             scim["displayName"] = json!(display);
                         }
                         let draft = UserDraft::from_scim(&scim).map_err(invalid)?;
+                        if let (Some(seats), true) = (seats, draft.active) {
+                            if used >= i64::from(seats) {
+                                return Err(ApiError::SeatLimit { used, seats });
+                            }
+                            used += 1;
+                        }
                         let user = users::insert(tx, &draft, None)?;
                         let event = AuditEvent::new("user.created", user.id).with_attributes(vec!["userName".into(), "roles".into()]);
                         (user, true, vec![event])

@@ -655,3 +655,38 @@ async fn bad_admin_requests_get_problem_documents() {
         404,
     );
 }
+
+#[actix_web::test]
+async fn sso_needs_its_entitlement_and_enforcement_needs_sso() {
+    let app = TestApp::start().await;
+    let created = api(
+        &app,
+        Method::POST,
+        "/workspaces",
+        &platform(),
+        Some(json!({"name": "Small", "plan": "pro"})),
+    )
+    .await;
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    let admin = jwt("admin", Some(&key));
+    let refused = api(
+        &app,
+        Method::PUT,
+        &format!("/workspaces/{key}/sso"),
+        &admin,
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_problem(&refused, 403);
+    assert!(refused.body["detail"].as_str().unwrap().contains("Premium"));
+    let (ws, _) = app.premium("Big");
+    let half = api(
+        &app,
+        Method::PUT,
+        &ws_path(&ws, "/sso"),
+        &admin_of(&ws),
+        Some(json!({"enabled": false, "enforced": true})),
+    )
+    .await;
+    assert_problem(&half, 400);
+}

@@ -231,3 +231,22 @@ async fn request_ids_are_returned() {
             .is_some_and(|id| id.len() >= 32)
     );
 }
+
+#[actix_web::test]
+async fn hostile_patch_paths_are_refused_not_evaluated() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let chain = vec!["type pr"; 5000].join(" or ");
+    let body = json!({"Operations": [{"op": "remove", "path": format!("emails[{chain}]")}]});
+    app.patch(&user(&ws, &id), &token, &body)
+        .await
+        .assert_scim_error(400, Some("invalidPath"));
+    let many: Vec<_> = (0..500)
+        .map(|i| json!({"value": format!("{i}@acme.com")}))
+        .collect();
+    let add = json!({"Operations": [{"op": "add", "path": "emails", "value": many}]});
+    app.patch(&user(&ws, &id), &token, &add)
+        .await
+        .assert_scim_error(400, Some("invalidValue"));
+}

@@ -284,3 +284,35 @@ async fn a_new_password_changes_the_session_version() {
     assert_eq!(after.status, StatusCode::OK);
     assert!(after.body["session_version"].as_i64().unwrap() > before);
 }
+
+#[actix_web::test]
+async fn linking_members_respects_the_seats() {
+    let app = TestApp::start().await;
+    let (ws, _) = app.premium("Acme");
+    let seats = format!("/api/v1/workspaces/{}/seats", ws.key);
+    app.call(
+        Method::PUT,
+        &seats,
+        Some(&platform()),
+        Some(&json!({"seats": 1})),
+    )
+    .await;
+    let body = json!({"members": [{"userName": "a@acme.com"}, {"userName": "b@acme.com"}]});
+    let refused = internal(
+        &app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(body),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.body["detail"], "seat limit reached: 1 of 1");
+    let listed = internal(
+        &app,
+        Method::GET,
+        &format!("/workspaces/{}/users", ws.key),
+        None,
+    )
+    .await;
+    assert_eq!(listed.body["total"], json!(0), "all or nothing");
+}

@@ -307,7 +307,11 @@ async fn dead_events_wait_for_an_operator_replay() {
             .wait_until(Duration::from_secs(5), |r| r.types_for(&id).len() == 2)
             .await
     );
-    assert_eq!(receiver.types_for(&id), ["user.created", "user.password_set"], "order kept");
+    assert_eq!(
+        receiver.types_for(&id),
+        ["user.created", "user.password_set"],
+        "order kept"
+    );
     assert_eq!(dead(&app), 0);
     let metrics = app.call(Method::GET, "/metrics", None, None).await.body;
     assert!(

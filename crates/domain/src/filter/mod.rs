@@ -19,6 +19,9 @@ pub const MAX_FILTER_LEN: usize = 4096;
 /// The deepest nesting of parentheses and brackets we accept, so that a hostile filter cannot
 /// exhaust the stack.
 pub const MAX_DEPTH: usize = 32;
+/// The most comparisons one filter may hold: `and`/`or` chains build trees as deep as they are
+/// long, and evaluating or dropping them recurses.
+pub const MAX_TERMS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {

@@ -1,7 +1,7 @@
 //! Recursive-descent parser for filters: `or` binds loosest, then `and`, then `not`.
 
 use super::lexer::{Token, tokenize};
-use super::{AttrPath, CompValue, CompareOp, Filter, MAX_DEPTH};
+use super::{AttrPath, CompValue, CompareOp, Filter, MAX_DEPTH, MAX_FILTER_LEN, MAX_TERMS};
 use crate::DomainError;
 
 pub(super) fn parse_filter(text: &str) -> Result<Filter, DomainError> {
@@ -10,6 +10,7 @@ pub(super) fn parse_filter(text: &str) -> Result<Filter, DomainError> {
         pos: 0,
         depth: 0,
         in_value_path: false,
+        terms: 0,
     };
     if parser.tokens.is_empty() {
         return Err(invalid("the filter is empty"));
@@ -23,11 +24,17 @@ pub(super) fn parse_filter(text: &str) -> Result<Filter, DomainError> {
 
 /// Parses the filter inside a PATCH path's brackets; nested value paths are not allowed there.
 pub(super) fn parse_value_filter(text: &str) -> Result<Filter, DomainError> {
+    if text.len() > MAX_FILTER_LEN {
+        return Err(invalid(format!(
+            "filter longer than {MAX_FILTER_LEN} characters"
+        )));
+    }
     let mut parser = Parser {
         tokens: tokenize(text)?,
         pos: 0,
         depth: 1,
         in_value_path: true,
+        terms: 0,
     };
     let filter = parser.or()?;
     match parser.tokens.get(parser.pos) {
@@ -41,6 +48,7 @@ struct Parser {
     pos: usize,
     depth: usize,
     in_value_path: bool,
+    terms: usize,
 }
 
 fn invalid(detail: impl Into<String>) -> DomainError {
@@ -188,6 +196,10 @@ impl Parser {
     }
 
     fn comparison(&mut self, path: AttrPath) -> Result<Filter, DomainError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(invalid(format!("more than {MAX_TERMS} comparisons")));
+        }
         let op_word = match self.next() {
             Some(Token::Word(w)) => w,
             Some(token) => {

@@ -96,6 +96,12 @@ pub enum PatchPath {
 impl PatchPath {
     pub fn parse(text: &str) -> Result<PatchPath, DomainError> {
         let text = text.trim();
+        if text.len() > super::MAX_FILTER_LEN {
+            return Err(DomainError::InvalidPath(format!(
+                "a path longer than {} characters",
+                super::MAX_FILTER_LEN
+            )));
+        }
         if let Some((urn, _)) = schema::user_extension(text) {
             return Ok(PatchPath::Extension(urn));
         }

@@ -135,6 +135,14 @@ fn hostile_nesting_and_length_are_bounded() {
     assert!(Filter::parse(&deep).is_err());
     let long = format!(r#"userName eq "{}""#, "x".repeat(MAX_FILTER_LEN));
     assert!(Filter::parse(&long).is_err());
+    let chain = vec!["a pr"; MAX_TERMS + 1].join(" or ");
+    assert!(Filter::parse(&chain).is_err(), "or-chains are bounded");
+    assert!(Filter::parse(&vec!["a pr"; MAX_TERMS].join(" or ")).is_ok());
+    let path = format!("emails[{}]", vec!["a pr"; 200_000].join(" or "));
+    assert!(
+        PatchPath::parse(&path).is_err(),
+        "PATCH paths are bounded too"
+    );
 }
 
 #[test]

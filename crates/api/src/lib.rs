@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod admin_api;
 pub mod app;
+pub mod bearer;
 pub mod blocking;
 pub mod cli;
 pub mod config;

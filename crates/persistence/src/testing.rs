@@ -53,6 +53,17 @@ impl Default for TestDb {
     }
 }
 
+/// `url` without TLS, unless it asks for a mode itself. The test server is on loopback, and
+/// libpq's TLS state torn down by `exit` while a test server thread still holds connections can
+/// abort a finished test process.
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
+}
+
 /// `url` with its user (and password) replaced by `role`.
 fn with_user(url: &str, role: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
@@ -103,8 +114,10 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
-                let admin = std::env::var("TEST_DATABASE_URL")
-                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let admin = without_tls(
+                    &std::env::var("TEST_DATABASE_URL")
+                        .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned()),
+                );
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let admin_url = DatabaseUrl::Postgres(admin.clone());
                 let mut conn = admin_url

@@ -9,7 +9,6 @@ mod directory;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
 use webwork_scim_tenancy::Role;
 
@@ -28,13 +27,7 @@ impl FromRequest for ServiceAuth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim().to_owned());
+        let bearer = crate::bearer::credential(req).ok().map(str::to_owned);
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not configured"))?;
             let token = bearer.ok_or_else(|| ApiError::InvalidJwt("no bearer token".into()))?;

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use time::OffsetDateTime;
 use webwork_scim_domain::{Actor, Entitlement, Tenant, WorkspaceKey};
@@ -18,6 +17,7 @@ use webwork_scim_tenancy::{
     AuthFailure, PresentedToken, Resolved, TokenRecord, Verdict, effective_entitlements,
 };
 
+use crate::bearer;
 use crate::blocking::{run_argon2, run_blocking};
 use crate::request_log::RequestId;
 use crate::{ApiError, AppState};
@@ -78,17 +78,7 @@ impl FromRequest for ScimTenant {
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<PresentedToken, AuthFailure> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AuthFailure::Missing)?
-        .to_str()
-        .map_err(|_| AuthFailure::Malformed)?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthFailure::Malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AuthFailure::Malformed);
-    }
-    PresentedToken::parse(token.trim()).ok_or(AuthFailure::Malformed)
+    PresentedToken::parse(bearer::credential(req)?).ok_or(AuthFailure::Malformed)
 }
 
 async fn authenticate(

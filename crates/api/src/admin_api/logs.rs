@@ -3,10 +3,12 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use webwork_scim_persistence::Store;
 use webwork_scim_persistence::audit::LogQuery;
 
 use super::workspaces::Page;
 use super::{AdminAuth, Answer, views};
+use crate::admin::AdminError;
 use crate::blocking::run_blocking;
 use crate::scim::render;
 use crate::{AppState, admin};
@@ -50,28 +52,56 @@ impl LogParams {
     }
 }
 
+/// One page of a workspace log, newest first: `filters` picks this log's two filters out of the
+/// shared parameters, `fetch` reads it, `view` renders an item.
+async fn log_page<R: Send + 'static>(
+    state: &AppState,
+    auth: &AdminAuth,
+    key: String,
+    params: LogParams,
+    filters: fn(&LogParams) -> [Option<&str>; 2],
+    fetch: fn(&Store, &str, LogQuery<'_>) -> Result<Vec<R>, AdminError>,
+    view: fn(&R) -> Value,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    params.check()?;
+    let limit = params.limit();
+    let store = state.store.clone();
+    let records = run_blocking(move || {
+        let [action, target_id] = filters(&params);
+        let query = LogQuery {
+            limit,
+            before: params.before.as_deref(),
+            action,
+            target_id,
+        };
+        fetch(&store, &key, query)
+    })
+    .await??;
+    let items = records.iter().map(view).collect();
+    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
+}
+
 pub(super) async fn audit_events(
     state: web::Data<AppState>,
     auth: AdminAuth,
     key: web::Path<String>,
     params: web::Query<LogParams>,
 ) -> Answer {
-    auth.require_workspace(&key)?;
-    params.check()?;
-    let limit = params.limit();
-    let store = state.store.clone();
-    let events = run_blocking(move || {
-        let query = LogQuery {
-            limit,
-            before: params.before.as_deref(),
-            action: params.action.as_deref(),
-            target_id: params.target_id.as_deref(),
-        };
-        admin::audit_log(&store, &key, query)
-    })
-    .await??;
-    let items = events.iter().map(views::audit_event).collect();
-    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
+    fn filters(p: &LogParams) -> [Option<&str>; 2] {
+        [p.action.as_deref(), p.target_id.as_deref()]
+    }
+    let (key, params) = (key.into_inner(), params.into_inner());
+    log_page(
+        &state,
+        &auth,
+        key,
+        params,
+        filters,
+        admin::audit_log,
+        views::audit_event,
+    )
+    .await
 }
 
 pub(super) async fn provisioning_errors(
@@ -80,22 +110,21 @@ pub(super) async fn provisioning_errors(
     key: web::Path<String>,
     params: web::Query<LogParams>,
 ) -> Answer {
-    auth.require_workspace(&key)?;
-    params.check()?;
-    let limit = params.limit();
-    let store = state.store.clone();
-    let errors = run_blocking(move || {
-        let query = LogQuery {
-            limit,
-            before: params.before.as_deref(),
-            action: params.scim_type.as_deref(),
-            target_id: params.status.as_deref(),
-        };
-        admin::error_log(&store, &key, query)
-    })
-    .await??;
-    let items = errors.iter().map(views::provisioning_error).collect();
-    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
+    // The error log filters by `scimType` and status in the query's two filter slots.
+    fn filters(p: &LogParams) -> [Option<&str>; 2] {
+        [p.scim_type.as_deref(), p.status.as_deref()]
+    }
+    let (key, params) = (key.into_inner(), params.into_inner());
+    log_page(
+        &state,
+        &auth,
+        key,
+        params,
+        filters,
+        admin::error_log,
+        views::provisioning_error,
+    )
+    .await
 }
 
 pub(super) async fn users(

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use webwork_scim_domain::patch::PatchRequest;
-use webwork_scim_domain::{UserDraft, UserId};
+use webwork_scim_domain::{User, UserDraft, UserId};
 
 use super::auth::ScimTenant;
 use super::body::JsonBody;
@@ -59,6 +59,12 @@ pub async fn create(
     Ok(response)
 }
 
+/// 200 with the user as a SCIM resource and its ETag.
+fn user_response(state: &AppState, tenant: &ScimTenant, user: &User) -> HttpResponse {
+    let resource = render::user(user, &users_url(state, tenant));
+    render::respond(StatusCode::OK, &resource, Some(user.version))
+}
+
 pub async fn get(
     state: web::Data<AppState>,
     tenant: ScimTenant,
@@ -66,12 +72,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let user = provisioning::get_user(&state, &tenant, id).await?;
-    let resource = render::user(&user, &users_url(&state, &tenant));
-    Ok(render::respond(
-        StatusCode::OK,
-        &resource,
-        Some(user.version),
-    ))
+    Ok(user_response(&state, &tenant, &user))
 }
 
 pub async fn replace(
@@ -83,12 +84,7 @@ pub async fn replace(
     let id = user_id(&path.1)?;
     let draft = UserDraft::from_scim(&body)?;
     let user = provisioning::replace_user(&state, &tenant, id, draft).await?;
-    let resource = render::user(&user, &users_url(&state, &tenant));
-    Ok(render::respond(
-        StatusCode::OK,
-        &resource,
-        Some(user.version),
-    ))
+    Ok(user_response(&state, &tenant, &user))
 }
 
 pub async fn patch(
@@ -100,12 +96,7 @@ pub async fn patch(
     let id = user_id(&path.1)?;
     let patch = PatchRequest::parse(&body)?;
     let user = provisioning::patch_user(&state, &tenant, id, patch).await?;
-    let resource = render::user(&user, &users_url(&state, &tenant));
-    Ok(render::respond(
-        StatusCode::OK,
-        &resource,
-        Some(user.version),
-    ))
+    Ok(user_response(&state, &tenant, &user))
 }
 
 pub async fn delete(

@@ -1,4 +1,4 @@
-//! The pure core of webwork-scim: identifiers, workspaces and plans, SCIM users, the SCIM schema
+//! The pure core of webwork-scim: identifiers, workspaces and plans, SCIM users and groups, the SCIM schema
 //! catalogue, the filter language and the PATCH engine.
 //!
 //! Nothing here performs I/O or knows a framework or a database; every value that comes from a
@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod error;
 pub mod filter;
+pub mod group;
 pub mod ids;
 pub mod patch;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod workspace;
 
 pub use audit::{Actor, AuditEvent};
 pub use error::{DomainError, ScimType};
+pub use group::{Group, GroupChange, GroupDraft, GroupName, Member};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
 pub use user::{Password, User, UserDraft, UserName};
 pub use workspace::{

@@ -6,6 +6,10 @@
 
 pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const CORE_GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// The schema Entra ID lists beside [`CORE_GROUP`] on group bodies; it adds nothing we store.
+pub const ENTRA_GROUP: &str =
+    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 /// The SCIM 1.1 core URN some IdP templates still send on v2 endpoints; it means [`CORE_USER`].
 pub const LEGACY_CORE: &str = "urn:scim:schemas:core:1.0";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -213,6 +217,42 @@ pub const USER: &[AttributeDef] = &[
     multi("roles", VALUE_DISPLAY_TYPE_PRIMARY),
     multi("x509Certificates", VALUE_DISPLAY_TYPE_PRIMARY),
 ];
+
+/// A group's members (RFC 7643 §4.2): users, named by `value`.
+const MEMBER: &[AttributeDef] = &[
+    AttributeDef {
+        mutability: Mutability::Immutable,
+        ..case_exact(string("value"))
+    },
+    AttributeDef {
+        mutability: Mutability::Immutable,
+        ..attr("$ref", Kind::Reference)
+    },
+    read_only(string("display")),
+    AttributeDef {
+        mutability: Mutability::Immutable,
+        ..string("type")
+    },
+];
+
+/// The core Group schema (RFC 7643 §4.2). `displayName` is unique per workspace, ignoring case,
+/// as Entra ID expects.
+pub const GROUP: &[AttributeDef] = &[
+    AttributeDef {
+        required: true,
+        uniqueness: Uniqueness::Server,
+        ..string("displayName")
+    },
+    AttributeDef {
+        returned: Returned::Default,
+        ..multi("members", MEMBER)
+    },
+];
+
+/// Whether `urn` may be listed in a Group body's `schemas`.
+pub fn is_group_schema(urn: &str) -> bool {
+    urn.eq_ignore_ascii_case(CORE_GROUP) || urn.eq_ignore_ascii_case(ENTRA_GROUP)
+}
 
 /// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE: &[AttributeDef] = &[

@@ -102,13 +102,14 @@ impl DatabaseUrl {
                     ConnectionError::InvalidConnectionUrl("the SQLite path is not UTF-8".into())
                 })?;
                 let mut conn = SqliteConnection::establish(path)?;
-                // WAL lets readers run beside the one writer; the busy timeout makes writers
-                // queue instead of failing with SQLITE_BUSY; LIKE compares case-sensitively as on
+                // The busy timeout comes first so that even switching a new file to WAL queues
+                // behind the pool's other connections instead of failing with SQLITE_BUSY; WAL
+                // lets readers run beside the one writer; LIKE compares case-sensitively as on
                 // PostgreSQL (case-insensitive comparisons use the folded *_key columns).
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL;
+                    "PRAGMA busy_timeout = 5000;
+                     PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA busy_timeout = 5000;
                      PRAGMA foreign_keys = ON;
                      PRAGMA case_sensitive_like = ON;",
                 )
@@ -192,6 +193,12 @@ impl Default for PoolSettings {
 }
 
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, StoreError> {
+    if let DatabaseUrl::Sqlite(_) = url {
+        // One connection switches a new file to WAL (a setting stored in the file) before the
+        // pool opens its connections side by side, so they never race for that exclusive lock.
+        url.connect()
+            .map_err(|err| StoreError::Config(err.to_string()))?;
+    }
     r2d2::Pool::builder()
         .max_size(settings.max_size)
         .connection_timeout(settings.connection_timeout)

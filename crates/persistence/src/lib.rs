@@ -11,10 +11,12 @@ pub mod audit;
 mod clock;
 pub mod db;
 mod error;
+pub mod groups;
 pub mod migrations;
 pub mod outbox;
 pub mod provisioning_errors;
 mod schema;
+mod sql_filter;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

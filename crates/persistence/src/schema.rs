@@ -54,6 +54,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    groups (workspace_id, id) {
+        workspace_id -> Text,
+        id -> Text,
+        display_name -> Text,
+        display_name_key -> Text,
+        external_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (workspace_id, group_id, user_id) {
+        workspace_id -> Text,
+        group_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox_events (workspace_id, id) {
         workspace_id -> Text,
         id -> Text,
@@ -106,5 +128,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     audit_events,
     provisioning_errors,
-    outbox_events
+    outbox_events,
+    groups,
+    group_members
 );

@@ -242,9 +242,10 @@ struct UserChanges<'a> {
     session_version: i64,
 }
 
-/// Deletes user `id`: gone from SCIM at once, its `userName` free again; the row stays as a
-/// tombstone. `false` when there is no such live user.
+/// Deletes user `id`: gone from SCIM and from every group at once, its `userName` free again;
+/// the row stays as a tombstone. `false` when there is no such live user.
 pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+    crate::groups::remove_user_everywhere(tx, id)?;
     let (conn, workspace) = tx.parts();
     let deleted = diesel::update(
         users::table
@@ -278,10 +279,11 @@ pub fn lock_workspace(tx: &mut TenantTx<'_>) -> Result<(), StoreError> {
     crate::workspaces::lock(conn, workspace)
 }
 
-/// Erases a user's personal data on request: the row stays as a deleted tombstone with a
-/// placeholder name, no attributes, no external id and no password. `false` when the workspace
+/// Erases a user's personal data on request: the user leaves every group, and the row stays as a
+/// deleted tombstone with a placeholder name, no attributes, no external id and no password. `false` when the workspace
 /// has no such user, live or deleted.
 pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+    crate::groups::remove_user_everywhere(tx, id)?;
     let (conn, workspace) = tx.parts();
     let placeholder = format!("erased-{id}");
     let document = serde_json::json!({"userName": placeholder, "active": false}).to_string();

@@ -1016,6 +1016,48 @@ fn row_level_security_scopes_even_an_unscoped_query() {
 }
 
 #[test]
+fn every_table_with_a_workspace_column_has_row_level_security() {
+    use diesel::sql_types::Text;
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
+        return; // SQLite has no row-level security
+    }
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let db = TestDb::new();
+    let unguarded = |protected: bool| {
+        db.store
+            .unscoped(Access::Read, |conn| {
+                diesel::sql_query(format!(
+                    "SELECT c.relname AS name FROM pg_class c
+                     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'workspace_id'
+                     WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+                       AND c.relrowsecurity = {protected} ORDER BY 1"
+                ))
+                .load::<Table>(conn)
+                .map_err(StoreError::from)
+            })
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(unguarded(false), Vec::<String>::new());
+    let guarded = unguarded(true);
+    for table in [
+        "users",
+        "groups",
+        "group_members",
+        "scim_tokens",
+        "outbox_events",
+    ] {
+        assert!(guarded.iter().any(|t| t == table), "{table} in {guarded:?}");
+    }
+}
+
+#[test]
 fn the_outbox_holds_back_later_events_of_an_aggregate_until_earlier_ones_are_delivered() {
     use webwork_scim_persistence::outbox;
     let db = TestDb::new();

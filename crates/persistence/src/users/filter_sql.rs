@@ -3,17 +3,14 @@
 
 use diesel::dsl::not;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
-use time::format_description::well_known::Rfc3339;
 use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
-use webwork_scim_domain::text::{escape_like, fold_key};
+use webwork_scim_domain::text::fold_key;
 
-use crate::clock;
-use crate::db::MultiBackend;
 use crate::schema::users;
+use crate::sql_filter::{text_condition, text_value, time_condition};
 
-type Condition = Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Bool>>;
+type Condition = crate::sql_filter::Condition<users::table>;
 
 pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
     Ok(match filter {
@@ -88,15 +85,6 @@ fn present(path: &AttrPath) -> Result<Condition, DomainError> {
     })
 }
 
-fn text_value<'a>(path: &AttrPath, value: &'a CompValue) -> Result<&'a str, DomainError> {
-    match value {
-        CompValue::String(text) => Ok(text),
-        _ => Err(DomainError::InvalidFilter(format!(
-            "'{path}' compares with a string"
-        ))),
-    }
-}
-
 fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Condition, DomainError> {
     match column(path)? {
         Column::UserName => {
@@ -144,72 +132,6 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Conditio
                 )),
             }
         }
-        Column::LastModified => {
-            let at =
-                time::OffsetDateTime::parse(text_value(path, value)?, &Rfc3339).map_err(|_| {
-                    DomainError::InvalidFilter(
-                        "meta.lastModified compares with an RFC 3339 date-time".into(),
-                    )
-                })?;
-            let at = clock::to_db(at);
-            let column = users::updated_at;
-            Ok(match op {
-                CompareOp::Gt => Box::new(column.gt(at)),
-                CompareOp::Ge => Box::new(column.ge(at)),
-                CompareOp::Lt => Box::new(column.lt(at)),
-                CompareOp::Le => Box::new(column.le(at)),
-                CompareOp::Eq => Box::new(column.eq(at)),
-                CompareOp::Ne => Box::new(column.ne(at)),
-                _ => {
-                    return Err(DomainError::InvalidFilter(
-                        "meta.lastModified takes eq, ne, gt, ge, lt and le".into(),
-                    ));
-                }
-            })
-        }
+        Column::LastModified => time_condition(users::updated_at, op, value),
     }
-}
-
-/// `eq`, `ne`, `co`, `sw` and `ew` on a text column. `LIKE` is case-sensitive on both backends
-/// (SQLite's `case_sensitive_like` is on), and the metacharacters of the value are escaped.
-fn text_condition<C>(
-    column: C,
-    op: CompareOp,
-    value: String,
-    path: &AttrPath,
-) -> Result<Condition, DomainError>
-where
-    C: Expression<SqlType = diesel::sql_types::Text>
-        + TextExpressionMethods
-        + ExpressionMethods
-        + SelectableExpression<users::table>
-        + diesel::expression::ValidGrouping<(), IsAggregate = diesel::expression::is_aggregate::No>
-        + diesel::query_builder::QueryFragment<MultiBackend>
-        + Send
-        + 'static,
-{
-    Ok(match op {
-        CompareOp::Eq => Box::new(column.eq(value)),
-        CompareOp::Ne => Box::new(column.ne(value)),
-        CompareOp::Co => Box::new(
-            column
-                .like(format!("%{}%", escape_like(&value)))
-                .escape('\\'),
-        ),
-        CompareOp::Sw => Box::new(
-            column
-                .like(format!("{}%", escape_like(&value)))
-                .escape('\\'),
-        ),
-        CompareOp::Ew => Box::new(
-            column
-                .like(format!("%{}", escape_like(&value)))
-                .escape('\\'),
-        ),
-        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
-            return Err(DomainError::UnsupportedFilter(format!(
-                "'{path}' takes eq, ne, co, sw, ew and pr"
-            )));
-        }
-    })
 }

@@ -1,0 +1,355 @@
+//! SCIM groups of one workspace and their members.
+//!
+//! Members are rows of `group_members`; every change locks the group's row first (PostgreSQL;
+//! SQLite's write transactions are serial already) and then touches only the member rows it
+//! names, so a membership PATCH never loads a big group and two concurrent ones lose nothing.
+
+mod filter_sql;
+mod members;
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::{
+    DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, Member, UserId,
+};
+
+use crate::db::{DbConnection, MultiBackend};
+use crate::schema::{group_members, groups};
+use crate::{StoreError, TenantTx, clock};
+
+/// One page of a listing, and how many groups match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPage {
+    pub total: i64,
+    pub groups: Vec<Group>,
+}
+
+/// What to list: an optional filter, a window in the stable order (by id, which is
+/// time-ordered), and whether to load members at all (`excludedAttributes=members` says no).
+#[derive(Debug, Clone, Copy)]
+pub struct GroupQuery<'a> {
+    pub filter: Option<&'a Filter>,
+    pub offset: i64,
+    pub limit: i64,
+    pub with_members: bool,
+}
+
+/// What a write changed: the group afterwards (members not loaded), the names of its own
+/// attributes that changed, and the members that joined and left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupWrite {
+    pub group: Group,
+    pub attributes: Vec<String>,
+    pub added: Vec<UserId>,
+    pub removed: Vec<UserId>,
+}
+
+impl GroupWrite {
+    pub fn changed(&self) -> bool {
+        !(self.attributes.is_empty() && self.added.is_empty() && self.removed.is_empty())
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = groups)]
+struct GroupRow {
+    id: String,
+    display_name: String,
+    external_id: Option<String>,
+    version: i64,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+}
+
+impl GroupRow {
+    fn into_group(self, members: Option<Vec<Member>>) -> Result<Group, StoreError> {
+        Ok(Group {
+            id: self
+                .id
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("group id '{}'", self.id)))?,
+            display_name: self.display_name,
+            external_id: self.external_id,
+            version: self.version,
+            created_at: clock::from_db(self.created_at),
+            updated_at: clock::from_db(self.updated_at),
+            members,
+        })
+    }
+}
+
+/// The groups of the transaction's workspace: every query starts here.
+fn scoped(workspace: &str) -> groups::BoxedQuery<'static, MultiBackend> {
+    groups::table
+        .filter(groups::workspace_id.eq(workspace.to_owned()))
+        .into_boxed()
+}
+
+fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
+    let workspace = tx.workspace().to_string();
+    Ok(scoped(&workspace)
+        .filter(groups::id.eq(id.to_string()))
+        .select(GroupRow::as_select())
+        .first::<GroupRow>(tx.conn())
+        .optional()?)
+}
+
+/// Stores a new group with its members. A `displayName` already used in this workspace (in any
+/// case) is [`StoreError::Conflict`]; a member that is not a live user of this workspace is an
+/// `invalidValue` domain error.
+pub fn insert(tx: &mut TenantTx<'_>, draft: &GroupDraft) -> Result<GroupWrite, StoreError> {
+    let id = GroupId::generate();
+    let now = clock::now();
+    {
+        let (conn, workspace) = tx.parts();
+        diesel::insert_into(groups::table)
+            .values((
+                groups::workspace_id.eq(workspace.to_string()),
+                groups::id.eq(id.to_string()),
+                groups::display_name.eq(draft.display_name.as_str()),
+                groups::display_name_key.eq(draft.display_name.key()),
+                groups::external_id.eq(draft.external_id.as_deref()),
+                groups::version.eq(1_i64),
+                groups::created_at.eq(now),
+                groups::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    let added = match &draft.members {
+        Some(ids) => members::add(tx, id, ids)?,
+        None => Vec::new(),
+    };
+    let group = row(tx, id)?
+        .ok_or_else(|| StoreError::Corrupt("group vanished after insert".into()))?
+        .into_group(None)?;
+    let mut attributes = vec!["displayName".to_owned()];
+    if draft.external_id.is_some() {
+        attributes.push("externalId".into());
+    }
+    Ok(GroupWrite {
+        group,
+        attributes,
+        added,
+        removed: Vec::new(),
+    })
+}
+
+/// Group `id` of this workspace, with its members when `with_members`; `None` for unknown ids
+/// and another workspace's.
+pub fn find(
+    tx: &mut TenantTx<'_>,
+    id: GroupId,
+    with_members: bool,
+) -> Result<Option<Group>, StoreError> {
+    let Some(found) = row(tx, id)? else {
+        return Ok(None);
+    };
+    let members = if with_members {
+        Some(
+            members::of_groups(tx, std::slice::from_ref(&found.id))?
+                .remove(&found.id)
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    found.into_group(members).map(Some)
+}
+
+/// A page of groups matching the query, and the total count. Members of the page's groups are
+/// loaded in one query, and not at all unless asked for.
+pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, StoreError> {
+    let workspace = tx.workspace().to_string();
+    let filtered = |workspace: &str| -> Result<_, DomainError> {
+        let base = scoped(workspace);
+        Ok(match query.filter {
+            Some(filter) => base.filter(filter_sql::condition(filter)?),
+            None => base,
+        })
+    };
+    let total: i64 = filtered(&workspace)?.count().get_result(tx.conn())?;
+    if query.limit <= 0 || query.offset >= total {
+        return Ok(GroupPage {
+            total,
+            groups: Vec::new(),
+        });
+    }
+    let rows = filtered(&workspace)?
+        .order(groups::id)
+        .offset(query.offset)
+        .limit(query.limit)
+        .select(GroupRow::as_select())
+        .load::<GroupRow>(tx.conn())?;
+    let mut members: HashMap<String, Vec<Member>> = if query.with_members {
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        members::of_groups(tx, &ids)?
+    } else {
+        HashMap::new()
+    };
+    let groups = rows
+        .into_iter()
+        .map(|row| {
+            let own = query
+                .with_members
+                .then(|| members.remove(&row.id).unwrap_or_default());
+            row.into_group(own)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(GroupPage { total, groups })
+}
+
+/// Applies PATCH `changes` in order. `None` when there is no such group. The version moves only
+/// when something changed.
+pub fn apply(
+    tx: &mut TenantTx<'_>,
+    id: GroupId,
+    changes: &[GroupChange],
+) -> Result<Option<GroupWrite>, StoreError> {
+    let Some(current) = lock(tx, id)? else {
+        return Ok(None);
+    };
+    let mut name = (current.display_name.clone(), None::<GroupName>);
+    let mut external_id = current.external_id.clone();
+    let mut net = members::Net::default();
+    for change in changes {
+        match change {
+            GroupChange::DisplayName(new) => name.1 = Some(new.clone()),
+            GroupChange::ExternalId(new) => external_id.clone_from(new),
+            GroupChange::AddMembers(ids) => net.added(members::add(tx, id, ids)?),
+            GroupChange::RemoveMembers(ids) => net.removed(members::remove(tx, id, ids)?),
+            GroupChange::RemoveAllMembers => net.removed(members::remove_all(tx, id)?),
+            GroupChange::ReplaceMembers(ids) => {
+                let (added, removed) = members::replace(tx, id, ids)?;
+                net.removed(removed);
+                net.added(added);
+            }
+        }
+    }
+    let mut attributes = Vec::new();
+    let new_name = name.1.filter(|new| new.as_str() != name.0);
+    if new_name.is_some() {
+        attributes.push("displayName".to_owned());
+    }
+    if external_id != current.external_id {
+        attributes.push("externalId".to_owned());
+    }
+    let (added, removed) = net.into_parts();
+    if !added.is_empty() || !removed.is_empty() {
+        attributes.push("members".to_owned());
+    }
+    if !attributes.is_empty() {
+        let (conn, workspace) = tx.parts();
+        let this = || {
+            groups::table
+                .filter(groups::workspace_id.eq(workspace.to_string()))
+                .filter(groups::id.eq(id.to_string()))
+        };
+        if let Some(new) = &new_name {
+            diesel::update(this())
+                .set((
+                    groups::display_name.eq(new.as_str()),
+                    groups::display_name_key.eq(new.key()),
+                ))
+                .execute(conn)?;
+        }
+        diesel::update(this())
+            .set((
+                groups::external_id.eq(external_id.as_deref()),
+                groups::version.eq(groups::version + 1),
+                groups::updated_at.eq(clock::now()),
+            ))
+            .execute(conn)?;
+    }
+    let group = row(tx, id)?
+        .ok_or_else(|| StoreError::Corrupt("group vanished during a change".into()))?
+        .into_group(None)?;
+    Ok(Some(GroupWrite {
+        group,
+        attributes,
+        added,
+        removed,
+    }))
+}
+
+/// PUT: the draft's name and external id, and its members when it lists them.
+pub fn replace(
+    tx: &mut TenantTx<'_>,
+    id: GroupId,
+    draft: &GroupDraft,
+) -> Result<Option<GroupWrite>, StoreError> {
+    let mut changes = vec![
+        GroupChange::DisplayName(draft.display_name.clone()),
+        GroupChange::ExternalId(draft.external_id.clone()),
+    ];
+    if let Some(ids) = &draft.members {
+        changes.push(GroupChange::ReplaceMembers(ids.clone()));
+    }
+    apply(tx, id, &changes)
+}
+
+/// Deletes group `id` and its memberships; returns the members it had, or `None` when there is
+/// no such group.
+pub fn delete(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, StoreError> {
+    if lock(tx, id)?.is_none() {
+        return Ok(None);
+    }
+    let group = find(tx, id, true)?;
+    let (conn, workspace) = tx.parts();
+    diesel::delete(
+        group_members::table
+            .filter(group_members::workspace_id.eq(workspace.to_string()))
+            .filter(group_members::group_id.eq(id.to_string())),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        groups::table
+            .filter(groups::workspace_id.eq(workspace.to_string()))
+            .filter(groups::id.eq(id.to_string())),
+    )
+    .execute(conn)?;
+    Ok(group)
+}
+
+/// Removes user `user` from every group (the user was deleted or erased); returns the groups it
+/// left, whose versions move.
+pub fn remove_user_everywhere(
+    tx: &mut TenantTx<'_>,
+    user: UserId,
+) -> Result<Vec<GroupId>, StoreError> {
+    members::remove_user_everywhere(tx, user)
+}
+
+/// The groups user `user` belongs to, by id and `displayName`.
+pub fn groups_of_user(
+    tx: &mut TenantTx<'_>,
+    user: UserId,
+) -> Result<Vec<(GroupId, String)>, StoreError> {
+    members::groups_of_user(tx, user)
+}
+
+/// A page of group `id`'s members in a stable order, and how many it has in all.
+pub fn members_page(
+    tx: &mut TenantTx<'_>,
+    id: GroupId,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Member>), StoreError> {
+    members::page(tx, id, offset, limit)
+}
+
+/// Locks group `id`'s row until the transaction ends and reads it.
+fn lock(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    if let DbConnection::Postgres(pg) = conn {
+        groups::table
+            .filter(groups::workspace_id.eq(workspace.to_string()))
+            .filter(groups::id.eq(id.to_string()))
+            .select(groups::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
+    row(tx, id)
+}

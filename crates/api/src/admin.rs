@@ -5,11 +5,14 @@
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{
-    Actor, AuditEvent, DomainError, Entitlement, EntitlementOverrides, Entitlements, Plan, TokenId,
-    User, UserId, Workspace, WorkspaceId, WorkspaceKey, WorkspaceName,
+    Actor, AuditEvent, DomainError, Entitlement, EntitlementOverrides, Entitlements, Group,
+    GroupId, Member, Plan, TokenId, User, UserId, Workspace, WorkspaceId, WorkspaceKey,
+    WorkspaceName,
 };
 use webwork_scim_persistence::audit::{self, AuditRecord, LogQuery};
+use webwork_scim_persistence::groups::{self, GroupPage, GroupQuery};
 use webwork_scim_persistence::provisioning_errors::{self, ErrorRecord};
 use webwork_scim_persistence::tokens::{self, TokenSummary};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
@@ -478,31 +481,109 @@ pub fn get_user(store: &Store, key: &str, id: &str) -> Result<User, AdminError> 
         .ok_or_else(missing)
 }
 
-/// Every live user of the workspace, read page by page (by id) inside one read transaction, so
-/// the export is one consistent view.
-pub fn export_users(store: &Store, key: &str) -> Result<(Workspace, Vec<User>), AdminError> {
+/// Every live user and every group (with its members) of the workspace, read page by page (by
+/// id) inside one read transaction, so the export is one consistent view.
+pub fn export(store: &Store, key: &str) -> Result<(Workspace, Vec<User>, Vec<Group>), AdminError> {
     const PAGE: i64 = 1000;
+    let full = |len: usize| len == usize::try_from(PAGE).unwrap_or(usize::MAX);
     let workspace = find_workspace(store, key)?;
-    let all = store.read(workspace.id, |tx| {
-        let mut all = Vec::new();
+    let (users, groups) = store.read(workspace.id, |tx| {
+        let mut all_users = Vec::new();
         loop {
-            let offset = i64::try_from(all.len()).unwrap_or(i64::MAX);
             let page = users::list(
                 tx,
                 ListQuery {
                     filter: None,
-                    offset,
+                    offset: i64::try_from(all_users.len()).unwrap_or(i64::MAX),
                     limit: PAGE,
                 },
             )?;
-            let done = page.users.len() < usize::try_from(PAGE).unwrap_or(usize::MAX);
-            all.extend(page.users);
-            if done {
-                return Ok::<_, StoreError>(all);
+            let more = full(page.users.len());
+            all_users.extend(page.users);
+            if !more {
+                break;
             }
         }
+        let mut all_groups = Vec::new();
+        loop {
+            let page = groups::list(
+                tx,
+                GroupQuery {
+                    filter: None,
+                    offset: i64::try_from(all_groups.len()).unwrap_or(i64::MAX),
+                    limit: PAGE,
+                    with_members: true,
+                },
+            )?;
+            let more = full(page.groups.len());
+            all_groups.extend(page.groups);
+            if !more {
+                break;
+            }
+        }
+        Ok::<_, StoreError>((all_users, all_groups))
     })?;
-    Ok((workspace, all))
+    Ok((workspace, users, groups))
+}
+
+/// A page of the workspace's groups (without members), optionally filtered.
+pub fn list_groups(
+    store: &Store,
+    key: &str,
+    filter: Option<&Filter>,
+    offset: i64,
+    limit: i64,
+) -> Result<GroupPage, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    Ok(store.read(workspace.id, |tx| {
+        groups::list(
+            tx,
+            GroupQuery {
+                filter,
+                offset,
+                limit,
+                with_members: false,
+            },
+        )
+    })?)
+}
+
+fn group_id(key: &str, id: &str) -> Result<GroupId, AdminError> {
+    id.parse()
+        .map_err(|_| AdminError::NotFound(format!("no group '{id}' in workspace '{key}'")))
+}
+
+pub fn get_group(
+    store: &Store,
+    key: &str,
+    id: &str,
+    with_members: bool,
+) -> Result<Group, AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let group_id = group_id(key, id)?;
+    store
+        .read(workspace.id, |tx| groups::find(tx, group_id, with_members))?
+        .ok_or_else(|| AdminError::NotFound(format!("no group '{id}' in workspace '{key}'")))
+}
+
+/// A page of a group's members and how many it has.
+pub fn group_members(
+    store: &Store,
+    key: &str,
+    id: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Member>), AdminError> {
+    let workspace = find_workspace(store, key)?;
+    let group_id = group_id(key, id)?;
+    store.read(workspace.id, |tx| {
+        if groups::find(tx, group_id, false)?.is_none() {
+            return Err(AdminError::NotFound(format!(
+                "no group '{id}' in workspace '{key}'"
+            )));
+        }
+        Ok(groups::members_page(tx, group_id, offset, limit)?)
+    })
 }
 
 /// Erases one user's personal data on request: the row stays as a scrubbed tombstone, events

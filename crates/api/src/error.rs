@@ -85,7 +85,11 @@ impl ApiError {
         ApiError::NotFound(format!("User {id} not found"))
     }
 
-    /// A store failure in the context of a users request.
+    pub fn group_not_found(id: &str) -> ApiError {
+        ApiError::NotFound(format!("Group {id} not found"))
+    }
+
+    /// A store failure in the context of a users or groups request.
     pub fn from_store(err: StoreError, conflict_detail: impl FnOnce() -> String) -> ApiError {
         match err {
             StoreError::Conflict => ApiError::Domain(DomainError::Uniqueness(conflict_detail())),

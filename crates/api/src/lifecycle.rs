@@ -1,7 +1,8 @@
-//! Lifecycle events for WebWork's app: what the outbox carries for each change to a user.
+//! Lifecycle events for WebWork's app: what the outbox carries for each change to a user or group.
 
 use serde_json::{Value, json};
-use webwork_scim_domain::{Actor, AuditEvent, User, WorkspaceId, WorkspaceKey};
+use webwork_scim_domain::{Actor, AuditEvent, Group, User, WorkspaceId, WorkspaceKey};
+use webwork_scim_persistence::groups::GroupWrite;
 use webwork_scim_persistence::{StoreError, TenantTx, outbox};
 
 /// The user as WebWork's app sees it in events and the internal API.
@@ -52,5 +53,78 @@ pub fn enqueue_user_events(
         });
         outbox::enqueue(tx, &user.id.to_string(), event.action, &payload)?;
     }
+    Ok(())
+}
+
+/// Member ids per event: a full push of a big group becomes several events, not one huge body.
+const MEMBERS_PER_EVENT: usize = 1000;
+
+/// The group as WebWork's app sees it in events and the internal API.
+pub fn group_view(group: &Group) -> Value {
+    json!({
+        "id": group.id.to_string(),
+        "displayName": group.display_name,
+        "externalId": group.external_id,
+        "version": group.version,
+    })
+}
+
+/// Writes the outbox events of a group write: `group.created` or `group.updated` (when its own
+/// attributes changed), then `group.members_removed` and `group.members_added` listing user ids.
+/// Events of one group are delivered in order.
+pub fn enqueue_group_events(
+    tx: &mut TenantTx<'_>,
+    workspace: (WorkspaceId, &WorkspaceKey),
+    actor: &Actor,
+    write: &GroupWrite,
+    created: bool,
+) -> Result<(), StoreError> {
+    let aggregate = write.group.id.to_string();
+    let base = |changed: &[String]| {
+        json!({
+            "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
+            "group": group_view(&write.group),
+            "changed_attributes": changed,
+            "actor": actor.to_string(),
+        })
+    };
+    let own: Vec<String> = write
+        .attributes
+        .iter()
+        .filter(|name| *name != "members")
+        .cloned()
+        .collect();
+    if created {
+        outbox::enqueue(tx, &aggregate, "group.created", &base(&own))?;
+    } else if !own.is_empty() {
+        outbox::enqueue(tx, &aggregate, "group.updated", &base(&own))?;
+    }
+    for (event_type, ids) in [
+        ("group.members_removed", &write.removed),
+        ("group.members_added", &write.added),
+    ] {
+        for chunk in ids.chunks(MEMBERS_PER_EVENT) {
+            let mut payload = base(&["members".to_owned()]);
+            payload["members"] = chunk.iter().map(|id| Value::from(id.to_string())).collect();
+            outbox::enqueue(tx, &aggregate, event_type, &payload)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `group.deleted`; the group's memberships are gone with it.
+pub fn enqueue_group_deleted(
+    tx: &mut TenantTx<'_>,
+    workspace: (WorkspaceId, &WorkspaceKey),
+    actor: &Actor,
+    group: &Group,
+) -> Result<(), StoreError> {
+    let payload = json!({
+        "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
+        "group": group_view(group),
+        "changed_attributes": [],
+        "actor": actor.to_string(),
+    });
+    outbox::enqueue(tx, &group.id.to_string(), "group.deleted", &payload)?;
     Ok(())
 }

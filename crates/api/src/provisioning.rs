@@ -15,6 +15,8 @@ use crate::scim::auth::ScimTenant;
 use crate::scim::list::ListParams;
 use crate::{ApiError, AppState, lifecycle};
 
+pub mod groups;
+
 /// Why SCIM may not deactivate or delete the workspace owner.
 const OWNER_PROTECTED: &str = "the workspace owner cannot be deactivated or deleted through SCIM; transfer ownership in WebWork first";
 

@@ -158,3 +158,38 @@ pub(super) async fn user(
     let user = run_blocking(move || admin::get_user(&store, &key, &id)).await??;
     Ok(HttpResponse::Ok().json(render::user(&user, &url)))
 }
+
+pub(super) async fn groups(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    key: web::Path<String>,
+    page: web::Query<Page>,
+) -> Answer {
+    auth.require_workspace(&key)?;
+    let (offset, limit) = page.window();
+    let store = state.store.clone();
+    let base = state.scim_base_url(&key);
+    let page =
+        run_blocking(move || admin::list_groups(&store, &key, None, offset, limit)).await??;
+    let (groups_url, users_url) = (format!("{base}/Groups"), format!("{base}/Users"));
+    let items: Vec<Value> = page
+        .groups
+        .iter()
+        .map(|group| render::group(group, &groups_url, &users_url))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
+}
+
+pub(super) async fn group(
+    state: web::Data<AppState>,
+    auth: AdminAuth,
+    path: web::Path<(String, String)>,
+) -> Answer {
+    let (key, id) = path.into_inner();
+    auth.require_workspace(&key)?;
+    let store = state.store.clone();
+    let base = state.scim_base_url(&key);
+    let group = run_blocking(move || admin::get_group(&store, &key, &id, true)).await??;
+    let (groups_url, users_url) = (format!("{base}/Groups"), format!("{base}/Users"));
+    Ok(HttpResponse::Ok().json(render::group(&group, &groups_url, &users_url)))
+}

@@ -191,6 +191,8 @@ pub fn scope() -> actix_web::Scope {
         )
         .service(resource(&format!("{key}/users"), "GET").route(web::get().to(logs::users)))
         .service(resource(&format!("{key}/users/{{id}}"), "GET").route(web::get().to(logs::user)))
+        .service(resource(&format!("{key}/groups"), "GET").route(web::get().to(logs::groups)))
+        .service(resource(&format!("{key}/groups/{{id}}"), "GET").route(web::get().to(logs::group)))
         .default_service(web::to(not_found))
 }
 

@@ -221,17 +221,22 @@ pub(super) async fn export(
 ) -> Answer {
     auth.require_platform()?;
     let store = state.store.clone();
-    let (ws, users) = run_blocking(move || admin::export_users(&store, &key)).await??;
-    let users_url = format!("{}/Users", state.scim_base_url(ws.key.as_str()));
+    let (ws, users, groups) = run_blocking(move || admin::export(&store, &key)).await??;
+    let base = state.scim_base_url(ws.key.as_str());
+    let (users_url, groups_url) = (format!("{base}/Users"), format!("{base}/Groups"));
     let users: Vec<Value> = users
         .iter()
         .map(|user| render::user(user, &users_url))
+        .collect();
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|group| render::group(group, &groups_url, &users_url))
         .collect();
     Ok(ok(&json!({
         "workspace": workspace_json(&state, &ws),
         "exported_at": views::time(Some(OffsetDateTime::now_utc())),
         "users": users,
-        "groups": [],
+        "groups": groups,
     })))
 }
 

@@ -1,10 +1,11 @@
 //! The internal API under `/internal/v1`, for WebWork's own services: the directory of a
-//! workspace's users, linking existing members, and the credential check of WebWork's login.
+//! workspace's users and groups, linking existing members, and the credential check of WebWork's login.
 //! Authenticated by service JWTs whose audience is this API's own, so that a session or admin
 //! token does not work here. Errors are problem documents, as on the admin API.
 
 mod credentials;
 mod directory;
+mod groups;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +54,14 @@ pub fn scope() -> actix_web::Scope {
         .service(resource(&format!("{key}/users"), "GET").route(web::get().to(directory::users)))
         .service(
             resource(&format!("{key}/users/{{id}}"), "GET").route(web::get().to(directory::user)),
+        )
+        .service(resource(&format!("{key}/groups"), "GET").route(web::get().to(groups::groups)))
+        .service(
+            resource(&format!("{key}/groups/{{id}}"), "GET").route(web::get().to(groups::group)),
+        )
+        .service(
+            resource(&format!("{key}/groups/{{id}}/members"), "GET")
+                .route(web::get().to(groups::members)),
         )
         .service(
             resource(&format!("{key}/members/bulk-upsert"), "POST")

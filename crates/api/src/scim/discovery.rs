@@ -48,24 +48,44 @@ pub async fn service_provider_config(
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 
-fn user_resource_type(base: &str) -> Value {
-    json!({
+fn resource_type_document(base: &str, id: &str) -> Option<Value> {
+    let (endpoint, description, schema, extensions) = match id {
+        "User" => (
+            "/Users",
+            "A member of the WebWork workspace",
+            schema::CORE_USER,
+            json!([{"schema": schema::ENTERPRISE_USER, "required": false}]),
+        ),
+        "Group" => (
+            "/Groups",
+            "A group of members of the WebWork workspace",
+            schema::CORE_GROUP,
+            json!([]),
+        ),
+        _ => return None,
+    };
+    Some(json!({
         "schemas": [RESOURCE_TYPE],
-        "id": "User",
-        "name": "User",
-        "endpoint": "/Users",
-        "description": "A member of the WebWork workspace",
-        "schema": schema::CORE_USER,
-        "schemaExtensions": [{"schema": schema::ENTERPRISE_USER, "required": false}],
-        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")}
-    })
+        "id": id,
+        "name": id,
+        "endpoint": endpoint,
+        "description": description,
+        "schema": schema,
+        "schemaExtensions": extensions,
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{id}")}
+    }))
 }
 
 pub async fn resource_types(
     state: web::Data<AppState>,
     tenant: ScimTenant,
 ) -> Result<HttpResponse, ApiError> {
-    let body = render::list_response(1, 1, vec![user_resource_type(&base(&state, &tenant))]);
+    let base = base(&state, &tenant);
+    let resources: Vec<Value> = ["User", "Group"]
+        .iter()
+        .filter_map(|id| resource_type_document(&base, id))
+        .collect();
+    let body = render::list_response(resources.len() as i64, 1, resources);
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 
@@ -74,13 +94,8 @@ pub async fn resource_type(
     tenant: ScimTenant,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    if path.1 != "User" {
-        return Err(ApiError::NotFound(format!(
-            "ResourceType {} not found",
-            path.1
-        )));
-    }
-    let body = user_resource_type(&base(&state, &tenant));
+    let body = resource_type_document(&base(&state, &tenant), &path.1)
+        .ok_or_else(|| ApiError::NotFound(format!("ResourceType {} not found", path.1)))?;
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 
@@ -127,19 +142,21 @@ fn attribute(def: &AttributeDef) -> Value {
     value
 }
 
+/// The schemas we serve: id, name and attributes.
+const SCHEMAS: [(&str, &str, &[AttributeDef]); 3] = [
+    (schema::CORE_USER, "User", schema::USER),
+    (
+        schema::ENTERPRISE_USER,
+        "EnterpriseUser",
+        schema::ENTERPRISE,
+    ),
+    (schema::CORE_GROUP, "Group", schema::GROUP),
+];
+
 fn schema_resource(base: &str, id: &str) -> Option<Value> {
-    let (name, attributes) = if id.eq_ignore_ascii_case(schema::CORE_USER) {
-        ("User", schema::USER)
-    } else if id.eq_ignore_ascii_case(schema::ENTERPRISE_USER) {
-        ("EnterpriseUser", schema::ENTERPRISE)
-    } else {
-        return None;
-    };
-    let id = if name == "User" {
-        schema::CORE_USER
-    } else {
-        schema::ENTERPRISE_USER
-    };
+    let (id, name, attributes) = SCHEMAS
+        .iter()
+        .find(|(urn, _, _)| urn.eq_ignore_ascii_case(id))?;
     Some(json!({
         "schemas": [SCHEMA],
         "id": id,
@@ -154,11 +171,11 @@ pub async fn schemas(
     tenant: ScimTenant,
 ) -> Result<HttpResponse, ApiError> {
     let base = base(&state, &tenant);
-    let resources: Vec<Value> = [schema::CORE_USER, schema::ENTERPRISE_USER]
+    let resources: Vec<Value> = SCHEMAS
         .iter()
-        .filter_map(|id| schema_resource(&base, id))
+        .filter_map(|(id, _, _)| schema_resource(&base, id))
         .collect();
-    let body = render::list_response(2, 1, resources);
+    let body = render::list_response(resources.len() as i64, 1, resources);
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 

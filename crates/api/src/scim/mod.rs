@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod body;
 pub mod discovery;
+pub mod groups;
 pub mod list;
 pub mod render;
 pub mod users;
@@ -25,6 +26,18 @@ pub fn scope() -> actix_web::Scope {
                 .route(web::put().to(users::replace))
                 .route(web::patch().to(users::patch))
                 .route(web::delete().to(users::delete)),
+        )
+        .service(
+            resource("/Groups", "GET, POST")
+                .route(web::get().to(groups::list))
+                .route(web::post().to(groups::create)),
+        )
+        .service(
+            resource("/Groups/{id}", "GET, PUT, PATCH, DELETE")
+                .route(web::get().to(groups::get))
+                .route(web::put().to(groups::replace))
+                .route(web::patch().to(groups::patch))
+                .route(web::delete().to(groups::delete)),
         )
         .service(read_only(
             "/ServiceProviderConfig",

@@ -7,7 +7,7 @@ use actix_web::http::header::{self, HeaderValue};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use webwork_scim_domain::{User, schema};
+use webwork_scim_domain::{Group, User, schema};
 
 use crate::error::SCIM_CONTENT_TYPE;
 
@@ -39,6 +39,46 @@ pub fn user(user: &User, users_url: &str) -> Value {
             "lastModified": timestamp(user.updated_at),
             "location": format!("{users_url}/{}", user.id),
             "version": weak_etag(user.version),
+        }),
+    );
+    Value::Object(resource)
+}
+
+/// A Group resource; `groups_url` is the workspace's `…/Groups` URL and `users_url` its
+/// `…/Users` URL. `members` appears only when they were loaded.
+pub fn group(group: &Group, groups_url: &str, users_url: &str) -> Value {
+    let mut resource = Map::with_capacity(6);
+    resource.insert("schemas".into(), json!([schema::CORE_GROUP]));
+    resource.insert("id".into(), Value::String(group.id.to_string()));
+    resource.insert(
+        "displayName".into(),
+        Value::String(group.display_name.clone()),
+    );
+    if let Some(external_id) = &group.external_id {
+        resource.insert("externalId".into(), Value::String(external_id.clone()));
+    }
+    if let Some(members) = &group.members {
+        let members = members
+            .iter()
+            .map(|member| {
+                json!({
+                    "value": member.user_id.to_string(),
+                    "display": member.user_name,
+                    "type": "User",
+                    "$ref": format!("{users_url}/{}", member.user_id),
+                })
+            })
+            .collect();
+        resource.insert("members".into(), Value::Array(members));
+    }
+    resource.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "Group",
+            "created": timestamp(group.created_at),
+            "lastModified": timestamp(group.updated_at),
+            "location": format!("{groups_url}/{}", group.id),
+            "version": weak_etag(group.version),
         }),
     );
     Value::Object(resource)

@@ -8,7 +8,7 @@ use webwork_scim_domain::{User, UserDraft, UserId};
 
 use super::auth::ScimTenant;
 use super::body::JsonBody;
-use super::list::ListParams;
+use super::list::{ListParams, Projection};
 use super::render;
 use crate::{ApiError, AppState, provisioning};
 
@@ -30,13 +30,17 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
-    let start_index = params.start_index;
+    let (start_index, projection) = (params.start_index, params.projection.clone());
     let page = provisioning::list_users(&state, &tenant, params).await?;
     let url = users_url(&state, &tenant);
     let resources = page
         .users
         .iter()
-        .map(|user| render::user(user, &url))
+        .map(|user| {
+            let mut resource = render::user(user, &url);
+            projection.apply(&mut resource);
+            resource
+        })
         .collect();
     let body = render::list_response(page.total, start_index, resources);
     Ok(render::respond(StatusCode::OK, &body, None))
@@ -68,11 +72,19 @@ fn user_response(state: &AppState, tenant: &ScimTenant, user: &User) -> HttpResp
 pub async fn get(
     state: web::Data<AppState>,
     tenant: ScimTenant,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
+    let projection = Projection::parse(req.query_string())?;
     let user = provisioning::get_user(&state, &tenant, id).await?;
-    Ok(user_response(&state, &tenant, &user))
+    let mut resource = render::user(&user, &users_url(&state, &tenant));
+    projection.apply(&mut resource);
+    Ok(render::respond(
+        StatusCode::OK,
+        &resource,
+        Some(user.version),
+    ))
 }
 
 pub async fn replace(

@@ -77,6 +77,7 @@ async fn roles_and_workspaces_are_enforced() {
         "/audit-events",
         "/provisioning-errors",
         "/users",
+        "/groups",
         "",
     ] {
         assert_problem(
@@ -536,6 +537,34 @@ async fn export_erase_and_delete() {
     let (ws, token) = app.premium("Acme");
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.create_user(&ws, &token, "bob@acme.com").await;
+    let group = id_of(
+        &app.post(
+            &format!("/scim/v2/{}/Groups", ws.key),
+            &token,
+            &json!({"displayName": "Sales", "members": [{"value": id}]}),
+        )
+        .await
+        .body,
+    );
+    let groups = api(
+        &app,
+        Method::GET,
+        &ws_path(&ws, "/groups"),
+        &admin_of(&ws),
+        None,
+    )
+    .await;
+    assert_eq!(groups.status, StatusCode::OK, "{}", groups.body);
+    assert_eq!(groups.body["items"][0]["displayName"], json!("Sales"));
+    let one = api(
+        &app,
+        Method::GET,
+        &ws_path(&ws, &format!("/groups/{group}")),
+        &admin_of(&ws),
+        None,
+    )
+    .await;
+    assert_eq!(one.body["members"][0]["value"], json!(id));
     let export = api(
         &app,
         Method::GET,
@@ -547,6 +576,8 @@ async fn export_erase_and_delete() {
     .body;
     assert_eq!(export["users"].as_array().unwrap().len(), 2);
     assert_eq!(export["workspace"]["key"], json!(ws.key.as_str()));
+    assert_eq!(export["groups"][0]["displayName"], json!("Sales"));
+    assert_eq!(export["groups"][0]["members"][0]["value"], json!(id));
     let erased = api(
         &app,
         Method::POST,
@@ -569,6 +600,11 @@ async fn export_erase_and_delete() {
     .await
     .body;
     assert!(!export.to_string().contains("jane@acme.com"));
+    assert_eq!(
+        export["groups"][0]["members"],
+        json!([]),
+        "an erased user leaves every group"
+    );
     let deleted = api(&app, Method::DELETE, &ws_path(&ws, ""), &platform(), None).await;
     assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
     assert!(deleted.body["data_purged_after"].is_string());

@@ -31,15 +31,23 @@ async fn service_provider_config_has_every_section() {
 }
 
 #[actix_web::test]
-async fn resource_types_and_schemas_describe_users() {
+async fn resource_types_and_schemas_describe_users_and_groups() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme");
     let types = app
         .get(&format!("/scim/v2/{}/ResourceTypes", ws.key), &token)
         .await
         .body;
-    assert_eq!(types["totalResults"], json!(1));
+    assert_eq!(types["totalResults"], json!(2));
     assert_eq!(types["Resources"][0]["endpoint"], "/Users");
+    assert_eq!(types["Resources"][1]["endpoint"], "/Groups");
+    let group_type = app
+        .get(&format!("/scim/v2/{}/ResourceTypes/Group", ws.key), &token)
+        .await;
+    assert_eq!(
+        group_type.body["schema"],
+        "urn:ietf:params:scim:schemas:core:2.0:Group"
+    );
     let user_type = app
         .get(&format!("/scim/v2/{}/ResourceTypes/User", ws.key), &token)
         .await;
@@ -51,7 +59,16 @@ async fn resource_types_and_schemas_describe_users() {
         .get(&format!("/scim/v2/{}/Schemas", ws.key), &token)
         .await
         .body;
-    assert_eq!(schemas["totalResults"], json!(2));
+    assert_eq!(schemas["totalResults"], json!(3));
+    let group = &schemas["Resources"][2];
+    assert_eq!(group["id"], "urn:ietf:params:scim:schemas:core:2.0:Group");
+    let members = group["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "members")
+        .unwrap();
+    assert_eq!(members["multiValued"], json!(true));
     let core = &schemas["Resources"][0];
     let user_name = core["attributes"]
         .as_array()

@@ -316,3 +316,81 @@ async fn linking_members_respects_the_seats() {
     .await;
     assert_eq!(listed.body["total"], json!(0), "all or nothing");
 }
+
+#[actix_web::test]
+async fn groups_are_found_by_name_and_external_id_with_members_by_the_page() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let (other, other_token) = app.premium("Globex");
+    let mut members = Vec::new();
+    for i in 0..3 {
+        members.push(
+            json!({"value": id_of(&app.create_user(&ws, &token, &format!("u{i}@acme.com")).await)}),
+        );
+    }
+    let created = app
+        .post(
+            &format!("/scim/v2/{}/Groups", ws.key),
+            &token,
+            &json!({"displayName": "Sales", "externalId": "okta-g1", "members": members}),
+        )
+        .await;
+    let id = id_of(&created.body);
+    let theirs = id_of(
+        &app.post(
+            &format!("/scim/v2/{}/Groups", other.key),
+            &other_token,
+            &json!({"displayName": "Sales"}),
+        )
+        .await
+        .body,
+    );
+    let base = format!("/workspaces/{}/groups", ws.key);
+    for query in ["?displayName=SALES", "?externalId=okta-g1", ""] {
+        let found = internal(&app, Method::GET, &format!("{base}{query}"), None).await;
+        assert_eq!(found.status, StatusCode::OK, "{}", found.body);
+        assert_eq!(found.body["total"], json!(1), "{query}");
+        assert_eq!(found.body["items"][0]["id"], json!(id));
+        assert_eq!(found.body["items"][0]["externalId"], json!("okta-g1"));
+    }
+    let one = internal(&app, Method::GET, &format!("{base}/{id}"), None).await;
+    assert_eq!(one.body["displayName"], json!("Sales"));
+    let first = internal(
+        &app,
+        Method::GET,
+        &format!("{base}/{id}/members?limit=2"),
+        None,
+    )
+    .await;
+    let rest = internal(
+        &app,
+        Method::GET,
+        &format!("{base}/{id}/members?offset=2&limit=2"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (first.body["total"].clone(), rest.body["total"].clone()),
+        (json!(3), json!(3))
+    );
+    let mut seen: Vec<Value> = first.body["items"].as_array().unwrap().clone();
+    seen.extend(rest.body["items"].as_array().unwrap().clone());
+    let mut ids: Vec<&str> = seen.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "pages neither repeat nor skip");
+    assert!(
+        seen.iter()
+            .all(|m| m["userName"].as_str().unwrap().ends_with("@acme.com"))
+    );
+    for path in [
+        format!("{base}/{theirs}"),
+        format!("{base}/{theirs}/members"),
+        format!("{base}/nope"),
+    ] {
+        assert_eq!(
+            internal(&app, Method::GET, &path, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}

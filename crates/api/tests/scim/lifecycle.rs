@@ -360,3 +360,89 @@ async fn two_replicas_deliver_each_event_once() {
     first.abort();
     second.abort();
 }
+
+#[actix_web::test]
+async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    let worker = start_worker(&app, settings(&receiver, 10));
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let groups = format!("/scim/v2/{}/Groups", ws.key);
+    let id = id_of(
+        &app.post(
+            &groups,
+            &token,
+            &json!({"displayName": "Sales", "members": []}),
+        )
+        .await
+        .body,
+    );
+    let url = format!("{groups}/{id}");
+    let op = |operations: Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+    app.patch(
+        &url,
+        &token,
+        &op(json!([{"op": "add", "path": "members", "value": [{"value": jane}]}])),
+    )
+    .await;
+    app.patch(
+        &url,
+        &token,
+        &op(json!([{"op": "replace", "value": {"id": id, "displayName": "Sales EMEA"}}])),
+    )
+    .await;
+    app.patch(
+        &url,
+        &token,
+        &op(json!([{"op": "remove", "path": format!("members[value eq \"{jane}\"]")}])),
+    )
+    .await;
+    app.delete(&url, &token).await;
+    let of_group = |r: &Receiver| -> Vec<Value> {
+        r.deliveries()
+            .iter()
+            .map(Delivery::json)
+            .filter(|event| event["data"]["group"]["id"] == json!(id))
+            .collect()
+    };
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| of_group(r).len() == 5)
+            .await,
+        "{:?}",
+        of_group(&receiver)
+    );
+    let events = of_group(&receiver);
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "group.created",
+            "group.members_added",
+            "group.updated",
+            "group.members_removed",
+            "group.deleted"
+        ]
+    );
+    assert_eq!(events[1]["data"]["members"], json!([jane]));
+    assert_eq!(
+        events[2]["data"]["changed_attributes"],
+        json!(["displayName"])
+    );
+    assert_eq!(
+        events[2]["data"]["group"]["displayName"],
+        json!("Sales EMEA")
+    );
+    assert_eq!(events[3]["data"]["members"], json!([jane]));
+    let versions: Vec<i64> = events[..4]
+        .iter()
+        .map(|e| e["data"]["group"]["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        [1, 2, 3, 4],
+        "each event carries the group's version"
+    );
+    worker.abort();
+}

@@ -8,6 +8,7 @@ mod admin_api;
 mod cli;
 mod discovery;
 mod errors;
+mod groups;
 mod housekeeping;
 mod internal;
 mod lifecycle;

@@ -117,7 +117,6 @@ impl GroupChange {
     /// listing the members to remove (never the whole group).
     pub fn from_patch(patch: &PatchRequest) -> Result<Vec<GroupChange>, DomainError> {
         let mut changes = Vec::with_capacity(patch.operations.len());
-        let mut named = 0_usize;
         for operation in &patch.operations {
             let value = operation.value.as_ref();
             match &operation.path {
@@ -155,11 +154,15 @@ impl GroupChange {
                     }
                 }
             }
-            if let Some(GroupChange::AddMembers(ids) | GroupChange::ReplaceMembers(ids)) =
-                changes.last()
-            {
-                named += ids.len();
-            }
+            let named: usize = changes
+                .iter()
+                .map(|change| match change {
+                    GroupChange::AddMembers(ids)
+                    | GroupChange::ReplaceMembers(ids)
+                    | GroupChange::RemoveMembers(ids) => ids.len(),
+                    _ => 0,
+                })
+                .sum();
             if named > MAX_MEMBERS_PER_REQUEST {
                 return Err(too_many_members());
             }

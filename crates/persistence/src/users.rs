@@ -245,7 +245,6 @@ struct UserChanges<'a> {
 /// Deletes user `id`: gone from SCIM and from every group at once, its `userName` free again;
 /// the row stays as a tombstone. `false` when there is no such live user.
 pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
-    crate::groups::remove_user_everywhere(tx, id)?;
     let (conn, workspace) = tx.parts();
     let deleted = diesel::update(
         users::table
@@ -259,6 +258,11 @@ pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
         users::session_version.eq(users::session_version + 1),
     ))
     .execute(conn)?;
+    // After the user's row is locked by the update, so that a concurrent membership add (which
+    // holds that row shared) has either committed its rows here or will find the user gone.
+    if deleted > 0 {
+        crate::groups::remove_user_everywhere(tx, id)?;
+    }
     Ok(deleted > 0)
 }
 
@@ -283,7 +287,6 @@ pub fn lock_workspace(tx: &mut TenantTx<'_>) -> Result<(), StoreError> {
 /// deleted tombstone with a placeholder name, no attributes, no external id and no password. `false` when the workspace
 /// has no such user, live or deleted.
 pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
-    crate::groups::remove_user_everywhere(tx, id)?;
     let (conn, workspace) = tx.parts();
     let placeholder = format!("erased-{id}");
     let document = serde_json::json!({"userName": placeholder, "active": false}).to_string();
@@ -311,6 +314,9 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if erased > 0 {
+        crate::groups::remove_user_everywhere(tx, id)?;
+    }
     Ok(erased > 0)
 }
 

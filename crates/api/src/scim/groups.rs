@@ -141,9 +141,8 @@ pub async fn patch(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = group_id(&path.1)?;
-    let query = req.query_string();
-    let projection = Projection::parse(query)?;
-    let wants_body = query.to_ascii_lowercase().contains("attributes=");
+    let projection = Projection::parse(req.query_string())?;
+    let wants_body = projection.is_requested();
     let changes = GroupChange::from_patch(&PatchRequest::parse(&body)?)?;
     let respond_with = wants_body.then(|| projection.returns("members"));
     match provisioning::patch_group(&state, &tenant, id, changes, respond_with).await? {

@@ -51,6 +51,11 @@ impl Projection {
         }
     }
 
+    /// Whether the request named attributes to return or to leave out.
+    pub fn is_requested(&self) -> bool {
+        self.attributes.is_some() || !self.excluded.is_empty()
+    }
+
     /// Whether the top-level attribute `name` is returned.
     pub fn returns(&self, name: &str) -> bool {
         if matches!(name, "id" | "schemas") {

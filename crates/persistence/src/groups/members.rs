@@ -69,14 +69,19 @@ pub(super) fn add(
     let mut added = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let wanted = texts(chunk);
-        let live: HashSet<String> = users::table
+        let live_users = users::table
             .filter(users::workspace_id.eq(&workspace))
             .filter(users::id.eq_any(&wanted))
             .filter(users::deleted_at.is_null())
-            .select(users::id)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
+            .select(users::id);
+        // On PostgreSQL the users stay locked (shared) until commit, so that a concurrent
+        // deletion waits for this add and then removes the new rows too.
+        let live: HashSet<String> = match conn {
+            DbConnection::Postgres(pg) => live_users.for_share().load::<String>(pg)?,
+            DbConnection::Sqlite(lite) => live_users.load::<String>(lite)?,
+        }
+        .into_iter()
+        .collect();
         if let Some(missing) = wanted.iter().find(|id| !live.contains(*id)) {
             return Err(StoreError::Domain(unknown_member(missing)));
         }
@@ -280,19 +285,10 @@ pub(super) fn remove_user_everywhere(
     if left.is_empty() {
         return Ok(Vec::new());
     }
+    // Group versions are left alone: bumping them would lock group rows after the user's row,
+    // the reverse of a membership change's order, and could deadlock with one. The user's own
+    // `user.deleted` or `user.erased` event tells WebWork's app that its memberships ended.
     diesel::delete(of_user()).execute(conn)?;
-    for chunk in left.chunks(CHUNK) {
-        diesel::update(
-            groups::table
-                .filter(groups::workspace_id.eq(&workspace))
-                .filter(groups::id.eq_any(chunk)),
-        )
-        .set((
-            groups::version.eq(groups::version + 1),
-            groups::updated_at.eq(clock::now()),
-        ))
-        .execute(conn)?;
-    }
     left.iter()
         .map(|id| {
             id.parse()

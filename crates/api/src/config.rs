@@ -53,6 +53,16 @@ pub struct CommonSettings {
         hide_env_values = true
     )]
     pub migration_database_url: Option<String>,
+
+    /// Log lines as JSON objects (for log collectors) or as text for people (`make run`).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
 }
 
 impl CommonSettings {
@@ -184,6 +194,11 @@ pub struct ServeSettings {
     /// Base URL and token (`make run` turns this on).
     #[arg(long, env = "DEMO_WORKSPACE", default_value_t = false)]
     pub demo_workspace: bool,
+
+    /// Serve `/metrics` on this address only (a port Prometheus reaches but clients do not);
+    /// unset, `/metrics` is served on BIND_ADDR.
+    #[arg(long, env = "METRICS_BIND_ADDR")]
+    pub metrics_bind_addr: Option<SocketAddr>,
 
     /// Seconds to finish in-flight requests after SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]

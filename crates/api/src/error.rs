@@ -130,6 +130,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> ApiError {
         match err {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
+            StoreError::Disconnected(cause) => ApiError::Unavailable(cause),
             StoreError::Domain(err) => ApiError::Domain(err),
             StoreError::Conflict => {
                 ApiError::Domain(DomainError::Uniqueness("the value is already taken".into()))

@@ -1,14 +1,42 @@
-//! The Prometheus metrics of this replica, served at `/metrics`. Labels never carry a workspace
-//! key or a raw path, so their number stays bounded however many workspaces there are.
+//! The Prometheus metrics of this replica, served at `/metrics` (on `METRICS_BIND_ADDR` when it
+//! is set). Labels never carry a workspace key, an id or a raw path, only route templates and
+//! small fixed sets of values, so their number stays bounded however many workspaces there are.
 
+use std::time::Duration;
+
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
-use prometheus::{Encoder, Gauge, IntCounter, IntGauge, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::AppState;
+
+/// Latency buckets in seconds: SCIM calls take milliseconds; Okta gives up after 60 s.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Pool waits: nothing in the common case, up to the checkout timeout when the pool is exhausted.
+const WAIT_BUCKETS: &[f64] = &[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0];
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Process metrics under their conventional unprefixed names.
+    process: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    scim_operations: IntCounterVec,
+    pub auth_failures: IntCounterVec,
+    pub token_cache_hits: IntCounter,
+    pub token_cache_misses: IntCounter,
+    pub plan_refusals: IntCounter,
+    pub rate_limited: IntCounter,
+    db_unavailable: IntCounter,
+    pool_max: IntGauge,
+    pool_connections: IntGaugeVec,
+    pub pool_wait: Histogram,
     /// Active SCIM tokens, across workspaces, that expire within the warning window.
     pub tokens_expiring_soon: IntGauge,
     /// Outbox events not yet delivered (nor dead).
@@ -21,54 +49,243 @@ pub struct Metrics {
     pub webhook_failures: IntCounter,
 }
 
+fn counter(registry: &Registry, name: &str, help: &str) -> Result<IntCounter, prometheus::Error> {
+    let metric = IntCounter::new(name, help)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn counter_vec(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, prometheus::Error> {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> Result<IntGauge, prometheus::Error> {
+    let metric = IntGauge::new(name, help)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
 impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("webwork_scim".into()), None)?;
-        let tokens_expiring_soon = IntGauge::new(
-            "tokens_expiring_soon",
-            "Active SCIM tokens that expire within TOKEN_EXPIRY_WARNING_DAYS",
+        let r = &registry;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer a request, by route template",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
         )?;
-        let outbox_backlog = IntGauge::new("outbox_backlog", "Outbox events not yet delivered")?;
+        registry.register(Box::new(http_duration.clone()))?;
+        let pool_wait = Histogram::with_opts(
+            HistogramOpts::new(
+                "db_pool_wait_seconds",
+                "Time a request waited for a database connection",
+            )
+            .buckets(WAIT_BUCKETS.to_vec()),
+        )?;
+        registry.register(Box::new(pool_wait.clone()))?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Open database connections, idle or in use",
+            ),
+            &["state"],
+        )?;
+        registry.register(Box::new(pool_connections.clone()))?;
         let outbox_oldest_age = Gauge::new(
             "outbox_oldest_age_seconds",
             "Age of the oldest undelivered outbox event",
         )?;
-        let outbox_dead = IntGauge::new("outbox_dead", "Outbox events that failed every attempt")?;
-        let webhook_deliveries = IntCounter::new(
-            "webhook_deliveries_total",
-            "Events delivered to WebWork's app",
-        )?;
-        let webhook_failures = IntCounter::new(
-            "webhook_failures_total",
-            "Failed attempts to deliver an event",
-        )?;
-        registry.register(Box::new(tokens_expiring_soon.clone()))?;
-        registry.register(Box::new(outbox_backlog.clone()))?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
-        registry.register(Box::new(outbox_dead.clone()))?;
-        registry.register(Box::new(webhook_deliveries.clone()))?;
-        registry.register(Box::new(webhook_failures.clone()))?;
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "The version and commit this replica runs"),
+            &["version", "commit"],
+        )?;
+        registry.register(Box::new(build_info.clone()))?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("WEBWORK_SCIM_COMMIT")])
+            .set(1);
+        let process = Registry::new();
+        #[cfg(target_os = "linux")]
+        process.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         Ok(Metrics {
-            registry,
-            tokens_expiring_soon,
-            outbox_backlog,
+            http_requests: counter_vec(
+                r,
+                "http_requests_total",
+                "Requests answered, by method, route template and status",
+                &["method", "route", "status"],
+            )?,
+            http_duration,
+            scim_operations: counter_vec(
+                r,
+                "scim_operations_total",
+                "SCIM operations, by resource, operation and outcome",
+                &["resource", "operation", "outcome"],
+            )?,
+            auth_failures: counter_vec(
+                r,
+                "auth_failures_total",
+                "SCIM requests refused at authentication, by reason",
+                &["reason"],
+            )?,
+            token_cache_hits: counter(
+                r,
+                "token_cache_hits_total",
+                "Token checks served from the verified-token cache",
+            )?,
+            token_cache_misses: counter(
+                r,
+                "token_cache_misses_total",
+                "Token checks that needed an argon2 verification",
+            )?,
+            plan_refusals: counter(
+                r,
+                "plan_refusals_total",
+                "SCIM requests refused because the plan lacks SCIM provisioning",
+            )?,
+            rate_limited: counter(
+                r,
+                "rate_limited_total",
+                "Requests refused with 429 by a workspace's rate limit",
+            )?,
+            db_unavailable: counter(
+                r,
+                "db_unavailable_total",
+                "Requests answered 503 because the database could not be reached",
+            )?,
+            pool_max: gauge(
+                r,
+                "db_pool_max_connections",
+                "The most connections the pool opens",
+            )?,
+            pool_connections,
+            pool_wait,
+            tokens_expiring_soon: gauge(
+                r,
+                "tokens_expiring_soon",
+                "Active SCIM tokens that expire within TOKEN_EXPIRY_WARNING_DAYS",
+            )?,
+            outbox_backlog: gauge(r, "outbox_backlog", "Outbox events not yet delivered")?,
             outbox_oldest_age,
-            outbox_dead,
-            webhook_deliveries,
-            webhook_failures,
+            outbox_dead: gauge(r, "outbox_dead", "Outbox events that failed every attempt")?,
+            webhook_deliveries: counter(
+                r,
+                "webhook_deliveries_total",
+                "Events delivered to WebWork's app",
+            )?,
+            webhook_failures: counter(
+                r,
+                "webhook_failures_total",
+                "Failed attempts to deliver an event",
+            )?,
+            registry,
+            process,
         })
     }
 
-    /// The text exposition format.
-    pub fn render(&self) -> Result<String, prometheus::Error> {
+    /// Counts one answered request. `route` is the matched route template, or `None`.
+    pub fn observe_request(
+        &self,
+        method: &Method,
+        route: Option<&str>,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let route = route.unwrap_or("unmatched");
+        let method = method_label(method);
+        self.http_requests
+            .with_label_values(&[method, route, status.as_str()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            self.db_unavailable.inc();
+        }
+        if let Some((resource, operation)) = scim_operation(method, route) {
+            let outcome = if status.is_server_error() {
+                "server_error"
+            } else if status.is_client_error() {
+                "client_error"
+            } else {
+                "success"
+            };
+            self.scim_operations
+                .with_label_values(&[resource, operation, outcome])
+                .inc();
+        }
+    }
+
+    /// The text exposition format, with the pool's gauges read now.
+    pub fn render(&self, pool: r2d2::State, pool_max: u32) -> Result<String, prometheus::Error> {
+        self.pool_max.set(i64::from(pool_max));
+        let in_use = pool.connections.saturating_sub(pool.idle_connections);
+        self.pool_connections
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle_connections));
+        self.pool_connections
+            .with_label_values(&["in_use"])
+            .set(i64::from(in_use));
+        let mut families = self.registry.gather();
+        families.extend(self.process.gather());
         let mut buffer = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        TextEncoder::new().encode(&families, &mut buffer)?;
         String::from_utf8(buffer).map_err(|err| prometheus::Error::Msg(err.to_string()))
     }
 }
 
+/// Standard methods by name; anything else is one label value, so a client cannot mint series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The SCIM resource and operation of a route template under `/scim/v2/{workspace}`.
+fn scim_operation(method: &str, route: &str) -> Option<(&'static str, &'static str)> {
+    let rest = route.strip_prefix("/scim/v2/{workspace}")?;
+    let (resource, single) = match rest {
+        "/Users" => ("User", false),
+        "/Users/{id}" => ("User", true),
+        "/Groups" => ("Group", false),
+        "/Groups/{id}" => ("Group", true),
+        _ => return Some(("Discovery", "read")),
+    };
+    let operation = match (method, single) {
+        ("GET", false) => "list",
+        ("POST", false) => "create",
+        ("GET", true) => "read",
+        ("PUT", true) => "replace",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        _ => "other",
+    };
+    Some((resource, operation))
+}
+
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
-    match state.metrics.render() {
+    let rendered = state
+        .metrics
+        .render(state.store.pool_state(), state.store.pool_max_size());
+    match rendered {
         Ok(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")
             .body(text),
@@ -76,5 +293,80 @@ pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
             tracing::error!(error = %err, "metrics could not be rendered");
             HttpResponse::InternalServerError().finish()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scim_routes_map_to_resources_and_operations() {
+        assert_eq!(
+            scim_operation("PATCH", "/scim/v2/{workspace}/Users/{id}"),
+            Some(("User", "patch"))
+        );
+        assert_eq!(
+            scim_operation("GET", "/scim/v2/{workspace}/Groups"),
+            Some(("Group", "list"))
+        );
+        assert_eq!(
+            scim_operation("GET", "/scim/v2/{workspace}/Schemas/{id}"),
+            Some(("Discovery", "read"))
+        );
+        assert_eq!(scim_operation("GET", "/api/v1/workspaces"), None);
+    }
+
+    #[test]
+    fn requests_are_counted_by_template_and_status() {
+        let metrics = Metrics::new().unwrap();
+        metrics.observe_request(
+            &Method::GET,
+            Some("/scim/v2/{workspace}/Users"),
+            StatusCode::OK,
+            Duration::from_millis(3),
+        );
+        metrics.observe_request(
+            &Method::from_bytes(b"BREW").unwrap(),
+            None,
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_millis(3),
+        );
+        let state = r2d2_state();
+        let text = metrics.render(state, 10).unwrap();
+        assert!(text.contains(
+            r#"webwork_scim_http_requests_total{method="GET",route="/scim/v2/{workspace}/Users",status="200"} 1"#
+        ));
+        assert!(text.contains(
+            r#"webwork_scim_scim_operations_total{operation="list",outcome="success",resource="User"} 1"#
+        ));
+        assert!(text.contains(r#"method="other",route="unmatched",status="503""#));
+        assert!(text.contains("webwork_scim_db_unavailable_total 1"));
+        assert!(text.contains("webwork_scim_build_info{commit="));
+        assert!(text.contains("webwork_scim_db_pool_max_connections 10"));
+    }
+
+    fn r2d2_state() -> r2d2::State {
+        // r2d2's State has no public constructor; read one off a real, empty pool.
+        #[derive(Debug)]
+        struct Nothing;
+        impl r2d2::ManageConnection for Nothing {
+            type Connection = ();
+            type Error = std::io::Error;
+            fn connect(&self) -> Result<(), std::io::Error> {
+                Ok(())
+            }
+            fn is_valid(&self, _: &mut ()) -> Result<(), std::io::Error> {
+                Ok(())
+            }
+            fn has_broken(&self, _: &mut ()) -> bool {
+                false
+            }
+        }
+        r2d2::Pool::builder()
+            .max_size(1)
+            .build(Nothing)
+            .unwrap()
+            .state()
     }
 }

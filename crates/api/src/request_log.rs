@@ -58,17 +58,20 @@ pub async fn log_request(
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method);
     let mut response = next.call(req).instrument(span.clone()).await?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "<unmatched>".into());
+    let matched = response.request().match_pattern();
+    let status = response.status();
+    if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
+        state
+            .metrics
+            .observe_request(&method, matched.as_deref(), status, started.elapsed());
+    }
+    let route = matched.unwrap_or_else(|| "<unmatched>".into());
     let workspace = response
         .request()
         .match_info()
         .get("workspace")
         .unwrap_or("-")
         .to_owned();
-    let status = response.status();
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

@@ -14,6 +14,7 @@ use crate::admin::{self, Caller};
 use crate::blocking::run_blocking;
 use crate::config::{CommonSettings, ServeSettings};
 use crate::retention::{self, Retention};
+use crate::state::AppConfig;
 use crate::{AppState, app};
 
 /// How often retention and the token-expiry count run.
@@ -81,29 +82,108 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     if !config.jwt.is_enabled() {
         tracing::warn!("no JWT_KEYS configured: the admin API refuses every call");
     }
+    let config = AppConfig {
+        metrics_on_api_port: settings.metrics_bind_addr.is_none(),
+        ..config
+    };
     let state = AppState::new(store, config).map_err(ServeError::Startup)?;
     actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
-    match settings.webhooks().map_err(ServeError::Startup)? {
+    let worker = match settings.webhooks().map_err(ServeError::Startup)? {
         Some(webhooks) => {
             tracing::info!(
                 endpoints = webhooks.urls.len(),
                 "delivering lifecycle events"
             );
-            actix_web::rt::spawn(crate::webhooks::run(state.clone(), webhooks));
+            Some(actix_web::rt::spawn(crate::webhooks::run(
+                state.clone(),
+                webhooks,
+            )))
         }
-        None => tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox"),
-    }
+        None => {
+            tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox");
+            None
+        }
+    };
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-    let server = HttpServer::new(move || app::app(state.clone()))
+    let grace = Duration::from_secs(settings.shutdown_timeout_secs);
+    let served = state.clone();
+    // Signals are handled below, once for both servers, so that they stop together.
+    let api = HttpServer::new(move || app::app(served.clone()))
         .workers(workers)
         .shutdown_timeout(settings.shutdown_timeout_secs)
-        .bind(common.bind_addr)?;
+        .disable_signals()
+        .bind(common.bind_addr)?
+        .run();
+    let metrics = match settings.metrics_bind_addr {
+        Some(addr) => {
+            let served = state.clone();
+            let server = HttpServer::new(move || app::metrics_app(served.clone()))
+                .workers(1)
+                .shutdown_timeout(settings.shutdown_timeout_secs)
+                .disable_signals()
+                .bind(addr)?
+                .run();
+            tracing::info!(%addr, "metrics listening");
+            Some(server)
+        }
+        None => None,
+    };
+    let handles: Vec<_> = std::iter::once(api.handle())
+        .chain(metrics.as_ref().map(actix_web::dev::Server::handle))
+        .collect();
+    let status = state.status.clone();
+    actix_web::rt::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing in-flight requests");
+        status.begin_stopping();
+        for handle in &handles {
+            handle.stop(true).await;
+        }
+    });
+    state.status.mark_ready();
     tracing::info!(addr = %common.bind_addr, %public_base_url, workers, "listening");
-    server.run().await?;
+    match metrics {
+        Some(metrics) => {
+            let (api, metrics) = tokio::join!(api, metrics);
+            api?;
+            metrics?;
+        }
+        None => api.await?,
+    }
+    state.status.begin_stopping();
+    if let Some(worker) = worker
+        && tokio::time::timeout(grace, worker).await.is_err()
+    {
+        tracing::warn!("the outbox batch in hand did not finish in time; its leases expire");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGTERM (Kubernetes) or SIGINT (a terminal).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch SIGTERM; stopping on SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Every interval: purge what retention allows, and count the tokens about to expire for the

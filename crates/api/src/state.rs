@@ -2,9 +2,10 @@
 //! settings that shape responses.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::metrics::Metrics;
 use webwork_scim_persistence::Store;
@@ -39,6 +40,8 @@ pub struct AppConfig {
     pub jwt: JwtVerifier,
     /// Service JWTs of the internal API (the same keys, their own audience).
     pub internal_jwt: JwtVerifier,
+    /// Whether `/metrics` is served beside the API (false when it has a port of its own).
+    pub metrics_on_api_port: bool,
 }
 
 impl AppConfig {
@@ -56,6 +59,7 @@ impl AppConfig {
             workspace_deletion_grace: Duration::from_secs(30 * 24 * 3600),
             jwt: JwtVerifier::disabled(),
             internal_jwt: JwtVerifier::disabled(),
+            metrics_on_api_port: true,
         }
     }
 }
@@ -75,6 +79,43 @@ pub struct AppState {
     /// so that a burst cannot starve the blocking pool.
     pub argon2_permits: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+    pub status: Arc<ProcessStatus>,
+}
+
+/// Where the process is in its life: ready to serve once started, then stopping on SIGTERM.
+#[derive(Debug)]
+pub struct ProcessStatus {
+    ready: AtomicBool,
+    stop: watch::Sender<bool>,
+}
+
+impl ProcessStatus {
+    fn new() -> ProcessStatus {
+        ProcessStatus {
+            ready: AtomicBool::new(false),
+            stop: watch::Sender::new(false),
+        }
+    }
+
+    /// Started, configuration valid, schema checked: `/readyz` answers 200 from now on.
+    pub fn mark_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Not ready any more, and background work is asked to finish what it holds and stop.
+    pub fn begin_stopping(&self) {
+        self.ready.store(false, Ordering::Release);
+        self.stop.send_replace(true);
+    }
+
+    /// Resolves to `true` once stopping has begun.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
 }
 
 impl AppState {
@@ -82,6 +123,11 @@ impl AppState {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let verifier = TokenVerifier::new(config.token_cache_ttl, CACHE_CAPACITY)
             .map_err(|err| err.to_string())?;
+        let metrics = Metrics::new().map_err(|err| err.to_string())?;
+        let pool_wait = metrics.pool_wait.clone();
+        let store = store.with_wait_observer(Arc::new(move |waited: Duration| {
+            pool_wait.observe(waited.as_secs_f64());
+        }));
         Ok(AppState {
             store,
             verifier: Arc::new(verifier),
@@ -95,7 +141,8 @@ impl AppState {
             usage: Arc::new(UseRecorder::new(Duration::from_secs(60))),
             error_log_budget: Arc::new(RateLimiter::default()),
             argon2_permits: Arc::new(Semaphore::new(cores)),
-            metrics: Arc::new(Metrics::new().map_err(|err| err.to_string())?),
+            metrics: Arc::new(metrics),
+            status: Arc::new(ProcessStatus::new()),
             config: Arc::new(config),
         })
     }

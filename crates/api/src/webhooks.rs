@@ -188,7 +188,10 @@ async fn post(
 pub async fn run(state: AppState, settings: WebhookSettings) {
     let client = awc::Client::builder().timeout(settings.timeout).finish();
     let mut stats_due = Instant::now();
-    loop {
+    let mut stopping = state.status.stopping();
+    // The batch in hand is always finished (its leases would otherwise hold its events back
+    // until they expire); stopping is checked between batches.
+    while !*stopping.borrow() {
         let idle = match deliver_batch(&state, &settings, &client).await {
             Ok(pass) => pass == Pass::default(),
             Err(err) => {
@@ -201,9 +204,13 @@ pub async fn run(state: AppState, settings: WebhookSettings) {
             stats_due = Instant::now() + Duration::from_secs(10);
         }
         if idle {
-            actix_web::rt::time::sleep(settings.poll).await;
+            tokio::select! {
+                () = actix_web::rt::time::sleep(settings.poll) => {}
+                _ = stopping.changed() => {}
+            }
         }
     }
+    tracing::info!("outbox delivery stopped");
 }
 
 async fn refresh_metrics(state: &AppState) {

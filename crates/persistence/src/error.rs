@@ -7,6 +7,10 @@ pub enum StoreError {
     /// No connection could be had in time: the database is down or the pool is exhausted.
     #[error("database unavailable: {0}")]
     Unavailable(#[from] r2d2::Error),
+    /// The database went away under an open connection; like [`StoreError::Unavailable`], the
+    /// client should retry.
+    #[error("database connection lost: {0}")]
+    Disconnected(String),
     /// A unique index refused the row (a `userName` taken in this workspace, say).
     #[error("a unique constraint refused the change")]
     Conflict,
@@ -32,6 +36,10 @@ impl From<diesel::result::Error> for StoreError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict,
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::Disconnected(info.message().to_owned()),
             other => StoreError::Query(other),
         }
     }

@@ -1,5 +1,8 @@
 //! The pool and the one way into tenant data: a transaction opened for one workspace.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use webwork_scim_domain::WorkspaceId;
@@ -16,10 +19,14 @@ pub enum Access {
 }
 
 /// The pool of connections to one database.
+/// Called with how long each checkout waited for a pooled connection.
+pub type WaitObserver = Arc<dyn Fn(Duration) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     backend: Backend,
+    wait_observer: Option<WaitObserver>,
 }
 
 impl std::fmt::Debug for Store {
@@ -71,6 +78,7 @@ impl Store {
         Ok(Store {
             pool: db::build_pool(url, settings)?,
             backend: url.backend(),
+            wait_observer: None,
         })
     }
 
@@ -80,13 +88,34 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.checkout()?;
         crate::migrations::run_pending(&mut conn)
     }
 
     /// A connection outside any transaction, for migrations and checks.
     pub fn connection(&self) -> Result<db::PooledConnection, StoreError> {
-        Ok(self.pool.get()?)
+        self.checkout()
+    }
+
+    /// Reports every checkout's wait to `observer` (a metric, say).
+    pub fn with_wait_observer(mut self, observer: WaitObserver) -> Store {
+        self.wait_observer = Some(observer);
+        self
+    }
+
+    /// The most connections the pool opens.
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// A pooled connection, its wait reported to the observer.
+    fn checkout(&self) -> Result<db::PooledConnection, StoreError> {
+        let started = Instant::now();
+        let conn = self.pool.get();
+        if let Some(observe) = &self.wait_observer {
+            observe(started.elapsed());
+        }
+        Ok(conn?)
     }
 
     pub fn pool_state(&self) -> r2d2::State {
@@ -104,7 +133,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = self.checkout()?;
         let begin = begin_sql(conn.backend(), access, Some(workspace));
         in_transaction(&mut conn, begin, |conn| {
             f(&mut TenantTx { conn, workspace })
@@ -139,7 +168,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = self.checkout()?;
         let begin = match conn.backend() {
             Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
             Backend::Postgres => {
@@ -159,7 +188,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let mut conn = self.checkout()?;
         let begin = begin_sql(conn.backend(), access, None);
         in_transaction(&mut conn, begin, f)
     }

@@ -51,7 +51,20 @@ impl FromRequest for ScimTenant {
                 .get("workspace")
                 .unwrap_or_default()
                 .to_owned();
-            let tenant = authenticate(&state, &key, bearer_token(&req)).await?;
+            let tenant = authenticate(&state, &key, bearer_token(&req))
+                .await
+                .inspect_err(|err| {
+                    let reason = match err {
+                        ApiError::Unauthorized(failure) => failure.reason(),
+                        ApiError::TooManyFailures(_) => "throttled",
+                        _ => return,
+                    };
+                    state
+                        .metrics
+                        .auth_failures
+                        .with_label_values(&[reason])
+                        .inc();
+                })?;
             let caller = ScimTenant {
                 tenant,
                 request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()),
@@ -61,6 +74,7 @@ impl FromRequest for ScimTenant {
             let tenant = &caller.tenant;
             if !tenant.entitlements.allows(Entitlement::ScimProvisioning) {
                 tracing::info!(workspace = %tenant.workspace_key, plan = %tenant.plan, "SCIM refused by plan");
+                state.metrics.plan_refusals.inc();
                 return Err(ApiError::PlanRequired);
             }
             state
@@ -71,7 +85,10 @@ impl FromRequest for ScimTenant {
                     tenant.entitlements.burst,
                     Instant::now(),
                 )
-                .map_err(ApiError::RateLimited)?;
+                .map_err(|wait| {
+                    state.metrics.rate_limited.inc();
+                    ApiError::RateLimited(wait)
+                })?;
             Ok(caller)
         })
     }
@@ -108,6 +125,7 @@ async fn authenticate(
         .precheck(&record, &presented, OffsetDateTime::now_utc())
         .map_err(failed)?;
     if verdict == Verdict::NeedsHash {
+        state.metrics.token_cache_misses.inc();
         let verifier = state.verifier.clone();
         let checked = record.clone();
         run_argon2(&state.argon2_permits, move || {
@@ -115,6 +133,8 @@ async fn authenticate(
         })
         .await?
         .map_err(failed)?;
+    } else {
+        state.metrics.token_cache_hits.inc();
     }
     record_use(state, &resolved.workspace, record.id);
     let workspace = resolved.workspace;

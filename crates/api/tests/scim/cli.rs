@@ -375,3 +375,161 @@ fn logs_never_contain_tokens_passwords_or_jwts() {
         "the logs contain an Authorization header"
     );
 }
+
+#[test]
+fn sigterm_finishes_every_request_in_flight_and_logs_json() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Barrier};
+    let db = TestDb::new();
+    let (_, created) = run(
+        &db,
+        &[
+            "workspace",
+            "create",
+            "--name",
+            "Acme",
+            "--plan",
+            "premium",
+            "--sso",
+            "--json",
+        ],
+    );
+    let key = created["key"].as_str().unwrap().to_owned();
+    let (_, issued) = run(&db, &["token", "issue", &key, "--json"]);
+    let token = issued["token"].as_str().unwrap().to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let log_path = std::env::temp_dir().join(format!(
+        "webwork-scim-json-{}.txt",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut child = binary(&db)
+        .arg("serve")
+        .env("BIND_ADDR", &addr)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("SHUTDOWN_TIMEOUT_SECS", "20")
+        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http_status(&addr, "/readyz") != Some(200) {
+        assert!(Instant::now() < deadline, "the server became ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Creations with a password: argon2 keeps each in flight for a while.
+    const IN_FLIGHT: usize = 48;
+    let sent = Arc::new(Barrier::new(IN_FLIGHT + 1));
+    let clients: Vec<_> = (0..IN_FLIGHT)
+        .map(|n| {
+            let (addr, key, token, sent) = (addr.clone(), key.clone(), token.clone(), sent.clone());
+            std::thread::spawn(move || {
+                let body = format!(
+                    r#"{{"userName":"u{n}@acme.com","password":"Pa55word-{n}!","active":true}}"#
+                );
+                let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+                let request = format!(
+                    "POST /scim/v2/{key}/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+                     Content-Type: application/scim+json\r\nX-Request-Id: load-{n}\r\nConnection: close\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(request.as_bytes()).unwrap();
+                sent.wait();
+                let mut response = String::new();
+                stream.read_to_string(&mut response).ok();
+                response
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse::<u16>().ok())
+            })
+        })
+        .collect();
+    sent.wait();
+    // Time for the server to accept every connection (in production the preStop delay gives it),
+    // while the argon2 queue keeps most of the requests in flight.
+    std::thread::sleep(Duration::from_millis(250));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let statuses: Vec<Option<u16>> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let exit = child.wait().unwrap();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).ok();
+    assert!(
+        statuses.iter().all(|s| *s == Some(201)),
+        "every request in flight at SIGTERM was answered: {statuses:?}\n{logs}"
+    );
+    assert!(exit.success(), "a clean exit: {exit:?}");
+
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let stopping = lines
+        .iter()
+        .position(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("stopping"))
+        })
+        .expect("the stop is logged");
+    let answered: Vec<(usize, &Value)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l["message"] == "request" && l["status"] == 201)
+        .collect();
+    assert_eq!(answered.len(), IN_FLIGHT);
+    assert!(
+        answered.iter().any(|(at, _)| *at > stopping),
+        "some requests were still in flight when SIGTERM arrived"
+    );
+    let (_, first) = answered[0];
+    assert_eq!(first["route"], "/scim/v2/{workspace}/Users");
+    assert_eq!(first["workspace"], Value::String(key.clone()));
+    assert!(first["latency_ms"].is_number());
+    assert!(first["timestamp"].is_string() && first["level"] == "INFO");
+    assert!(
+        first["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("load-")),
+        "{first}"
+    );
+    assert!(lines.iter().any(|l| l["message"] == "stopped"));
+    let key = webwork_scim_domain::WorkspaceKey::parse(&key).unwrap();
+    let workspace = db
+        .store
+        .unscoped(webwork_scim_persistence::Access::Read, |conn| {
+            webwork_scim_persistence::workspaces::find_by_key(conn, &key)
+        })
+        .unwrap()
+        .unwrap();
+    let stored = db
+        .store
+        .read(workspace.id, |tx| {
+            webwork_scim_persistence::users::count_active(tx, None)
+        })
+        .unwrap();
+    assert_eq!(
+        stored, IN_FLIGHT as i64,
+        "every acknowledged user is stored"
+    );
+}
+
+/// The status of a plain GET, or `None` while nothing listens.
+fn http_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}

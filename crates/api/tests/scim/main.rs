@@ -14,5 +14,6 @@ mod internal;
 mod lifecycle;
 mod limits;
 mod okta_flow;
+mod operations;
 mod support;
 mod tenancy;

@@ -191,6 +191,7 @@ fn serve(db: &TestDb, adjust: impl FnOnce(&mut AppConfig)) -> (AppState, actix_t
     let mut config = test_config();
     adjust(&mut config);
     let state = AppState::new(db.store.clone(), config).unwrap();
+    state.status.mark_ready();
     let served = state.clone();
     let server = actix_test::start(move || app::app(served.clone()));
     (state, server)

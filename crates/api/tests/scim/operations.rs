@@ -1,0 +1,373 @@
+//! What an operator relies on: bounded metrics, readiness, a database outage that costs 503s
+//! and no acknowledged write.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::http::StatusCode;
+use serde_json::json;
+use webwork_scim_api::admin::{self, Caller};
+use webwork_scim_api::{AppState, app};
+use webwork_scim_domain::Plan;
+use webwork_scim_persistence::users::{self, ListQuery};
+use webwork_scim_persistence::{Backend, DatabaseUrl, PoolSettings, Store};
+
+use crate::support::*;
+
+/// The series of a metrics page: every line that is not a comment.
+fn series(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(|line| {
+            line.rsplit_once(' ')
+                .map_or(line, |(name, _)| name)
+                .to_owned()
+        })
+        .collect()
+}
+
+async fn metrics_page(app: &TestApp) -> String {
+    let response = app
+        .call(actix_web::http::Method::GET, "/metrics", None, None)
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    response.body.as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    app.get(&user(&ws, &jane), &token).await;
+    let mut keys = Vec::new();
+    let traffic = |key: String, n: usize| {
+        let app = &app;
+        async move {
+            // A token shaped right but unknown: authentication fails after the workspace lookup.
+            let bogus = format!("wwscim_{:012x}_{}", n, "0".repeat(64));
+            app.get(
+                &format!("/scim/v2/{key}/Users/{}", uuid::Uuid::new_v4()),
+                &bogus,
+            )
+            .await;
+            app.get(
+                &format!("/scim/v2/{key}/Groups?filter=displayName+eq+%22{n}%22"),
+                &bogus,
+            )
+            .await;
+            app.get(&format!("/api/v1/workspaces/{key}/users"), "not-a-jwt")
+                .await;
+        }
+    };
+    for n in 0..10 {
+        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium);
+        keys.push(workspace.key.to_string());
+        traffic(workspace.key.to_string(), n).await;
+    }
+    // The first scrape counts itself: compare scrapes that both follow one.
+    metrics_page(&app).await;
+    let early = series(&metrics_page(&app).await);
+    for n in 10..1000 {
+        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium);
+        keys.push(workspace.key.to_string());
+        traffic(workspace.key.to_string(), n).await;
+    }
+    let page = metrics_page(&app).await;
+    let late = series(&page);
+    assert_eq!(
+        late.len(),
+        early.len(),
+        "990 more workspaces added no series: {:?}",
+        late.iter()
+            .filter(|s| !early.contains(s))
+            .collect::<Vec<_>>()
+    );
+    assert!(late.len() < 400, "{} series", late.len());
+    for key in keys.iter().chain([&ws.key.to_string(), &jane]) {
+        assert!(!page.contains(key.as_str()), "a label carries '{key}'");
+    }
+    for expected in [
+        r#"webwork_scim_http_requests_total{method="GET",route="/scim/v2/{workspace}/Users/{id}",status="401"}"#,
+        r#"webwork_scim_scim_operations_total{operation="create",outcome="success",resource="User"}"#,
+        r#"webwork_scim_auth_failures_total{reason="unknown"}"#,
+        "webwork_scim_token_cache_misses_total",
+        "webwork_scim_token_cache_hits_total",
+        "webwork_scim_http_request_duration_seconds_bucket",
+        "webwork_scim_db_pool_wait_seconds_bucket",
+        r#"webwork_scim_db_pool_connections{state="idle"}"#,
+        "webwork_scim_db_pool_max_connections",
+        "webwork_scim_build_info{commit=",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+    let auth_failures: f64 = page
+        .lines()
+        .find(|line| line.starts_with(r#"webwork_scim_auth_failures_total{reason="unknown"}"#))
+        .and_then(|line| line.rsplit_once(' '))
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap();
+    assert!(auth_failures >= 2000.0, "{auth_failures}");
+}
+
+#[actix_web::test]
+async fn plan_refusals_and_rate_limits_are_counted() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    admin::set_plan(
+        &app.db.store,
+        &Caller::operator(),
+        ws.key.as_str(),
+        Plan::Free,
+    )
+    .unwrap();
+    app.state.forget_workspace(ws.key.as_str());
+    app.get(&users(&ws), &token)
+        .await
+        .assert_scim_error(403, None);
+    let page = metrics_page(&app).await;
+    assert!(
+        page.contains("webwork_scim_plan_refusals_total 1"),
+        "{page}"
+    );
+}
+
+#[actix_web::test]
+async fn readiness_follows_start_and_stop_while_liveness_stays() {
+    let db = webwork_scim_persistence::testing::TestDb::new();
+    let state = AppState::new(db.store.clone(), test_config()).unwrap();
+    let service = actix_web::test::init_service(app::app(state.clone())).await;
+    let status = |path: &'static str| {
+        let request = actix_web::test::TestRequest::get().uri(path).to_request();
+        actix_web::test::call_service(&service, request)
+    };
+    assert_eq!(
+        status("/readyz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(status("/healthz").await.status(), StatusCode::OK);
+    state.status.mark_ready();
+    assert_eq!(status("/readyz").await.status(), StatusCode::OK);
+    state.status.begin_stopping();
+    assert_eq!(
+        status("/readyz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(status("/healthz").await.status(), StatusCode::OK);
+}
+
+/// A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones, as a
+/// database outage looks from the service.
+struct Outage {
+    addr: String,
+    down: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Outage {
+    fn start(upstream: String) -> Outage {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let down = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (flag, streams) = (down.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                if flag.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let mut guard = streams.lock().unwrap();
+                guard.push(client.try_clone().unwrap());
+                guard.push(server.try_clone().unwrap());
+                drop(guard);
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        Outage { addr, down, open }
+    }
+
+    fn cut(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            stream.shutdown(Shutdown::Both).ok();
+        }
+    }
+
+    fn restore(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buffer = [0_u8; 16 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        to.shutdown(Shutdown::Both).ok();
+    });
+}
+
+#[actix_web::test]
+async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_write() {
+    let db = webwork_scim_persistence::testing::TestDb::new();
+    if db.store.backend() != Backend::Postgres {
+        return; // the outage of a server; the embedded database cannot go away
+    }
+    let DatabaseUrl::Postgres(direct) = db.url.clone() else {
+        unreachable!()
+    };
+    let (scheme_user, rest) = direct.split_once('@').unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let outage = Outage::start(host.to_owned());
+    let proxied = DatabaseUrl::Postgres(format!("{scheme_user}@{}/{path}", outage.addr));
+    let store = Store::connect(
+        &proxied,
+        &PoolSettings {
+            max_size: 4,
+            connection_timeout: Duration::from_millis(800),
+        },
+    )
+    .unwrap();
+    let state = AppState::new(store, test_config()).unwrap();
+    state.status.mark_ready();
+    let served = state.clone();
+    let server = actix_test::start(move || app::app(served.clone()));
+    let workspace =
+        admin::create_workspace(&db.store, &Caller::operator(), "Acme", Plan::Premium, true)
+            .unwrap();
+    let token = admin::issue_token(
+        &db.store,
+        &Caller::operator(),
+        workspace.key.as_str(),
+        "t",
+        None,
+    )
+    .unwrap()
+    .plaintext;
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish();
+    let create = |n: usize| {
+        let body = json!({"userName": format!("u{n}@acme.com"), "active": true});
+        let url = server.url(&format!("/scim/v2/{}/Users", workspace.key));
+        let request = client
+            .post(url)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/scim+json"));
+        async move {
+            let mut response = request.send_json(&body).await.unwrap();
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            (status, retry_after, body)
+        }
+    };
+    let ready = || {
+        let request = client.get(server.url("/readyz"));
+        async move { request.send().await.unwrap().status() }
+    };
+
+    let mut acknowledged = Vec::new();
+    let (mut unavailable, mut n) = (0, 0);
+    let phases = [(false, 600), (true, 2000), (false, 0)];
+    for (down, millis) in phases {
+        if down {
+            outage.cut();
+        } else {
+            outage.restore();
+        }
+        let until = Instant::now() + Duration::from_millis(millis);
+        let mut recovered = down;
+        loop {
+            n += 1;
+            let (status, retry_after, body) = create(n).await;
+            match status {
+                StatusCode::CREATED => {
+                    acknowledged.push(format!("u{n}@acme.com"));
+                    recovered = true;
+                }
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    unavailable += 1;
+                    assert_eq!(retry_after.as_deref(), Some("5"));
+                    assert_eq!(body["status"], json!("503"), "{body}");
+                    assert_eq!(
+                        body["schemas"],
+                        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+                    );
+                }
+                other => panic!("request {n} got {other}: {body}"),
+            }
+            if down {
+                assert_eq!(ready().await, StatusCode::OK, "readiness does not flap");
+            }
+            let done = if millis == 0 {
+                recovered
+            } else {
+                Instant::now() >= until
+            };
+            if done {
+                break;
+            }
+            assert!(
+                Instant::now() < until + Duration::from_secs(20),
+                "service did not resume within 20 s of the database's return"
+            );
+        }
+        if !down && millis == 0 {
+            assert!(recovered, "service resumed by itself");
+        }
+    }
+    eprintln!(
+        "{} writes acknowledged, {unavailable} answered 503",
+        acknowledged.len()
+    );
+    assert!(unavailable > 0, "the outage was seen");
+    let stored: Vec<String> = db
+        .store
+        .read(workspace.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: None,
+                    offset: 0,
+                    limit: 10_000,
+                },
+            )
+        })
+        .unwrap()
+        .users
+        .into_iter()
+        .map(|u| u.user_name)
+        .collect();
+    for name in &acknowledged {
+        assert!(stored.contains(name), "acknowledged {name} was lost");
+    }
+    let page = state.metrics.render(state.store.pool_state(), 4).unwrap();
+    assert!(
+        page.lines().any(
+            |line| line.starts_with("webwork_scim_db_unavailable_total ") && !line.ends_with(" 0")
+        ),
+        "the outage is counted"
+    );
+}

@@ -7,12 +7,12 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export DATABASE_URL ?= sqlite://data/webwork-scim.db
 
-.PHONY: run build test test-postgres test-openapi fmt lint check migrate clean
+.PHONY: run build test test-postgres test-openapi test-deploy fmt lint check migrate clean
 
 ## Build, migrate the embedded SQLite database under data/, create a demo workspace on first
 ## start (printing its SCIM Base URL and token), and serve on http://127.0.0.1:8080.
 run:
-	DEMO_WORKSPACE=true $(CARGO) run --bin webwork-scim -- serve
+	DEMO_WORKSPACE=true LOG_FORMAT=text $(CARGO) run --bin webwork-scim -- serve
 
 build:
 	$(CARGO) build --release --bin webwork-scim
@@ -32,6 +32,13 @@ test-postgres:
 test-openapi:
 	crates/api/tests/openapi/check.sh
 
+## The deployment files: Prometheus rules checked and unit-tested with promtool, the Dockerfile
+## linted, the Helm chart linted, rendered (defaults and every optional part on) and validated
+## against the Kubernetes schemas. Installs promtool, hadolint and the chart tools on first use.
+test-deploy:
+	deploy/check.sh
+	helm/check.sh
+
 fmt:
 	$(CARGO) fmt --all
 
@@ -39,7 +46,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-check: lint test test-postgres test-openapi
+check: lint test test-postgres test-openapi test-deploy
 
 migrate:
 	$(CARGO) run --bin webwork-scim -- migrate

@@ -403,6 +403,14 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
+    let metrics_addr = format!(
+        "127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
     let log_path = std::env::temp_dir().join(format!(
         "webwork-scim-json-{}.txt",
         uuid::Uuid::new_v4().simple()
@@ -413,6 +421,7 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .env("SHUTDOWN_TIMEOUT_SECS", "20")
+        .env("METRICS_BIND_ADDR", &metrics_addr)
         .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
         .spawn()
         .unwrap();
@@ -421,6 +430,12 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
         assert!(Instant::now() < deadline, "the server became ready");
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert_eq!(http_status(&metrics_addr, "/metrics"), Some(200));
+    assert_eq!(
+        http_status(&addr, "/metrics"),
+        Some(404),
+        "with a port of its own, /metrics is not on the API's"
+    );
 
     // Creations with a password: argon2 keeps each in flight for a while.
     const IN_FLIGHT: usize = 48;

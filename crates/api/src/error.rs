@@ -186,6 +186,7 @@ impl ResponseError for ApiError {
             scim_type: self.scim_type().map(ScimType::as_str),
             detail: self.detail(),
         });
+        self.mark_unavailable(&mut response);
         response
     }
 }
@@ -242,6 +243,19 @@ impl ApiError {
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
         self.add_headers(&mut response);
-        response.body(body.to_string())
+        let mut response = response.body(body.to_string());
+        self.mark_unavailable(&mut response);
+        response
+    }
+
+    /// Tags a response that answers a database outage, for the `db_unavailable_total` metric.
+    fn mark_unavailable(&self, response: &mut HttpResponse) {
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.extensions_mut().insert(DatabaseUnavailable);
+        }
     }
 }
+
+/// On a response: it is a 503 because the database could not be reached.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnavailable;

@@ -194,13 +194,15 @@ impl Metrics {
         })
     }
 
-    /// Counts one answered request. `route` is the matched route template, or `None`.
+    /// Counts one answered request. `route` is the matched route template, or `None`;
+    /// `database_down` when the answer is a 503 for a database outage.
     pub fn observe_request(
         &self,
         method: &Method,
         route: Option<&str>,
         status: StatusCode,
         elapsed: Duration,
+        database_down: bool,
     ) {
         let route = route.unwrap_or("unmatched");
         let method = method_label(method);
@@ -210,7 +212,7 @@ impl Metrics {
         self.http_duration
             .with_label_values(&[route])
             .observe(elapsed.as_secs_f64());
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if database_down {
             self.db_unavailable.inc();
         }
         if let Some((resource, operation)) = scim_operation(method, route) {
@@ -325,12 +327,14 @@ mod tests {
             Some("/scim/v2/{workspace}/Users"),
             StatusCode::OK,
             Duration::from_millis(3),
+            false,
         );
         metrics.observe_request(
             &Method::from_bytes(b"BREW").unwrap(),
             None,
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(3),
+            true,
         );
         let state = r2d2_state();
         let text = metrics.render(state, 10).unwrap();

@@ -16,7 +16,7 @@ use webwork_scim_persistence::provisioning_errors::{self, FailedRequest};
 
 use crate::AppState;
 use crate::blocking::run_blocking;
-use crate::error::ErrorSummary;
+use crate::error::{DatabaseUnavailable, ErrorSummary};
 use crate::scim::auth::ScimTenant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -60,12 +60,21 @@ pub async fn log_request(
     let mut response = next.call(req).instrument(span.clone()).await?;
     let matched = response.request().match_pattern();
     let status = response.status();
+    let database_down = response
+        .response()
+        .extensions()
+        .get::<DatabaseUnavailable>()
+        .is_some();
     if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
-        state
-            .metrics
-            .observe_request(&method, matched.as_deref(), status, started.elapsed());
+        state.metrics.observe_request(
+            &method,
+            matched.as_deref(),
+            status,
+            started.elapsed(),
+            database_down,
+        );
     }
-    let route = matched.unwrap_or_else(|| "<unmatched>".into());
+    let route = matched.unwrap_or_else(|| "unmatched".into());
     let workspace = response
         .request()
         .match_info()

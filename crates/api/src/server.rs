@@ -101,6 +101,7 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         }
         None => {
             tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox");
+            actix_web::rt::spawn(crate::webhooks::watch_backlog(state.clone()));
             None
         }
     };

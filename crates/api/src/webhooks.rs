@@ -213,6 +213,19 @@ pub async fn run(state: AppState, settings: WebhookSettings) {
     tracing::info!("outbox delivery stopped");
 }
 
+/// Keeps the outbox gauges current on a replica that delivers nothing (no `WEBHOOK_URLS`), so that
+/// a backlog piling up there still shows and alerts.
+pub async fn watch_backlog(state: AppState) {
+    let mut stopping = state.status.stopping();
+    while !*stopping.borrow() {
+        refresh_metrics(&state).await;
+        tokio::select! {
+            () = actix_web::rt::time::sleep(Duration::from_secs(10)) => {}
+            _ = stopping.changed() => {}
+        }
+    }
+}
+
 async fn refresh_metrics(state: &AppState) {
     let store = state.store.clone();
     let stats =

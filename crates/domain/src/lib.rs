@@ -20,7 +20,7 @@ pub use audit::{Actor, AuditEvent};
 pub use error::{DomainError, ScimType};
 pub use group::{Group, GroupChange, GroupDraft, GroupName, Member};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
-pub use user::{Password, User, UserDraft, UserName};
+pub use user::{GroupRef, Password, User, UserDraft, UserName};
 pub use workspace::{
     Entitlement, EntitlementOverrides, Entitlements, Plan, Tenant, Workspace, WorkspaceKey,
     WorkspaceName,

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::schema::{self, AttributeDef, Kind};
 use crate::text::fold_key;
-use crate::{DomainError, UserId};
+use crate::{DomainError, GroupId, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.
 pub const MAX_USER_NAME_CHARS: usize = 256;
@@ -184,6 +184,15 @@ pub struct User {
     pub session_version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The groups the user belongs to (RFC 7643's read-only `groups`), by id.
+    pub groups: Vec<GroupRef>,
+}
+
+/// A group as a member sees it: its id and `displayName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: GroupId,
+    pub display_name: String,
 }
 
 impl User {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{
-    DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, Member, UserId,
+    DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
 };
 
 use crate::db::{DbConnection, MultiBackend};
@@ -319,6 +319,14 @@ pub fn remove_user_everywhere(
     user: UserId,
 ) -> Result<Vec<GroupId>, StoreError> {
     members::remove_user_everywhere(tx, user)
+}
+
+/// The groups of each of `users` (those in none are absent).
+pub fn memberships_of(
+    tx: &mut TenantTx<'_>,
+    users: &[UserId],
+) -> Result<HashMap<UserId, Vec<GroupRef>>, StoreError> {
+    members::memberships_of(tx, users)
 }
 
 /// The groups user `user` belongs to, by id and `displayName`.

@@ -231,17 +231,27 @@ pub fn revoke_all(tx: &mut TenantTx<'_>) -> Result<usize, StoreError> {
     .execute(conn)?)
 }
 
-/// Active tokens that expire within `window` after `now`.
+/// Active tokens that expire within `window` after `now` and have not been replaced. A rotated
+/// token is replaced: a later token with its label outlives the window, so its grace period
+/// ending is no reason to warn anyone.
 pub fn count_expiring(
     tx: &mut TenantTx<'_>,
     now: OffsetDateTime,
     window: std::time::Duration,
 ) -> Result<usize, StoreError> {
     let until = now + window;
-    Ok(list(tx)?
-        .iter()
-        .filter(|t| {
-            t.revoked_at.is_none() && t.expires_at.is_some_and(|at| at > now && at <= until)
+    let tokens = list(tx)?;
+    let active =
+        |t: &&TokenSummary| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now);
+    let expiring = |t: &TokenSummary| t.expires_at.is_some_and(|at| at <= until);
+    let replaced = |t: &TokenSummary| {
+        tokens.iter().filter(active).any(|later| {
+            later.label == t.label && later.created_at > t.created_at && !expiring(later)
         })
+    };
+    Ok(tokens
+        .iter()
+        .filter(active)
+        .filter(|t| expiring(t) && !replaced(t))
         .count())
 }

@@ -68,6 +68,7 @@ impl TryFrom<UserRow> for User {
             app_roles: serde_json::from_str(&row.app_roles)
                 .map_err(|_| StoreError::Corrupt(format!("user {} roles", row.id)))?,
             session_version: row.session_version,
+            groups: Vec::new(),
         })
     }
 }
@@ -121,13 +122,31 @@ pub fn insert(
 /// The live user `id` of this workspace; `None` for unknown, deleted, or another workspace's ids.
 pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
     let workspace = tx.workspace().to_string();
-    scoped(&workspace)
+    let Some(mut user) = scoped(&workspace)
         .filter(users::id.eq(id.to_string()))
         .select(UserRow::as_select())
         .first::<UserRow>(tx.conn())
         .optional()?
         .map(User::try_from)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    with_groups(tx, std::slice::from_mut(&mut user))?;
+    Ok(Some(user))
+}
+
+/// Fills in the groups of `users` with one query.
+fn with_groups(tx: &mut TenantTx<'_>, users: &mut [User]) -> Result<(), StoreError> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    let mut memberships = crate::groups::memberships_of(tx, &ids)?;
+    for user in users {
+        user.groups = memberships.remove(&user.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// The stored password hash of user `id`, for credential checks.
@@ -148,10 +167,13 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
     let filtered = |workspace: &str| -> Result<_, DomainError> {
         let base = scoped(workspace);
         Ok(match query.filter {
-            Some(filter) => base.filter(filter_sql::condition(filter)?),
+            Some(filter) => base.filter(filter_sql::condition(filter)?.0),
             None => base,
         })
     };
+    if !exact_filter(query.filter)? {
+        return list_checked(tx, query, filtered(&workspace)?);
+    }
     let total: i64 = filtered(&workspace)?.count().get_result(tx.conn())?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(UserPage {
@@ -159,7 +181,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
             users: Vec::new(),
         });
     }
-    let users = filtered(&workspace)?
+    let mut users: Vec<User> = filtered(&workspace)?
         .order(users::id)
         .offset(query.offset)
         .limit(query.limit)
@@ -168,6 +190,52 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         .into_iter()
         .map(User::try_from)
         .collect::<Result<_, _>>()?;
+    with_groups(tx, &mut users)?;
+    Ok(UserPage { total, users })
+}
+
+/// The most rows an inexact filter may narrow to before each is checked; an email look-up
+/// narrows to one or two.
+const MAX_CHECKED_ROWS: i64 = 10_000;
+
+/// Whether the database answers `filter` exactly (no row needs checking afterwards).
+fn exact_filter(filter: Option<&Filter>) -> Result<bool, StoreError> {
+    match filter {
+        Some(filter) => Ok(filter_sql::condition(filter)?.1),
+        None => Ok(true),
+    }
+}
+
+/// Lists through an inexact SQL condition: loads the narrowed rows, keeps those the filter
+/// matches, then pages in memory.
+fn list_checked(
+    tx: &mut TenantTx<'_>,
+    query: ListQuery<'_>,
+    narrowed: users::BoxedQuery<'static, crate::db::MultiBackend>,
+) -> Result<UserPage, StoreError> {
+    let candidates: Vec<User> = narrowed
+        .order(users::id)
+        .limit(MAX_CHECKED_ROWS)
+        .select(UserRow::as_select())
+        .load::<UserRow>(tx.conn())?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
+    let matching: Vec<User> = candidates
+        .into_iter()
+        .filter(|user| {
+            let mut resource = user.document.clone();
+            resource.insert("id".into(), Value::String(user.id.to_string()));
+            query.filter.is_none_or(|filter| {
+                webwork_scim_domain::filter::matches(filter, &Value::Object(resource))
+            })
+        })
+        .collect();
+    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit.max(0)).unwrap_or(0);
+    let mut users: Vec<User> = matching.into_iter().skip(offset).take(limit).collect();
+    with_groups(tx, &mut users)?;
     Ok(UserPage { total, users })
 }
 
@@ -340,13 +408,18 @@ pub fn find_by_user_name(
     name: &UserName,
 ) -> Result<Option<User>, StoreError> {
     let workspace = tx.workspace().to_string();
-    scoped(&workspace)
+    let Some(mut user) = scoped(&workspace)
         .filter(users::user_name_key.eq(name.key().to_owned()))
         .select(UserRow::as_select())
         .first::<UserRow>(tx.conn())
         .optional()?
         .map(User::try_from)
-        .transpose()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    with_groups(tx, std::slice::from_mut(&mut user))?;
+    Ok(Some(user))
 }
 
 /// Sets the user's roles in WebWork.

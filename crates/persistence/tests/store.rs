@@ -243,6 +243,8 @@ fn filters_the_database_cannot_answer_are_refused() {
     for text in [
         r#"title eq "x""#,
         r#"emails[type eq "work"]"#,
+        r#"not (emails[type eq "work"].value eq "a@b.c")"#,
+        r#"phoneNumbers[value eq "1"]"#,
         r#"userName gt "a""#,
         r#"userName eq true"#,
     ] {
@@ -259,6 +261,55 @@ fn filters_the_database_cannot_answer_are_refused() {
             ),
             "{text}: {result:?}"
         );
+    }
+}
+
+#[test]
+fn entra_finds_users_by_their_work_email_value_path() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let jane = db
+        .store
+        .write(ws.id, |tx| {
+            users::insert(
+                tx,
+                &draft(json!({"userName": "jdoe", "emails": [
+                    {"value": "Jane@Acme.com", "type": "work", "primary": true},
+                    {"value": "jane@home.example", "type": "home"}]})),
+                None,
+            )
+        })
+        .unwrap();
+    db.store
+        .write(ws.id, |tx| {
+            users::insert(
+                tx,
+                &draft(json!({"userName": "other", "emails": [{"value": "x@acme.com"}]})),
+                None,
+            )
+        })
+        .unwrap();
+    let find = |text: &str| {
+        let filter = Filter::parse(text).unwrap();
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(Some(&filter))))
+            .unwrap()
+    };
+    for text in [
+        r#"emails[type eq "work"].value eq "jane@acme.com""#,
+        r#"emails[type eq "work" and value eq "JANE@acme.com"]"#,
+        r#"userName eq "jdoe" and emails[type eq "work"].value eq "jane@acme.com""#,
+    ] {
+        let page = find(text);
+        assert_eq!((page.total, page.users.len()), (1, 1), "{text}");
+        assert_eq!(page.users[0].id, jane.id);
+    }
+    for text in [
+        r#"emails[type eq "home"].value eq "jane@acme.com""#,
+        r#"emails[type eq "work"].value eq "nobody@acme.com""#,
+        r#"userName eq "other" and emails[type eq "work"].value eq "jane@acme.com""#,
+    ] {
+        assert_eq!(find(text).total, 0, "{text}");
     }
 }
 

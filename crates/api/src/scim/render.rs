@@ -31,6 +31,23 @@ pub fn user(user: &User, users_url: &str) -> Value {
     for (key, value) in &user.document {
         resource.insert(key.clone(), value.clone());
     }
+    if !user.groups.is_empty() {
+        // Beside `…/Users`, the workspace's `…/Groups`.
+        let groups_url = users_url.strip_suffix("/Users").unwrap_or(users_url);
+        let groups = user
+            .groups
+            .iter()
+            .map(|group| {
+                json!({
+                    "value": group.id.to_string(),
+                    "display": group.display_name,
+                    "type": "direct",
+                    "$ref": format!("{groups_url}/Groups/{}", group.id),
+                })
+            })
+            .collect();
+        resource.insert("groups".into(), Value::Array(groups));
+    }
     resource.insert(
         "meta".into(),
         json!({

@@ -119,12 +119,26 @@ async fn bad_filters_are_invalid_filter_never_a_full_list() {
         "userName+eq+jane",
         "%28userName+eq+%22a%22",
         "title+eq+%22CTO%22",
-        "emails%5Btype+eq+%22work%22%5D.value+eq+%22jane%40acme.com%22",
+        "phoneNumbers%5Btype+eq+%22work%22%5D.value+eq+%22123%22",
+        "not+%28emails%5Btype+eq+%22work%22%5D.value+eq+%22jane%40acme.com%22%29",
     ] {
         app.get(&format!("{}?filter={filter}", users(&ws)), &token)
             .await
             .assert_scim_error(400, Some("invalidFilter"));
     }
+    // Entra ID's look-up by work email is answered, not refused.
+    let entra = app
+        .get(
+            &format!(
+                "{}?filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22JANE%40acme.com%22",
+                users(&ws)
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(entra.status, StatusCode::OK, "{}", entra.body);
+    assert_eq!(entra.body["totalResults"], json!(1));
+    assert_eq!(entra.body["Resources"][0]["userName"], "jane@acme.com");
     app.get(&format!("{}?count=ten", users(&ws)), &token)
         .await
         .assert_scim_error(400, Some("invalidValue"));

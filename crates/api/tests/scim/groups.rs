@@ -401,6 +401,30 @@ async fn deactivation_keeps_memberships_and_deletion_ends_them() {
         .await
         .body,
     );
+    let shown = app.get(&user(&ws, &jane), &token).await.body;
+    assert_eq!(shown["groups"][0]["value"], json!(id));
+    assert_eq!(shown["groups"][0]["display"], "Sales");
+    assert!(
+        shown["groups"][0]["$ref"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/Groups/{id}"))
+    );
+    let listed = app
+        .get(
+            &format!("{}?filter=userName+eq+%22bob%40acme.com%22", users(&ws)),
+            &token,
+        )
+        .await
+        .body;
+    assert_eq!(listed["Resources"][0]["groups"][0]["value"], json!(id));
+    // Okta PUTs back what GET showed; the read-only groups are ignored, memberships kept.
+    let mut echoed = shown.clone();
+    echoed["groups"] = json!([]);
+    assert_eq!(
+        app.put(&user(&ws, &jane), &token, &echoed).await.status,
+        StatusCode::OK
+    );
     app.patch(&user(&ws, &jane), &token, &patch_active(false))
         .await;
     app.patch(&user(&ws, &jane), &token, &patch_active(true))

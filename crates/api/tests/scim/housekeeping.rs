@@ -89,6 +89,35 @@ async fn tokens_about_to_expire_are_counted_and_exported_as_a_metric() {
         retention::tokens_expiring(&app.db.store, now, Duration::from_secs(3600)).unwrap(),
         0
     );
+    // A rotation sets the old token's end to the grace period; the new token replaces it, so the
+    // end of that grace is no warning.
+    let listed = app
+        .call(Method::GET, &path, Some(&admin_of(&ws)), None)
+        .await;
+    let expiring = listed.body["items"]
+        .as_array()
+        .or(listed.body.as_array())
+        .unwrap()
+        .iter()
+        .find(|t| t["expires_at"].is_string())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated = app
+        .call(
+            Method::POST,
+            &format!("{path}/{expiring}/rotate"),
+            Some(&admin_of(&ws)),
+            Some(&json!({})),
+        )
+        .await;
+    assert!(rotated.status.is_success(), "{}", rotated.body);
+    assert_eq!(
+        retention::tokens_expiring(&app.db.store, now, fortnight).unwrap(),
+        0,
+        "a rotated token is not about to expire"
+    );
     app.state.metrics.tokens_expiring_soon.set(1);
     let metrics = app.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(metrics.status, StatusCode::OK);

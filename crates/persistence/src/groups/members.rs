@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use webwork_scim_domain::group::unknown_member;
-use webwork_scim_domain::{GroupId, Member, UserId};
+use webwork_scim_domain::{GroupId, GroupRef, Member, UserId};
 
 use crate::db::DbConnection;
 use crate::schema::{group_members, groups, users};
@@ -321,4 +321,36 @@ pub(super) fn groups_of_user(
             Ok((id, name))
         })
         .collect()
+}
+
+pub(super) fn memberships_of(
+    tx: &mut TenantTx<'_>,
+    users: &[UserId],
+) -> Result<HashMap<UserId, Vec<GroupRef>>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let workspace = workspace.to_string();
+    let mut by_user: HashMap<UserId, Vec<GroupRef>> = HashMap::new();
+    for chunk in users.chunks(CHUNK) {
+        let rows = group_members::table
+            .inner_join(
+                groups::table.on(groups::workspace_id
+                    .eq(group_members::workspace_id)
+                    .and(groups::id.eq(group_members::group_id))),
+            )
+            .filter(group_members::workspace_id.eq(&workspace))
+            .filter(group_members::user_id.eq_any(texts(chunk)))
+            .order((group_members::user_id, groups::id))
+            .select((group_members::user_id, groups::id, groups::display_name))
+            .load::<(String, String, String)>(conn)?;
+        for (user, group, display_name) in rows {
+            let id = group
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("group id '{group}'")))?;
+            by_user
+                .entry(parse_user(&user)?)
+                .or_default()
+                .push(GroupRef { id, display_name });
+        }
+    }
+    Ok(by_user)
 }

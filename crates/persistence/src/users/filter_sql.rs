@@ -12,15 +12,65 @@ use crate::sql_filter::{text_condition, text_value, time_condition};
 
 type Condition = crate::sql_filter::Condition<users::table>;
 
-pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
+/// A SQL condition for `filter`, and whether it is exact. An inexact condition selects a
+/// superset (a value path on `emails` narrows by the primary email); the caller then checks each
+/// row against the filter itself.
+pub(super) fn condition(filter: &Filter) -> Result<(Condition, bool), DomainError> {
     Ok(match filter {
-        Filter::And(left, right) => Box::new(condition(left)?.and(condition(right)?)),
-        Filter::Or(left, right) => Box::new(condition(left)?.or(condition(right)?)),
-        Filter::Not(inner) => Box::new(not(condition(inner)?)),
-        Filter::Present(path) => present(path)?,
-        Filter::Compare { path, op, value } => compare(path, *op, value)?,
-        Filter::ValuePath { path, .. } => return Err(unsupported(path)),
+        Filter::And(left, right) => {
+            let ((left, a), (right, b)) = (condition(left)?, condition(right)?);
+            (Box::new(left.and(right)), a && b)
+        }
+        Filter::Or(left, right) => {
+            let ((left, a), (right, b)) = (condition(left)?, condition(right)?);
+            (Box::new(left.or(right)), a && b)
+        }
+        Filter::Not(inner) => match condition(inner)? {
+            (inner, true) => (Box::new(not(inner)), true),
+            // The complement of a superset is not a superset of the complement.
+            (_, false) => {
+                return Err(DomainError::UnsupportedFilter(
+                    "'not' cannot enclose a value filter".into(),
+                ));
+            }
+        },
+        Filter::Present(path) => (present(path)?, true),
+        Filter::Compare { path, op, value } => (compare(path, *op, value)?, true),
+        Filter::ValuePath { path, filter } => (email_value_path(path, filter)?, false),
     })
+}
+
+/// `emails[type eq "work" and value eq "x"]`, as Entra ID looks users up (also written
+/// `emails[type eq "work"].value eq "x"`): the rows whose primary email is `x`.
+fn email_value_path(path: &AttrPath, filter: &Filter) -> Result<Condition, DomainError> {
+    let is_emails = path
+        .urn
+        .as_deref()
+        .is_none_or(webwork_scim_domain::schema::is_core_user)
+        && path.sub.is_none()
+        && path.name.eq_ignore_ascii_case("emails");
+    let value = filter.equalities().and_then(|terms| {
+        terms.into_iter().find_map(|(attr, value)| match value {
+            CompValue::String(text)
+                if attr.urn.is_none()
+                    && attr.sub.is_none()
+                    && attr.name.eq_ignore_ascii_case("value") =>
+            {
+                Some(text.clone())
+            }
+            _ => None,
+        })
+    });
+    match (is_emails, value) {
+        (true, Some(value)) => {
+            Ok(Box::new(users::email_key.is_not_null().and(
+                users::email_key.assume_not_null().eq(fold_key(&value)),
+            )))
+        }
+        _ => Err(DomainError::UnsupportedFilter(format!(
+            "'{path}[…]' is supported only as emails[… and value eq \"…\"]"
+        ))),
+    }
 }
 
 fn unsupported(path: &AttrPath) -> DomainError {

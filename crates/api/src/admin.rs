@@ -419,6 +419,7 @@ pub fn rotate_token(
             None,
         )?;
         let old = tokens::expire_by(tx, id, until)?.ok_or(StoreError::Concurrent)?;
+        tokens::mark_replaced(tx, id, summary.id)?;
         caller.audit(
             tx,
             AuditEvent::new("token.rotated", id)
@@ -513,6 +514,8 @@ pub fn export(store: &Store, key: &str) -> Result<(Workspace, Vec<User>, Vec<Gro
                     offset: i64::try_from(all_groups.len()).unwrap_or(i64::MAX),
                     limit: PAGE,
                     with_members: true,
+                    // The export pages until a short page: it must never be shortened.
+                    member_budget: i64::MAX,
                 },
             )?;
             let more = full(page.groups.len());
@@ -543,6 +546,7 @@ pub fn list_groups(
                 offset,
                 limit,
                 with_members: false,
+                member_budget: i64::MAX,
             },
         )
     })?)
@@ -594,9 +598,9 @@ pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result
     let missing = || AdminError::NotFound(format!("no user '{id}' in workspace '{key}'"));
     let user_id: UserId = id.parse().map_err(|_| missing())?;
     let erased = store.write(workspace.id, |tx| {
-        if !users::erase(tx, user_id)? {
+        let Some(left) = users::erase(tx, user_id)? else {
             return Ok::<_, StoreError>(false);
-        }
+        };
         webwork_scim_persistence::outbox::discard_pending(tx, &user_id.to_string())?;
         let scrubbed = users::find_any(tx, user_id)?.ok_or(StoreError::Concurrent)?;
         let events =
@@ -608,6 +612,13 @@ pub fn erase_user(store: &Store, caller: &Caller, key: &str, id: &str) -> Result
             &caller.actor,
             &scrubbed,
             &events,
+        )?;
+        crate::lifecycle::enqueue_left_groups(
+            tx,
+            (workspace.id, &workspace.key),
+            &caller.actor,
+            user_id,
+            &left,
         )?;
         Ok(true)
     })?;

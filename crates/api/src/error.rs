@@ -72,6 +72,9 @@ pub enum ApiError {
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Every database connection of this replica is busy; the client should retry.
+    #[error("service busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -118,7 +121,7 @@ impl ApiError {
             }
             ApiError::InvalidJwt(_) => "A valid WebWork token (JWT) for this API is required.".into(),
             ApiError::Internal(_) => "An internal error occurred; it has been logged.".into(),
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::Busy => {
                 "The service is temporarily unavailable; retry shortly.".into()
             }
             other => other.to_string(),
@@ -131,6 +134,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
             StoreError::Disconnected(cause) => ApiError::Unavailable(cause),
+            StoreError::PoolExhausted => ApiError::Busy,
             StoreError::Domain(err) => ApiError::Domain(err),
             StoreError::Conflict => {
                 ApiError::Domain(DomainError::Uniqueness("the value is already taken".into()))
@@ -162,7 +166,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -196,6 +200,7 @@ impl ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            ApiError::Busy => tracing::warn!("every database connection is busy"),
             ApiError::Unauthorized(reason) => {
                 tracing::info!(reason = reason.reason(), "authentication failed");
             }
@@ -216,6 +221,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            ApiError::Busy => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             ApiError::MethodNotAllowed(allowed) => {
                 response.insert_header((header::ALLOW, *allowed));

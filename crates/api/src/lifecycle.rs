@@ -1,8 +1,10 @@
 //! Lifecycle events for WebWork's app: what the outbox carries for each change to a user or group.
 
 use serde_json::{Value, json};
-use webwork_scim_domain::{Actor, AuditEvent, Group, User, WorkspaceId, WorkspaceKey};
-use webwork_scim_persistence::groups::GroupWrite;
+use webwork_scim_domain::{
+    Actor, AuditEvent, Group, GroupId, User, UserId, WorkspaceId, WorkspaceKey,
+};
+use webwork_scim_persistence::groups::{self, GroupWrite};
 use webwork_scim_persistence::{StoreError, TenantTx, outbox};
 
 /// The user as WebWork's app sees it in events and the internal API.
@@ -126,5 +128,29 @@ pub fn enqueue_group_deleted(
         "actor": actor.to_string(),
     });
     outbox::enqueue(tx, &group.id.to_string(), "group.deleted", &payload)?;
+    Ok(())
+}
+
+/// Writes `group.members_removed` naming `user` for every group it left by being deleted or
+/// erased, in each group's own order, so that an add still waiting there is followed by its undo.
+pub fn enqueue_left_groups(
+    tx: &mut TenantTx<'_>,
+    workspace: (WorkspaceId, &WorkspaceKey),
+    actor: &Actor,
+    user: UserId,
+    left: &[GroupId],
+) -> Result<(), StoreError> {
+    for id in left {
+        let Some(group) = groups::find(tx, *id, false)? else {
+            continue;
+        };
+        let write = GroupWrite {
+            group,
+            attributes: vec!["members".to_owned()],
+            added: Vec::new(),
+            removed: vec![user],
+        };
+        enqueue_group_events(tx, workspace, actor, &write, false)?;
+    }
     Ok(())
 }

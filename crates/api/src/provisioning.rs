@@ -277,10 +277,13 @@ pub async fn delete_user(
             if user.is_owner() {
                 return Err(ApiError::Forbidden(OWNER_PROTECTED.into()));
             }
-            users::delete(tx, id)?;
+            let left = users::delete(tx, id)?.unwrap_or_default();
             user.active = false;
             user.session_version += 1;
+            user.groups.clear();
             record_change(tx, &caller, &user, &[AuditEvent::new("user.deleted", id)])?;
+            let workspace = (caller.tenant.workspace_id, &caller.tenant.workspace_key);
+            lifecycle::enqueue_left_groups(tx, workspace, &caller.actor(), id, &left)?;
             Ok(())
         })
     })

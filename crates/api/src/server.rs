@@ -131,16 +131,18 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         }
         None => None,
     };
-    let handles: Vec<_> = std::iter::once(api.handle())
-        .chain(metrics.as_ref().map(actix_web::dev::Server::handle))
-        .collect();
+    let api_handle = api.handle();
+    let metrics_handle = metrics.as_ref().map(actix_web::dev::Server::handle);
     let status = state.status.clone();
     actix_web::rt::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stopping: finishing in-flight requests");
         status.begin_stopping();
-        for handle in &handles {
-            handle.stop(true).await;
+        match metrics_handle {
+            Some(metrics) => {
+                tokio::join!(api_handle.stop(true), metrics.stop(true));
+            }
+            None => api_handle.stop(true).await,
         }
     });
     state.status.mark_ready();
@@ -154,8 +156,10 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         None => api.await?,
     }
     state.status.begin_stopping();
+    // The whole stop, requests and the outbox batch together, fits in one grace period.
+    let left = state.status.grace_left(grace);
     if let Some(worker) = worker
-        && tokio::time::timeout(grace, worker).await.is_err()
+        && tokio::time::timeout(left, worker).await.is_err()
     {
         tracing::warn!("the outbox batch in hand did not finish in time; its leases expire");
     }

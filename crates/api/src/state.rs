@@ -1,9 +1,9 @@
 //! What every request handler shares: the store, the caches and limits of this replica, and the
 //! settings that shape responses.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, watch};
 
@@ -87,6 +87,7 @@ pub struct AppState {
 pub struct ProcessStatus {
     ready: AtomicBool,
     stop: watch::Sender<bool>,
+    stopping_since: OnceLock<Instant>,
 }
 
 impl ProcessStatus {
@@ -94,6 +95,7 @@ impl ProcessStatus {
         ProcessStatus {
             ready: AtomicBool::new(false),
             stop: watch::Sender::new(false),
+            stopping_since: OnceLock::new(),
         }
     }
 
@@ -108,8 +110,16 @@ impl ProcessStatus {
 
     /// Not ready any more, and background work is asked to finish what it holds and stop.
     pub fn begin_stopping(&self) {
+        self.stopping_since.get_or_init(Instant::now);
         self.ready.store(false, Ordering::Release);
         self.stop.send_replace(true);
+    }
+
+    /// How much of `grace` is left since stopping began (all of it before).
+    pub fn grace_left(&self, grace: Duration) -> Duration {
+        self.stopping_since
+            .get()
+            .map_or(grace, |since| grace.saturating_sub(since.elapsed()))
     }
 
     /// Resolves to `true` once stopping has begun.

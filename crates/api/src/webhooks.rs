@@ -113,9 +113,12 @@ pub async fn deliver_batch(
     .map_err(|err| StoreError::Config(err.to_string()))??;
     let mut pass = Pass::default();
     let mut blocked: Vec<(String, String)> = Vec::new();
+    let stopping = state.status.stopping();
     for event in claimed {
         let aggregate = (event.workspace_id.clone(), event.aggregate_id.clone());
-        let outcome = if blocked.contains(&aggregate) {
+        // Once the process is stopping, the events not yet posted are handed back at once rather
+        // than held until their leases expire.
+        let outcome = if blocked.contains(&aggregate) || *stopping.borrow() {
             None
         } else {
             Some(post(settings, client, &event).await)

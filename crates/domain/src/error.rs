@@ -48,6 +48,9 @@ pub enum DomainError {
     Mutability(String),
     #[error("{0}")]
     Uniqueness(String),
+    /// The filter selects more resources than the server will examine (RFC 7644 `tooMany`).
+    #[error("{0}")]
+    TooMany(String),
 }
 
 impl DomainError {
@@ -64,6 +67,7 @@ impl DomainError {
             Self::NoTarget(_) => ScimType::NoTarget,
             Self::Mutability(_) => ScimType::Mutability,
             Self::Uniqueness(_) => ScimType::Uniqueness,
+            Self::TooMany(_) => ScimType::TooMany,
         }
     }
 }

@@ -229,9 +229,9 @@ fn change(op: Op, attribute: Attribute, value: Option<&Value>) -> Result<GroupCh
         }
         // Entra ID names the members to remove in `value`; only without one does a remove empty
         // the group.
+        // An empty list names no one: only a remove without any value empties the group.
         (Attribute::Members, Op::Remove) => match value {
             None | Some(Value::Null) => GroupChange::RemoveAllMembers,
-            Some(Value::Array(items)) if items.is_empty() => GroupChange::RemoveAllMembers,
             Some(value) => GroupChange::RemoveMembers(member_ids(value, Strictness::Lenient)?),
         },
     })

@@ -249,9 +249,12 @@ pub const GROUP: &[AttributeDef] = &[
     },
 ];
 
-/// Whether `urn` may be listed in a Group body's `schemas`.
+/// Whether `urn` may be listed in a Group body's `schemas` (OneLogin templates may send the SCIM
+/// 1.1 core URN, unambiguous on `/Groups`).
 pub fn is_group_schema(urn: &str) -> bool {
-    urn.eq_ignore_ascii_case(CORE_GROUP) || urn.eq_ignore_ascii_case(ENTRA_GROUP)
+    [CORE_GROUP, ENTRA_GROUP, LEGACY_CORE]
+        .iter()
+        .any(|known| urn.eq_ignore_ascii_case(known))
 }
 
 /// The enterprise User extension (RFC 7643 §4.3).

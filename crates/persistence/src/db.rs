@@ -206,7 +206,7 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
         // `has_broken` when they return.
         .test_on_check_out(false)
         .build(ConnectionManager { url: url.clone() })
-        .map_err(StoreError::from)
+        .map_err(StoreError::Unavailable)
 }
 
 #[cfg(test)]

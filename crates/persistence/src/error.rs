@@ -4,9 +4,13 @@ use webwork_scim_domain::DomainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// No connection could be had in time: the database is down or the pool is exhausted.
+    /// No connection could be opened: the database is down or unreachable.
     #[error("database unavailable: {0}")]
-    Unavailable(#[from] r2d2::Error),
+    Unavailable(r2d2::Error),
+    /// Every pooled connection stayed busy until the checkout timed out: the database is up but
+    /// this replica is saturated.
+    #[error("no database connection free in time")]
+    PoolExhausted,
     /// The database went away under an open connection; like [`StoreError::Unavailable`], the
     /// client should retry.
     #[error("database connection lost: {0}")]
@@ -31,6 +35,18 @@ pub enum StoreError {
     Config(String),
 }
 
+impl StoreError {
+    /// A timed-out checkout: the database is unreachable when r2d2 saw a connection fail or the
+    /// pool holds no connection at all; otherwise every connection is merely busy.
+    pub(crate) fn from_checkout(err: r2d2::Error, open_connections: u32) -> StoreError {
+        if err.to_string().contains(": ") || open_connections == 0 {
+            StoreError::Unavailable(err)
+        } else {
+            StoreError::PoolExhausted
+        }
+    }
+}
+
 impl From<diesel::result::Error> for StoreError {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -40,6 +56,14 @@ impl From<diesel::result::Error> for StoreError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => StoreError::Disconnected(info.message().to_owned()),
+            // Two transactions locked the same rows in opposite orders (PostgreSQL aborts one),
+            // or a serialisation check failed: the change did not happen and may be retried.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StoreError::Concurrent
+            }
+            Error::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                StoreError::Concurrent
+            }
             other => StoreError::Query(other),
         }
     }

@@ -19,6 +19,9 @@ use crate::db::{DbConnection, MultiBackend};
 use crate::schema::{group_members, groups};
 use crate::{StoreError, TenantTx, clock};
 
+/// The most members one page of groups shows in all.
+pub const MAX_MEMBERS_PER_PAGE: i64 = 10_000;
+
 /// One page of a listing, and how many groups match in all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupPage {
@@ -34,6 +37,9 @@ pub struct GroupQuery<'a> {
     pub offset: i64,
     pub limit: i64,
     pub with_members: bool,
+    /// With members: the page shows fewer groups rather than more members than this in all
+    /// (usually [`MAX_MEMBERS_PER_PAGE`]).
+    pub member_budget: i64,
 }
 
 /// What a write changed: the group afterwards (members not loaded), the names of its own
@@ -176,12 +182,27 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
             groups: Vec::new(),
         });
     }
-    let rows = filtered(&workspace)?
+    let mut rows = filtered(&workspace)?
         .order(groups::id)
         .offset(query.offset)
         .limit(query.limit)
         .select(GroupRow::as_select())
         .load::<GroupRow>(tx.conn())?;
+    if query.with_members {
+        // A page shows fewer groups rather than more members than this (RFC 7644 lets a page
+        // hold fewer resources than asked for); the first group is always shown.
+        let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let counts = members::counts(tx, &ids)?;
+        let mut shown = 0_i64;
+        let keep = rows
+            .iter()
+            .position(|row| {
+                shown += counts.get(&row.id).copied().unwrap_or(0);
+                shown > query.member_budget
+            })
+            .map_or(rows.len(), |at| at.max(1));
+        rows.truncate(keep);
+    }
     let mut members: HashMap<String, Vec<Member>> = if query.with_members {
         let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
         members::of_groups(tx, &ids)?
@@ -289,13 +310,13 @@ pub fn replace(
     apply(tx, id, &changes)
 }
 
-/// Deletes group `id` and its memberships; returns the members it had, or `None` when there is
-/// no such group.
+/// Deletes group `id` and its memberships; returns the group as it was (members not loaded), or
+/// `None` when there is no such group.
 pub fn delete(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, StoreError> {
-    if lock(tx, id)?.is_none() {
+    let Some(row) = lock(tx, id)? else {
         return Ok(None);
-    }
-    let group = find(tx, id, true)?;
+    };
+    let group = row.into_group(None)?;
     let (conn, workspace) = tx.parts();
     diesel::delete(
         group_members::table
@@ -309,7 +330,7 @@ pub fn delete(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, Store
             .filter(groups::id.eq(id.to_string())),
     )
     .execute(conn)?;
-    Ok(group)
+    Ok(Some(group))
 }
 
 /// Removes user `user` from every group (the user was deleted or erased); returns the groups it

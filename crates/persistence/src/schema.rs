@@ -29,6 +29,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
     }
 }
 

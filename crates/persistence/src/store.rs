@@ -115,7 +115,7 @@ impl Store {
         if let Some(observe) = &self.wait_observer {
             observe(started.elapsed());
         }
-        Ok(conn?)
+        conn.map_err(|err| StoreError::from_checkout(err, self.pool.state().connections))
     }
 
     pub fn pool_state(&self) -> r2d2::State {

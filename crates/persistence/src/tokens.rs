@@ -72,6 +72,8 @@ pub struct TokenSummary {
     pub last_used_at: Option<OffsetDateTime>,
     pub expires_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    /// The token that replaced this one in a rotation.
+    pub replaced_by: Option<TokenId>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -84,6 +86,7 @@ struct SummaryRow {
     last_used_at: Option<time::PrimitiveDateTime>,
     expires_at: Option<time::PrimitiveDateTime>,
     revoked_at: Option<time::PrimitiveDateTime>,
+    replaced_by: Option<String>,
 }
 
 impl TryFrom<SummaryRow> for TokenSummary {
@@ -101,6 +104,13 @@ impl TryFrom<SummaryRow> for TokenSummary {
             last_used_at: row.last_used_at.map(clock::from_db),
             expires_at: row.expires_at.map(clock::from_db),
             revoked_at: row.revoked_at.map(clock::from_db),
+            replaced_by: row
+                .replaced_by
+                .map(|id| {
+                    id.parse()
+                        .map_err(|_| StoreError::Corrupt(format!("token id '{id}'")))
+                })
+                .transpose()?,
         })
     }
 }
@@ -202,6 +212,19 @@ pub fn expire_by(
     find(tx, id)
 }
 
+/// Records that token `id` was replaced by `by` in a rotation.
+pub fn mark_replaced(tx: &mut TenantTx<'_>, id: TokenId, by: TokenId) -> Result<(), StoreError> {
+    let (conn, workspace) = tx.parts();
+    diesel::update(
+        scim_tokens::table
+            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
+            .filter(scim_tokens::id.eq(id.to_string())),
+    )
+    .set(scim_tokens::replaced_by.eq(by.to_string()))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Records that a token was used at `at`.
 pub fn touch_last_used(
     tx: &mut TenantTx<'_>,
@@ -231,27 +254,20 @@ pub fn revoke_all(tx: &mut TenantTx<'_>) -> Result<usize, StoreError> {
     .execute(conn)?)
 }
 
-/// Active tokens that expire within `window` after `now` and have not been replaced. A rotated
-/// token is replaced: a later token with its label outlives the window, so its grace period
-/// ending is no reason to warn anyone.
+/// Active tokens that expire within `window` after `now` and were not replaced by a rotation
+/// (whose grace period ending is expected, not a reason to warn anyone).
 pub fn count_expiring(
     tx: &mut TenantTx<'_>,
     now: OffsetDateTime,
     window: std::time::Duration,
 ) -> Result<usize, StoreError> {
     let until = now + window;
-    let tokens = list(tx)?;
-    let active =
-        |t: &&TokenSummary| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now);
-    let expiring = |t: &TokenSummary| t.expires_at.is_some_and(|at| at <= until);
-    let replaced = |t: &TokenSummary| {
-        tokens.iter().filter(active).any(|later| {
-            later.label == t.label && later.created_at > t.created_at && !expiring(later)
-        })
-    };
-    Ok(tokens
+    Ok(list(tx)?
         .iter()
-        .filter(active)
-        .filter(|t| expiring(t) && !replaced(t))
+        .filter(|t| {
+            t.revoked_at.is_none()
+                && t.replaced_by.is_none()
+                && t.expires_at.is_some_and(|at| at > now && at <= until)
+        })
         .count())
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::text::fold_key;
-use webwork_scim_domain::{DomainError, User, UserDraft, UserId, UserName};
+use webwork_scim_domain::{DomainError, GroupId, User, UserDraft, UserId, UserName};
 
 use crate::schema::users;
 use crate::{StoreError, TenantTx, clock};
@@ -206,6 +206,21 @@ fn exact_filter(filter: Option<&Filter>) -> Result<bool, StoreError> {
     }
 }
 
+/// The user as a filter sees it: its document, `id` and `meta`'s times.
+fn resource(user: &User) -> Value {
+    let time = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .map_or(Value::Null, Value::String)
+    };
+    let mut resource = user.document.clone();
+    resource.insert("id".into(), Value::String(user.id.to_string()));
+    resource.insert(
+        "meta".into(),
+        serde_json::json!({"created": time(user.created_at), "lastModified": time(user.updated_at)}),
+    );
+    Value::Object(resource)
+}
+
 /// Lists through an inexact SQL condition: loads the narrowed rows, keeps those the filter
 /// matches, then pages in memory.
 fn list_checked(
@@ -215,20 +230,24 @@ fn list_checked(
 ) -> Result<UserPage, StoreError> {
     let candidates: Vec<User> = narrowed
         .order(users::id)
-        .limit(MAX_CHECKED_ROWS)
+        .limit(MAX_CHECKED_ROWS + 1)
         .select(UserRow::as_select())
         .load::<UserRow>(tx.conn())?
         .into_iter()
         .map(User::try_from)
         .collect::<Result<_, _>>()?;
+    if candidates.len() > usize::try_from(MAX_CHECKED_ROWS).unwrap_or(usize::MAX) {
+        return Err(DomainError::TooMany(format!(
+            "the filter selects more than {MAX_CHECKED_ROWS} users to check; narrow it"
+        ))
+        .into());
+    }
     let matching: Vec<User> = candidates
         .into_iter()
         .filter(|user| {
-            let mut resource = user.document.clone();
-            resource.insert("id".into(), Value::String(user.id.to_string()));
-            query.filter.is_none_or(|filter| {
-                webwork_scim_domain::filter::matches(filter, &Value::Object(resource))
-            })
+            query
+                .filter
+                .is_none_or(|filter| webwork_scim_domain::filter::matches(filter, &resource(user)))
         })
         .collect();
     let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
@@ -311,8 +330,9 @@ struct UserChanges<'a> {
 }
 
 /// Deletes user `id`: gone from SCIM and from every group at once, its `userName` free again;
-/// the row stays as a tombstone. `false` when there is no such live user.
-pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+/// the row stays as a tombstone. Returns the groups it left, or `None` when there is no such
+/// live user.
+pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, StoreError> {
     let (conn, workspace) = tx.parts();
     let deleted = diesel::update(
         users::table
@@ -328,10 +348,10 @@ pub fn delete(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
     .execute(conn)?;
     // After the user's row is locked by the update, so that a concurrent membership add (which
     // holds that row shared) has either committed its rows here or will find the user gone.
-    if deleted > 0 {
-        crate::groups::remove_user_everywhere(tx, id)?;
+    if deleted == 0 {
+        return Ok(None);
     }
-    Ok(deleted > 0)
+    crate::groups::remove_user_everywhere(tx, id).map(Some)
 }
 
 /// Live users that are active, other than `except`.
@@ -354,7 +374,7 @@ pub fn lock_workspace(tx: &mut TenantTx<'_>) -> Result<(), StoreError> {
 /// Erases a user's personal data on request: the user leaves every group, and the row stays as a
 /// deleted tombstone with a placeholder name, no attributes, no external id and no password. `false` when the workspace
 /// has no such user, live or deleted.
-pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
+pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, StoreError> {
     let (conn, workspace) = tx.parts();
     let placeholder = format!("erased-{id}");
     let document = serde_json::json!({"userName": placeholder, "active": false}).to_string();
@@ -382,10 +402,10 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<bool, StoreError> {
             users::updated_at.eq(now),
         ))
         .execute(conn)?;
-    if erased > 0 {
-        crate::groups::remove_user_everywhere(tx, id)?;
+    if erased == 0 {
+        return Ok(None);
     }
-    Ok(erased > 0)
+    crate::groups::remove_user_everywhere(tx, id).map(Some)
 }
 
 /// Removes tombstones of users deleted before `before`.

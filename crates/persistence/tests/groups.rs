@@ -171,7 +171,8 @@ fn members_must_be_live_users_of_the_same_workspace_or_nothing_is_written() {
                     filter: None,
                     offset: 0,
                     limit: 10,
-                    with_members: false
+                    with_members: false,
+                    member_budget: i64::MAX
                 }
             ))
             .unwrap()
@@ -229,8 +230,16 @@ fn deleted_users_leave_their_groups_and_deleted_groups_free_their_name() {
     let ws = db.workspace("Acme", Plan::Premium, true);
     let [u1, u2] = ["u1", "u2"].map(|name| user(&db, ws.id, name));
     let id = create(&db, ws.id, "Sales", &[u1, u2]);
-    assert!(db.store.write(ws.id, |tx| users::delete(tx, u1)).unwrap());
+    let left = db.store.write(ws.id, |tx| users::delete(tx, u1)).unwrap();
+    assert_eq!(left, Some(vec![id]), "the groups it left are reported");
     assert_eq!(member_ids(&db, ws.id, id), vec![u2]);
+    assert!(
+        db.store
+            .read(ws.id, |tx| groups::groups_of_user(tx, u1))
+            .unwrap()
+            .is_empty(),
+        "no member row of the deleted user is left"
+    );
     let groups_of = db
         .store
         .read(ws.id, |tx| groups::groups_of_user(tx, u2))
@@ -241,7 +250,8 @@ fn deleted_users_leave_their_groups_and_deleted_groups_free_their_name() {
         .write(ws.id, |tx| groups::delete(tx, id))
         .unwrap()
         .unwrap();
-    assert_eq!(gone.members.unwrap().len(), 1);
+    assert_eq!(gone.display_name, "Sales");
+    assert!(member_page_is_empty(&db, ws.id, id));
     assert!(
         db.store
             .write(ws.id, |tx| groups::delete(tx, id))
@@ -271,6 +281,7 @@ fn filters_select_groups_by_name_external_id_and_id() {
                     offset: 0,
                     limit: 10,
                     with_members: true,
+                    member_budget: i64::MAX,
                 },
             )
         })?;
@@ -313,4 +324,91 @@ fn member_pages_are_stable_and_counted() {
     assert_eq!(total, 5);
     let seen: Vec<UserId> = first.iter().chain(&rest).map(|m| m.user_id).collect();
     assert_eq!(seen, sorted(users));
+}
+
+fn member_page_is_empty(db: &TestDb, ws: WorkspaceId, id: GroupId) -> bool {
+    db.store
+        .read(ws, |tx| groups::members_page(tx, id, 0, 10))
+        .unwrap()
+        .0
+        == 0
+}
+
+#[test]
+fn a_page_of_groups_shows_fewer_groups_rather_than_too_many_members() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let users: Vec<UserId> = (0..4).map(|i| user(&db, ws.id, &format!("u{i}"))).collect();
+    for name in ["A", "B", "C"] {
+        create(&db, ws.id, name, &users[..2]);
+    }
+    let page = |budget: i64| {
+        db.store
+            .read(ws.id, |tx| {
+                groups::list(
+                    tx,
+                    GroupQuery {
+                        filter: None,
+                        offset: 0,
+                        limit: 10,
+                        with_members: true,
+                        member_budget: budget,
+                    },
+                )
+            })
+            .unwrap()
+    };
+    let names = |budget| -> Vec<String> {
+        page(budget)
+            .groups
+            .into_iter()
+            .map(|g| g.display_name)
+            .collect()
+    };
+    assert_eq!(names(6), ["A", "B", "C"]);
+    assert_eq!(names(5), ["A", "B"]);
+    assert_eq!(names(1), ["A"], "the first group is always shown");
+    assert_eq!(page(1).total, 3, "the total still counts every group");
+}
+
+#[test]
+fn a_membership_add_racing_the_users_deletion_leaves_no_member_row() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let id = create(&db, ws.id, "Everyone", &[]);
+    for round in 0..15 {
+        let victim = user(&db, ws.id, &format!("victim{round}"));
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let (db, start) = (&db, &start);
+            scope.spawn(move || {
+                start.wait();
+                let added = db.store.write(ws.id, |tx| {
+                    groups::apply(tx, id, &[GroupChange::AddMembers(vec![victim])])
+                });
+                // Either the add came first, or it found the user gone.
+                assert!(
+                    matches!(
+                        added,
+                        Ok(Some(_)) | Err(StoreError::Domain(DomainError::InvalidValue(_)))
+                    ),
+                    "{added:?}"
+                );
+            });
+            scope.spawn(move || {
+                start.wait();
+                db.store
+                    .write(ws.id, |tx| users::delete(tx, victim))
+                    .unwrap()
+                    .expect("the user existed");
+            });
+        });
+        assert!(
+            db.store
+                .read(ws.id, |tx| groups::groups_of_user(tx, victim))
+                .unwrap()
+                .is_empty(),
+            "round {round}: a deleted user kept a membership"
+        );
+    }
 }

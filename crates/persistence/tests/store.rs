@@ -169,9 +169,10 @@ fn another_workspaces_users_are_invisible() {
             .is_none()
     );
     assert!(
-        !db.store
+        db.store
             .write(other.id, |tx| users::delete(tx, user.id))
             .unwrap()
+            .is_none()
     );
     assert!(
         db.store
@@ -460,11 +461,13 @@ fn delete_frees_the_user_name_and_keeps_a_tombstone() {
         db.store
             .write(ws.id, |tx| users::delete(tx, user.id))
             .unwrap()
+            .is_some()
     );
     assert!(
-        !db.store
+        db.store
             .write(ws.id, |tx| users::delete(tx, user.id))
             .unwrap()
+            .is_none()
     );
     assert!(
         db.store
@@ -944,6 +947,7 @@ fn seats_count_active_users_and_erasure_scrubs_personal_data() {
         db.store
             .write(ws.id, |tx| users::erase(tx, stored.id))
             .unwrap()
+            .is_some()
     );
     assert!(
         db.store
@@ -957,9 +961,10 @@ fn seats_count_active_users_and_erasure_scrubs_personal_data() {
         .write(ws.id, |tx| users::insert(tx, &jane(), None))
         .unwrap();
     assert!(
-        !db.store
+        db.store
             .write(ws.id, |tx| users::erase(tx, UserId::generate()))
             .unwrap()
+            .is_none()
     );
     let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
     assert_eq!(

@@ -60,6 +60,7 @@ pub async fn list_groups(
                     offset: params.offset(),
                     limit: params.count,
                     with_members: params.projection.returns("members"),
+                    member_budget: groups::MAX_MEMBERS_PER_PAGE,
                 },
             )
         })

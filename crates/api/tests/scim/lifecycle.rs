@@ -446,3 +446,56 @@ async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
     );
     worker.abort();
 }
+
+#[actix_web::test]
+async fn a_deleted_user_leaves_its_groups_in_each_groups_order() {
+    let app = TestApp::start().await;
+    let receiver = Receiver::start();
+    let worker = start_worker(&app, settings(&receiver, 10));
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let group = id_of(
+        &app.post(
+            &format!("/scim/v2/{}/Groups", ws.key),
+            &token,
+            &json!({"displayName": "Sales", "members": [{"value": jane}]}),
+        )
+        .await
+        .body,
+    );
+    app.delete(&user(&ws, &jane), &token).await;
+    let group_events = |r: &Receiver| -> Vec<(String, Value)> {
+        r.deliveries()
+            .iter()
+            .map(Delivery::json)
+            .filter(|event| event["data"]["group"]["id"] == json!(group))
+            .map(|event| {
+                (
+                    event["type"].as_str().unwrap().to_owned(),
+                    event["data"]["members"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| group_events(r).len() == 3)
+            .await,
+        "{:?}",
+        group_events(&receiver)
+    );
+    assert_eq!(
+        group_events(&receiver),
+        vec![
+            ("group.created".to_owned(), Value::Null),
+            ("group.members_added".to_owned(), json!([jane])),
+            ("group.members_removed".to_owned(), json!([jane])),
+        ]
+    );
+    assert!(
+        receiver
+            .types_for(&jane)
+            .contains(&"user.deleted".to_owned())
+    );
+    worker.abort();
+}

@@ -371,3 +371,56 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
         "the outage is counted"
     );
 }
+
+#[actix_web::test]
+async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
+    let db = webwork_scim_persistence::testing::TestDb::new();
+    let store = Store::connect(
+        &db.url,
+        &PoolSettings {
+            max_size: 1,
+            connection_timeout: Duration::from_millis(300),
+        },
+    )
+    .unwrap();
+    let state = AppState::new(store, test_config()).unwrap();
+    state.status.mark_ready();
+    let served = state.clone();
+    let server = actix_test::start(move || app::app(served.clone()));
+    let workspace =
+        admin::create_workspace(&db.store, &Caller::operator(), "Acme", Plan::Premium, true)
+            .unwrap();
+    let token = admin::issue_token(
+        &db.store,
+        &Caller::operator(),
+        workspace.key.as_str(),
+        "t",
+        None,
+    )
+    .unwrap()
+    .plaintext;
+    let held = state.store.connection().unwrap();
+    let mut response = awc::Client::default()
+        .get(server.url(&format!("/scim/v2/{}/Users", workspace.key)))
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .send()
+        .await
+        .unwrap();
+    drop(held);
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], json!("503"));
+    let page = state.metrics.render(state.store.pool_state(), 1).unwrap();
+    assert!(
+        page.contains("webwork_scim_db_unavailable_total 0"),
+        "{page}"
+    );
+    assert!(page.contains("webwork_scim_db_pool_wait_seconds_count"));
+}

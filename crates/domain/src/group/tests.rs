@@ -18,7 +18,7 @@ fn ops(operations: Value) -> Value {
 fn entra_create_with_its_extra_schema_and_external_id() {
     let member = UserId::generate();
     let draft = GroupDraft::from_scim(&json!({
-        "schemas": [schema::CORE_GROUP, schema::ENTRA_GROUP],
+        "schemas": [schema::CORE_GROUP, schema::ENTRA_GROUP, schema::LEGACY_CORE],
         "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
         "displayName": "  Sales ",
         "members": [{"value": member.to_string(), "$ref": null}, {"value": member.to_string()}],
@@ -94,6 +94,14 @@ fn entra_remove_with_a_value_removes_only_the_listed_members() {
     assert_eq!(changes, vec![GroupChange::RemoveMembers(vec![listed])]);
     let everything = patch(ops(json!([{"op": "remove", "path": "members"}])));
     assert_eq!(everything, vec![GroupChange::RemoveAllMembers]);
+    let no_one = patch(ops(
+        json!([{"op": "remove", "path": "members", "value": []}]),
+    ));
+    assert_eq!(
+        no_one,
+        vec![GroupChange::RemoveMembers(vec![])],
+        "[] removes no one"
+    );
 }
 
 #[test]

@@ -73,6 +73,8 @@ pub(super) fn add(
             .filter(users::workspace_id.eq(&workspace))
             .filter(users::id.eq_any(&wanted))
             .filter(users::deleted_at.is_null())
+            // One lock order for every transaction that locks several users.
+            .order(users::id)
             .select(users::id);
         // On PostgreSQL the users stay locked (shared) until commit, so that a concurrent
         // deletion waits for this add and then removes the new rows too.
@@ -353,4 +355,24 @@ pub(super) fn memberships_of(
         }
     }
     Ok(by_user)
+}
+
+/// How many member rows each of `group_ids` has.
+pub(super) fn counts(
+    tx: &mut TenantTx<'_>,
+    group_ids: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let (conn, workspace) = tx.parts();
+    let workspace = workspace.to_string();
+    let mut counts = HashMap::new();
+    for chunk in group_ids.chunks(CHUNK) {
+        let rows = group_members::table
+            .filter(group_members::workspace_id.eq(&workspace))
+            .filter(group_members::group_id.eq_any(chunk))
+            .group_by(group_members::group_id)
+            .select((group_members::group_id, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)?;
+        counts.extend(rows);
+    }
+    Ok(counts)
 }

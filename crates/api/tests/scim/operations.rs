@@ -424,3 +424,276 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
     );
     assert!(page.contains("webwork_scim_db_pool_wait_seconds_count"));
 }
+
+/// A PostgreSQL server of the test's own, on a free port, that can be stopped and started.
+struct PrivateServer {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivateServer {
+    /// `None` when this machine has no PostgreSQL server binaries.
+    fn start() -> Option<PrivateServer> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path().join("bin"))
+            .filter(|bin| bin.join("initdb").exists())
+            .max()?;
+        let dir =
+            std::env::temp_dir().join(format!("webwork-scim-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = PrivateServer { bin, dir, port };
+        if PrivateServer::as_root() {
+            // initdb and the server refuse to run as root.
+            let owned = std::process::Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(&server.dir)
+                .status()
+                .unwrap();
+            assert!(owned.success());
+        }
+        let data = server.dir.join("db");
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+            ],
+        );
+        server.up();
+        Some(server)
+    }
+
+    fn as_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = if PrivateServer::as_root() {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            std::process::Command::new(&program)
+        };
+        let output = command.args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.join("db");
+        let log = self.dir.join("log");
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {}",
+            self.port,
+            self.dir.display()
+        );
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-m",
+                "fast",
+                "-o",
+                &options,
+                action,
+            ],
+        );
+    }
+
+    fn up(&self) {
+        self.pg_ctl("start");
+    }
+
+    fn down(&self) {
+        self.pg_ctl("stop");
+    }
+
+    fn url(&self) -> DatabaseUrl {
+        DatabaseUrl::Postgres(format!(
+            "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+            self.port
+        ))
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let data = self.dir.join("db");
+        let program = self.bin.join("pg_ctl");
+        let mut command = if PrivateServer::as_root() {
+            let mut command = std::process::Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            std::process::Command::new(&program)
+        };
+        command
+            .args([
+                "-D",
+                data.to_str().unwrap_or_default(),
+                "-m",
+                "immediate",
+                "stop",
+            ])
+            .output()
+            .ok();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+#[actix_web::test]
+async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write() {
+    if webwork_scim_persistence::testing::backend() != Backend::Postgres {
+        return; // the restart of a server; the embedded database cannot go away
+    }
+    let Some(server) = PrivateServer::start() else {
+        eprintln!("no PostgreSQL server binaries here: the restart test needs them");
+        return;
+    };
+    let store = Store::connect(
+        &server.url(),
+        &PoolSettings {
+            max_size: 4,
+            connection_timeout: Duration::from_millis(800),
+        },
+    )
+    .unwrap();
+    store.migrate().unwrap();
+    let state = AppState::new(store.clone(), test_config()).unwrap();
+    state.status.mark_ready();
+    let served = state.clone();
+    let http = actix_test::start(move || app::app(served.clone()));
+    let workspace =
+        admin::create_workspace(&store, &Caller::operator(), "Acme", Plan::Premium, true).unwrap();
+    let token = admin::issue_token(
+        &store,
+        &Caller::operator(),
+        workspace.key.as_str(),
+        "t",
+        None,
+    )
+    .unwrap()
+    .plaintext;
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish();
+    let url = http.url(&format!("/scim/v2/{}/Users", workspace.key));
+    // Creates user `n`: its name when acknowledged, `None` for a 503.
+    let create = async |n: usize| -> Option<String> {
+        let name = format!("u{n}@acme.com");
+        let mut response = client
+            .post(url.clone())
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", "application/scim+json"))
+            .send_json(&json!({"userName": name}))
+            .await
+            .unwrap();
+        match response.status() {
+            StatusCode::CREATED => Some(name),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(body["status"], json!("503"), "{body}");
+                None
+            }
+            other => panic!("request {n} got {other}"),
+        }
+    };
+    let mut acknowledged = Vec::new();
+    let (mut unavailable, mut n) = (0, 0);
+    let send =
+        async |n: usize, acknowledged: &mut Vec<String>, unavailable: &mut usize| match create(n)
+            .await
+        {
+            Some(name) => {
+                acknowledged.push(name);
+                true
+            }
+            None => {
+                *unavailable += 1;
+                false
+            }
+        };
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        n += 1;
+        send(n, &mut acknowledged, &mut unavailable).await;
+    }
+    let before = acknowledged.len();
+    // Stop the server while requests keep coming, and start it again a moment later.
+    let (tx_down, rx_down) = std::sync::mpsc::channel();
+    let server = Arc::new(server);
+    let controller = server.clone();
+    let control = std::thread::spawn(move || {
+        controller.down();
+        tx_down.send(()).ok();
+        std::thread::sleep(Duration::from_millis(1500));
+        controller.up();
+    });
+    while rx_down.try_recv().is_err() {
+        n += 1;
+        send(n, &mut acknowledged, &mut unavailable).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        n += 1;
+        let restarted = control.is_finished();
+        if send(n, &mut acknowledged, &mut unavailable).await && restarted {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "service did not resume after the restart"
+        );
+    }
+    control.join().unwrap();
+    eprintln!(
+        "{before} writes before the stop, {} in all, {unavailable} answered 503",
+        acknowledged.len()
+    );
+    assert!(unavailable > 0, "the stopped server was noticed");
+    let stored: Vec<String> = store
+        .read(workspace.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: None,
+                    offset: 0,
+                    limit: 100_000,
+                },
+            )
+        })
+        .unwrap()
+        .users
+        .into_iter()
+        .map(|u| u.user_name)
+        .collect();
+    for name in &acknowledged {
+        assert!(stored.contains(name), "acknowledged {name} was lost");
+    }
+    drop(http);
+    drop(state);
+    drop(store);
+}

@@ -22,6 +22,9 @@ use crate::blocking::{run_argon2, run_blocking};
 use crate::request_log::RequestId;
 use crate::{ApiError, AppState};
 
+/// Why SCIM is refused to a workspace with single sign-on turned off.
+const SSO_OFF: &str = "Single sign-on is turned off for this WebWork workspace, so provisioning is paused. Turn it on in Settings > Single Sign-On to resume; no data was removed.";
+
 /// An authenticated caller of one workspace whose plan includes SCIM provisioning.
 #[derive(Debug, Clone)]
 pub struct ScimTenant {
@@ -138,6 +141,11 @@ async fn authenticate(
     }
     record_use(state, &resolved.workspace, record.id);
     let workspace = resolved.workspace;
+    // Provisioning follows the SSO page: a workspace whose admin turned single sign-on off gets
+    // no more changes from its IdP until it is turned on again (nothing is deleted).
+    if !workspace.sso_enabled {
+        return Err(ApiError::Forbidden(SSO_OFF.into()));
+    }
     Ok(Tenant {
         entitlements: effective_entitlements(&workspace, OffsetDateTime::now_utc()),
         workspace_id: workspace.id,

@@ -726,3 +726,41 @@ async fn sso_needs_its_entitlement_and_enforcement_needs_sso() {
     .await;
     assert_problem(&half, 400);
 }
+
+#[actix_web::test]
+async fn turning_sso_off_pauses_provisioning_and_turning_it_on_resumes_it() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    let set = |enabled: bool| {
+        let app = &app;
+        let ws = &ws;
+        async move {
+            api(
+                app,
+                Method::PUT,
+                &ws_path(ws, "/sso"),
+                &admin_of(ws),
+                Some(json!({"enabled": enabled})),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(set(false).await, StatusCode::OK);
+    let paused = app.get(&users(&ws), &token).await;
+    paused.assert_scim_error(403, None);
+    assert!(
+        paused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Single sign-on is turned off")
+    );
+    assert_eq!(set(true).await, StatusCode::OK);
+    let resumed = app.get(&user(&ws, &jane), &token).await;
+    assert_eq!(
+        resumed.status,
+        StatusCode::OK,
+        "the same token works again and the user is kept"
+    );
+}

@@ -192,25 +192,26 @@ pub async fn create_user(
 }
 
 /// PUT: replaces every attribute the body carries; a body without `password` keeps the stored
-/// one, because IdPs PUT back what GET returned.
+/// one, because IdPs PUT back what GET returned, and one without `active` keeps the stored state.
 pub async fn replace_user(
     state: &AppState,
     caller: &ScimTenant,
     id: UserId,
-    draft: UserDraft,
+    mut draft: UserDraft,
 ) -> Result<User, ApiError> {
     let hash = hash_password(state, draft.password.clone()).await?;
     let store = state.store.clone();
     let caller = caller.clone();
     run_blocking(move || {
-        let write = Write {
-            caller: &caller,
-            draft: &draft,
-            hash: hash.as_deref(),
-        };
         store.write(caller.tenant.workspace_id, |tx| {
             let old =
                 users::find(tx, id)?.ok_or_else(|| ApiError::user_not_found(&id.to_string()))?;
+            draft.keep_active(old.active);
+            let write = Write {
+                caller: &caller,
+                draft: &draft,
+                hash: hash.as_deref(),
+            };
             write.replace(tx, &old, false)
         })
     })

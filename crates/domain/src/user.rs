@@ -92,6 +92,9 @@ pub struct UserDraft {
     pub display_name: Option<String>,
     /// Set when the body carried a password; `None` keeps the stored one.
     pub password: Option<Password>,
+    /// Whether the body said `active`; without it a create makes an active user and a replace
+    /// keeps the stored state (so that a PUT never reactivates by omission).
+    pub active_given: bool,
     /// Every stored attribute under its canonical name, the extensions under their URN. Never
     /// holds `id`, `meta`, `schemas`, `password` or other read-only attributes.
     pub document: Map<String, Value>,
@@ -144,9 +147,9 @@ impl UserDraft {
             "userName".into(),
             Value::String(user_name.as_str().to_owned()),
         );
-        let active = match document.get("active") {
-            Some(Value::Bool(active)) => *active,
-            _ => true,
+        let (active, active_given) = match document.get("active") {
+            Some(Value::Bool(active)) => (*active, true),
+            _ => (true, false),
         };
         document.insert("active".into(), Value::Bool(active));
         let text = |name: &str| {
@@ -160,6 +163,7 @@ impl UserDraft {
             display_name: text("displayName"),
             user_name,
             active,
+            active_given,
             password,
             document,
         })
@@ -203,6 +207,14 @@ impl User {
 }
 
 impl UserDraft {
+    /// For a replace that did not say `active`: the stored state `active` instead of the default.
+    pub fn keep_active(&mut self, active: bool) {
+        if !self.active_given {
+            self.active = active;
+            self.document.insert("active".into(), Value::Bool(active));
+        }
+    }
+
     /// The primary email (or the first one), as WebWork's app looks users up by it.
     pub fn primary_email(&self) -> Option<&str> {
         let emails = self.document.get("emails")?.as_array()?;

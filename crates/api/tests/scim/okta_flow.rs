@@ -352,3 +352,34 @@ async fn entra_style_patch_updates_a_value_filtered_element() {
     );
     assert_eq!(patched.body["active"], json!(false));
 }
+
+#[actix_web::test]
+async fn a_put_that_omits_active_keeps_a_deactivated_user_deactivated() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme");
+    let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await;
+    let replaced = app
+        .put(
+            &user(&ws, &id),
+            &token,
+            &json!({"userName": "jane@acme.com", "displayName": "Jane D."}),
+        )
+        .await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(
+        replaced.body["active"],
+        json!(false),
+        "no reactivation by omission"
+    );
+    assert_eq!(replaced.body["displayName"], "Jane D.");
+    let created = app
+        .post(&users(&ws), &token, &json!({"userName": "bob@acme.com"}))
+        .await;
+    assert_eq!(
+        created.body["active"],
+        json!(true),
+        "a create without active is active"
+    );
+}

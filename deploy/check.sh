@@ -118,6 +118,29 @@ if [ "$survivors" -ne 0 ]; then
   exit 1
 fi
 
+step "the image's dependency layer has a placeholder for every target"
+# The Dockerfile builds the dependencies from the manifests and deploy/placeholders.sh alone;
+# cargo refuses to load a workspace whose manifests name a target file that does not exist.
+layer=$(mktemp -d)
+trap 'rm -rf "$layer" "${mutants:-}"' EXIT
+(cd "$layer" && "$OLDPWD/deploy/placeholders.sh")
+"$venv/bin/python" - "$layer" <<'EOF'
+import pathlib, sys, tomllib
+layer = pathlib.Path(sys.argv[1])
+missing = []
+for manifest in sorted(pathlib.Path("crates").glob("*/Cargo.toml")):
+    crate = manifest.parent
+    targets = tomllib.loads(manifest.read_text())
+    needed = ["src/lib.rs"] if (crate / "src/lib.rs").exists() else []
+    for kind, folder in (("bin", "src/bin"), ("test", "tests"), ("bench", "benches"), ("example", "examples")):
+        for target in targets.get(kind, []):
+            needed.append(target.get("path", f"{folder}/{target['name']}.rs"))
+    missing += [str(crate / path) for path in needed if not (layer / crate / path).exists()]
+if missing:
+    sys.exit(f"deploy/placeholders.sh does not create {missing}")
+print("ok")
+EOF
+
 step "hadolint"
 hadolint --config deploy/.hadolint.yaml deploy/Dockerfile
 

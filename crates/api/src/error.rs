@@ -46,7 +46,8 @@ pub enum ApiError {
     /// Creating or reactivating a user would exceed the seats the workspace bought.
     #[error("seat limit reached: {used} of {seats}")]
     SeatLimit { used: i64, seats: u32 },
-    /// The caller may not do this (a wrong role on the admin API).
+    /// The caller may not do this: a wrong role on the admin API, the workspace owner on SCIM, a
+    /// workspace with single sign-on turned off.
     #[error("{0}")]
     Forbidden(String),
     /// The workspace's request rate is exhausted on this replica.

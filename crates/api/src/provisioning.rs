@@ -232,11 +232,13 @@ pub async fn patch_user(
         let current = get_user(state, caller, id).await?;
         // Applying operations costs time in proportion to the body: off the async workers.
         let (operations, mut document) = (patch.clone(), current.document.clone());
-        let draft = run_blocking(move || {
+        let mut draft = run_blocking(move || {
             operations.apply(&mut document)?;
             UserDraft::from_scim(&Value::Object(document))
         })
         .await??;
+        // Removing `active` is no reactivation: it keeps the stored state, as a PUT without it.
+        draft.keep_active(current.active);
         if draft.password.is_none() && draft.document == current.document {
             return Ok(current);
         }

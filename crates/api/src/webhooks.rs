@@ -192,8 +192,8 @@ pub async fn run(state: AppState, settings: WebhookSettings) {
     let client = awc::Client::builder().timeout(settings.timeout).finish();
     let mut stats_due = Instant::now();
     let mut stopping = state.status.stopping();
-    // The batch in hand is always finished (its leases would otherwise hold its events back
-    // until they expire); stopping is checked between batches.
+    // Stopping is checked between batches; within one, `deliver_batch` hands the events it has
+    // not posted yet back at once, so that no lease holds them until it expires.
     while !*stopping.borrow() {
         let idle = match deliver_batch(&state, &settings, &client).await {
             Ok(pass) => pass == Pass::default(),

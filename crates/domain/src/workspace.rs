@@ -273,6 +273,8 @@ pub struct Tenant {
     pub workspace_key: WorkspaceKey,
     pub plan: Plan,
     pub entitlements: Entitlements,
+    /// Provisioning pauses while the workspace's admin has single sign-on turned off.
+    pub sso_enabled: bool,
     pub token_id: TokenId,
 }
 

@@ -262,12 +262,17 @@ pub fn count_expiring(
     window: std::time::Duration,
 ) -> Result<usize, StoreError> {
     let until = now + window;
-    Ok(list(tx)?
+    let tokens = list(tx)?;
+    let active =
+        |t: &TokenSummary| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now);
+    // A replacement counts only while it still works; a revoked one leaves the old token the
+    // one the IdP depends on.
+    let replaced = |t: &TokenSummary| {
+        t.replaced_by
+            .is_some_and(|by| tokens.iter().any(|other| other.id == by && active(other)))
+    };
+    Ok(tokens
         .iter()
-        .filter(|t| {
-            t.revoked_at.is_none()
-                && t.replaced_by.is_none()
-                && t.expires_at.is_some_and(|at| at > now && at <= until)
-        })
+        .filter(|t| active(t) && !replaced(t) && t.expires_at.is_some_and(|at| at <= until))
         .count())
 }

@@ -3,7 +3,8 @@
 //!
 //! Order of checks: the failed-attempt throttle (before any argon2 work), the caller (from this
 //! replica's cache, else the database), the token (revocation and expiry always; argon2 only on
-//! a cache miss), the `ScimProvisioning` entitlement, the workspace's request rate.
+//! a cache miss), the `ScimProvisioning` entitlement, single sign-on being on, the workspace's
+//! request rate.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -80,6 +81,13 @@ impl FromRequest for ScimTenant {
                 state.metrics.plan_refusals.inc();
                 return Err(ApiError::PlanRequired);
             }
+            // Provisioning follows the SSO page (plan first, then single sign-on): a workspace
+            // whose admin turned single sign-on off gets no more changes from its IdP until it
+            // is turned on again; nothing is deleted.
+            if !tenant.sso_enabled {
+                tracing::info!(workspace = %tenant.workspace_key, "SCIM refused: single sign-on is off");
+                return Err(ApiError::Forbidden(SSO_OFF.into()));
+            }
             state
                 .rate_limiter
                 .check(
@@ -141,12 +149,8 @@ async fn authenticate(
     }
     record_use(state, &resolved.workspace, record.id);
     let workspace = resolved.workspace;
-    // Provisioning follows the SSO page: a workspace whose admin turned single sign-on off gets
-    // no more changes from its IdP until it is turned on again (nothing is deleted).
-    if !workspace.sso_enabled {
-        return Err(ApiError::Forbidden(SSO_OFF.into()));
-    }
     Ok(Tenant {
+        sso_enabled: workspace.sso_enabled,
         entitlements: effective_entitlements(&workspace, OffsetDateTime::now_utc()),
         workspace_id: workspace.id,
         workspace_key: workspace.key,

@@ -757,6 +757,29 @@ async fn turning_sso_off_pauses_provisioning_and_turning_it_on_resumes_it() {
             .contains("Single sign-on is turned off")
     );
     assert_eq!(set(true).await, StatusCode::OK);
+    // The plan comes first: a downgraded workspace with SSO off is told about its plan.
+    assert_eq!(set(false).await, StatusCode::OK);
+    let downgraded = api(
+        &app,
+        Method::PUT,
+        &ws_path(&ws, "/plan"),
+        &platform(),
+        Some(json!({"plan": "pro"})),
+    )
+    .await;
+    assert_eq!(downgraded.status, StatusCode::OK, "{}", downgraded.body);
+    let refused = app.get(&users(&ws), &token).await;
+    refused.assert_scim_error(403, None);
+    assert!(refused.body["detail"].as_str().unwrap().contains("Premium"));
+    api(
+        &app,
+        Method::PUT,
+        &ws_path(&ws, "/plan"),
+        &platform(),
+        Some(json!({"plan": "premium"})),
+    )
+    .await;
+    assert_eq!(set(true).await, StatusCode::OK);
     let resumed = app.get(&user(&ws, &jane), &token).await;
     assert_eq!(
         resumed.status,

@@ -118,6 +118,21 @@ async fn tokens_about_to_expire_are_counted_and_exported_as_a_metric() {
         0,
         "a rotated token is not about to expire"
     );
+    let successor = rotated.body["id"].as_str().unwrap().to_owned();
+    let revoked = app
+        .call(
+            Method::DELETE,
+            &format!("{path}/{successor}"),
+            Some(&admin_of(&ws)),
+            None,
+        )
+        .await;
+    assert!(revoked.status.is_success(), "{}", revoked.body);
+    assert_eq!(
+        retention::tokens_expiring(&app.db.store, now, fortnight).unwrap(),
+        1,
+        "with its successor revoked, the rotated token is what the IdP depends on again"
+    );
     app.state.metrics.tokens_expiring_soon.set(1);
     let metrics = app.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(metrics.status, StatusCode::OK);

@@ -374,6 +374,20 @@ async fn a_put_that_omits_active_keeps_a_deactivated_user_deactivated() {
         "no reactivation by omission"
     );
     assert_eq!(replaced.body["displayName"], "Jane D.");
+    let removed = app
+        .patch(
+            &user(&ws, &id),
+            &token,
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{"op": "remove", "path": "active"}]}),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert_eq!(
+        removed.body["active"],
+        json!(false),
+        "removing active reactivates no one"
+    );
     let created = app
         .post(&users(&ws), &token, &json!({"userName": "bob@acme.com"}))
         .await;

@@ -288,8 +288,8 @@ pub(super) fn remove_user_everywhere(
         return Ok(Vec::new());
     }
     // Group versions are left alone: bumping them would lock group rows after the user's row,
-    // the reverse of a membership change's order, and could deadlock with one. The user's own
-    // `user.deleted` or `user.erased` event tells WebWork's app that its memberships ended.
+    // the reverse of a membership change's order, and could deadlock with one. The caller sends
+    // each group left a `group.members_removed` naming the user.
     diesel::delete(of_user()).execute(conn)?;
     left.iter()
         .map(|id| {

@@ -19,8 +19,10 @@ use crate::db::{DbConnection, MultiBackend};
 use crate::schema::{group_members, groups};
 use crate::{StoreError, TenantTx, clock};
 
-/// The most members one page of groups shows in all.
-pub const MAX_MEMBERS_PER_PAGE: i64 = 10_000;
+/// The most members one page of groups shows in all (some 10 MB of JSON): a guard against a
+/// page of huge groups, not a paging rule, since clients that step by `count` instead of
+/// `itemsPerPage` would skip the groups a shortened page leaves out.
+pub const MAX_MEMBERS_PER_PAGE: i64 = 100_000;
 
 /// One page of a listing, and how many groups match in all.
 #[derive(Debug, Clone, PartialEq)]

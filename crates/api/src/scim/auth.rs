@@ -100,6 +100,8 @@ impl FromRequest for ScimTenant {
                     state.metrics.rate_limited.inc();
                     ApiError::RateLimited(wait)
                 })?;
+            // Only a request that is served counts as the token's use.
+            record_use(&state, tenant.workspace_id, tenant.token_id);
             Ok(caller)
         })
     }
@@ -147,7 +149,6 @@ async fn authenticate(
     } else {
         state.metrics.token_cache_hits.inc();
     }
-    record_use(state, &resolved.workspace, record.id);
     let workspace = resolved.workspace;
     Ok(Tenant {
         sso_enabled: workspace.sso_enabled,
@@ -204,14 +205,13 @@ async fn resolve(
 /// Writes the token's `last_used_at`, at most once a minute per token, in the background.
 fn record_use(
     state: &AppState,
-    workspace: &webwork_scim_domain::Workspace,
+    workspace: webwork_scim_domain::WorkspaceId,
     token: webwork_scim_domain::TokenId,
 ) {
     if !state.usage.due(token, Instant::now()) {
         return;
     }
     let store = state.store.clone();
-    let workspace = workspace.id;
     actix_web::rt::spawn(async move {
         let written = run_blocking(move || {
             store.write(workspace, |tx| {

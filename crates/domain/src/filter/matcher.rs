@@ -122,6 +122,13 @@ fn is_present(value: &Value) -> bool {
 fn compare(actual: &Value, op: CompareOp, literal: &CompValue, case_exact: bool) -> bool {
     match (actual, literal) {
         (Value::String(actual), CompValue::String(expected)) => {
+            // Two RFC 3339 timestamps (`meta.lastModified`) compare as instants, whatever their
+            // offsets and fractions.
+            if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+                && let (Some(actual), Some(expected)) = (instant(actual), instant(expected))
+            {
+                return ordered(actual.cmp(&expected), op);
+            }
             let (actual, expected) = if case_exact {
                 (actual.clone(), expected.clone())
             } else {
@@ -159,6 +166,14 @@ fn compare(actual: &Value, op: CompareOp, literal: &CompValue, case_exact: bool)
         (Value::Null, CompValue::Null) => op == CompareOp::Eq,
         _ => false,
     }
+}
+
+fn instant(text: &str) -> Option<time::OffsetDateTime> {
+    // Cheap refusal first: most strings compared are not timestamps.
+    if text.len() < 20 || !text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 fn ordered(ordering: Ordering, op: CompareOp) -> bool {

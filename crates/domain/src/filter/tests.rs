@@ -233,3 +233,19 @@ fn patch_paths_parse() {
         assert!(PatchPath::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn timestamps_compare_as_instants_whatever_their_offsets() {
+    let user = json!({"meta": {"lastModified": "2025-06-01T09:30:00.123Z"}});
+    for (filter, expected) in [
+        (r#"meta.lastModified gt "2025-06-01T10:00:00+02:00""#, true),
+        (r#"meta.lastModified lt "2025-06-01T11:00:00+02:00""#, false),
+        (
+            r#"meta.lastModified eq "2025-06-01T11:30:00.123+02:00""#,
+            true,
+        ),
+        (r#"meta.lastModified ge "2025-06-01T09:30:00Z""#, true),
+    ] {
+        assert_eq!(matches(&parse(filter), &user), expected, "{filter}");
+    }
+}

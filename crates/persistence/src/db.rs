@@ -88,7 +88,9 @@ impl DatabaseUrl {
     /// backend and report only that the URL fits none).
     pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
         match self {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(&with_liveness(url)).map(DbConnection::Postgres)
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|err| {
@@ -133,6 +135,38 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DatabaseUrl({self})")
     }
+}
+
+/// TCP settings libpq applies unless the URL sets its own: a server that stops answering (a
+/// partition that drops packets, a failover) is noticed within about a minute, and a connection
+/// attempt gives up after 5 s, so that requests answer 503 promptly instead of hanging for the
+/// kernel's quarter of an hour.
+const LIVENESS: [(&str, &str); 5] = [
+    ("connect_timeout", "5"),
+    ("keepalives_idle", "30"),
+    ("keepalives_interval", "10"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "30000"),
+];
+
+/// `url` with each [`LIVENESS`] parameter it does not set itself.
+fn with_liveness(url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let mut out = url.to_owned();
+    let mut separator = if url.contains('?') { '&' } else { '?' };
+    for (name, value) in LIVENESS {
+        let set = query
+            .split('&')
+            .any(|pair| pair.split_once('=').map_or(pair, |(key, _)| key) == name);
+        if !set {
+            out.push(separator);
+            out.push_str(name);
+            out.push('=');
+            out.push_str(value);
+            separator = '&';
+        }
+    }
+    out
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -212,6 +246,21 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_urls_get_liveness_settings_they_do_not_set() {
+        let plain = with_liveness("postgres://u@h/db");
+        assert!(plain.starts_with("postgres://u@h/db?connect_timeout=5&keepalives_idle=30"));
+        assert!(plain.ends_with("tcp_user_timeout=30000"));
+        let own = with_liveness("postgres://u@h/db?sslmode=disable&connect_timeout=2");
+        assert!(own.contains("connect_timeout=2"));
+        assert!(!own.contains("connect_timeout=5"));
+        assert!(
+            own.starts_with(
+                "postgres://u@h/db?sslmode=disable&connect_timeout=2&keepalives_idle=30"
+            )
+        );
+    }
 
     #[test]
     fn urls_pick_the_backend() {

@@ -292,7 +292,11 @@ pub struct SsoSettings {
 }
 
 pub fn sso_settings(store: &Store, key: &str) -> Result<SsoSettings, AdminError> {
-    let workspace = find_workspace(store, key)?;
+    sso_settings_of(store, find_workspace(store, key)?)
+}
+
+/// The page of a workspace already read (after a change to it, say).
+pub fn sso_settings_of(store: &Store, workspace: Workspace) -> Result<SsoSettings, AdminError> {
     let entitlements = effective_entitlements(&workspace, OffsetDateTime::now_utc());
     let seats_used = store.read(workspace.id, |tx| users::count_active(tx, None))?;
     Ok(SsoSettings {

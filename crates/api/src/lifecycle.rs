@@ -9,19 +9,7 @@ use webwork_scim_persistence::{StoreError, TenantTx, outbox};
 
 /// The user as WebWork's app sees it in events and the internal API.
 pub fn user_view(user: &User) -> Value {
-    let email = user
-        .document
-        .get("emails")
-        .and_then(Value::as_array)
-        .and_then(|emails| {
-            emails
-                .iter()
-                .find(|e| e.get("primary") == Some(&Value::Bool(true)))
-                .or_else(|| emails.first())
-        })
-        .and_then(|email| email.get("value"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let email = user.primary_email();
     json!({
         "id": user.id.to_string(),
         "userName": user.user_name,
@@ -37,6 +25,23 @@ pub fn user_view(user: &User) -> Value {
     })
 }
 
+/// The payload every event shares: the workspace, the subject (`"user"` or `"group"`) as it is
+/// after the change, the names of the changed attributes, and who changed it.
+fn payload(
+    workspace: (WorkspaceId, &WorkspaceKey),
+    actor: &Actor,
+    subject: (&str, Value),
+    changed: &[String],
+) -> Value {
+    let mut payload = json!({
+        "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
+        "changed_attributes": changed,
+        "actor": actor.to_string(),
+    });
+    payload[subject.0] = subject.1;
+    payload
+}
+
 /// Writes one outbox event per user action among `events` (`user.created`,
 /// `user.deactivated`, …), with the user's state after the change.
 pub fn enqueue_user_events(
@@ -47,12 +52,12 @@ pub fn enqueue_user_events(
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
     for event in events.iter().filter(|e| e.action.starts_with("user.")) {
-        let payload = json!({
-            "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
-            "user": user_view(user),
-            "changed_attributes": event.attributes,
-            "actor": actor.to_string(),
-        });
+        let payload = payload(
+            workspace,
+            actor,
+            ("user", user_view(user)),
+            &event.attributes,
+        );
         outbox::enqueue(tx, &user.id.to_string(), event.action, &payload)?;
     }
     Ok(())
@@ -83,12 +88,12 @@ pub fn enqueue_group_events(
 ) -> Result<(), StoreError> {
     let aggregate = write.group.id.to_string();
     let base = |changed: &[String]| {
-        json!({
-            "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
-            "group": group_view(&write.group),
-            "changed_attributes": changed,
-            "actor": actor.to_string(),
-        })
+        payload(
+            workspace,
+            actor,
+            ("group", group_view(&write.group)),
+            changed,
+        )
     };
     let own: Vec<String> = write
         .attributes
@@ -121,12 +126,7 @@ pub fn enqueue_group_deleted(
     actor: &Actor,
     group: &Group,
 ) -> Result<(), StoreError> {
-    let payload = json!({
-        "workspace": {"id": workspace.0.to_string(), "key": workspace.1.as_str()},
-        "group": group_view(group),
-        "changed_attributes": [],
-        "actor": actor.to_string(),
-    });
+    let payload = payload(workspace, actor, ("group", group_view(group)), &[]);
     outbox::enqueue(tx, &group.id.to_string(), "group.deleted", &payload)?;
     Ok(())
 }

@@ -200,6 +200,11 @@ pub struct GroupRef {
 }
 
 impl User {
+    /// The primary email (or the first one), as events and the internal API show it.
+    pub fn primary_email(&self) -> Option<&str> {
+        primary_email(&self.document)
+    }
+
     /// The workspace owner may never be deactivated or deleted over SCIM.
     pub fn is_owner(&self) -> bool {
         self.app_roles.iter().any(|role| role == "owner")
@@ -217,13 +222,18 @@ impl UserDraft {
 
     /// The primary email (or the first one), as WebWork's app looks users up by it.
     pub fn primary_email(&self) -> Option<&str> {
-        let emails = self.document.get("emails")?.as_array()?;
-        let primary = emails
-            .iter()
-            .find(|email| email.get("primary") == Some(&Value::Bool(true)))
-            .or_else(|| emails.first())?;
-        primary.get("value")?.as_str()
+        primary_email(&self.document)
     }
+}
+
+/// The `value` of the email marked primary in a User document, else of its first email.
+fn primary_email(document: &Map<String, Value>) -> Option<&str> {
+    let emails = document.get("emails")?.as_array()?;
+    let primary = emails
+        .iter()
+        .find(|email| email.get("primary") == Some(&Value::Bool(true)))
+        .or_else(|| emails.first())?;
+    primary.get("value")?.as_str()
 }
 
 /// `"true"`/`"false"` in any case, as Entra ID sends booleans.

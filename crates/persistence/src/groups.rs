@@ -370,17 +370,18 @@ pub fn members_page(
     members::page(tx, id, offset, limit)
 }
 
-/// Locks group `id`'s row until the transaction ends and reads it.
+/// Locks group `id`'s row until the transaction ends and reads it (SQLite's write transactions
+/// are serial already).
 fn lock(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
     let (conn, workspace) = tx.parts();
-    if let DbConnection::Postgres(pg) = conn {
-        groups::table
-            .filter(groups::workspace_id.eq(workspace.to_string()))
-            .filter(groups::id.eq(id.to_string()))
-            .select(groups::id)
-            .for_update()
-            .first::<String>(pg)
-            .optional()?;
-    }
-    row(tx, id)
+    let DbConnection::Postgres(pg) = conn else {
+        return row(tx, id);
+    };
+    Ok(groups::table
+        .filter(groups::workspace_id.eq(workspace.to_string()))
+        .filter(groups::id.eq(id.to_string()))
+        .select(GroupRow::as_select())
+        .for_update()
+        .first::<GroupRow>(pg)
+        .optional()?)
 }

@@ -167,11 +167,11 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
     let filtered = |workspace: &str| -> Result<_, DomainError> {
         let base = scoped(workspace);
         Ok(match query.filter {
-            Some(filter) => base.filter(filter_sql::condition(filter)?.0),
+            Some(filter) => base.filter(filter_sql::condition(filter)?),
             None => base,
         })
     };
-    if !exact_filter(query.filter)? {
+    if query.filter.is_some_and(filter_sql::needs_row_check) {
         return list_checked(tx, query, filtered(&workspace)?);
     }
     let total: i64 = filtered(&workspace)?.count().get_result(tx.conn())?;
@@ -197,14 +197,6 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
 /// The most rows an inexact filter may narrow to before each is checked; an email look-up
 /// narrows to one or two.
 const MAX_CHECKED_ROWS: i64 = 10_000;
-
-/// Whether the database answers `filter` exactly (no row needs checking afterwards).
-fn exact_filter(filter: Option<&Filter>) -> Result<bool, StoreError> {
-    match filter {
-        Some(filter) => Ok(filter_sql::condition(filter)?.1),
-        None => Ok(true),
-    }
-}
 
 /// The user as a filter sees it: its document, `id` and `meta`'s times.
 fn resource(user: &User) -> Value {

@@ -1,6 +1,8 @@
 //! The table from plan to entitlements, and the entitlements a workspace has right now. Callers
 //! ask for an entitlement; only this table knows which plan grants it.
 
+use std::fmt;
+
 use time::OffsetDateTime;
 use webwork_scim_domain::{DomainError, Entitlements, Plan, Workspace};
 
@@ -41,18 +43,49 @@ pub fn effective_entitlements(workspace: &Workspace, now: OffsetDateTime) -> Ent
     }
 }
 
+/// Why a workspace may not provision over SCIM. The plan is checked before single sign-on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimRefusal {
+    /// Its plan (with any overrides) lacks SCIM provisioning.
+    PlanLacksProvisioning(Plan),
+    /// Its admin has single sign-on turned off.
+    SsoOff,
+}
+
+impl fmt::Display for ScimRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScimRefusal::PlanLacksProvisioning(plan) => write!(
+                f,
+                "SCIM provisioning requires the Premium plan; this workspace is on {plan}"
+            ),
+            ScimRefusal::SsoOff => {
+                f.write_str("enable single sign-on for this workspace to provision users")
+            }
+        }
+    }
+}
+
+/// Whether a workspace on `plan`, with single sign-on on or off and these entitlements, may
+/// provision over SCIM; the one rule the SSO page, token issuing and every SCIM request follow.
+pub fn provisioning_refusal(
+    plan: Plan,
+    sso_enabled: bool,
+    entitlements: &Entitlements,
+) -> Option<ScimRefusal> {
+    if !entitlements.scim_provisioning {
+        Some(ScimRefusal::PlanLacksProvisioning(plan))
+    } else if !sso_enabled {
+        Some(ScimRefusal::SsoOff)
+    } else {
+        None
+    }
+}
+
 /// Why the workspace may not provision over SCIM, in words for its admin; `None` when it may.
 pub fn scim_refusal(workspace: &Workspace, entitlements: &Entitlements) -> Option<String> {
-    if !entitlements.scim_provisioning {
-        return Some(format!(
-            "SCIM provisioning requires the Premium plan; this workspace is on {}",
-            workspace.plan
-        ));
-    }
-    if !workspace.sso_enabled {
-        return Some("enable single sign-on for this workspace to provision users".into());
-    }
-    None
+    provisioning_refusal(workspace.plan, workspace.sso_enabled, entitlements)
+        .map(|refusal| refusal.to_string())
 }
 
 /// A SCIM token may be issued only when provisioning is included, single sign-on is on, and the

@@ -13,7 +13,8 @@ pub mod token;
 pub mod verifier;
 
 pub use entitlements::{
-    effective_entitlements, may_issue_scim_token, plan_entitlements, scim_refusal,
+    ScimRefusal, effective_entitlements, may_issue_scim_token, plan_entitlements,
+    provisioning_refusal, scim_refusal,
 };
 pub use jwt::{AdminClaims, JwtError, JwtVerifier, Role};
 pub use limits::{FailureThrottle, RateLimiter, UseRecorder};

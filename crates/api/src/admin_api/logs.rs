@@ -136,12 +136,12 @@ pub(super) async fn users(
     auth.require_workspace(&key)?;
     let (offset, limit) = page.window();
     let store = state.store.clone();
-    let url = format!("{}/Users", state.scim_base_url(&key));
+    let base = state.scim_base_url(&key);
     let page = run_blocking(move || admin::list_users(&store, &key, offset, limit)).await??;
     let items: Vec<Value> = page
         .users
         .iter()
-        .map(|user| render::user(user, &url))
+        .map(|user| render::user(user, &base))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
 }
@@ -154,9 +154,9 @@ pub(super) async fn user(
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
     let store = state.store.clone();
-    let url = format!("{}/Users", state.scim_base_url(&key));
+    let base = state.scim_base_url(&key);
     let user = run_blocking(move || admin::get_user(&store, &key, &id)).await??;
-    Ok(HttpResponse::Ok().json(render::user(&user, &url)))
+    Ok(HttpResponse::Ok().json(render::user(&user, &base)))
 }
 
 pub(super) async fn groups(
@@ -171,11 +171,10 @@ pub(super) async fn groups(
     let base = state.scim_base_url(&key);
     let page =
         run_blocking(move || admin::list_groups(&store, &key, None, offset, limit)).await??;
-    let (groups_url, users_url) = (format!("{base}/Groups"), format!("{base}/Users"));
     let items: Vec<Value> = page
         .groups
         .iter()
-        .map(|group| render::group(group, &groups_url, &users_url))
+        .map(|group| render::group(group, &base))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
 }
@@ -190,6 +189,5 @@ pub(super) async fn group(
     let store = state.store.clone();
     let base = state.scim_base_url(&key);
     let group = run_blocking(move || admin::get_group(&store, &key, &id, true)).await??;
-    let (groups_url, users_url) = (format!("{base}/Groups"), format!("{base}/Users"));
-    Ok(HttpResponse::Ok().json(render::group(&group, &groups_url, &users_url)))
+    Ok(HttpResponse::Ok().json(render::group(&group, &base)))
 }

@@ -65,8 +65,8 @@ pub(super) async fn set_sso(
     let key = key.into_inner();
     let forget = key.clone();
     let settings = run_blocking(move || {
-        admin::update_workspace(&store, &caller, &key, update)?;
-        admin::sso_settings(&store, &key)
+        let workspace = admin::update_workspace(&store, &caller, &key, update)?;
+        admin::sso_settings_of(&store, workspace)
     })
     .await??;
     state.forget_workspace(&forget);

@@ -223,14 +223,10 @@ pub(super) async fn export(
     let store = state.store.clone();
     let (ws, users, groups) = run_blocking(move || admin::export(&store, &key)).await??;
     let base = state.scim_base_url(ws.key.as_str());
-    let (users_url, groups_url) = (format!("{base}/Users"), format!("{base}/Groups"));
-    let users: Vec<Value> = users
-        .iter()
-        .map(|user| render::user(user, &users_url))
-        .collect();
+    let users: Vec<Value> = users.iter().map(|user| render::user(user, &base)).collect();
     let groups: Vec<Value> = groups
         .iter()
-        .map(|group| render::group(group, &groups_url, &users_url))
+        .map(|group| render::group(group, &base))
         .collect();
     Ok(ok(&json!({
         "workspace": workspace_json(&state, &ws),

@@ -12,10 +12,11 @@ use std::time::Instant;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use time::OffsetDateTime;
-use webwork_scim_domain::{Actor, Entitlement, Tenant, WorkspaceKey};
+use webwork_scim_domain::{Actor, Tenant, WorkspaceKey};
 use webwork_scim_persistence::{StoreError, tokens, workspaces};
 use webwork_scim_tenancy::{
-    AuthFailure, PresentedToken, Resolved, TokenRecord, Verdict, effective_entitlements,
+    AuthFailure, PresentedToken, Resolved, ScimRefusal, TokenRecord, Verdict,
+    effective_entitlements, provisioning_refusal,
 };
 
 use crate::bearer;
@@ -76,17 +77,19 @@ impl FromRequest for ScimTenant {
             // Known from here on: failures are written to this workspace's error log.
             req.extensions_mut().insert(caller.clone());
             let tenant = &caller.tenant;
-            if !tenant.entitlements.allows(Entitlement::ScimProvisioning) {
-                tracing::info!(workspace = %tenant.workspace_key, plan = %tenant.plan, "SCIM refused by plan");
-                state.metrics.plan_refusals.inc();
-                return Err(ApiError::PlanRequired);
-            }
-            // Provisioning follows the SSO page (plan first, then single sign-on): a workspace
-            // whose admin turned single sign-on off gets no more changes from its IdP until it
-            // is turned on again; nothing is deleted.
-            if !tenant.sso_enabled {
-                tracing::info!(workspace = %tenant.workspace_key, "SCIM refused: single sign-on is off");
-                return Err(ApiError::Forbidden(SSO_OFF.into()));
+            // Provisioning follows the SSO page: a workspace whose admin turned single sign-on off
+            // gets no more changes from its IdP until it is turned on again; nothing is deleted.
+            match provisioning_refusal(tenant.plan, tenant.sso_enabled, &tenant.entitlements) {
+                Some(ScimRefusal::PlanLacksProvisioning(plan)) => {
+                    tracing::info!(workspace = %tenant.workspace_key, %plan, "SCIM refused by plan");
+                    state.metrics.plan_refusals.inc();
+                    return Err(ApiError::PlanRequired);
+                }
+                Some(ScimRefusal::SsoOff) => {
+                    tracing::info!(workspace = %tenant.workspace_key, "SCIM refused: single sign-on is off");
+                    return Err(ApiError::Forbidden(SSO_OFF.into()));
+                }
+                None => {}
             }
             state
                 .rate_limiter

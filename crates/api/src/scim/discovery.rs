@@ -9,16 +9,12 @@ use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned
 
 use super::auth::ScimTenant;
 use super::list::MAX_RESULTS;
-use super::render;
+use super::{base_url, render};
 use crate::{ApiError, AppState};
 
 const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 const RESOURCE_TYPE: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-
-fn base(state: &AppState, tenant: &ScimTenant) -> String {
-    state.scim_base_url(tenant.tenant.workspace_key.as_str())
-}
 
 pub async fn service_provider_config(
     state: web::Data<AppState>,
@@ -42,7 +38,7 @@ pub async fn service_provider_config(
         }],
         "meta": {
             "resourceType": "ServiceProviderConfig",
-            "location": format!("{}/ServiceProviderConfig", base(&state, &tenant)),
+            "location": format!("{}/ServiceProviderConfig", base_url(&state, &tenant)),
         }
     });
     Ok(render::respond(StatusCode::OK, &body, None))
@@ -80,7 +76,7 @@ pub async fn resource_types(
     state: web::Data<AppState>,
     tenant: ScimTenant,
 ) -> Result<HttpResponse, ApiError> {
-    let base = base(&state, &tenant);
+    let base = base_url(&state, &tenant);
     let resources: Vec<Value> = ["User", "Group"]
         .iter()
         .filter_map(|id| resource_type_document(&base, id))
@@ -94,7 +90,7 @@ pub async fn resource_type(
     tenant: ScimTenant,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = resource_type_document(&base(&state, &tenant), &path.1)
+    let body = resource_type_document(&base_url(&state, &tenant), &path.1)
         .ok_or_else(|| ApiError::NotFound(format!("ResourceType {} not found", path.1)))?;
     Ok(render::respond(StatusCode::OK, &body, None))
 }
@@ -170,7 +166,7 @@ pub async fn schemas(
     state: web::Data<AppState>,
     tenant: ScimTenant,
 ) -> Result<HttpResponse, ApiError> {
-    let base = base(&state, &tenant);
+    let base = base_url(&state, &tenant);
     let resources: Vec<Value> = SCHEMAS
         .iter()
         .filter_map(|(id, _, _)| schema_resource(&base, id))
@@ -184,7 +180,7 @@ pub async fn schema_by_id(
     tenant: ScimTenant,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = schema_resource(&base(&state, &tenant), &path.1)
+    let body = schema_resource(&base_url(&state, &tenant), &path.1)
         .ok_or_else(|| ApiError::NotFound(format!("Schema {} not found", path.1)))?;
     Ok(render::respond(StatusCode::OK, &body, None))
 }

@@ -10,15 +10,9 @@ use webwork_scim_domain::{Group, GroupChange, GroupDraft, GroupId};
 use super::auth::ScimTenant;
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::render;
+use super::{base_url, render};
 use crate::provisioning::groups as provisioning;
 use crate::{ApiError, AppState};
-
-/// The workspace's `…/Groups` and `…/Users` URLs.
-fn urls(state: &AppState, tenant: &ScimTenant) -> (String, String) {
-    let base = state.scim_base_url(tenant.tenant.workspace_key.as_str());
-    (format!("{base}/Groups"), format!("{base}/Users"))
-}
 
 /// An id that is not one of ours cannot name a group: 404, like an unknown one.
 fn group_id(raw: &str) -> Result<GroupId, ApiError> {
@@ -31,8 +25,7 @@ fn resource(
     group: &Group,
     projection: &Projection,
 ) -> serde_json::Value {
-    let (groups_url, users_url) = urls(state, tenant);
-    let mut resource = render::group(group, &groups_url, &users_url);
+    let mut resource = render::group(group, &base_url(state, tenant));
     projection.apply(&mut resource);
     resource
 }

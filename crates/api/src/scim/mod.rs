@@ -10,7 +10,7 @@ pub mod users;
 
 use actix_web::{HttpResponse, web};
 
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
 /// The routes of one workspace's SCIM Base URL.
 pub fn scope() -> actix_web::Scope {
@@ -67,6 +67,11 @@ fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(move || async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allowed))
     }))
+}
+
+/// The SCIM Base URL of the caller's workspace, as resources name themselves under it.
+pub fn base_url(state: &AppState, tenant: &auth::ScimTenant) -> String {
+    state.scim_base_url(tenant.tenant.workspace_key.as_str())
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -19,8 +19,8 @@ pub fn weak_etag(version: i64) -> String {
     format!("W/\"{version}\"")
 }
 
-/// A User resource; `users_url` is the workspace's `…/Users` URL.
-pub fn user(user: &User, users_url: &str) -> Value {
+/// A User resource; `base` is the workspace's SCIM Base URL.
+pub fn user(user: &User, base: &str) -> Value {
     let mut schemas = vec![Value::from(schema::CORE_USER)];
     if user.document.contains_key(schema::ENTERPRISE_USER) {
         schemas.push(Value::from(schema::ENTERPRISE_USER));
@@ -32,8 +32,6 @@ pub fn user(user: &User, users_url: &str) -> Value {
         resource.insert(key.clone(), value.clone());
     }
     if !user.groups.is_empty() {
-        // Beside `…/Users`, the workspace's `…/Groups`.
-        let groups_url = users_url.strip_suffix("/Users").unwrap_or(users_url);
         let groups = user
             .groups
             .iter()
@@ -42,7 +40,7 @@ pub fn user(user: &User, users_url: &str) -> Value {
                     "value": group.id.to_string(),
                     "display": group.display_name,
                     "type": "direct",
-                    "$ref": format!("{groups_url}/Groups/{}", group.id),
+                    "$ref": format!("{base}/Groups/{}", group.id),
                 })
             })
             .collect();
@@ -54,16 +52,16 @@ pub fn user(user: &User, users_url: &str) -> Value {
             "resourceType": "User",
             "created": timestamp(user.created_at),
             "lastModified": timestamp(user.updated_at),
-            "location": format!("{users_url}/{}", user.id),
+            "location": format!("{base}/Users/{}", user.id),
             "version": weak_etag(user.version),
         }),
     );
     Value::Object(resource)
 }
 
-/// A Group resource; `groups_url` is the workspace's `…/Groups` URL and `users_url` its
-/// `…/Users` URL. `members` appears only when they were loaded.
-pub fn group(group: &Group, groups_url: &str, users_url: &str) -> Value {
+/// A Group resource; `base` is the workspace's SCIM Base URL. `members` appears only when they
+/// were loaded.
+pub fn group(group: &Group, base: &str) -> Value {
     let mut resource = Map::with_capacity(6);
     resource.insert("schemas".into(), json!([schema::CORE_GROUP]));
     resource.insert("id".into(), Value::String(group.id.to_string()));
@@ -82,7 +80,7 @@ pub fn group(group: &Group, groups_url: &str, users_url: &str) -> Value {
                     "value": member.user_id.to_string(),
                     "display": member.user_name,
                     "type": "User",
-                    "$ref": format!("{users_url}/{}", member.user_id),
+                    "$ref": format!("{base}/Users/{}", member.user_id),
                 })
             })
             .collect();
@@ -94,7 +92,7 @@ pub fn group(group: &Group, groups_url: &str, users_url: &str) -> Value {
             "resourceType": "Group",
             "created": timestamp(group.created_at),
             "lastModified": timestamp(group.updated_at),
-            "location": format!("{groups_url}/{}", group.id),
+            "location": format!("{base}/Groups/{}", group.id),
             "version": weak_etag(group.version),
         }),
     );

@@ -9,15 +9,8 @@ use webwork_scim_domain::{User, UserDraft, UserId};
 use super::auth::ScimTenant;
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::render;
+use super::{base_url, render};
 use crate::{ApiError, AppState, provisioning};
-
-fn users_url(state: &AppState, tenant: &ScimTenant) -> String {
-    format!(
-        "{}/Users",
-        state.scim_base_url(tenant.tenant.workspace_key.as_str())
-    )
-}
 
 /// An id that is not one of ours cannot name a user: 404, like an unknown one.
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -32,7 +25,7 @@ pub async fn list(
     let params = ListParams::parse(req.query_string())?;
     let (start_index, projection) = (params.start_index, params.projection.clone());
     let page = provisioning::list_users(&state, &tenant, params).await?;
-    let url = users_url(&state, &tenant);
+    let url = base_url(&state, &tenant);
     let resources = page
         .users
         .iter()
@@ -53,7 +46,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let draft = UserDraft::from_scim(&body)?;
     let user = provisioning::create_user(&state, &tenant, draft).await?;
-    let resource = render::user(&user, &users_url(&state, &tenant));
+    let resource = render::user(&user, &base_url(&state, &tenant));
     let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
     if let Some(location) = resource["meta"]["location"].as_str()
         && let Ok(value) = header::HeaderValue::from_str(location)
@@ -65,7 +58,7 @@ pub async fn create(
 
 /// 200 with the user as a SCIM resource and its ETag.
 fn user_response(state: &AppState, tenant: &ScimTenant, user: &User) -> HttpResponse {
-    let resource = render::user(user, &users_url(state, tenant));
+    let resource = render::user(user, &base_url(state, tenant));
     render::respond(StatusCode::OK, &resource, Some(user.version))
 }
 
@@ -78,7 +71,7 @@ pub async fn get(
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let user = provisioning::get_user(&state, &tenant, id).await?;
-    let mut resource = render::user(&user, &users_url(&state, &tenant));
+    let mut resource = render::user(&user, &base_url(&state, &tenant));
     projection.apply(&mut resource);
     Ok(render::respond(
         StatusCode::OK,

@@ -245,22 +245,8 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
         },
     )
     .unwrap();
-    let state = AppState::new(store, test_config()).unwrap();
-    state.status.mark_ready();
-    let served = state.clone();
-    let server = actix_test::start(move || app::app(served.clone()));
-    let workspace =
-        admin::create_workspace(&db.store, &Caller::operator(), "Acme", Plan::Premium, true)
-            .unwrap();
-    let token = admin::issue_token(
-        &db.store,
-        &Caller::operator(),
-        workspace.key.as_str(),
-        "t",
-        None,
-    )
-    .unwrap()
-    .plaintext;
+    let (state, server) = serve_store(store, test_config());
+    let (workspace, token) = premium_on(&db.store, "Acme");
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
         .finish();
@@ -383,22 +369,8 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
         },
     )
     .unwrap();
-    let state = AppState::new(store, test_config()).unwrap();
-    state.status.mark_ready();
-    let served = state.clone();
-    let server = actix_test::start(move || app::app(served.clone()));
-    let workspace =
-        admin::create_workspace(&db.store, &Caller::operator(), "Acme", Plan::Premium, true)
-            .unwrap();
-    let token = admin::issue_token(
-        &db.store,
-        &Caller::operator(),
-        workspace.key.as_str(),
-        "t",
-        None,
-    )
-    .unwrap()
-    .plaintext;
+    let (state, server) = serve_store(store, test_config());
+    let (workspace, token) = premium_on(&db.store, "Acme");
     let held = state.store.connection().unwrap();
     let mut response = awc::Client::default()
         .get(server.url(&format!("/scim/v2/{}/Users", workspace.key)))
@@ -481,16 +453,20 @@ impl PrivateServer {
             .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// PostgreSQL's `tool`, run as the `postgres` user when the tests run as root.
+    fn command(&self, tool: &str) -> std::process::Command {
         let program = self.bin.join(tool);
-        let mut command = if PrivateServer::as_root() {
+        if PrivateServer::as_root() {
             let mut command = std::process::Command::new("runuser");
             command.args(["-u", "postgres", "--"]).arg(&program);
             command
         } else {
             std::process::Command::new(&program)
-        };
-        let output = command.args(args).output().unwrap();
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let output = self.command(tool).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "{tool} {args:?}: {}",
@@ -542,15 +518,7 @@ impl PrivateServer {
 impl Drop for PrivateServer {
     fn drop(&mut self) {
         let data = self.dir.join("db");
-        let program = self.bin.join("pg_ctl");
-        let mut command = if PrivateServer::as_root() {
-            let mut command = std::process::Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
-            command
-        } else {
-            std::process::Command::new(&program)
-        };
-        command
+        self.command("pg_ctl")
             .args([
                 "-D",
                 data.to_str().unwrap_or_default(),
@@ -582,21 +550,8 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
     )
     .unwrap();
     store.migrate().unwrap();
-    let state = AppState::new(store.clone(), test_config()).unwrap();
-    state.status.mark_ready();
-    let served = state.clone();
-    let http = actix_test::start(move || app::app(served.clone()));
-    let workspace =
-        admin::create_workspace(&store, &Caller::operator(), "Acme", Plan::Premium, true).unwrap();
-    let token = admin::issue_token(
-        &store,
-        &Caller::operator(),
-        workspace.key.as_str(),
-        "t",
-        None,
-    )
-    .unwrap()
-    .plaintext;
+    let (state, http) = serve_store(store.clone(), test_config());
+    let (workspace, token) = premium_on(&store, "Acme");
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
         .finish();

@@ -8,6 +8,7 @@ use webwork_scim_api::admin::{self, Caller};
 use webwork_scim_api::state::AppConfig;
 use webwork_scim_api::{AppState, app};
 use webwork_scim_domain::{Plan, Workspace};
+use webwork_scim_persistence::Store;
 use webwork_scim_persistence::testing::TestDb;
 use webwork_scim_tenancy::JwtVerifier;
 
@@ -75,22 +76,12 @@ impl TestApp {
     }
 
     pub fn token(&self, workspace: &Workspace) -> String {
-        admin::issue_token(
-            &self.db.store,
-            &Caller::operator(),
-            workspace.key.as_str(),
-            "test",
-            None,
-        )
-        .unwrap()
-        .plaintext
+        token_on(&self.db.store, workspace)
     }
 
     /// A Premium workspace with SSO on, and a token for it.
     pub fn premium(&self, name: &str) -> (Workspace, String) {
-        let workspace = self.workspace(name, Plan::Premium);
-        let token = self.token(&workspace);
-        (workspace, token)
+        premium_on(&self.db.store, name)
     }
 
     pub async fn call(
@@ -190,11 +181,36 @@ pub fn test_config() -> AppConfig {
 fn serve(db: &TestDb, adjust: impl FnOnce(&mut AppConfig)) -> (AppState, actix_test::TestServer) {
     let mut config = test_config();
     adjust(&mut config);
-    let state = AppState::new(db.store.clone(), config).unwrap();
+    serve_store(db.store.clone(), config)
+}
+
+/// A ready app on `store` (a pool of the test's own making), served on a socket.
+pub fn serve_store(store: Store, config: AppConfig) -> (AppState, actix_test::TestServer) {
+    let state = AppState::new(store, config).unwrap();
     state.status.mark_ready();
     let served = state.clone();
     let server = actix_test::start(move || app::app(served.clone()));
     (state, server)
+}
+
+/// A Premium workspace with SSO on in `store`, and a token for it.
+pub fn premium_on(store: &Store, name: &str) -> (Workspace, String) {
+    let workspace =
+        admin::create_workspace(store, &Caller::operator(), name, Plan::Premium, true).unwrap();
+    let token = token_on(store, &workspace);
+    (workspace, token)
+}
+
+fn token_on(store: &Store, workspace: &Workspace) -> String {
+    admin::issue_token(
+        store,
+        &Caller::operator(),
+        workspace.key.as_str(),
+        "test",
+        None,
+    )
+    .unwrap()
+    .plaintext
 }
 
 /// An admin-API JWT signed with the test key.

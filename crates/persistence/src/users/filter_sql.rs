@@ -12,32 +12,37 @@ use crate::sql_filter::{text_condition, text_value, time_condition};
 
 type Condition = crate::sql_filter::Condition<users::table>;
 
-/// A SQL condition for `filter`, and whether it is exact. An inexact condition selects a
-/// superset (a value path on `emails` narrows by the primary email); the caller then checks each
-/// row against the filter itself.
-pub(super) fn condition(filter: &Filter) -> Result<(Condition, bool), DomainError> {
+/// A SQL condition for `filter`. It is exact unless [`needs_row_check`]: a value path on
+/// `emails` narrows to the users whose primary email has the value, and the caller then checks
+/// each row against the filter itself. Email look-ups match the primary email only, as
+/// `emails.value` does.
+pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
     Ok(match filter {
-        Filter::And(left, right) => {
-            let ((left, a), (right, b)) = (condition(left)?, condition(right)?);
-            (Box::new(left.and(right)), a && b)
+        Filter::And(left, right) => Box::new(condition(left)?.and(condition(right)?)),
+        Filter::Or(left, right) => Box::new(condition(left)?.or(condition(right)?)),
+        // The complement of a narrowing is no narrowing of the complement.
+        Filter::Not(inner) if needs_row_check(inner) => {
+            return Err(DomainError::UnsupportedFilter(
+                "'not' cannot enclose a value filter".into(),
+            ));
         }
-        Filter::Or(left, right) => {
-            let ((left, a), (right, b)) = (condition(left)?, condition(right)?);
-            (Box::new(left.or(right)), a && b)
-        }
-        Filter::Not(inner) => match condition(inner)? {
-            (inner, true) => (Box::new(not(inner)), true),
-            // The complement of a superset is not a superset of the complement.
-            (_, false) => {
-                return Err(DomainError::UnsupportedFilter(
-                    "'not' cannot enclose a value filter".into(),
-                ));
-            }
-        },
-        Filter::Present(path) => (present(path)?, true),
-        Filter::Compare { path, op, value } => (compare(path, *op, value)?, true),
-        Filter::ValuePath { path, filter } => (email_value_path(path, filter)?, false),
+        Filter::Not(inner) => Box::new(not(condition(inner)?)),
+        Filter::Present(path) => present(path)?,
+        Filter::Compare { path, op, value } => compare(path, *op, value)?,
+        Filter::ValuePath { path, filter } => email_value_path(path, filter)?,
     })
+}
+
+/// Whether the SQL of `filter` only narrows, so that each row must be checked afterwards.
+pub(super) fn needs_row_check(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(left, right) | Filter::Or(left, right) => {
+            needs_row_check(left) || needs_row_check(right)
+        }
+        Filter::Not(inner) => needs_row_check(inner),
+        Filter::ValuePath { .. } => true,
+        Filter::Present(_) | Filter::Compare { .. } => false,
+    }
 }
 
 /// `emails[type eq "work" and value eq "x"]`, as Entra ID looks users up (also written

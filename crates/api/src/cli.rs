@@ -9,13 +9,16 @@ use clap::{ArgGroup, Parser, Subcommand};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use webwork_scim_domain::{Plan, Workspace};
+use webwork_scim_domain::{PlainText, Plan, Workspace, WorkspaceName};
 use webwork_scim_persistence::tokens::TokenSummary;
+use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 
-use crate::admin::{self, AdminError, Caller};
 use crate::config::{CommonSettings, ServeSettings};
 use crate::server::{self, ServeError};
-use crate::state::scim_base_url;
+use crate::state::{AppConfig, scim_base_url};
+use crate::usecases::tokens::MAX_LABEL_CHARS;
+use crate::usecases::workspaces::NewWorkspace;
+use crate::usecases::{AdminError, Caller, UseCases};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -123,50 +126,100 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(err) => fail(&err.to_string(), 1),
         },
-        Command::Workspace(command) => finish(admin_command(&cli.common, cli.json, |store| {
-            workspace_command(store, &cli.common, command)
-        })),
-        Command::Token(command) => finish(admin_command(&cli.common, cli.json, |store| {
-            token_command(store, command)
-        })),
+        Command::Workspace(command) => {
+            let base = cli.common.public_base_url();
+            finish(admin_command(&cli.common, cli.json, async |use_cases| {
+                workspace_command(use_cases, &base, command).await
+            }))
+        }
+        Command::Token(command) => finish(admin_command(
+            &cli.common,
+            cli.json,
+            async |use_cases| token_command(use_cases, command).await,
+        )),
     }
 }
 
 /// Text for people, JSON for scripts.
 type Output = (Value, String);
 
+/// Why a command could not run at all.
+#[derive(Debug, thiserror::Error)]
+enum CommandError {
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error(transparent)]
+    Startup(#[from] ServeError),
+    #[error("the runtime could not start: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+impl CommandError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CommandError::Admin(err) => err.exit_code(),
+            CommandError::Startup(_) | CommandError::Runtime(_) => 1,
+        }
+    }
+}
+
+/// Runs one administration command on the use cases, in a runtime of its own.
 fn admin_command(
     common: &CommonSettings,
     json: bool,
-    f: impl FnOnce(&webwork_scim_persistence::Store) -> Result<Output, AdminError>,
-) -> Result<(), AdminError> {
-    let store = server::open_store(common).map_err(|err| match err {
-        ServeError::Store(err) => AdminError::Store(err),
-        other => AdminError::Internal(other.to_string()),
-    })?;
-    let (value, text) = f(&store)?;
+    f: impl AsyncFnOnce(&UseCases) -> Result<Output, AdminError>,
+) -> Result<(), CommandError> {
+    let store = server::open_store(common)?;
+    let defaults = AppConfig::new(&common.public_base_url());
+    let settings = webwork_scim_tenancy::AuthSettings {
+        token_ttl: defaults.token_cache_ttl,
+        tenant_ttl: defaults.tenant_cache_ttl,
+        failures_per_prefix: defaults.failed_auth_per_prefix,
+        failure_window: defaults.failed_auth_window,
+        capacity: 16,
+    };
+    let use_cases = UseCases::new(store, 1, settings)
+        .map_err(|err| CommandError::Admin(AdminError::Issue(err)))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (value, text) = runtime.block_on(f(&use_cases))?;
     emit(json, &value, || text);
     Ok(())
 }
 
-fn workspace_command(
-    store: &webwork_scim_persistence::Store,
-    common: &CommonSettings,
+async fn workspace_command(
+    use_cases: &UseCases,
+    base: &str,
     command: WorkspaceCommand,
 ) -> Result<Output, AdminError> {
-    let base = common.public_base_url();
+    let operator = Caller::operator();
     let workspace = match command {
         WorkspaceCommand::Create { name, plan, sso } => {
-            admin::create_workspace(store, &Caller::operator(), &name, plan, sso)?
+            let new = NewWorkspace {
+                name: WorkspaceName::parse(&name)?,
+                plan,
+                sso_enabled: sso,
+                seats: None,
+            };
+            use_cases.create_workspace(&operator, new).await?
         }
         WorkspaceCommand::SetPlan { key, plan } => {
-            admin::set_plan(store, &Caller::operator(), &key, plan)?
+            let update = WorkspaceUpdate {
+                plan: Some(plan),
+                ..WorkspaceUpdate::default()
+            };
+            use_cases.update_workspace(&operator, &key, update).await?
         }
         WorkspaceCommand::Sso { key, enable, .. } => {
-            admin::set_sso(store, &Caller::operator(), &key, enable)?
+            let update = WorkspaceUpdate {
+                sso_enabled: Some(enable),
+                ..WorkspaceUpdate::default()
+            };
+            use_cases.update_workspace(&operator, &key, update).await?
         }
     };
-    Ok(workspace_output(&workspace, &base))
+    Ok(workspace_output(&workspace, base))
 }
 
 fn workspace_output(workspace: &Workspace, base: &str) -> Output {
@@ -193,13 +246,12 @@ fn workspace_output(workspace: &Workspace, base: &str) -> Output {
     (value, text)
 }
 
-fn token_command(
-    store: &webwork_scim_persistence::Store,
-    command: TokenCommand,
-) -> Result<Output, AdminError> {
+async fn token_command(use_cases: &UseCases, command: TokenCommand) -> Result<Output, AdminError> {
+    let operator = Caller::operator();
     match command {
         TokenCommand::Issue { key, label } => {
-            let token = admin::issue_token(store, &Caller::operator(), &key, &label, None)?;
+            let label = PlainText::parse("label", label.trim(), MAX_LABEL_CHARS)?;
+            let token = use_cases.issue_token(&operator, &key, label, None).await?;
             let mut value = token_json(&token.summary);
             value["token"] = json!(token.plaintext);
             let text = format!(
@@ -209,7 +261,7 @@ fn token_command(
             Ok((value, text))
         }
         TokenCommand::List { key } => {
-            let tokens = admin::list_tokens(store, &key)?;
+            let tokens = use_cases.list_tokens(&key).await?;
             let text = tokens
                 .iter()
                 .map(|t| {
@@ -233,7 +285,7 @@ fn token_command(
             ))
         }
         TokenCommand::Revoke { key, token_id } => {
-            let token = admin::revoke_token(store, &Caller::operator(), &key, &token_id)?;
+            let token = use_cases.revoke_token(&operator, &key, &token_id).await?;
             Ok((token_json(&token), format!("Token {} revoked.", token.id)))
         }
     }
@@ -269,7 +321,7 @@ fn fail(message: &str, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn finish(result: Result<(), AdminError>) -> ExitCode {
+fn finish(result: Result<(), CommandError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(&err.to_string(), err.exit_code()),

@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Args;
+use secrecy::{ExposeSecret, SecretString};
 use webwork_scim_tenancy::JwtVerifier;
 
-use crate::retention::Retention;
 use crate::state::AppConfig;
+use crate::usecases::housekeeping::Retention;
 use crate::webhooks::WebhookSettings;
 
 /// Settings every command needs.
@@ -23,7 +24,7 @@ pub struct CommonSettings {
         global = true,
         hide_env_values = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// The address the HTTP server listens on.
     #[arg(
@@ -52,7 +53,7 @@ pub struct CommonSettings {
         global = true,
         hide_env_values = true
     )]
-    pub migration_database_url: Option<String>,
+    pub migration_database_url: Option<SecretString>,
 
     /// Log lines as JSON objects (for log collectors) or as text for people (`make run`).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json, global = true)]
@@ -95,7 +96,7 @@ pub struct ServeSettings {
     /// (or {"kid", "alg": "HS256", "secret"} with JWT_ALLOW_HS256). Without keys the admin API
     /// refuses every call.
     #[arg(long, env = "JWT_KEYS", hide_env_values = true)]
-    pub jwt_keys: Option<String>,
+    pub jwt_keys: Option<SecretString>,
 
     /// A file holding the JWT_KEYS array (e.g. a mounted Kubernetes secret).
     #[arg(long, env = "JWT_KEYS_FILE")]
@@ -124,7 +125,7 @@ pub struct ServeSettings {
 
     /// The signing secret of the webhooks, `whsec_` + base64 of at least 24 random bytes.
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
-    pub webhook_secret: Option<String>,
+    pub webhook_secret: Option<SecretString>,
 
     /// Attempts before an event is dead (and waits for a replay).
     #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 12)]
@@ -154,13 +155,10 @@ pub struct ServeSettings {
     #[arg(long, env = "JWT_ALLOW_HS256", default_value_t = false)]
     pub jwt_allow_hs256: bool,
 
-    /// Failed token attempts allowed per workspace and token prefix per minute.
+    /// Failed token attempts allowed per workspace and token prefix per minute. Only prefixes
+    /// of real tokens count; a token that verifies always passes.
     #[arg(long, env = "FAILED_AUTH_PER_TOKEN", default_value_t = 10)]
     pub failed_auth_per_token: u32,
-
-    /// Failed token attempts allowed per workspace per minute.
-    #[arg(long, env = "FAILED_AUTH_PER_WORKSPACE", default_value_t = 50)]
-    pub failed_auth_per_workspace: u32,
 
     /// Tokens expiring within this many days are flagged in the admin API.
     #[arg(long, env = "TOKEN_EXPIRY_WARNING_DAYS", default_value_t = 14)]
@@ -210,17 +208,18 @@ const DAY: u64 = 24 * 3600;
 impl ServeSettings {
     /// The app's settings, with the JWT keys read and checked.
     pub fn app_config(&self, public_base_url: &str) -> Result<AppConfig, String> {
-        let keys = match (&self.jwt_keys, &self.jwt_keys_file) {
+        let keys: Option<SecretString> = match (&self.jwt_keys, &self.jwt_keys_file) {
             (Some(json), _) => Some(json.clone()),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)
-                    .map_err(|err| format!("JWT_KEYS_FILE {}: {err}", path.display()))?,
+                    .map_err(|err| format!("JWT_KEYS_FILE {}: {err}", path.display()))?
+                    .into(),
             ),
             (None, None) => None,
         };
         let verifier = |audience: &str| match &keys {
             Some(json) => JwtVerifier::from_json(
-                json,
+                json.expose_secret(),
                 &self.jwt_issuer,
                 audience,
                 self.jwt_leeway_secs,
@@ -236,7 +235,6 @@ impl ServeSettings {
             token_cache_ttl: Duration::from_secs(self.token_cache_ttl_secs),
             tenant_cache_ttl: Duration::from_secs(self.tenant_cache_ttl_secs),
             failed_auth_per_prefix: self.failed_auth_per_token,
-            failed_auth_per_workspace: self.failed_auth_per_workspace,
             token_expiry_warning: Duration::from_secs(self.token_expiry_warning_days * DAY),
             rotation_grace: Duration::from_secs(self.token_rotation_grace_secs),
             workspace_deletion_grace: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
@@ -264,8 +262,9 @@ impl ServeSettings {
         }
         let secret = self
             .webhook_secret
-            .as_deref()
-            .ok_or("WEBHOOK_SECRET is required with WEBHOOK_URLS")?;
+            .as_ref()
+            .ok_or("WEBHOOK_SECRET is required with WEBHOOK_URLS")?
+            .expose_secret();
         Ok(Some(WebhookSettings {
             urls,
             secret: WebhookSettings::decode_secret(secret)?,
@@ -285,5 +284,45 @@ impl ServeSettings {
             deleted_workspaces: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
             delivered_events: Duration::from_secs(self.outbox_retention_days * DAY),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Settings {
+        #[command(flatten)]
+        common: CommonSettings,
+        #[command(flatten)]
+        serve: ServeSettings,
+    }
+
+    #[test]
+    fn secrets_in_the_settings_are_never_printed() {
+        let settings = Settings::try_parse_from([
+            "webwork-scim",
+            "--database-url",
+            "postgres://scim:hunter2@db/scim",
+            "--migration-database-url",
+            "postgres://owner:sw0rdfish@db/scim",
+            "--jwt-keys",
+            "[{\"kid\": \"k\", \"alg\": \"HS256\", \"secret\": \"opensesame-opensesame-opensesame\"}]",
+            "--webhook-secret",
+            "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            "--webhook-urls",
+            "http://app.test/hooks",
+        ])
+        .unwrap();
+        let printed = format!("{settings:?}");
+        for secret in ["hunter2", "sw0rdfish", "opensesame", "MDEyMzQ1"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        let webhooks = settings.serve.webhooks().unwrap().unwrap();
+        assert!(!format!("{webhooks:?}").contains("0123456789abcdef"));
+        assert_eq!(webhooks.secret.expose_secret(), b"0123456789abcdef0123456789abcdef");
     }
 }

@@ -1,19 +1,24 @@
 //! `ApiError`: every failure an HTTP caller can see, with the one place that turns it into a
-//! status code and an RFC 7644 §3.12 error body.
+//! status code and an RFC 7644 §3.12 error body (or, on the admin and internal APIs, an RFC 9457
+//! problem document).
 //!
-//! Use the variant that names what went wrong for the caller; wrap anything unexpected with
-//! [`ApiError::internal`], which logs the cause once and shows the caller only a generic detail.
+//! The use cases' errors come in typed, one enum per area; each is mapped here once. Anything
+//! unexpected becomes [`ApiError::Internal`], which keeps its cause chain for the log and shows
+//! the caller only a generic detail.
 
+use std::error::Error as StdError;
+use std::fmt;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
-use webwork_scim_domain::schema;
-use webwork_scim_domain::{DomainError, ScimType};
+use webwork_scim_domain::{DomainError, Refusal, ScimRefusal, ScimType, schema};
 use webwork_scim_persistence::StoreError;
-use webwork_scim_tenancy::AuthFailure;
+use webwork_scim_tenancy::{AuthFailure, AuthRefusal, LookupError};
+
+use crate::usecases::{AdminError, DirectoryError, NotFound, ProvisioningError};
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -31,6 +36,9 @@ pub struct ErrorSummary {
     pub detail: String,
 }
 
+/// An unexpected failure, with its cause chain.
+pub type Cause = Box<dyn StdError + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Missing, malformed, unknown, wrong, revoked or expired token, or an unknown workspace: all
@@ -40,29 +48,28 @@ pub enum ApiError {
     /// A missing, malformed, expired or wrongly signed admin-API JWT, or one with an unknown key.
     #[error("invalid admin token: {0}")]
     InvalidJwt(String),
-    /// The workspace's plan does not include SCIM provisioning.
-    #[error("SCIM provisioning requires the Premium plan")]
-    PlanRequired,
-    /// Creating or reactivating a user would exceed the seats the workspace bought.
-    #[error("seat limit reached: {used} of {seats}")]
-    SeatLimit { used: i64, seats: u32 },
-    /// The caller may not do this: a wrong role on the admin API, the workspace owner on SCIM, a
-    /// workspace with single sign-on turned off.
-    #[error("{0}")]
-    Forbidden(String),
+    /// Too many failed attempts on this token.
+    #[error("too many failed authentication attempts; retry in {} s", retry_secs(*.0))]
+    Throttled(Duration),
     /// The workspace's request rate is exhausted on this replica.
     #[error("too many requests for this workspace; retry in {} s", retry_secs(*.0))]
     RateLimited(Duration),
-    /// Too many failed token attempts for this workspace or token.
-    #[error("too many failed authentication attempts; retry in {} s", retry_secs(*.0))]
-    TooManyFailures(Duration),
-    #[error("{0}")]
-    NotFound(String),
+    /// The request's values break the rules of SCIM (its `scimType` says how).
     #[error(transparent)]
-    Domain(#[from] DomainError),
-    /// The resource changed since the caller read it.
+    Invalid(#[from] DomainError),
+    #[error(transparent)]
+    NotFound(#[from] NotFound),
+    /// No route: the path names nothing here.
     #[error("{0}")]
-    Conflict(String),
+    NoSuchEndpoint(&'static str),
+    /// A rule of the service refused the request.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The caller's role does not allow this (admin and internal APIs).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("the resource is at version {current}, not the one If-Match names")]
+    PreconditionFailed { current: i64 },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("unsupported content type '{0}'")]
@@ -73,37 +80,40 @@ pub enum ApiError {
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// Every database connection of this replica is busy; the client should retry.
+    /// Every database connection (or SQLite's writer queue) of this replica is busy; the client
+    /// should retry.
     #[error("service busy")]
     Busy,
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error: {}", Chain(.0.as_ref()))]
+    Internal(Cause),
+}
+
+/// An error and its sources, `: `-separated, for the log.
+struct Chain<'a>(&'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 impl ApiError {
-    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        ApiError::Internal(cause.to_string())
-    }
-
-    pub fn user_not_found(id: &str) -> ApiError {
-        ApiError::NotFound(format!("User {id} not found"))
-    }
-
-    pub fn group_not_found(id: &str) -> ApiError {
-        ApiError::NotFound(format!("Group {id} not found"))
-    }
-
-    /// A store failure in the context of a users or groups request.
-    pub fn from_store(err: StoreError, conflict_detail: impl FnOnce() -> String) -> ApiError {
-        match err {
-            StoreError::Conflict => ApiError::Domain(DomainError::Uniqueness(conflict_detail())),
-            other => ApiError::from(other),
-        }
+    pub fn internal(cause: impl Into<Cause>) -> ApiError {
+        ApiError::Internal(cause.into())
     }
 
     pub fn scim_type(&self) -> Option<ScimType> {
         match self {
-            ApiError::Domain(err) => Some(err.scim_type()),
+            ApiError::Invalid(err) => Some(err.scim_type()),
+            ApiError::Refused(refusal) if refusal_status(refusal) == StatusCode::BAD_REQUEST => {
+                Some(ScimType::InvalidValue)
+            }
             _ => None,
         }
     }
@@ -115,11 +125,6 @@ impl ApiError {
                  and a current token from Settings > Single Sign-On."
                     .into()
             }
-            ApiError::PlanRequired => {
-                "SCIM provisioning requires the WebWork Premium plan. Upgrade the workspace to \
-                 Premium (or Enterprise) to provision users; existing data is kept."
-                    .into()
-            }
             ApiError::InvalidJwt(_) => "A valid WebWork token (JWT) for this API is required.".into(),
             ApiError::Internal(_) => "An internal error occurred; it has been logged.".into(),
             ApiError::Unavailable(_) | ApiError::Busy => {
@@ -128,6 +133,26 @@ impl ApiError {
             other => other.to_string(),
         }
     }
+
+    /// Whether the workspace's plan refused SCIM (for the plan-refusal metric).
+    pub fn is_plan_refusal(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Refused(Refusal::Scim(ScimRefusal::PlanLacksProvisioning(_)))
+        )
+    }
+}
+
+/// The status of a rule's refusal.
+fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::OwnerProtected
+        | Refusal::SeatLimit { .. }
+        | Refusal::Scim(_)
+        | Refusal::SsoNotIncluded(_) => StatusCode::FORBIDDEN,
+        Refusal::TokenLimit { .. } | Refusal::AlreadyRotated(_) => StatusCode::CONFLICT,
+        Refusal::EnforcementNeedsSso | Refusal::ExpiryInPast => StatusCode::BAD_REQUEST,
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -135,15 +160,66 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
             StoreError::Disconnected(cause) => ApiError::Unavailable(cause),
-            StoreError::PoolExhausted => ApiError::Busy,
-            StoreError::Domain(err) => ApiError::Domain(err),
+            // A saturated pool or writer queue, or a deadlock the database broke: nothing was
+            // written and a retry will do.
+            StoreError::PoolExhausted | StoreError::Concurrent => ApiError::Busy,
+            StoreError::Domain(err) => ApiError::Invalid(err),
             StoreError::Conflict => {
-                ApiError::Domain(DomainError::Uniqueness("the value is already taken".into()))
+                ApiError::Invalid(DomainError::Uniqueness("the value is already taken".into()))
             }
-            StoreError::Concurrent => ApiError::Conflict(
-                "the resource changed concurrently; read it again and retry".into(),
-            ),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ProvisioningError> for ApiError {
+    fn from(err: ProvisioningError) -> ApiError {
+        match err {
+            ProvisioningError::Invalid(err) => ApiError::Invalid(err),
+            ProvisioningError::NotFound(missing) => ApiError::NotFound(missing),
+            ProvisioningError::Refused(refusal) => ApiError::Refused(refusal),
+            ProvisioningError::PreconditionFailed { current } => {
+                ApiError::PreconditionFailed { current }
+            }
+            ProvisioningError::Store(err) => ApiError::from(err),
+            ProvisioningError::Hashing(err) => ApiError::internal(err),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(err: AdminError) -> ApiError {
+        match err {
+            AdminError::Invalid(err) => ApiError::Invalid(err),
+            AdminError::NotFound(missing) => ApiError::NotFound(missing),
+            AdminError::Refused(refusal) => ApiError::Refused(refusal),
+            AdminError::Store(err) => ApiError::from(err),
+            AdminError::Issue(err) => ApiError::internal(err),
+        }
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(err: DirectoryError) -> ApiError {
+        match err {
+            DirectoryError::Invalid(err) => ApiError::Invalid(err),
+            DirectoryError::NotFound(missing) => ApiError::NotFound(missing),
+            DirectoryError::Refused(refusal) => ApiError::Refused(refusal),
+            DirectoryError::Store(err) => ApiError::from(err),
+        }
+    }
+}
+
+impl From<AuthRefusal> for ApiError {
+    fn from(refusal: AuthRefusal) -> ApiError {
+        match refusal {
+            AuthRefusal::Unauthorized(failure) => ApiError::Unauthorized(failure),
+            AuthRefusal::Throttled(wait) => ApiError::Throttled(wait),
+            AuthRefusal::Forbidden { reason, .. } => ApiError::Refused(Refusal::Scim(reason)),
+            AuthRefusal::RateLimited { wait, .. } => ApiError::RateLimited(wait),
+            AuthRefusal::Lookup(LookupError::Busy) => ApiError::Busy,
+            AuthRefusal::Lookup(LookupError::Unavailable(cause)) => ApiError::Unavailable(cause),
+            AuthRefusal::Lookup(err @ LookupError::Failed(_)) => ApiError::internal(err),
         }
     }
 }
@@ -152,18 +228,15 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) | ApiError::InvalidJwt(_) => StatusCode::UNAUTHORIZED,
-            ApiError::PlanRequired | ApiError::SeatLimit { .. } | ApiError::Forbidden(_) => {
-                StatusCode::FORBIDDEN
-            }
-            ApiError::RateLimited(_) | ApiError::TooManyFailures(_) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Domain(err) if err.scim_type() == ScimType::Uniqueness => {
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Refused(refusal) => refusal_status(refusal),
+            ApiError::RateLimited(_) | ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotFound(_) | ApiError::NoSuchEndpoint(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid(err) if err.scim_type() == ScimType::Uniqueness => {
                 StatusCode::CONFLICT
             }
-            ApiError::Domain(_) => StatusCode::BAD_REQUEST,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -199,7 +272,9 @@ impl ResponseError for ApiError {
 impl ApiError {
     fn log(&self) {
         match self {
-            ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %Chain(cause.as_ref()), "request failed");
+            }
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
             ApiError::Busy => tracing::warn!("every database connection is busy"),
             ApiError::Unauthorized(reason) => {
@@ -229,7 +304,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(allowed) => {
                 response.insert_header((header::ALLOW, *allowed));
             }
-            ApiError::RateLimited(wait) | ApiError::TooManyFailures(wait) => {
+            ApiError::RateLimited(wait) | ApiError::Throttled(wait) => {
                 response.insert_header((header::RETRY_AFTER, retry_secs(*wait).to_string()));
             }
             _ => {}
@@ -268,3 +343,41 @@ impl ApiError {
 /// On a response: it is a 503 because the database could not be reached.
 #[derive(Debug, Clone, Copy)]
 pub struct DatabaseUnavailable;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_keep_their_kind_on_the_wire() {
+        let seats = ApiError::from(ProvisioningError::Refused(Refusal::SeatLimit {
+            used: 3,
+            seats: 3,
+        }));
+        assert_eq!(seats.status_code(), StatusCode::FORBIDDEN);
+        assert_eq!(seats.scim_type(), None);
+        let taken = ApiError::from(ProvisioningError::Invalid(DomainError::Uniqueness(
+            "taken".into(),
+        )));
+        assert_eq!(taken.status_code(), StatusCode::CONFLICT);
+        assert_eq!(taken.scim_type(), Some(ScimType::Uniqueness));
+        let member = ApiError::from(ProvisioningError::from(StoreError::Domain(
+            DomainError::invalid_value("no such member"),
+        )));
+        assert_eq!(member.scim_type(), Some(ScimType::InvalidValue));
+        let limit = ApiError::from(AdminError::Refused(Refusal::TokenLimit { active: 5, max: 5 }));
+        assert_eq!(limit.status_code(), StatusCode::CONFLICT);
+        let enforcement = ApiError::from(AdminError::Refused(Refusal::EnforcementNeedsSso));
+        assert_eq!(enforcement.scim_type(), Some(ScimType::InvalidValue));
+    }
+
+    #[test]
+    fn internal_errors_log_their_whole_cause_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let err = ApiError::internal(Outer(std::io::Error::other("inner")));
+        assert_eq!(err.to_string(), "internal error: outer: inner");
+        assert_eq!(err.detail(), "An internal error occurred; it has been logged.");
+    }
+}

@@ -1,26 +1,23 @@
-//! The HTTP face of webwork-scim: SCIM 2.0 under `/scim/v2/{workspace key}`, its errors, the
-//! authentication extractor, the use cases that wire tenancy and persistence together, settings,
-//! and the command line.
+//! The HTTP face of webwork-scim and its application layer: SCIM 2.0 under
+//! `/scim/v2/{workspace key}`, the admin API, the internal API, their errors and extractors, the
+//! use cases that wire tenancy and persistence together ([`usecases`], which knows no HTTP),
+//! settings, and the command line.
 //!
-//! This is the only crate that knows HTTP. A handler extracts, calls one use case, renders.
+//! A handler extracts, calls one use case, renders.
 
-pub mod admin;
 pub mod admin_api;
 pub mod app;
 pub mod bearer;
-pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod internal_api;
-pub mod lifecycle;
 pub mod metrics;
-pub mod provisioning;
 pub mod request_log;
-pub mod retention;
 pub mod scim;
 pub mod server;
 pub mod state;
+pub mod usecases;
 pub mod webhooks;
 
 pub use app::configure;

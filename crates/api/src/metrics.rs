@@ -11,6 +11,9 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use webwork_scim_domain::ScimRefusal;
+use webwork_scim_tenancy::{Admission, AuthFailure, AuthRefusal, Verification};
+
 use crate::AppState;
 
 /// Latency buckets in seconds: SCIM calls take milliseconds; Okta gives up after 60 s.
@@ -229,6 +232,34 @@ impl Metrics {
         }
     }
 
+    /// Counts what the authentication of one SCIM request found: cache hits and misses, failures
+    /// by reason, plan refusals, rate-limited requests.
+    pub fn observe_admission(&self, admitted: &Result<Admission, AuthRefusal>) {
+        match admitted {
+            Ok(admission) => match admission.verification {
+                Verification::Cached => self.token_cache_hits.inc(),
+                Verification::Argon2 => self.token_cache_misses.inc(),
+            },
+            Err(AuthRefusal::Unauthorized(failure)) => {
+                if *failure == AuthFailure::WrongSecret {
+                    self.token_cache_misses.inc();
+                }
+                self.auth_failures
+                    .with_label_values(&[failure.reason()])
+                    .inc();
+            }
+            Err(AuthRefusal::Throttled(_)) => {
+                self.auth_failures.with_label_values(&["throttled"]).inc();
+            }
+            Err(AuthRefusal::Forbidden {
+                reason: ScimRefusal::PlanLacksProvisioning(_),
+                ..
+            }) => self.plan_refusals.inc(),
+            Err(AuthRefusal::RateLimited { .. }) => self.rate_limited.inc(),
+            Err(AuthRefusal::Forbidden { .. } | AuthRefusal::Lookup(_)) => {}
+        }
+    }
+
     /// The text exposition format, with the pool's gauges read now.
     pub fn render(&self, pool: r2d2::State, pool_max: u32) -> Result<String, prometheus::Error> {
         self.pool_max.set(i64::from(pool_max));
@@ -286,7 +317,7 @@ fn scim_operation(method: &str, route: &str) -> Option<(&'static str, &'static s
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     let rendered = state
         .metrics
-        .render(state.store.pool_state(), state.store.pool_max_size());
+        .render(state.store().pool_state(), state.store().pool_max_size());
     match rendered {
         Ok(text) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4")

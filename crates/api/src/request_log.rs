@@ -12,12 +12,11 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use tracing::Instrument;
-use webwork_scim_persistence::provisioning_errors::{self, FailedRequest};
+use webwork_scim_persistence::provisioning_errors::FailedRequest;
 
 use crate::AppState;
-use crate::blocking::run_blocking;
 use crate::error::{DatabaseUnavailable, ErrorSummary};
-use crate::scim::auth::ScimTenant;
+use crate::usecases::ScimCaller;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -103,7 +102,7 @@ pub async fn log_request(
 /// answer to the client never waits for it, and a failure to write is only logged.
 fn record_failure<B>(response: &ServiceResponse<B>, route: &str, request_id: &str) {
     let request = response.request();
-    let Some(tenant) = request.extensions().get::<ScimTenant>().cloned() else {
+    let Some(tenant) = request.extensions().get::<ScimCaller>().cloned() else {
         return;
     };
     let Some(state) = request.app_data::<web::Data<AppState>>().cloned() else {
@@ -117,7 +116,7 @@ fn record_failure<B>(response: &ServiceResponse<B>, route: &str, request_id: &st
     if throttled
         || state
             .error_log_budget
-            .check(workspace_id, 1, 30, std::time::Instant::now())
+            .check(workspace_id, (1, 30), std::time::Instant::now())
             .is_err()
     {
         return;
@@ -141,15 +140,12 @@ fn record_failure<B>(response: &ServiceResponse<B>, route: &str, request_id: &st
     };
     let workspace = tenant.tenant.workspace_id;
     actix_web::rt::spawn(async move {
-        let store = state.store.clone();
-        let written = run_blocking(move || {
-            store.write(workspace, |tx| provisioning_errors::record(tx, &failed))
-        })
-        .await;
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "could not record a provisioning error"),
-            Err(err) => tracing::warn!(error = %err, "could not record a provisioning error"),
+        let written = state
+            .use_cases
+            .record_failed_request(workspace, failed)
+            .await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "could not record a provisioning error");
         }
     });
 }

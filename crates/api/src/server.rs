@@ -3,18 +3,20 @@
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use actix_web::HttpServer;
 use time::OffsetDateTime;
-use webwork_scim_domain::Plan;
+use webwork_scim_domain::{PlainText, Plan, WorkspaceName};
 use webwork_scim_persistence::{
-    Access, Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations, workspaces,
+    Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations, unscoped,
 };
 
-use crate::admin::{self, Caller};
-use crate::blocking::run_blocking;
 use crate::config::{CommonSettings, ServeSettings};
-use crate::retention::{self, Retention};
 use crate::state::AppConfig;
+use crate::usecases::housekeeping::{self, Retention};
+use crate::usecases::workspaces::NewWorkspace;
+use crate::usecases::{AdminError, Caller, run_blocking};
 use crate::{AppState, app};
 
 /// How often retention and the token-expiry count run.
@@ -25,7 +27,7 @@ pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Admin(#[from] admin::AdminError),
+    Admin(#[from] AdminError),
     #[error("{0}")]
     Startup(String),
     #[error("the HTTP server failed: {0}")]
@@ -35,7 +37,7 @@ pub enum ServeError {
 /// Connects the service's pool and checks the schema: the embedded SQLite database migrates
 /// itself; PostgreSQL must have been migrated by `webwork-scim migrate` with the owning role.
 pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
-    let url = DatabaseUrl::parse(&common.database_url)?;
+    let url = DatabaseUrl::parse(common.database_url.expose_secret())?;
     let store = Store::connect(
         &url,
         &PoolSettings {
@@ -43,13 +45,12 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
             ..PoolSettings::default()
         },
     )?;
-    let mut conn = store.connection()?;
     if url.backend() == Backend::Sqlite {
-        let applied = migrations::run_pending(&mut conn)?;
+        let applied = store.migrate()?;
         if !applied.is_empty() {
             tracing::info!(database = %url, ?applied, "migrations applied");
         }
-    } else if !migrations::is_up_to_date(&mut conn)? {
+    } else if !store.is_migrated()? {
         return Err(ServeError::Startup(format!(
             "the database at {url} has pending migrations: run `webwork-scim migrate` first"
         )));
@@ -61,21 +62,15 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
 pub fn migrate(common: &CommonSettings) -> Result<Vec<String>, ServeError> {
     let raw = common
         .migration_database_url
-        .as_deref()
+        .as_ref()
         .unwrap_or(&common.database_url);
-    let url = DatabaseUrl::parse(raw)?;
-    let mut conn = url
-        .connect()
-        .map_err(|err| ServeError::Startup(format!("cannot connect to {url}: {err}")))?;
-    Ok(migrations::run_pending(&mut conn)?)
+    let url = DatabaseUrl::parse(raw.expose_secret())?;
+    Ok(migrations::migrate(&url)?)
 }
 
 pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<(), ServeError> {
     let store = open_store(&common)?;
     let public_base_url = common.public_base_url();
-    if settings.demo_workspace {
-        seed_demo(&store, &public_base_url)?;
-    }
     let config = settings
         .app_config(&public_base_url)
         .map_err(ServeError::Startup)?;
@@ -87,6 +82,9 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         ..config
     };
     let state = AppState::new(store, config).map_err(ServeError::Startup)?;
+    if settings.demo_workspace {
+        seed_demo(&state, &public_base_url).await?;
+    }
     actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
     let worker = match settings.webhooks().map_err(ServeError::Startup)? {
         Some(webhooks) => {
@@ -197,17 +195,17 @@ async fn housekeeping(state: AppState, retention: Retention) {
     let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         every.tick().await;
-        let store = state.store.clone();
+        let store = state.store().clone();
         let warning = state.config.token_expiry_warning;
         let pass = run_blocking(move || {
             let now = OffsetDateTime::now_utc();
-            let purged = retention::purge(&store, &retention, now)?;
-            let expiring = retention::tokens_expiring(&store, now, warning)?;
+            let purged = housekeeping::purge(&store, &retention, now)?;
+            let expiring = housekeeping::tokens_expiring(&store, now, warning)?;
             Ok::<_, StoreError>((purged, expiring))
         })
         .await;
         match pass {
-            Ok(Ok((purged, expiring))) => {
+            Ok((purged, expiring)) => {
                 let gauge = i64::try_from(expiring).unwrap_or(i64::MAX);
                 state.metrics.tokens_expiring_soon.set(gauge);
                 tracing::info!(
@@ -216,7 +214,6 @@ async fn housekeeping(state: AppState, retention: Retention) {
                     "housekeeping pass"
                 );
             }
-            Ok(Err(err)) => tracing::warn!(error = %err, "housekeeping pass failed"),
             Err(err) => tracing::warn!(error = %err, "housekeeping pass failed"),
         }
     }
@@ -225,15 +222,25 @@ async fn housekeeping(state: AppState, retention: Retention) {
 /// On an empty database, creates a Premium workspace with SSO on and prints its SCIM Base URL and
 /// a token, so that a newcomer can point Okta (or curl) at it at once. A closed stdout does not
 /// stop the server.
-fn seed_demo(store: &Store, public_base_url: &str) -> Result<(), ServeError> {
+async fn seed_demo(state: &AppState, public_base_url: &str) -> Result<(), ServeError> {
     use std::io::Write;
-    if store.unscoped(Access::Read, workspaces::count)? > 0 {
+    let store = state.store().clone();
+    if run_blocking(move || unscoped::count_workspaces(&store)).await? > 0 {
         return Ok(());
     }
     let operator = Caller::operator();
-    let workspace =
-        admin::create_workspace(store, &operator, "Demo Workspace", Plan::Premium, true)?;
-    let token = admin::issue_token(store, &operator, workspace.key.as_str(), "demo", None)?;
+    let demo = NewWorkspace {
+        name: WorkspaceName::parse("Demo Workspace").map_err(AdminError::from)?,
+        plan: Plan::Premium,
+        sso_enabled: true,
+        seats: None,
+    };
+    let use_cases = &state.use_cases;
+    let workspace = use_cases.create_workspace(&operator, demo).await?;
+    let label = PlainText::parse("label", "demo", 100).map_err(AdminError::from)?;
+    let token = use_cases
+        .issue_token(&operator, workspace.key.as_str(), label, None)
+        .await?;
     let url = crate::state::scim_base_url(public_base_url, workspace.key.as_str());
     let key = &workspace.key;
     let banner = format!(

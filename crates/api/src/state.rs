@@ -5,16 +5,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
+use webwork_scim_persistence::Store;
+use webwork_scim_tenancy::{AuthSettings, JwtVerifier, RateLimiter, UseRecorder};
 
 use crate::metrics::Metrics;
-use webwork_scim_persistence::Store;
-use webwork_scim_tenancy::{
-    FailureThrottle, JwtVerifier, RateLimiter, TenantCache, TokenVerifier, UseRecorder,
-};
+use crate::usecases::UseCases;
 
 /// Entries in the caches of this replica; one per active token is plenty.
-const CACHE_CAPACITY: usize = 100_000;
+pub const CACHE_CAPACITY: u64 = 100_000;
 
 /// The settings of a running app, with their defaults in [`AppConfig::new`].
 #[derive(Debug)]
@@ -27,10 +26,11 @@ pub struct AppConfig {
     /// How long a workspace's plan, settings and token record are trusted without the database;
     /// other replicas see a change within this time.
     pub tenant_cache_ttl: Duration,
-    /// Failed token attempts allowed per (workspace, prefix) and per workspace in a window.
+    /// Failed token attempts allowed per (workspace, token prefix) in a window.
     pub failed_auth_per_prefix: u32,
-    pub failed_auth_per_workspace: u32,
     pub failed_auth_window: Duration,
+    /// argon2 workers (token verification, password hashing, credential checks).
+    pub argon2_workers: usize,
     /// Tokens expiring within this time are flagged.
     pub token_expiry_warning: Duration,
     /// How long a rotated token keeps working by default.
@@ -52,8 +52,8 @@ impl AppConfig {
             token_cache_ttl: Duration::from_secs(300),
             tenant_cache_ttl: Duration::from_secs(5),
             failed_auth_per_prefix: 10,
-            failed_auth_per_workspace: 50,
             failed_auth_window: Duration::from_secs(60),
+            argon2_workers: std::thread::available_parallelism().map_or(2, usize::from),
             token_expiry_warning: Duration::from_secs(14 * 24 * 3600),
             rotation_grace: Duration::from_secs(24 * 3600),
             workspace_deletion_grace: Duration::from_secs(30 * 24 * 3600),
@@ -64,20 +64,16 @@ impl AppConfig {
     }
 }
 
+/// What every request handler shares: the use cases, the settings, and this replica's
+/// metrics, limits and life.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub use_cases: UseCases,
     pub config: Arc<AppConfig>,
-    pub verifier: Arc<TokenVerifier>,
-    pub tenants: Arc<TenantCache>,
-    pub rate_limiter: Arc<RateLimiter>,
-    pub failures: Arc<FailureThrottle>,
+    /// When each token's use was last written.
     pub usage: Arc<UseRecorder>,
     /// Bounds how many failed requests per workspace are written to its error log.
     pub error_log_budget: Arc<RateLimiter>,
-    /// Bounds concurrent argon2 runs (token verification, password hashing) to the core count,
-    /// so that a burst cannot starve the blocking pool.
-    pub argon2_permits: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
     pub status: Arc<ProcessStatus>,
 }
@@ -130,41 +126,38 @@ impl ProcessStatus {
 
 impl AppState {
     pub fn new(store: Store, config: AppConfig) -> Result<AppState, String> {
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let verifier = TokenVerifier::new(config.token_cache_ttl, CACHE_CAPACITY)
-            .map_err(|err| err.to_string())?;
         let metrics = Metrics::new().map_err(|err| err.to_string())?;
         let pool_wait = metrics.pool_wait.clone();
         let store = store.with_wait_observer(Arc::new(move |waited: Duration| {
             pool_wait.observe(waited.as_secs_f64());
         }));
+        let settings = AuthSettings {
+            token_ttl: config.token_cache_ttl,
+            tenant_ttl: config.tenant_cache_ttl,
+            failures_per_prefix: config.failed_auth_per_prefix,
+            failure_window: config.failed_auth_window,
+            capacity: CACHE_CAPACITY,
+        };
+        let use_cases = UseCases::new(store, config.argon2_workers, settings)
+            .map_err(|err| err.to_string())?;
         Ok(AppState {
-            store,
-            verifier: Arc::new(verifier),
-            tenants: Arc::new(TenantCache::new(config.tenant_cache_ttl, CACHE_CAPACITY)),
-            rate_limiter: Arc::new(RateLimiter::default()),
-            failures: Arc::new(FailureThrottle::new(
-                config.failed_auth_per_prefix,
-                config.failed_auth_per_workspace,
-                config.failed_auth_window,
-            )),
-            usage: Arc::new(UseRecorder::new(Duration::from_secs(60))),
-            error_log_budget: Arc::new(RateLimiter::default()),
-            argon2_permits: Arc::new(Semaphore::new(cores)),
+            use_cases,
+            usage: Arc::new(UseRecorder::new(Duration::from_secs(60), CACHE_CAPACITY)),
+            error_log_budget: Arc::new(RateLimiter::new(CACHE_CAPACITY)),
             metrics: Arc::new(metrics),
             status: Arc::new(ProcessStatus::new()),
             config: Arc::new(config),
         })
     }
 
+    /// The store, for the outbox worker and the metrics.
+    pub fn store(&self) -> &Store {
+        &self.use_cases.store
+    }
+
     /// The SCIM Base URL of workspace `key`, as an admin pastes it into Okta.
     pub fn scim_base_url(&self, key: &str) -> String {
         scim_base_url(&self.config.public_base_url, key)
-    }
-
-    /// Forgets what this replica cached about a workspace, after a change to it here.
-    pub fn forget_workspace(&self, key: &str) {
-        self.tenants.forget_workspace(key);
     }
 }
 

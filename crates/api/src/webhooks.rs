@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use secrecy::{ExposeSecret, SecretSlice};
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -13,17 +14,17 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webwork_scim_persistence::StoreError;
-use webwork_scim_persistence::outbox::{self, ClaimedEvent};
+use webwork_scim_persistence::unscoped::delivery::{self, ClaimedEvent, Retry};
 
 use crate::AppState;
-use crate::blocking::run_blocking;
+use crate::usecases::run_blocking;
 
 /// Where and how events are delivered.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
     pub urls: Vec<String>,
-    /// The signing secret's bytes (decoded from `whsec_<base64>`).
-    pub secret: Vec<u8>,
+    /// The signing secret's bytes (decoded from `whsec_<base64>`); `Debug` hides them.
+    pub secret: SecretSlice<u8>,
     pub max_attempts: i32,
     pub timeout: Duration,
     /// How long the worker waits when there is nothing to deliver.
@@ -35,7 +36,7 @@ pub struct WebhookSettings {
 
 impl WebhookSettings {
     /// Decodes a secret written as `whsec_<base64>` (or plain base64).
-    pub fn decode_secret(raw: &str) -> Result<Vec<u8>, String> {
+    pub fn decode_secret(raw: &str) -> Result<SecretSlice<u8>, String> {
         let encoded = raw.strip_prefix("whsec_").unwrap_or(raw);
         let secret = STANDARD
             .decode(encoded)
@@ -43,7 +44,7 @@ impl WebhookSettings {
         if secret.len() < 24 {
             return Err("WEBHOOK_SECRET needs at least 24 bytes".into());
         }
-        Ok(secret)
+        Ok(secret.into())
     }
 
     fn retry_after(&self, attempts: i32) -> Duration {
@@ -102,15 +103,14 @@ pub async fn deliver_batch(
     settings: &WebhookSettings,
     client: &awc::Client,
 ) -> Result<Pass, StoreError> {
-    let store = state.store.clone();
+    let store = state.store().clone();
     let lease = lease_for(settings);
     let batch = settings.batch;
     let claimed = run_blocking(move || {
         let now = OffsetDateTime::now_utc();
-        store.outbox(|conn| outbox::claim(conn, now, now + lease, batch))
+        delivery::claim(&store, now, now + lease, batch)
     })
-    .await
-    .map_err(|err| StoreError::Config(err.to_string()))??;
+    .await?;
     let mut pass = Pass::default();
     let mut blocked: Vec<(String, String)> = Vec::new();
     let stopping = state.status.stopping();
@@ -123,22 +123,21 @@ pub async fn deliver_batch(
         } else {
             Some(post(settings, client, &event).await)
         };
-        let store = state.store.clone();
-        let max_attempts = settings.max_attempts;
-        let retry_at = OffsetDateTime::now_utc() + settings.retry_after(event.attempts);
+        let store = state.store().clone();
+        let retry = Retry {
+            at: OffsetDateTime::now_utc() + settings.retry_after(event.attempts),
+            max_attempts: settings.max_attempts,
+        };
         let recorded = run_blocking(move || {
             let now = OffsetDateTime::now_utc();
-            store.outbox(|conn| match &outcome {
-                None => outbox::release(conn, &event).map(|()| None),
-                Some(Ok(())) => outbox::mark_delivered(conn, &event, now).map(|_| Some(Ok(()))),
-                Some(Err(error)) => {
-                    outbox::mark_failed(conn, &event, error, retry_at, max_attempts, now)
-                        .map(|dead| Some(Err(dead)))
-                }
-            })
+            match &outcome {
+                None => delivery::release(&store, &event).map(|()| None),
+                Some(Ok(())) => delivery::mark_delivered(&store, &event, now).map(|_| Some(Ok(()))),
+                Some(Err(error)) => delivery::mark_failed(&store, &event, error, retry, now)
+                    .map(|dead| Some(Err(dead))),
+            }
         })
-        .await
-        .map_err(|err| StoreError::Config(err.to_string()))??;
+        .await?;
         match recorded {
             Some(Ok(())) => {
                 pass.delivered += 1;
@@ -166,7 +165,7 @@ async fn post(
 ) -> Result<(), String> {
     let body = body(event);
     let timestamp = OffsetDateTime::now_utc().unix_timestamp();
-    let signature = sign(&settings.secret, &event.id, timestamp, &body);
+    let signature = sign(settings.secret.expose_secret(), &event.id, timestamp, &body);
     for url in &settings.urls {
         let sent = client
             .post(url)
@@ -230,12 +229,10 @@ pub async fn watch_backlog(state: AppState) {
 }
 
 async fn refresh_metrics(state: &AppState) {
-    let store = state.store.clone();
-    let stats =
-        run_blocking(move || store.outbox(|conn| outbox::stats(conn, OffsetDateTime::now_utc())))
-            .await;
+    let store = state.store().clone();
+    let stats = run_blocking(move || delivery::stats(&store, OffsetDateTime::now_utc())).await;
     match stats {
-        Ok(Ok(stats)) => {
+        Ok(stats) => {
             state.metrics.outbox_backlog.set(stats.pending);
             state.metrics.outbox_dead.set(stats.dead);
             state
@@ -243,7 +240,6 @@ async fn refresh_metrics(state: &AppState) {
                 .outbox_oldest_age
                 .set(stats.oldest_pending_age_secs);
         }
-        Ok(Err(err)) => tracing::warn!(error = %err, "outbox statistics failed"),
         Err(err) => tracing::warn!(error = %err, "outbox statistics failed"),
     }
 }
@@ -288,7 +284,7 @@ mod tests {
         let secret =
             WebhookSettings::decode_secret("whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
                 .unwrap();
-        assert_eq!(secret, b"0123456789abcdef0123456789abcdef");
+        assert_eq!(secret.expose_secret(), b"0123456789abcdef0123456789abcdef");
         assert!(WebhookSettings::decode_secret("whsec_c2hvcnQ=").is_err());
         assert!(WebhookSettings::decode_secret("not base64!").is_err());
     }
@@ -297,7 +293,7 @@ mod tests {
     fn backoff_doubles_up_to_an_hour() {
         let settings = WebhookSettings {
             urls: vec![],
-            secret: vec![],
+            secret: Vec::new().into(),
             max_attempts: 10,
             timeout: Duration::from_secs(5),
             poll: Duration::from_millis(250),

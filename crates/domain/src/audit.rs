@@ -27,17 +27,106 @@ impl fmt::Display for Actor {
     }
 }
 
+/// What an audited change did. Stored and shown as its dotted name (`user.deactivated`); the
+/// `user.` and `group.` actions are also the lifecycle events WebWork's app receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    UserCreated,
+    UserUpdated,
+    UserDeactivated,
+    UserReactivated,
+    UserPasswordSet,
+    UserDeleted,
+    UserErased,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    WorkspaceCreated,
+    WorkspaceUpdated,
+    WorkspaceDeleted,
+    TokenIssued,
+    TokenRevoked,
+    TokenRotated,
+    OutboxReplayed,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 17] = [
+        AuditAction::UserCreated,
+        AuditAction::UserUpdated,
+        AuditAction::UserDeactivated,
+        AuditAction::UserReactivated,
+        AuditAction::UserPasswordSet,
+        AuditAction::UserDeleted,
+        AuditAction::UserErased,
+        AuditAction::GroupCreated,
+        AuditAction::GroupUpdated,
+        AuditAction::GroupDeleted,
+        AuditAction::WorkspaceCreated,
+        AuditAction::WorkspaceUpdated,
+        AuditAction::WorkspaceDeleted,
+        AuditAction::TokenIssued,
+        AuditAction::TokenRevoked,
+        AuditAction::TokenRotated,
+        AuditAction::OutboxReplayed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserUpdated => "user.updated",
+            AuditAction::UserDeactivated => "user.deactivated",
+            AuditAction::UserReactivated => "user.reactivated",
+            AuditAction::UserPasswordSet => "user.password_set",
+            AuditAction::UserDeleted => "user.deleted",
+            AuditAction::UserErased => "user.erased",
+            AuditAction::GroupCreated => "group.created",
+            AuditAction::GroupUpdated => "group.updated",
+            AuditAction::GroupDeleted => "group.deleted",
+            AuditAction::WorkspaceCreated => "workspace.created",
+            AuditAction::WorkspaceUpdated => "workspace.updated",
+            AuditAction::WorkspaceDeleted => "workspace.deleted",
+            AuditAction::TokenIssued => "token.issued",
+            AuditAction::TokenRevoked => "token.revoked",
+            AuditAction::TokenRotated => "token.rotated",
+            AuditAction::OutboxReplayed => "outbox.replayed",
+        }
+    }
+
+    /// Whether WebWork's app hears of it as a user's lifecycle event.
+    pub fn is_user_event(self) -> bool {
+        self.as_str().starts_with("user.")
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = crate::DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == s)
+            .ok_or_else(|| crate::DomainError::invalid_value(format!("unknown action '{s}'")))
+    }
+}
+
 /// One audited change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target_id: Option<String>,
     /// Names of the attributes that changed.
     pub attributes: Vec<String>,
 }
 
 impl AuditEvent {
-    pub fn new(action: &'static str, target_id: impl ToString) -> AuditEvent {
+    pub fn new(action: AuditAction, target_id: impl ToString) -> AuditEvent {
         AuditEvent {
             action,
             target_id: Some(target_id.to_string()),
@@ -94,18 +183,19 @@ pub fn user_change_events(
     if was_active != is_active {
         changed.retain(|name| name != "active");
         let action = if is_active {
-            "user.reactivated"
+            AuditAction::UserReactivated
         } else {
-            "user.deactivated"
+            AuditAction::UserDeactivated
         };
         events.push(AuditEvent::new(action, &id).with_attributes(vec!["active".into()]));
     }
     if !changed.is_empty() {
-        events.push(AuditEvent::new("user.updated", &id).with_attributes(changed));
+        events.push(AuditEvent::new(AuditAction::UserUpdated, &id).with_attributes(changed));
     }
     if password_set {
         events.push(
-            AuditEvent::new("user.password_set", &id).with_attributes(vec!["password".into()]),
+            AuditEvent::new(AuditAction::UserPasswordSet, &id)
+                .with_attributes(vec!["password".into()]),
         );
     }
     events
@@ -144,15 +234,25 @@ mod tests {
         let active = doc(json!({"userName": "a", "active": true}));
         let inactive = doc(json!({"userName": "a", "active": false, "title": "t"}));
         let events = user_change_events("u1", &active, &inactive, true);
-        let actions: Vec<_> = events.iter().map(|e| e.action).collect();
+        let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(
             actions,
             vec!["user.deactivated", "user.updated", "user.password_set"]
         );
         assert_eq!(events[1].attributes, vec!["title"]);
         let back = user_change_events("u1", &inactive, &active, false);
-        assert_eq!(back[0].action, "user.reactivated");
+        assert_eq!(back[0].action, AuditAction::UserReactivated);
         assert!(user_change_events("u1", &active, &active, false).is_empty());
+    }
+
+    #[test]
+    fn actions_round_trip_through_their_names() {
+        for action in AuditAction::ALL {
+            assert_eq!(action.as_str().parse::<AuditAction>().unwrap(), action);
+        }
+        assert!(AuditAction::UserErased.is_user_event());
+        assert!(!AuditAction::GroupCreated.is_user_event());
+        assert!("user.exploded".parse::<AuditAction>().is_err());
     }
 
     #[test]

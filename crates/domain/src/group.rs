@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, matcher};
 use crate::patch::{Op, PatchRequest};
-use crate::text::fold_key;
+use crate::text::{PlainText, fold_key};
 use crate::{DomainError, GroupId, UserId, schema};
 
 /// The longest `displayName` we store; longer ones are refused rather than truncated.
@@ -27,26 +27,11 @@ pub struct GroupName {
 
 impl GroupName {
     pub fn parse(raw: &str) -> Result<GroupName, DomainError> {
-        let value = raw.trim();
-        let chars = value.chars().count();
-        if chars == 0 {
-            return Err(DomainError::invalid_value(
-                "'displayName' must not be empty",
-            ));
-        }
-        if chars > MAX_DISPLAY_NAME_CHARS {
-            return Err(DomainError::invalid_value(format!(
-                "'displayName' is longer than {MAX_DISPLAY_NAME_CHARS} characters"
-            )));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(DomainError::invalid_value(
-                "'displayName' must not contain control characters",
-            ));
-        }
+        let value =
+            PlainText::parse_trimmed("displayName", raw, MAX_DISPLAY_NAME_CHARS)?.into_string();
         Ok(GroupName {
-            value: value.to_owned(),
-            key: fold_key(value),
+            key: fold_key(&value),
+            value,
         })
     }
 

@@ -11,17 +11,22 @@ pub mod filter;
 pub mod group;
 pub mod ids;
 pub mod patch;
+pub mod refusal;
 pub mod schema;
 pub mod text;
+pub mod token;
 pub mod user;
 pub mod workspace;
 
-pub use audit::{Actor, AuditEvent};
+pub use audit::{Actor, AuditAction, AuditEvent};
 pub use error::{DomainError, ScimType};
 pub use group::{Group, GroupChange, GroupDraft, GroupName, Member};
 pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
+pub use refusal::{Refusal, ScimRefusal};
+pub use text::PlainText;
+pub use token::{TokenLifetime, TokenState};
 pub use user::{GroupRef, Password, User, UserDraft, UserName};
 pub use workspace::{
-    Entitlement, EntitlementOverrides, Entitlements, Plan, Tenant, Workspace, WorkspaceKey,
-    WorkspaceName,
+    Entitlement, EntitlementOverrides, Entitlements, Plan, SsoState, Tenant, Workspace,
+    WorkspaceKey, WorkspaceName,
 };

@@ -1,10 +1,64 @@
-//! Normalisation of text used as a unique key.
+//! Text a tenant gives us: bounded plain text ([`PlainText`]), and the normalisation of text
+//! used as a unique key.
 //!
 //! Keys are compared after Unicode canonical caseless matching (NFD, full case folding, NFC), done
 //! here rather than by the database's `lower()`, so that PostgreSQL and SQLite agree on which
 //! user names collide.
 
+use std::fmt;
+
 use unicode_normalization::UnicodeNormalization;
+
+use crate::DomainError;
+
+/// Text that is stored and shown as given: at most a bounded number of characters, none of them
+/// a control character (NUL included, which databases refuse). Names, labels, issuers, roles and
+/// look-up values are all this one type; each field only names its bound.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlainText(String);
+
+impl PlainText {
+    /// `raw` as it is, when it has at most `max` characters and no control character; the
+    /// error names `field`.
+    pub fn parse(field: &str, raw: &str, max: usize) -> Result<PlainText, DomainError> {
+        if raw.chars().count() > max || raw.chars().any(char::is_control) {
+            return Err(DomainError::invalid_value(format!(
+                "'{field}' must have at most {max} printable characters"
+            )));
+        }
+        Ok(PlainText(raw.to_owned()))
+    }
+
+    /// `raw` without surrounding white space, which must leave 1 to `max` characters and no
+    /// control character.
+    pub fn parse_trimmed(field: &str, raw: &str, max: usize) -> Result<PlainText, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(DomainError::invalid_value(format!(
+                "'{field}' must have 1 to {max} printable characters"
+            )));
+        }
+        PlainText::parse(field, trimmed, max).map_err(|_| {
+            DomainError::invalid_value(format!(
+                "'{field}' must have 1 to {max} printable characters"
+            ))
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for PlainText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The form under which `text` is stored in a `*_key` column and compared.
 pub fn fold_key(text: &str) -> String {
@@ -28,6 +82,21 @@ pub fn escape_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_bounded_and_printable() {
+        assert_eq!(PlainText::parse("label", "Okta", 10).unwrap().as_str(), "Okta");
+        assert_eq!(PlainText::parse("label", "", 10).unwrap().as_str(), "");
+        assert!(PlainText::parse("label", &"é".repeat(11), 10).is_err());
+        assert!(PlainText::parse("label", &"é".repeat(10), 10).is_ok());
+        for bad in ["a\nb", "a\0b", "\u{7f}"] {
+            let err = PlainText::parse("label", bad, 10).unwrap_err();
+            assert_eq!(err.to_string(), "'label' must have at most 10 printable characters");
+        }
+        assert_eq!(PlainText::parse_trimmed("name", "  Acme ", 10).unwrap().as_str(), "Acme");
+        let empty = PlainText::parse_trimmed("name", "   ", 10).unwrap_err();
+        assert_eq!(empty.to_string(), "'name' must have 1 to 10 printable characters");
+    }
 
     #[test]
     fn folding_ignores_case() {

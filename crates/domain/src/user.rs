@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::schema::{self, AttributeDef, Kind};
-use crate::text::fold_key;
+use crate::text::{PlainText, fold_key};
+use crate::refusal::Refusal;
 use crate::{DomainError, GroupId, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.
@@ -27,24 +28,10 @@ pub struct UserName {
 
 impl UserName {
     pub fn parse(raw: &str) -> Result<UserName, DomainError> {
-        let value = raw.trim();
-        let chars = value.chars().count();
-        if chars == 0 {
-            return Err(DomainError::invalid_value("'userName' must not be empty"));
-        }
-        if chars > MAX_USER_NAME_CHARS {
-            return Err(DomainError::invalid_value(format!(
-                "'userName' is longer than {MAX_USER_NAME_CHARS} characters"
-            )));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(DomainError::invalid_value(
-                "'userName' must not contain control characters",
-            ));
-        }
+        let value = PlainText::parse_trimmed("userName", raw, MAX_USER_NAME_CHARS)?.into_string();
         Ok(UserName {
-            value: value.to_owned(),
-            key: fold_key(value),
+            key: fold_key(&value),
+            value,
         })
     }
 
@@ -208,6 +195,43 @@ impl User {
     /// The workspace owner may never be deactivated or deleted over SCIM.
     pub fn is_owner(&self) -> bool {
         self.app_roles.iter().any(|role| role == "owner")
+    }
+
+    /// Whether this user may become `active` (or stay it): the owner may never be deactivated.
+    pub fn check_activity(&self, active: bool) -> Result<(), Refusal> {
+        if self.is_owner() && self.active && !active {
+            return Err(Refusal::OwnerProtected);
+        }
+        Ok(())
+    }
+
+    /// Whether this user may be deleted: never the owner.
+    pub fn check_deletion(&self) -> Result<(), Refusal> {
+        if self.is_owner() {
+            return Err(Refusal::OwnerProtected);
+        }
+        Ok(())
+    }
+
+    /// Whether this change takes a seat: the user becomes active.
+    pub fn takes_seat(&self, active: bool) -> bool {
+        active && !self.active
+    }
+
+    /// The session version after a change to `active`, with or without a new password.
+    /// Deactivation and a new password end the user's WebWork sessions: WebWork's app ends every
+    /// session whose version is older.
+    pub fn sessions_after(&self, active: bool, password_set: bool) -> i64 {
+        if (self.active && !active) || password_set {
+            self.session_version + 1
+        } else {
+            self.session_version
+        }
+    }
+
+    /// The session version after the user is deleted or erased: every session ends.
+    pub fn sessions_after_removal(&self) -> i64 {
+        self.session_version + 1
     }
 }
 

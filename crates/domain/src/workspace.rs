@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::refusal::{Refusal, ScimRefusal};
+use crate::text::PlainText;
 use crate::{DomainError, TokenId, WorkspaceId};
 
 /// The public, URL-safe key of a workspace as it appears in its SCIM Base URL.
@@ -67,15 +69,10 @@ impl fmt::Display for WorkspaceKey {
 pub struct WorkspaceName(String);
 
 impl WorkspaceName {
+    pub const MAX_CHARS: usize = 200;
+
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let trimmed = raw.trim();
-        let chars = trimmed.chars().count();
-        if chars == 0 || chars > 200 || trimmed.chars().any(char::is_control) {
-            return Err(DomainError::invalid_value(
-                "a workspace name has 1 to 200 printable characters",
-            ));
-        }
-        Ok(Self(trimmed.to_owned()))
+        PlainText::parse_trimmed("name", raw, Self::MAX_CHARS).map(|text| Self(text.into_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -157,6 +154,43 @@ impl Entitlements {
             Entitlement::ScimProvisioning => self.scim_provisioning,
             Entitlement::Sso => self.sso,
         }
+    }
+
+    /// Whether a workspace on `plan` with these entitlements, single sign-on on or off, may
+    /// provision over SCIM: the one rule the SSO page, token issuing and every SCIM request
+    /// follow. The plan is checked before single sign-on.
+    pub fn scim_refusal(&self, plan: Plan, sso_enabled: bool) -> Option<ScimRefusal> {
+        if !self.scim_provisioning {
+            Some(ScimRefusal::PlanLacksProvisioning(plan))
+        } else if !sso_enabled {
+            Some(ScimRefusal::SsoOff)
+        } else {
+            None
+        }
+    }
+
+    /// Whether one more active user fits in the seats, when `active_users` are active now.
+    /// Inactive users take no seat.
+    pub fn admit_active_user(&self, active_users: i64) -> Result<(), Refusal> {
+        match self.seats {
+            Some(seats) if active_users >= i64::from(seats) => Err(Refusal::SeatLimit {
+                used: active_users,
+                seats,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether one more SCIM token may be active, when `active_tokens` are active now.
+    pub fn admit_token(&self, active_tokens: usize) -> Result<(), Refusal> {
+        let max = usize::try_from(self.max_active_tokens).unwrap_or(usize::MAX);
+        if active_tokens >= max {
+            return Err(Refusal::TokenLimit {
+                active: active_tokens,
+                max: self.max_active_tokens,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -258,7 +292,39 @@ pub struct Workspace {
     pub created_at: time::OffsetDateTime,
 }
 
+/// Single sign-on as a workspace has it: on or off, and whether passwords are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsoState {
+    pub enabled: bool,
+    pub enforced: bool,
+}
+
 impl Workspace {
+    /// The single sign-on state after a change that sets `enabled` and `enforced` (each `None`
+    /// keeps it), when the workspace's entitlements afterwards are `entitlements` (those of the
+    /// plan it will be on). Turning single sign-on on needs the entitlement; turning it off turns
+    /// enforcement off with it; enforcement needs single sign-on on.
+    pub fn sso_after(
+        &self,
+        enabled: Option<bool>,
+        enforced: Option<bool>,
+        plan: Plan,
+        entitlements: &Entitlements,
+    ) -> Result<SsoState, Refusal> {
+        let now_enabled = enabled.unwrap_or(self.sso_enabled);
+        let now_enforced = enforced.unwrap_or(self.sso_enforced && now_enabled);
+        if now_enabled && !self.sso_enabled && !entitlements.sso {
+            return Err(Refusal::SsoNotIncluded(plan));
+        }
+        if now_enforced && !now_enabled {
+            return Err(Refusal::EnforcementNeedsSso);
+        }
+        Ok(SsoState {
+            enabled: now_enabled,
+            enforced: now_enforced,
+        })
+    }
+
     /// The overrides in force at `now`.
     pub fn active_overrides(&self, now: time::OffsetDateTime) -> Option<&EntitlementOverrides> {
         let current = self.overrides_expire_at.is_none_or(|until| now < until);
@@ -267,7 +333,7 @@ impl Workspace {
 }
 
 /// The resolved caller of a SCIM request: an authenticated token of one workspace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     pub workspace_id: WorkspaceId,
     pub workspace_key: WorkspaceKey,
@@ -276,6 +342,13 @@ pub struct Tenant {
     /// Provisioning pauses while the workspace's admin has single sign-on turned off.
     pub sso_enabled: bool,
     pub token_id: TokenId,
+}
+
+impl Tenant {
+    /// Why this caller may not provision, if it may not.
+    pub fn scim_refusal(&self) -> Option<ScimRefusal> {
+        self.entitlements.scim_refusal(self.plan, self.sso_enabled)
+    }
 }
 
 #[cfg(test)]
@@ -372,6 +445,103 @@ mod tests {
         assert!(workspace.active_overrides(now).is_none());
         workspace.overrides_expire_at = None;
         assert!(workspace.active_overrides(now).is_some());
+    }
+
+    fn workspace(plan: Plan, sso_enabled: bool, sso_enforced: bool) -> Workspace {
+        Workspace {
+            id: WorkspaceId::generate(),
+            key: WorkspaceKey::parse("acme-1234").unwrap(),
+            name: "Acme".into(),
+            plan,
+            sso_enabled,
+            sso_enforced,
+            idp_issuer: None,
+            seats: None,
+            overrides: None,
+            overrides_expire_at: None,
+            created_at: time::OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[test]
+    fn seats_admit_active_users_up_to_their_number() {
+        let unlimited = Entitlements::default();
+        assert!(unlimited.admit_active_user(1_000_000).is_ok());
+        let three = Entitlements {
+            seats: Some(3),
+            ..Entitlements::default()
+        };
+        assert!(three.admit_active_user(2).is_ok());
+        assert_eq!(
+            three.admit_active_user(3),
+            Err(Refusal::SeatLimit { used: 3, seats: 3 })
+        );
+        let two_tokens = Entitlements {
+            max_active_tokens: 2,
+            ..Entitlements::default()
+        };
+        assert!(two_tokens.admit_token(1).is_ok());
+        assert_eq!(
+            two_tokens.admit_token(2),
+            Err(Refusal::TokenLimit { active: 2, max: 2 })
+        );
+    }
+
+    #[test]
+    fn provisioning_needs_the_plan_first_then_single_sign_on() {
+        let premium = Entitlements {
+            scim_provisioning: true,
+            sso: true,
+            ..Entitlements::default()
+        };
+        assert_eq!(premium.scim_refusal(Plan::Premium, true), None);
+        assert_eq!(
+            premium.scim_refusal(Plan::Premium, false),
+            Some(ScimRefusal::SsoOff)
+        );
+        let pro = Entitlements::default();
+        assert_eq!(
+            pro.scim_refusal(Plan::Pro, false),
+            Some(ScimRefusal::PlanLacksProvisioning(Plan::Pro))
+        );
+        assert!(
+            ScimRefusal::PlanLacksProvisioning(Plan::Pro)
+                .to_string()
+                .contains("Premium plan; this workspace is on pro")
+        );
+    }
+
+    #[test]
+    fn single_sign_on_needs_its_entitlement_and_enforcement_needs_it_on() {
+        let with_sso = Entitlements {
+            sso: true,
+            ..Entitlements::default()
+        };
+        let without = Entitlements::default();
+        let off = workspace(Plan::Pro, false, false);
+        assert_eq!(
+            off.sso_after(Some(true), None, Plan::Pro, &without),
+            Err(Refusal::SsoNotIncluded(Plan::Pro))
+        );
+        let on = off
+            .sso_after(Some(true), Some(true), Plan::Premium, &with_sso)
+            .unwrap();
+        assert_eq!(on, SsoState { enabled: true, enforced: true });
+        let enforced = workspace(Plan::Premium, true, true);
+        assert_eq!(
+            enforced.sso_after(Some(false), None, Plan::Premium, &with_sso),
+            Ok(SsoState { enabled: false, enforced: false }),
+            "turning SSO off ends its enforcement"
+        );
+        assert_eq!(
+            enforced.sso_after(Some(false), Some(true), Plan::Premium, &with_sso),
+            Err(Refusal::EnforcementNeedsSso)
+        );
+        let downgraded = workspace(Plan::Pro, true, false);
+        assert!(
+            downgraded.sso_after(None, Some(true), Plan::Pro, &without).is_ok(),
+            "a workspace that has SSO on keeps it while it is on"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use webwork_scim_domain::{Actor, AuditEvent};
 
 use crate::schema::audit_events;
+use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// A stored audit event.
@@ -49,21 +50,21 @@ pub fn record(
     request_id: Option<&str>,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
-    let (conn, workspace) = tx.parts();
     let attributes = serde_json::to_string(&event.attributes)
         .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::workspace_id.eq(workspace.to_string()),
+    insert_row!(
+        tx,
+        audit_events,
+        (
             audit_events::id.eq(Uuid::now_v7().to_string()),
             audit_events::at.eq(clock::now()),
             audit_events::actor.eq(actor.to_string()),
-            audit_events::action.eq(event.action),
+            audit_events::action.eq(event.action.as_str()),
             audit_events::target_id.eq(event.target_id.as_deref()),
             audit_events::attributes.eq(attributes),
             audit_events::request_id.eq(request_id),
-        ))
-        .execute(conn)?;
+        )
+    )?;
     Ok(())
 }
 
@@ -79,24 +80,23 @@ pub fn record_all(
 }
 
 pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<AuditRecord>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let mut select = audit_events::table
-        .filter(audit_events::workspace_id.eq(workspace.to_string()))
-        .into_boxed();
-    if let Some(before) = query.before {
-        select = select.filter(audit_events::id.lt(before.to_owned()));
-    }
-    if let Some(action) = query.action {
-        select = select.filter(audit_events::action.eq(action.to_owned()));
-    }
-    if let Some(target) = query.target_id {
-        select = select.filter(audit_events::target_id.eq(target.to_owned()));
-    }
-    select
-        .order(audit_events::id.desc())
-        .limit(query.limit)
-        .select(Row::as_select())
-        .load::<Row>(conn)?
+    let select = tx.audit_events().refine(|q| {
+        let mut select = q.into_boxed();
+        if let Some(before) = query.before {
+            select = select.filter(audit_events::id.lt(before.to_owned()));
+        }
+        if let Some(action) = query.action {
+            select = select.filter(audit_events::action.eq(action.to_owned()));
+        }
+        if let Some(target) = query.target_id {
+            select = select.filter(audit_events::target_id.eq(target.to_owned()));
+        }
+        select
+            .order(audit_events::id.desc())
+            .limit(query.limit)
+            .select(Row::as_select())
+    });
+    tx.load::<Row, _>(select)?
         .into_iter()
         .map(|row| {
             Ok(AuditRecord {
@@ -116,11 +116,8 @@ pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<AuditRecor
 
 /// Deletes the workspace's events older than `before`.
 pub fn purge_before(tx: &mut TenantTx<'_>, before: OffsetDateTime) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(diesel::delete(
-        audit_events::table
-            .filter(audit_events::workspace_id.eq(workspace.to_string()))
-            .filter(audit_events::at.lt(clock::to_db(before))),
-    )
-    .execute(conn)?)
+    let target = tx
+        .audit_events()
+        .refine(|q| q.filter(audit_events::at.lt(clock::to_db(before))));
+    tx.delete(target)
 }

@@ -15,8 +15,8 @@ use webwork_scim_domain::{
     DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
 };
 
-use crate::db::{DbConnection, MultiBackend};
 use crate::schema::{group_members, groups};
+use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// The most members one page of groups shows in all (some 10 MB of JSON): a guard against a
@@ -88,20 +88,29 @@ impl GroupRow {
     }
 }
 
-/// The groups of the transaction's workspace: every query starts here.
-fn scoped(workspace: &str) -> groups::BoxedQuery<'static, MultiBackend> {
-    groups::table
-        .filter(groups::workspace_id.eq(workspace.to_owned()))
-        .into_boxed()
+fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
+    let query = tx.groups().refine(|q| {
+        q.filter(groups::id.eq(id.to_string()))
+            .select(GroupRow::as_select())
+    });
+    tx.first(query)
 }
 
-fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
-    let workspace = tx.workspace().to_string();
-    Ok(scoped(&workspace)
-        .filter(groups::id.eq(id.to_string()))
-        .select(GroupRow::as_select())
-        .first::<GroupRow>(tx.conn())
-        .optional()?)
+type Boxed = groups::BoxedQuery<'static, crate::db::MultiBackend>;
+
+/// The groups the filter's SQL selects.
+fn filtered(
+    tx: &TenantTx<'_>,
+    filter: Option<&Filter>,
+) -> Result<crate::scope::Scoped<Boxed>, DomainError> {
+    let condition = filter.map(filter_sql::condition).transpose()?;
+    Ok(tx.groups().refine(|q| {
+        let boxed = q.into_boxed();
+        match condition {
+            Some(condition) => boxed.filter(condition),
+            None => boxed,
+        }
+    }))
 }
 
 /// Stores a new group with its members. A `displayName` already used in this workspace (in any
@@ -110,21 +119,19 @@ fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreErro
 pub fn insert(tx: &mut TenantTx<'_>, draft: &GroupDraft) -> Result<GroupWrite, StoreError> {
     let id = GroupId::generate();
     let now = clock::now();
-    {
-        let (conn, workspace) = tx.parts();
-        diesel::insert_into(groups::table)
-            .values((
-                groups::workspace_id.eq(workspace.to_string()),
-                groups::id.eq(id.to_string()),
-                groups::display_name.eq(draft.display_name.as_str()),
-                groups::display_name_key.eq(draft.display_name.key()),
-                groups::external_id.eq(draft.external_id.as_deref()),
-                groups::version.eq(1_i64),
-                groups::created_at.eq(now),
-                groups::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
+    insert_row!(
+        tx,
+        groups,
+        (
+            groups::id.eq(id.to_string()),
+            groups::display_name.eq(draft.display_name.as_str()),
+            groups::display_name_key.eq(draft.display_name.key()),
+            groups::external_id.eq(draft.external_id.as_deref()),
+            groups::version.eq(1_i64),
+            groups::created_at.eq(now),
+            groups::updated_at.eq(now),
+        )
+    )?;
     let added = match &draft.members {
         Some(ids) => members::add(tx, id, ids)?,
         None => Vec::new(),
@@ -169,27 +176,21 @@ pub fn find(
 /// A page of groups matching the query, and the total count. Members of the page's groups are
 /// loaded in one query, and not at all unless asked for.
 pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, StoreError> {
-    let workspace = tx.workspace().to_string();
-    let filtered = |workspace: &str| -> Result<_, DomainError> {
-        let base = scoped(workspace);
-        Ok(match query.filter {
-            Some(filter) => base.filter(filter_sql::condition(filter)?),
-            None => base,
-        })
-    };
-    let total: i64 = filtered(&workspace)?.count().get_result(tx.conn())?;
+    let count = filtered(tx, query.filter)?.refine(|q| q.count());
+    let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(GroupPage {
             total,
             groups: Vec::new(),
         });
     }
-    let mut rows = filtered(&workspace)?
-        .order(groups::id)
-        .offset(query.offset)
-        .limit(query.limit)
-        .select(GroupRow::as_select())
-        .load::<GroupRow>(tx.conn())?;
+    let page = filtered(tx, query.filter)?.refine(|q| {
+        q.order(groups::id)
+            .offset(query.offset)
+            .limit(query.limit)
+            .select(GroupRow::as_select())
+    });
+    let mut rows: Vec<GroupRow> = tx.load(page)?;
     if query.with_members {
         // A page shows fewer groups rather than more members than this (RFC 7644 lets a page
         // hold fewer resources than asked for); the first group is always shown.
@@ -230,7 +231,7 @@ pub fn apply(
     id: GroupId,
     changes: &[GroupChange],
 ) -> Result<Option<GroupWrite>, StoreError> {
-    let Some(current) = lock(tx, id)? else {
+    let Some(current) = lock_row(tx, id)? else {
         return Ok(None);
     };
     let mut name = (current.display_name.clone(), None::<GroupName>);
@@ -263,27 +264,29 @@ pub fn apply(
         attributes.push("members".to_owned());
     }
     if !attributes.is_empty() {
-        let (conn, workspace) = tx.parts();
-        let this = || {
-            groups::table
-                .filter(groups::workspace_id.eq(workspace.to_string()))
-                .filter(groups::id.eq(id.to_string()))
+        let this = |tx: &TenantTx<'_>| {
+            tx.groups()
+                .refine(|q| q.filter(groups::id.eq(id.to_string())))
         };
         if let Some(new) = &new_name {
-            diesel::update(this())
-                .set((
+            let target = this(tx);
+            tx.update(
+                target,
+                (
                     groups::display_name.eq(new.as_str()),
                     groups::display_name_key.eq(new.key()),
-                ))
-                .execute(conn)?;
+                ),
+            )?;
         }
-        diesel::update(this())
-            .set((
+        let target = this(tx);
+        tx.update(
+            target,
+            (
                 groups::external_id.eq(external_id.as_deref()),
                 groups::version.eq(groups::version + 1),
                 groups::updated_at.eq(clock::now()),
-            ))
-            .execute(conn)?;
+            ),
+        )?;
     }
     let group = row(tx, id)?
         .ok_or_else(|| StoreError::Corrupt("group vanished during a change".into()))?
@@ -315,23 +318,18 @@ pub fn replace(
 /// Deletes group `id` and its memberships; returns the group as it was (members not loaded), or
 /// `None` when there is no such group.
 pub fn delete(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, StoreError> {
-    let Some(row) = lock(tx, id)? else {
+    let Some(row) = lock_row(tx, id)? else {
         return Ok(None);
     };
     let group = row.into_group(None)?;
-    let (conn, workspace) = tx.parts();
-    diesel::delete(
-        group_members::table
-            .filter(group_members::workspace_id.eq(workspace.to_string()))
-            .filter(group_members::group_id.eq(id.to_string())),
-    )
-    .execute(conn)?;
-    diesel::delete(
-        groups::table
-            .filter(groups::workspace_id.eq(workspace.to_string()))
-            .filter(groups::id.eq(id.to_string())),
-    )
-    .execute(conn)?;
+    let members = tx
+        .members()
+        .refine(|q| q.filter(group_members::group_id.eq(id.to_string())));
+    tx.delete(members)?;
+    let this = tx
+        .groups()
+        .refine(|q| q.filter(groups::id.eq(id.to_string())));
+    tx.delete(this)?;
     Ok(Some(group))
 }
 
@@ -372,16 +370,13 @@ pub fn members_page(
 
 /// Locks group `id`'s row until the transaction ends and reads it (SQLite's write transactions
 /// are serial already).
-fn lock(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let DbConnection::Postgres(pg) = conn else {
-        return row(tx, id);
-    };
-    Ok(groups::table
-        .filter(groups::workspace_id.eq(workspace.to_string()))
-        .filter(groups::id.eq(id.to_string()))
-        .select(GroupRow::as_select())
-        .for_update()
-        .first::<GroupRow>(pg)
-        .optional()?)
+fn lock_row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
+    tx.lock_group(&id.to_string())?;
+    row(tx, id)
+}
+
+/// Group `id` (members not loaded), locked until the transaction ends, so that a change can
+/// check it before it applies.
+pub fn lock(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, StoreError> {
+    lock_row(tx, id)?.map(|row| row.into_group(None)).transpose()
 }

@@ -2,8 +2,8 @@
 //!
 //! One diesel `schema.rs` of types common to both backends, a connection enum derived with
 //! `diesel::MultiConnection`, an r2d2 pool, embedded migrations per backend, and one repository
-//! module per aggregate. Tenant data is reached only through [`Store::read`] and
-//! [`Store::write`], which open a transaction for one workspace and hand the closure a
+//! module per aggregate. Tenant data is reached only through [`Store::tenant`] and
+//! [`Store::tenant_by_key`], which open a transaction for one workspace and hand the closure a
 //! [`TenantTx`]; every repository function takes it, so a query without the workspace does not
 //! compile. The few queries that must cross workspaces live in [`unscoped`].
 
@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod provisioning_errors;
 mod schema;
+mod scope;
 mod sql_filter;
 mod store;
 #[cfg(feature = "testing")]
@@ -24,7 +25,9 @@ pub mod tokens;
 pub mod unscoped;
 pub mod users;
 pub mod workspaces;
+mod writer_queue;
 
 pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings};
 pub use error::StoreError;
-pub use store::{Access, Store, TenantTx};
+pub use scope::TenantTx;
+pub use store::{Access, Store};

@@ -25,6 +25,15 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
+/// Connects to `url` (the role that owns the tables) and applies every pending migration;
+/// returns the versions applied.
+pub fn migrate(url: &crate::DatabaseUrl) -> Result<Vec<String>, StoreError> {
+    let mut conn = url
+        .connect()
+        .map_err(|err| StoreError::Config(format!("cannot connect to {url}: {err}")))?;
+    run_pending(&mut conn)
+}
+
 /// Reverts every applied migration, newest first (used to prove each `down.sql` works).
 pub fn revert_all(conn: &mut DbConnection) -> Result<usize, StoreError> {
     let reverted = match conn {

@@ -1,50 +1,15 @@
-//! The transactional outbox: lifecycle events written in the transaction of the change, then
-//! claimed, delivered and marked by the delivery worker.
-//!
-//! Claiming leases a batch (`locked_until`), so that no connection is held while the worker
-//! talks HTTP, and skips events whose aggregate has an earlier event still undelivered (dead ones
-//! included, until they are replayed), so that events of one user arrive in order. On PostgreSQL the claim takes `FOR UPDATE SKIP LOCKED`,
-//! so that several replicas share the work without delivering an event twice at once; on SQLite
-//! the writing transaction is serial anyway.
+//! The transactional outbox of one workspace: lifecycle events written in the transaction of
+//! the change they describe, replayed when dead, and scrubbed on erasure. Their delivery, which
+//! crosses workspaces, is [`crate::unscoped::delivery`].
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use serde_json::Value;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
-use webwork_scim_domain::WorkspaceId;
 
 use crate::schema::outbox_events;
-use crate::{DbConnection, StoreError, TenantTx, clock};
-
-/// An event the worker has claimed.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct ClaimedEvent {
-    #[diesel(sql_type = Text)]
-    pub workspace_id: String,
-    #[diesel(sql_type = Text)]
-    pub id: String,
-    #[diesel(sql_type = Text)]
-    pub aggregate_id: String,
-    #[diesel(sql_type = Text)]
-    pub event_type: String,
-    #[diesel(sql_type = Text)]
-    pub payload: String,
-    #[diesel(sql_type = Timestamp)]
-    pub created_at: PrimitiveDateTime,
-    #[diesel(sql_type = Integer)]
-    pub attempts: i32,
-    /// The lease this claim holds; marks apply only while it is still this one, so a replica
-    /// whose lease ran out cannot overwrite another's outcome.
-    #[diesel(sql_type = Timestamp)]
-    pub locked_until: PrimitiveDateTime,
-}
-
-impl ClaimedEvent {
-    pub fn created_at(&self) -> OffsetDateTime {
-        clock::from_db(self.created_at)
-    }
-}
+use crate::scope::insert_row;
+use crate::{StoreError, TenantTx, clock};
 
 /// Writes an event about `aggregate_id` in the current tenant transaction; returns its id.
 pub fn enqueue(
@@ -53,193 +18,42 @@ pub fn enqueue(
     event_type: &str,
     payload: &Value,
 ) -> Result<String, StoreError> {
-    let (conn, workspace) = tx.parts();
     let id = Uuid::now_v7().to_string();
     let now = clock::now();
-    diesel::insert_into(outbox_events::table)
-        .values((
-            outbox_events::workspace_id.eq(workspace.to_string()),
+    insert_row!(
+        tx,
+        outbox_events,
+        (
             outbox_events::id.eq(&id),
             outbox_events::aggregate_id.eq(aggregate_id),
             outbox_events::event_type.eq(event_type),
             outbox_events::payload.eq(payload.to_string()),
             outbox_events::created_at.eq(now),
             outbox_events::next_attempt_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
-/// Leases up to `limit` deliverable events until `lease_until`, oldest first. Runs inside a
-/// delivery transaction ([`crate::Store::outbox`]).
-pub fn claim(
-    conn: &mut DbConnection,
-    now: OffsetDateTime,
-    lease_until: OffsetDateTime,
-    limit: i64,
-) -> Result<Vec<ClaimedEvent>, StoreError> {
-    // The same statement on both backends but for the placeholders and the row locks, which only
-    // PostgreSQL has (and needs, with several replicas claiming at once).
-    let (now, lease_until) = (clock::to_db(now), clock::to_db(lease_until));
-    let select = |placeholder: &dyn Fn(usize) -> String, locks: &str| {
-        format!(
-            "UPDATE outbox_events SET locked_until = {lease}
-             WHERE (workspace_id, id) IN (
-                 SELECT workspace_id, id FROM outbox_events e
-                 WHERE e.delivered_at IS NULL AND e.dead_at IS NULL AND e.next_attempt_at <= {now}
-                   AND (e.locked_until IS NULL OR e.locked_until < {now})
-                   AND NOT EXISTS (
-                       SELECT 1 FROM outbox_events p
-                       WHERE p.workspace_id = e.workspace_id AND p.aggregate_id = e.aggregate_id
-                         AND p.id < e.id AND p.delivered_at IS NULL)
-                 ORDER BY e.id LIMIT {limit} {locks})
-             RETURNING workspace_id, id, aggregate_id, event_type, payload, created_at, attempts,
-                       locked_until",
-            lease = placeholder(1),
-            now = placeholder(2),
-            limit = placeholder(3),
         )
-    };
-    let mut claimed = match conn {
-        DbConnection::Postgres(pg) => {
-            diesel::sql_query(select(&|n| format!("${n}"), "FOR UPDATE SKIP LOCKED"))
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load::<ClaimedEvent>(pg)?
-        }
-        DbConnection::Sqlite(lite) => {
-            let sql = select(&|n| format!("?{n}"), "");
-            diesel::sql_query(sql)
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Timestamp, _>(now)
-                .bind::<BigInt, _>(limit)
-                .load::<ClaimedEvent>(lite)?
-        }
-    };
-    claimed.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(claimed)
-}
-
-/// Marks a claimed event delivered; `false` when the lease had run out and another claim took it.
-pub fn mark_delivered(
-    conn: &mut DbConnection,
-    event: &ClaimedEvent,
-    at: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let updated = diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
-        .filter(outbox_events::id.eq(&event.id))
-        .filter(outbox_events::locked_until.eq(event.locked_until))
-        .set((
-            outbox_events::delivered_at.eq(clock::to_db(at)),
-            outbox_events::locked_until.eq(None::<PrimitiveDateTime>),
-            outbox_events::attempts.eq(event.attempts + 1),
-        ))
-        .execute(conn)?;
-    Ok(updated > 0)
-}
-
-/// Records a failed attempt: the event is retried at `retry_at`, or dead after `max_attempts`.
-/// Returns whether it is now dead.
-pub fn mark_failed(
-    conn: &mut DbConnection,
-    event: &ClaimedEvent,
-    error: &str,
-    retry_at: OffsetDateTime,
-    max_attempts: i32,
-    now: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    let dead = event.attempts + 1 >= max_attempts;
-    let updated = diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
-        .filter(outbox_events::id.eq(&event.id))
-        .filter(outbox_events::locked_until.eq(event.locked_until))
-        .set((
-            outbox_events::attempts.eq(event.attempts + 1),
-            outbox_events::next_attempt_at.eq(clock::to_db(retry_at)),
-            outbox_events::locked_until.eq(None::<PrimitiveDateTime>),
-            outbox_events::last_error.eq(error.chars().take(500).collect::<String>()),
-            outbox_events::dead_at.eq(dead.then(|| clock::to_db(now))),
-        ))
-        .execute(conn)?;
-    Ok(dead && updated > 0)
-}
-
-/// Gives a claimed event back without counting an attempt (an earlier event of its aggregate
-/// failed in the same batch).
-pub fn release(conn: &mut DbConnection, event: &ClaimedEvent) -> Result<(), StoreError> {
-    diesel::update(outbox_events::table)
-        .filter(outbox_events::workspace_id.eq(&event.workspace_id))
-        .filter(outbox_events::id.eq(&event.id))
-        .filter(outbox_events::locked_until.eq(event.locked_until))
-        .set(outbox_events::locked_until.eq(None::<PrimitiveDateTime>))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The backlog across workspaces, for metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct OutboxStats {
-    pub pending: i64,
-    pub dead: i64,
-    /// Seconds since the oldest pending event was written; 0 without a backlog.
-    pub oldest_pending_age_secs: f64,
-}
-
-pub fn stats(conn: &mut DbConnection, now: OffsetDateTime) -> Result<OutboxStats, StoreError> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = BigInt)]
-        pending: i64,
-        #[diesel(sql_type = BigInt)]
-        dead: i64,
-        #[diesel(sql_type = Nullable<Timestamp>)]
-        oldest: Option<PrimitiveDateTime>,
-    }
-    let row: Row = diesel::sql_query(
-        "SELECT
-             COUNT(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,
-             COUNT(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
-             MIN(created_at) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS oldest
-         FROM outbox_events",
-    )
-    .get_result(conn)?;
-    let age = row.oldest.map_or(0.0, |oldest| {
-        (now - clock::from_db(oldest)).as_seconds_f64().max(0.0)
-    });
-    Ok(OutboxStats {
-        pending: row.pending,
-        dead: row.dead,
-        oldest_pending_age_secs: age,
-    })
+    )?;
+    Ok(id)
 }
 
 /// Gives dead events of the workspace (or the one `event_id`) a fresh start; returns how many.
 pub fn replay_dead(tx: &mut TenantTx<'_>, event_id: Option<&str>) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let mut query = outbox_events::table
-        .filter(outbox_events::workspace_id.eq(workspace.to_string()))
-        .filter(outbox_events::dead_at.is_not_null())
-        .select(outbox_events::id)
-        .into_boxed();
-    if let Some(id) = event_id {
-        query = query.filter(outbox_events::id.eq(id.to_owned()));
-    }
-    let ids: Vec<String> = query.load(conn)?;
-    for id in &ids {
-        diesel::update(outbox_events::table)
-            .filter(outbox_events::workspace_id.eq(workspace.to_string()))
-            .filter(outbox_events::id.eq(id))
-            .set((
-                outbox_events::dead_at.eq(None::<PrimitiveDateTime>),
-                outbox_events::attempts.eq(0),
-                outbox_events::next_attempt_at.eq(clock::now()),
-                outbox_events::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?;
-    }
-    Ok(ids.len())
+    // An id that names no dead event of this workspace matches nothing ("" is no event id).
+    let target = tx.outbox().refine(|q| {
+        q.filter(outbox_events::dead_at.is_not_null()).filter(
+            outbox_events::id
+                .eq(event_id.unwrap_or_default().to_owned())
+                .or(event_id.is_none().into_sql::<diesel::sql_types::Bool>()),
+        )
+    });
+    tx.update(
+        target,
+        (
+            outbox_events::dead_at.eq(None::<PrimitiveDateTime>),
+            outbox_events::attempts.eq(0),
+            outbox_events::next_attempt_at.eq(clock::now()),
+            outbox_events::last_error.eq(None::<String>),
+        ),
+    )
 }
 
 /// The workspace's events, oldest first (for operators and tests).
@@ -257,20 +71,10 @@ pub struct StoredEvent {
 }
 
 pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<StoredEvent>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(outbox_events::table
-        .filter(outbox_events::workspace_id.eq(workspace.to_string()))
-        .order(outbox_events::id)
-        .select(StoredEvent::as_select())
-        .load(conn)?)
-}
-
-/// The id of the workspace an event belongs to, parsed.
-pub fn workspace_of(event: &ClaimedEvent) -> Result<WorkspaceId, StoreError> {
-    event
-        .workspace_id
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("outbox workspace id '{}'", event.workspace_id)))
+    let query = tx
+        .outbox()
+        .refine(|q| q.order(outbox_events::id).select(StoredEvent::as_select()));
+    tx.load(query)
 }
 
 /// Deletes the workspace's events delivered before `before`.
@@ -278,24 +82,19 @@ pub fn purge_delivered_before(
     tx: &mut TenantTx<'_>,
     before: OffsetDateTime,
 ) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(diesel::delete(
-        outbox_events::table
-            .filter(outbox_events::workspace_id.eq(workspace.to_string()))
-            .filter(outbox_events::delivered_at.lt(clock::to_db(before))),
-    )
-    .execute(conn)?)
+    let target = tx
+        .outbox()
+        .refine(|q| q.filter(outbox_events::delivered_at.lt(clock::to_db(before))));
+    tx.delete(target)
 }
 
 /// Deletes the undelivered events (dead ones included) about `aggregate_id`, as when its personal
 /// data is erased; returns how many.
 pub fn discard_pending(tx: &mut TenantTx<'_>, aggregate_id: &str) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(diesel::delete(
-        outbox_events::table
-            .filter(outbox_events::workspace_id.eq(workspace.to_string()))
-            .filter(outbox_events::aggregate_id.eq(aggregate_id))
-            .filter(outbox_events::delivered_at.is_null()),
-    )
-    .execute(conn)?)
+    let target = tx.outbox().refine(|q| {
+        q.filter(outbox_events::aggregate_id.eq(aggregate_id.to_owned()))
+            .filter(outbox_events::delivered_at.is_null())
+    })
+    ;
+    tx.delete(target)
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::audit::LogQuery;
 use crate::schema::provisioning_errors;
+use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// One failed request.
@@ -44,10 +45,10 @@ struct Row {
 }
 
 pub fn record(tx: &mut TenantTx<'_>, failed: &FailedRequest) -> Result<(), StoreError> {
-    let (conn, workspace) = tx.parts();
-    diesel::insert_into(provisioning_errors::table)
-        .values((
-            provisioning_errors::workspace_id.eq(workspace.to_string()),
+    insert_row!(
+        tx,
+        provisioning_errors,
+        (
             provisioning_errors::id.eq(Uuid::now_v7().to_string()),
             provisioning_errors::at.eq(clock::now()),
             provisioning_errors::actor.eq(&failed.actor),
@@ -57,31 +58,30 @@ pub fn record(tx: &mut TenantTx<'_>, failed: &FailedRequest) -> Result<(), Store
             provisioning_errors::scim_type.eq(failed.scim_type.as_deref()),
             provisioning_errors::detail.eq(&failed.detail),
             provisioning_errors::request_id.eq(failed.request_id.as_deref()),
-        ))
-        .execute(conn)?;
+        )
+    )?;
     Ok(())
 }
 
 /// Newest first; `action` filters by `scimType`, `target_id` by status code.
 pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<ErrorRecord>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let mut select = provisioning_errors::table
-        .filter(provisioning_errors::workspace_id.eq(workspace.to_string()))
-        .into_boxed();
-    if let Some(before) = query.before {
-        select = select.filter(provisioning_errors::id.lt(before.to_owned()));
-    }
-    if let Some(scim_type) = query.action {
-        select = select.filter(provisioning_errors::scim_type.eq(scim_type.to_owned()));
-    }
-    if let Some(status) = query.target_id.and_then(|s| s.parse::<i32>().ok()) {
-        select = select.filter(provisioning_errors::status.eq(status));
-    }
-    select
-        .order(provisioning_errors::id.desc())
-        .limit(query.limit)
-        .select(Row::as_select())
-        .load::<Row>(conn)?
+    let select = tx.provisioning_errors().refine(|q| {
+        let mut select = q.into_boxed();
+        if let Some(before) = query.before {
+            select = select.filter(provisioning_errors::id.lt(before.to_owned()));
+        }
+        if let Some(scim_type) = query.action {
+            select = select.filter(provisioning_errors::scim_type.eq(scim_type.to_owned()));
+        }
+        if let Some(status) = query.target_id.and_then(|s| s.parse::<i32>().ok()) {
+            select = select.filter(provisioning_errors::status.eq(status));
+        }
+        select
+            .order(provisioning_errors::id.desc())
+            .limit(query.limit)
+            .select(Row::as_select())
+    });
+    tx.load::<Row, _>(select)?
         .into_iter()
         .map(|row| {
             Ok(ErrorRecord {
@@ -102,11 +102,8 @@ pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<ErrorRecor
 }
 
 pub fn purge_before(tx: &mut TenantTx<'_>, before: OffsetDateTime) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(diesel::delete(
-        provisioning_errors::table
-            .filter(provisioning_errors::workspace_id.eq(workspace.to_string()))
-            .filter(provisioning_errors::at.lt(clock::to_db(before))),
-    )
-    .execute(conn)?)
+    let target = tx
+        .provisioning_errors()
+        .refine(|q| q.filter(provisioning_errors::at.lt(clock::to_db(before))));
+    tx.delete(target)
 }

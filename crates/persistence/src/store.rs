@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use webwork_scim_domain::WorkspaceId;
+use webwork_scim_domain::{Workspace, WorkspaceId, WorkspaceKey};
 
 use crate::db::{self, DatabaseUrl, DbConnection, Pool, PoolSettings};
-use crate::{Backend, StoreError};
+use crate::scope::TenantTx;
+use crate::writer_queue::WriterQueue;
+use crate::{Backend, StoreError, workspaces};
 
 /// Whether a transaction only reads or also writes. Writes on SQLite begin `IMMEDIATE`, taking
 /// the write lock up front, so that two writers never deadlock upgrading from a read lock.
@@ -18,15 +20,19 @@ pub enum Access {
     Write,
 }
 
-/// The pool of connections to one database.
 /// Called with how long each checkout waited for a pooled connection.
 pub type WaitObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
+/// The pool of connections to one database.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
     backend: Backend,
     wait_observer: Option<WaitObserver>,
+    /// SQLite's writers, queued in this process in arrival order.
+    writers: Arc<WriterQueue>,
+    /// How long a writer waits for its turn before the request is answered as busy.
+    writer_wait: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -37,48 +43,14 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// An open transaction for one workspace. Repository functions of tenant data take it, and
-/// every query they run is scoped to [`TenantTx::workspace`].
-pub struct TenantTx<'c> {
-    conn: &'c mut DbConnection,
-    workspace: WorkspaceId,
-}
-
-impl std::fmt::Debug for TenantTx<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantTx")
-            .field("workspace", &self.workspace)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TenantTx<'_> {
-    pub fn workspace(&self) -> WorkspaceId {
-        self.workspace
-    }
-
-    pub(crate) fn conn(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-
-    /// The raw connection, for tests that check what the database itself enforces (row-level
-    /// security applies to it on PostgreSQL).
-    #[cfg(feature = "testing")]
-    pub fn connection(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-
-    pub(crate) fn parts(&mut self) -> (&mut DbConnection, WorkspaceId) {
-        (self.conn, self.workspace)
-    }
-}
-
 impl Store {
     pub fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Store, StoreError> {
         Ok(Store {
             pool: db::build_pool(url, settings)?,
             backend: url.backend(),
             wait_observer: None,
+            writers: Arc::new(WriterQueue::default()),
+            writer_wait: settings.connection_timeout,
         })
     }
 
@@ -92,8 +64,16 @@ impl Store {
         crate::migrations::run_pending(&mut conn)
     }
 
-    /// A connection outside any transaction, for migrations and checks.
-    pub fn connection(&self) -> Result<db::PooledConnection, StoreError> {
+    /// Whether every migration this build knows has been applied.
+    pub fn is_migrated(&self) -> Result<bool, StoreError> {
+        let mut conn = self.checkout()?;
+        crate::migrations::is_up_to_date(&mut conn)
+    }
+
+    /// A connection outside any transaction, for tests of what the database itself enforces
+    /// (migrations going down and up, row-level security).
+    #[cfg(feature = "testing")]
+    pub fn raw_connection(&self) -> Result<db::PooledConnection, StoreError> {
         self.checkout()
     }
 
@@ -108,6 +88,10 @@ impl Store {
         self.pool.max_size()
     }
 
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
     /// A pooled connection, its wait reported to the observer.
     fn checkout(&self) -> Result<db::PooledConnection, StoreError> {
         let started = Instant::now();
@@ -118,8 +102,25 @@ impl Store {
         conn.map_err(|err| StoreError::from_checkout(err, self.pool.state().connections))
     }
 
-    pub fn pool_state(&self) -> r2d2::State {
-        self.pool.state()
+    /// Runs `f` with a connection in a transaction opened by `begin`. On SQLite a writer first
+    /// waits for its turn in this process's queue, so that writers take the database one after
+    /// another in the order they arrived instead of sleeping in SQLite's busy handler.
+    fn transaction<R, E>(
+        &self,
+        access: Access,
+        begin: impl FnOnce(Backend) -> String,
+        f: impl FnOnce(&mut DbConnection) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let _turn = match (self.backend, access) {
+            (Backend::Sqlite, Access::Write) => Some(self.writers.wait_turn(self.writer_wait)?),
+            _ => None,
+        };
+        let mut conn = self.checkout()?;
+        let begin = begin(conn.backend());
+        in_transaction(&mut conn, &begin, f)
     }
 
     /// Runs `f` in a transaction scoped to `workspace`; commits when it returns `Ok`, rolls back
@@ -133,11 +134,11 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.checkout()?;
-        let begin = begin_sql(conn.backend(), access, Some(workspace));
-        in_transaction(&mut conn, begin, |conn| {
-            f(&mut TenantTx { conn, workspace })
-        })
+        self.transaction(
+            access,
+            |backend| begin_sql(backend, access, Some(workspace)),
+            |conn| f(&mut TenantTx::new(conn, workspace)),
+        )
     }
 
     pub fn read<R, E>(
@@ -162,25 +163,56 @@ impl Store {
         self.tenant(workspace, Access::Write, f)
     }
 
-    /// Runs `f` in a transaction of the outbox delivery worker: on PostgreSQL it may see every
-    /// workspace's outbox events (and, by row-level security, no other tenant data).
-    pub fn outbox<R, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<R, E>) -> Result<R, E>
+    /// Runs `f` in one transaction scoped to the live workspace `key`, which it resolves first
+    /// (the workspace as read then is `f`'s second argument); `None` when there is no such
+    /// workspace. A use case that starts from a key reads, checks and writes in this one
+    /// transaction.
+    pub fn tenant_by_key<R, E>(
+        &self,
+        key: &WorkspaceKey,
+        access: Access,
+        f: impl FnOnce(&mut TenantTx<'_>, Workspace) -> Result<R, E>,
+    ) -> Result<Option<R>, E>
     where
         E: From<StoreError>,
     {
-        let mut conn = self.checkout()?;
-        let begin = match conn.backend() {
-            Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
-            Backend::Postgres => {
-                "BEGIN; SELECT set_config('app.scope', 'outbox-delivery', true)".to_owned()
-            }
-        };
-        in_transaction(&mut conn, begin, f)
+        self.transaction(
+            access,
+            |backend| begin_sql(backend, access, None),
+            |conn| {
+                let Some(workspace) = workspaces::find_by_key(conn, key)? else {
+                    return Ok(None);
+                };
+                scope_to(conn, workspace.id)?;
+                f(&mut TenantTx::new(conn, workspace.id), workspace).map(Some)
+            },
+        )
     }
 
-    /// Runs `f` in a transaction that belongs to no workspace: workspace administration and the
-    /// look-ups of [`crate::unscoped`].
-    pub fn unscoped<R, E>(
+    /// Runs `f` in a transaction of the outbox delivery worker: on PostgreSQL it may see every
+    /// workspace's outbox events (and, by row-level security, no other tenant data).
+    pub(crate) fn outbox<R, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        self.transaction(
+            Access::Write,
+            |backend| match backend {
+                Backend::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+                Backend::Postgres => {
+                    "BEGIN; SELECT set_config('app.scope', 'outbox-delivery', true)".to_owned()
+                }
+            },
+            f,
+        )
+    }
+
+    /// Runs `f` in a transaction that belongs to no workspace: the queries of
+    /// [`crate::unscoped`] only.
+    pub(crate) fn unscoped<R, E>(
         &self,
         access: Access,
         f: impl FnOnce(&mut DbConnection) -> Result<R, E>,
@@ -188,9 +220,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.checkout()?;
-        let begin = begin_sql(conn.backend(), access, None);
-        in_transaction(&mut conn, begin, f)
+        self.transaction(access, |backend| begin_sql(backend, access, None), f)
     }
 }
 
@@ -207,29 +237,42 @@ fn begin_sql(backend: Backend, access: Access, workspace: Option<WorkspaceId>) -
                 Access::Write => "BEGIN",
             };
             match workspace {
-                Some(ws) => format!(
-                    "{mode}; SELECT set_config('app.workspace_id', '{}', true)",
-                    ws.as_uuid().as_hyphenated()
-                ),
+                Some(ws) => format!("{mode}; {}", scope_sql(ws)),
                 None => mode.into(),
             }
         }
     }
 }
 
+fn scope_sql(workspace: WorkspaceId) -> String {
+    format!(
+        "SELECT set_config('app.workspace_id', '{}', true)",
+        workspace.as_uuid().as_hyphenated()
+    )
+}
+
+/// Scopes an open transaction to `workspace` for row-level security (PostgreSQL only).
+fn scope_to(conn: &mut DbConnection, workspace: WorkspaceId) -> Result<(), StoreError> {
+    use diesel::connection::SimpleConnection;
+    if let DbConnection::Postgres(pg) = conn {
+        pg.batch_execute(&scope_sql(workspace))?;
+    }
+    Ok(())
+}
+
 type Tm = <DbConnection as Connection>::TransactionManager;
 
 fn in_transaction<R, E>(
     conn: &mut DbConnection,
-    begin: String,
+    begin: &str,
     f: impl FnOnce(&mut DbConnection) -> Result<R, E>,
 ) -> Result<R, E>
 where
     E: From<StoreError>,
 {
     let begun = match conn {
-        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(pg, &begin),
-        DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, &begin),
+        DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(pg, begin),
+        DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, begin),
     };
     begun.map_err(StoreError::from)?;
     // If `f` panics the connection goes back to the pool inside a transaction; r2d2 then drops

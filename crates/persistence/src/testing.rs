@@ -9,9 +9,9 @@
 use diesel::connection::SimpleConnection;
 use webwork_scim_domain::{Plan, Workspace, WorkspaceKey, WorkspaceName};
 
-use crate::{
-    Access, Backend, DatabaseUrl, DbConnection, PoolSettings, Store, StoreError, workspaces,
-};
+use webwork_scim_domain::WorkspaceId;
+
+use crate::{Backend, DatabaseUrl, PoolSettings, Store, StoreError, workspaces};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -150,8 +150,8 @@ impl TestDb {
         let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
         let key = WorkspaceKey::from_name_and_suffix(&name, suffix).expect("valid key");
         self.store
-            .unscoped(Access::Write, |conn: &mut DbConnection| {
-                workspaces::create(conn, &key, &name, plan, sso)
+            .write(WorkspaceId::generate(), |tx| {
+                workspaces::create(tx, &key, &name, plan, sso)
             })
             .expect("workspace created")
     }

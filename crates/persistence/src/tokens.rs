@@ -3,9 +3,10 @@
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
-use webwork_scim_domain::TokenId;
+use webwork_scim_domain::{TokenId, TokenLifetime};
 
 use crate::schema::scim_tokens;
+use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// What authentication needs of a token row. `Debug` leaves the hash out.
@@ -13,18 +14,21 @@ use crate::{StoreError, TenantTx, clock};
 pub struct StoredToken {
     pub id: TokenId,
     pub secret_hash: String,
-    pub revoked_at: Option<OffsetDateTime>,
-    pub expires_at: Option<OffsetDateTime>,
+    pub lifetime: TokenLifetime,
 }
 
 impl std::fmt::Debug for StoredToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredToken")
             .field("id", &self.id)
-            .field("revoked_at", &self.revoked_at)
-            .field("expires_at", &self.expires_at)
+            .field("lifetime", &self.lifetime)
             .finish_non_exhaustive()
     }
+}
+
+fn token_id(raw: &str) -> Result<TokenId, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("token id '{raw}'")))
 }
 
 #[derive(Queryable, Selectable)]
@@ -41,24 +45,20 @@ pub fn find_by_prefix(
     tx: &mut TenantTx<'_>,
     prefix: &str,
 ) -> Result<Option<StoredToken>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let Some(row) = scim_tokens::table
-        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(scim_tokens::prefix.eq(prefix))
-        .select(AuthRow::as_select())
-        .first::<AuthRow>(conn)
-        .optional()?
-    else {
+    let query = tx.tokens().refine(|q| {
+        q.filter(scim_tokens::prefix.eq(prefix.to_owned()))
+            .select(AuthRow::as_select())
+    });
+    let Some(row) = tx.first::<AuthRow, _>(query)? else {
         return Ok(None);
     };
     Ok(Some(StoredToken {
-        id: row
-            .id
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
+        id: token_id(&row.id)?,
         secret_hash: row.secret_hash,
-        revoked_at: row.revoked_at.map(clock::from_db),
-        expires_at: row.expires_at.map(clock::from_db),
+        lifetime: TokenLifetime {
+            revoked_at: row.revoked_at.map(clock::from_db),
+            expires_at: row.expires_at.map(clock::from_db),
+        },
     }))
 }
 
@@ -74,6 +74,15 @@ pub struct TokenSummary {
     pub revoked_at: Option<OffsetDateTime>,
     /// The token that replaced this one in a rotation.
     pub replaced_by: Option<TokenId>,
+}
+
+impl TokenSummary {
+    pub fn lifetime(&self) -> TokenLifetime {
+        TokenLifetime {
+            revoked_at: self.revoked_at,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -94,23 +103,14 @@ impl TryFrom<SummaryRow> for TokenSummary {
 
     fn try_from(row: SummaryRow) -> Result<Self, StoreError> {
         Ok(TokenSummary {
-            id: row
-                .id
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("token id '{}'", row.id)))?,
+            id: token_id(&row.id)?,
             prefix: row.prefix,
             label: row.label,
             created_at: clock::from_db(row.created_at),
             last_used_at: row.last_used_at.map(clock::from_db),
             expires_at: row.expires_at.map(clock::from_db),
             revoked_at: row.revoked_at.map(clock::from_db),
-            replaced_by: row
-                .replaced_by
-                .map(|id| {
-                    id.parse()
-                        .map_err(|_| StoreError::Corrupt(format!("token id '{id}'")))
-                })
-                .transpose()?,
+            replaced_by: row.replaced_by.as_deref().map(token_id).transpose()?,
         })
     }
 }
@@ -123,42 +123,45 @@ pub fn insert(
     label: &str,
     expires_at: Option<OffsetDateTime>,
 ) -> Result<TokenSummary, StoreError> {
-    let (conn, workspace) = tx.parts();
     let id = TokenId::generate();
-    diesel::insert_into(scim_tokens::table)
-        .values((
-            scim_tokens::workspace_id.eq(workspace.to_string()),
+    insert_row!(
+        tx,
+        scim_tokens,
+        (
             scim_tokens::id.eq(id.to_string()),
             scim_tokens::prefix.eq(prefix),
             scim_tokens::secret_hash.eq(secret_hash),
             scim_tokens::label.eq(label),
             scim_tokens::created_at.eq(clock::now()),
             scim_tokens::expires_at.eq(expires_at.map(clock::to_db)),
-        ))
-        .execute(conn)?;
+        )
+    )?;
     find(tx, id)?.ok_or_else(|| StoreError::Corrupt("token vanished".into()))
 }
 
 pub fn find(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    scim_tokens::table
-        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-        .filter(scim_tokens::id.eq(id.to_string()))
-        .select(SummaryRow::as_select())
-        .first::<SummaryRow>(conn)
-        .optional()?
+    let query = tx.tokens().refine(|q| {
+        q.filter(scim_tokens::id.eq(id.to_string()))
+            .select(SummaryRow::as_select())
+    });
+    tx.first::<SummaryRow, _>(query)?
         .map(TokenSummary::try_from)
         .transpose()
 }
 
+/// Token `id`, locked until the transaction ends, so that two rotations or revocations of it run
+/// one after another.
+pub fn lock(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
+    tx.lock_token(&id.to_string())?;
+    find(tx, id)
+}
+
 /// Every token of the workspace, oldest first, revoked ones included.
 pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<TokenSummary>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    scim_tokens::table
-        .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-        .order(scim_tokens::id)
-        .select(SummaryRow::as_select())
-        .load::<SummaryRow>(conn)?
+    let query = tx
+        .tokens()
+        .refine(|q| q.order(scim_tokens::id).select(SummaryRow::as_select()));
+    tx.load::<SummaryRow, _>(query)?
         .into_iter()
         .map(TokenSummary::try_from)
         .collect()
@@ -167,28 +170,23 @@ pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<TokenSummary>, StoreError> {
 /// Revokes a token at once; revoking twice keeps the first time. `None` for an id that is not a
 /// token of this workspace.
 pub fn revoke(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    diesel::update(
-        scim_tokens::table
-            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(scim_tokens::id.eq(id.to_string()))
-            .filter(scim_tokens::revoked_at.is_null()),
-    )
-    .set(scim_tokens::revoked_at.eq(clock::now()))
-    .execute(conn)?;
+    let target = tx.tokens().refine(|q| {
+        q.filter(scim_tokens::id.eq(id.to_string()))
+            .filter(scim_tokens::revoked_at.is_null())
+    });
+    tx.update(target, scim_tokens::revoked_at.eq(clock::now()))?;
     find(tx, id)
 }
 
-/// Tokens neither revoked nor expired at `now`.
+/// Tokens active at `now`.
 pub fn count_active(tx: &mut TenantTx<'_>, now: OffsetDateTime) -> Result<usize, StoreError> {
-    let now = clock::to_db(now);
     Ok(list(tx)?
         .iter()
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| clock::to_db(at) > now))
+        .filter(|t| t.lifetime().is_active_at(now))
         .count())
 }
 
-/// Makes a live token expire at `at`, or earlier if it already would (token rotation).
+/// Makes token `id` expire at `at`, or earlier if it already would (token rotation).
 pub fn expire_by(
     tx: &mut TenantTx<'_>,
     id: TokenId,
@@ -201,27 +199,19 @@ pub fn expire_by(
         return Ok(Some(current));
     }
     let at = current.expires_at.map_or(at, |existing| existing.min(at));
-    let (conn, workspace) = tx.parts();
-    diesel::update(
-        scim_tokens::table
-            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(scim_tokens::id.eq(id.to_string())),
-    )
-    .set(scim_tokens::expires_at.eq(clock::to_db(at)))
-    .execute(conn)?;
+    let target = tx
+        .tokens()
+        .refine(|q| q.filter(scim_tokens::id.eq(id.to_string())));
+    tx.update(target, scim_tokens::expires_at.eq(clock::to_db(at)))?;
     find(tx, id)
 }
 
 /// Records that token `id` was replaced by `by` in a rotation.
 pub fn mark_replaced(tx: &mut TenantTx<'_>, id: TokenId, by: TokenId) -> Result<(), StoreError> {
-    let (conn, workspace) = tx.parts();
-    diesel::update(
-        scim_tokens::table
-            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(scim_tokens::id.eq(id.to_string())),
-    )
-    .set(scim_tokens::replaced_by.eq(by.to_string()))
-    .execute(conn)?;
+    let target = tx
+        .tokens()
+        .refine(|q| q.filter(scim_tokens::id.eq(id.to_string())));
+    tx.update(target, scim_tokens::replaced_by.eq(by.to_string()))?;
     Ok(())
 }
 
@@ -231,27 +221,19 @@ pub fn touch_last_used(
     id: TokenId,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let (conn, workspace) = tx.parts();
-    diesel::update(
-        scim_tokens::table
-            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(scim_tokens::id.eq(id.to_string())),
-    )
-    .set(scim_tokens::last_used_at.eq(clock::to_db(at)))
-    .execute(conn)?;
+    let target = tx
+        .tokens()
+        .refine(|q| q.filter(scim_tokens::id.eq(id.to_string())));
+    tx.update(target, scim_tokens::last_used_at.eq(clock::to_db(at)))?;
     Ok(())
 }
 
 /// Revokes every live token of the workspace (when it is deleted).
 pub fn revoke_all(tx: &mut TenantTx<'_>) -> Result<usize, StoreError> {
-    let (conn, workspace) = tx.parts();
-    Ok(diesel::update(
-        scim_tokens::table
-            .filter(scim_tokens::workspace_id.eq(workspace.to_string()))
-            .filter(scim_tokens::revoked_at.is_null()),
-    )
-    .set(scim_tokens::revoked_at.eq(clock::now()))
-    .execute(conn)?)
+    let target = tx
+        .tokens()
+        .refine(|q| q.filter(scim_tokens::revoked_at.is_null()));
+    tx.update(target, scim_tokens::revoked_at.eq(clock::now()))
 }
 
 /// Active tokens that expire within `window` after `now` and were not replaced by a rotation
@@ -261,18 +243,19 @@ pub fn count_expiring(
     now: OffsetDateTime,
     window: std::time::Duration,
 ) -> Result<usize, StoreError> {
-    let until = now + window;
+    let window = time::Duration::try_from(window).unwrap_or(time::Duration::MAX);
     let tokens = list(tx)?;
-    let active =
-        |t: &TokenSummary| t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now);
     // A replacement counts only while it still works; a revoked one leaves the old token the
     // one the IdP depends on.
     let replaced = |t: &TokenSummary| {
-        t.replaced_by
-            .is_some_and(|by| tokens.iter().any(|other| other.id == by && active(other)))
+        t.replaced_by.is_some_and(|by| {
+            tokens
+                .iter()
+                .any(|other| other.id == by && other.lifetime().is_active_at(now))
+        })
     };
     Ok(tokens
         .iter()
-        .filter(|t| active(t) && !replaced(t) && t.expires_at.is_some_and(|at| at <= until))
+        .filter(|t| t.lifetime().expires_within(now, window) && !replaced(t))
         .count())
 }

@@ -1,16 +1,15 @@
-//! The workspace rows themselves: created, read and changed by key. A workspace is the root of
-//! its tenant's data, so these functions take a connection rather than a [`crate::TenantTx`];
-//! the table has no row-level security because the service must resolve a key before it knows
-//! the tenant.
+//! The workspace row of a tenant transaction: created, read, locked and changed by the
+//! transaction of its own workspace. Resolving a key to a workspace, listing and purging them
+//! cross workspaces and live in [`crate::unscoped`].
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use webwork_scim_domain::{
-    EntitlementOverrides, Plan, Workspace, WorkspaceId, WorkspaceKey, WorkspaceName,
+    EntitlementOverrides, Plan, Workspace, WorkspaceKey, WorkspaceName,
 };
 
 use crate::schema::workspaces;
-use crate::{DbConnection, StoreError, clock};
+use crate::{DbConnection, StoreError, TenantTx, clock};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = workspaces)]
@@ -53,96 +52,15 @@ impl TryFrom<WorkspaceRow> for Workspace {
     }
 }
 
-/// Live (not deleted) workspaces.
-fn live() -> workspaces::BoxedQuery<'static, crate::db::MultiBackend> {
+/// The live workspace `key`, read on a connection of a transaction that belongs to no workspace
+/// yet (the `workspaces` table has no row-level security: a key is resolved before the tenant is
+/// known).
+pub(crate) fn find_by_key(
+    conn: &mut DbConnection,
+    key: &WorkspaceKey,
+) -> Result<Option<Workspace>, StoreError> {
     workspaces::table
         .filter(workspaces::deleted_at.is_null())
-        .into_boxed()
-}
-
-pub fn create(
-    conn: &mut DbConnection,
-    key: &WorkspaceKey,
-    name: &WorkspaceName,
-    plan: Plan,
-    sso_enabled: bool,
-) -> Result<Workspace, StoreError> {
-    insert(conn, WorkspaceId::generate(), key, name, plan, sso_enabled)
-}
-
-/// Creates the workspace the transaction was opened for, so that its creation and its first
-/// audit event commit together.
-pub fn create_in(
-    tx: &mut crate::TenantTx<'_>,
-    key: &WorkspaceKey,
-    name: &WorkspaceName,
-    plan: Plan,
-    sso_enabled: bool,
-) -> Result<Workspace, StoreError> {
-    let (conn, id) = tx.parts();
-    insert(conn, id, key, name, plan, sso_enabled)
-}
-
-/// Applies `update` to the workspace the transaction was opened for (and only if its key is
-/// `key`), in the same transaction as the change's audit event.
-pub fn update_in(
-    tx: &mut crate::TenantTx<'_>,
-    key: &WorkspaceKey,
-    changes: WorkspaceUpdate,
-) -> Result<Option<Workspace>, StoreError> {
-    let (conn, id) = tx.parts();
-    let current = find_by_key(conn, key)?;
-    if current.is_none_or(|ws| ws.id != id) {
-        return Ok(None);
-    }
-    update(conn, key, changes)
-}
-
-/// Marks the transaction's workspace deleted, like [`mark_deleted`].
-pub fn mark_deleted_in(
-    tx: &mut crate::TenantTx<'_>,
-    key: &WorkspaceKey,
-) -> Result<bool, StoreError> {
-    let (conn, id) = tx.parts();
-    let changed = diesel::update(
-        workspaces::table
-            .filter(workspaces::id.eq(id.to_string()))
-            .filter(workspaces::key.eq(key.as_str()))
-            .filter(workspaces::deleted_at.is_null()),
-    )
-    .set(workspaces::deleted_at.eq(clock::now()))
-    .execute(conn)?;
-    Ok(changed > 0)
-}
-
-fn insert(
-    conn: &mut DbConnection,
-    id: WorkspaceId,
-    key: &WorkspaceKey,
-    name: &WorkspaceName,
-    plan: Plan,
-    sso_enabled: bool,
-) -> Result<Workspace, StoreError> {
-    let now = clock::now();
-    diesel::insert_into(workspaces::table)
-        .values((
-            workspaces::id.eq(id.to_string()),
-            workspaces::key.eq(key.as_str()),
-            workspaces::name.eq(name.as_str()),
-            workspaces::plan.eq(plan.as_str()),
-            workspaces::sso_enabled.eq(sso_enabled),
-            workspaces::created_at.eq(now),
-            workspaces::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    find_by_key(conn, key)?.ok_or_else(|| StoreError::Corrupt("workspace vanished".into()))
-}
-
-pub fn find_by_key(
-    conn: &mut DbConnection,
-    key: &WorkspaceKey,
-) -> Result<Option<Workspace>, StoreError> {
-    live()
         .filter(workspaces::key.eq(key.as_str().to_owned()))
         .select(WorkspaceRow::as_select())
         .first::<WorkspaceRow>(conn)
@@ -151,41 +69,49 @@ pub fn find_by_key(
         .transpose()
 }
 
-/// A page of live workspaces, oldest first, and how many there are.
-pub fn list(
-    conn: &mut DbConnection,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<Workspace>), StoreError> {
-    let total = live().count().get_result(conn)?;
-    let rows = live()
-        .order(workspaces::id)
-        .offset(offset)
-        .limit(limit)
-        .select(WorkspaceRow::as_select())
-        .load::<WorkspaceRow>(conn)?;
-    let workspaces = rows
-        .into_iter()
-        .map(Workspace::try_from)
-        .collect::<Result<_, _>>()?;
-    Ok((total, workspaces))
+/// Creates the workspace the transaction was opened for, so that its creation and its first
+/// audit event commit together. A key already taken is [`StoreError::Conflict`].
+pub fn create(
+    tx: &mut TenantTx<'_>,
+    key: &WorkspaceKey,
+    name: &WorkspaceName,
+    plan: Plan,
+    sso_enabled: bool,
+) -> Result<Workspace, StoreError> {
+    let now = clock::now();
+    let id = workspaces::id.eq(tx.workspace_text());
+    tx.run_insert(diesel::insert_into(workspaces::table).values((
+        id,
+        workspaces::key.eq(key.as_str()),
+        workspaces::name.eq(name.as_str()),
+        workspaces::plan.eq(plan.as_str()),
+        workspaces::sso_enabled.eq(sso_enabled),
+        workspaces::created_at.eq(now),
+        workspaces::updated_at.eq(now),
+    )))?;
+    current(tx)?.ok_or_else(|| StoreError::Corrupt("workspace vanished".into()))
 }
 
-/// The ids of every workspace, deleted ones included (for retention work).
-pub fn all_ids(conn: &mut DbConnection) -> Result<Vec<WorkspaceId>, StoreError> {
-    workspaces::table
-        .select(workspaces::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .map(|id| {
-            id.parse()
-                .map_err(|_| StoreError::Corrupt(format!("workspace id '{id}'")))
-        })
-        .collect()
+/// The transaction's workspace, unless it was deleted.
+pub fn current(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
+    let query = tx.workspace_row().refine(|q| {
+        q.filter(workspaces::deleted_at.is_null())
+            .select(WorkspaceRow::as_select())
+    });
+    tx.first::<WorkspaceRow, _>(query)?
+        .map(Workspace::try_from)
+        .transpose()
+}
+
+/// The transaction's workspace, locked until the transaction ends: checks of its limits (seats,
+/// tokens) and changes to its settings run one after another.
+pub fn lock(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
+    tx.lock_workspace()?;
+    current(tx)
 }
 
 /// The changes an update may make; each `None` leaves its column as it is.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct WorkspaceUpdate {
     pub plan: Option<Plan>,
     pub sso_enabled: Option<bool>,
@@ -208,10 +134,9 @@ struct Changes {
     updated_at: time::PrimitiveDateTime,
 }
 
-/// Applies `update` to the live workspace `key`; `None` when there is none.
+/// Applies `update` to the transaction's live workspace; `None` when it was deleted.
 pub fn update(
-    conn: &mut DbConnection,
-    key: &WorkspaceKey,
+    tx: &mut TenantTx<'_>,
     update: WorkspaceUpdate,
 ) -> Result<Option<Workspace>, StoreError> {
     let (overrides, overrides_expire_at) = match update.overrides {
@@ -237,82 +162,18 @@ pub fn update(
         overrides_expire_at,
         updated_at: clock::now(),
     };
-    diesel::update(
-        workspaces::table
-            .filter(workspaces::key.eq(key.as_str()))
-            .filter(workspaces::deleted_at.is_null()),
-    )
-    .set(&changes)
-    .execute(conn)?;
-    find_by_key(conn, key)
+    let target = tx
+        .workspace_row()
+        .refine(|q| q.filter(workspaces::deleted_at.is_null()));
+    tx.update(target, &changes)?;
+    current(tx)
 }
 
-pub fn set_plan(
-    conn: &mut DbConnection,
-    key: &WorkspaceKey,
-    plan: Plan,
-) -> Result<Option<Workspace>, StoreError> {
-    update(
-        conn,
-        key,
-        WorkspaceUpdate {
-            plan: Some(plan),
-            ..WorkspaceUpdate::default()
-        },
-    )
-}
-
-pub fn set_sso(
-    conn: &mut DbConnection,
-    key: &WorkspaceKey,
-    enabled: bool,
-) -> Result<Option<Workspace>, StoreError> {
-    update(
-        conn,
-        key,
-        WorkspaceUpdate {
-            sso_enabled: Some(enabled),
-            ..WorkspaceUpdate::default()
-        },
-    )
-}
-
-/// Marks a workspace deleted: its key stops resolving at once; its data is purged after the
-/// grace period by retention.
-pub fn mark_deleted(conn: &mut DbConnection, key: &WorkspaceKey) -> Result<bool, StoreError> {
-    let changed = diesel::update(
-        workspaces::table
-            .filter(workspaces::key.eq(key.as_str()))
-            .filter(workspaces::deleted_at.is_null()),
-    )
-    .set(workspaces::deleted_at.eq(clock::now()))
-    .execute(conn)?;
-    Ok(changed > 0)
-}
-
-/// Removes workspaces deleted before `before`, with all their data (foreign keys cascade).
-pub fn purge_deleted(conn: &mut DbConnection, before: OffsetDateTime) -> Result<usize, StoreError> {
-    Ok(
-        diesel::delete(workspaces::table.filter(workspaces::deleted_at.lt(clock::to_db(before))))
-            .execute(conn)?,
-    )
-}
-
-/// How many workspaces exist (zero on a fresh database).
-pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    Ok(workspaces::table.count().get_result(conn)?)
-}
-
-/// Locks the workspace row until the transaction ends, so that concurrent seat checks of one
-/// workspace run one after another. SQLite's write transactions are serial already.
-pub(crate) fn lock(conn: &mut DbConnection, id: WorkspaceId) -> Result<(), StoreError> {
-    if let DbConnection::Postgres(pg) = conn {
-        workspaces::table
-            .filter(workspaces::id.eq(id.to_string()))
-            .select(workspaces::id)
-            .for_update()
-            .first::<String>(pg)
-            .optional()?;
-    }
-    Ok(())
+/// Marks the transaction's workspace deleted: its key stops resolving at once; its data is
+/// purged after the grace period by retention.
+pub fn mark_deleted(tx: &mut TenantTx<'_>) -> Result<bool, StoreError> {
+    let target = tx
+        .workspace_row()
+        .refine(|q| q.filter(workspaces::deleted_at.is_null()));
+    Ok(tx.update(target, workspaces::deleted_at.eq(clock::now()))? > 0)
 }

@@ -9,6 +9,12 @@ use argon2::{Algorithm, Argon2, Params, Version};
 #[error("argon2 failed: {0}")]
 pub struct HashError(String);
 
+impl HashError {
+    pub(crate) fn new(cause: String) -> HashError {
+        HashError(cause)
+    }
+}
+
 fn argon2() -> Argon2<'static> {
     // Params::DEFAULT is OWASP's recommendation: m = 19 MiB, t = 2, p = 1.
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)

@@ -104,6 +104,20 @@ impl IssuedToken {
     }
 }
 
+impl IssuedToken {
+    /// Generates a token and hashes its secret on the argon2 workers.
+    pub async fn generate_on(hashes: &crate::HashPool) -> Result<IssuedToken, IssueError> {
+        let prefix = TokenPrefix(hex(&random_bytes::<PREFIX_BYTES>()?));
+        let secret = hex(&random_bytes::<SECRET_BYTES>()?);
+        let secret_hash = hashes.hash(secret.as_bytes().to_vec()).await?;
+        Ok(IssuedToken {
+            plaintext: format!("{TAG}{prefix}_{secret}"),
+            prefix,
+            secret_hash,
+        })
+    }
+}
+
 /// `N` bytes from the operating system's random source.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], IssueError> {
     let mut bytes = [0u8; N];

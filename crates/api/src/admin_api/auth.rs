@@ -8,8 +8,8 @@ use webwork_scim_domain::Actor;
 use webwork_scim_tenancy::{AdminClaims, Role};
 
 use super::AdminApiError;
-use crate::admin::Caller;
 use crate::request_log::RequestId;
+use crate::usecases::{Caller, NotFound, Resource};
 use crate::{ApiError, AppState};
 
 /// A caller with a valid admin-API JWT.
@@ -32,7 +32,7 @@ impl AdminAuth {
         match self.claims.role {
             Role::Platform => Ok(()),
             Role::Admin | Role::Service => {
-                Err(ApiError::Forbidden("this needs the platform role".into()).into())
+                Err(ApiError::Forbidden("this needs the platform role").into())
             }
         }
     }
@@ -43,11 +43,9 @@ impl AdminAuth {
         match (self.claims.role, self.claims.workspace.as_deref()) {
             (Role::Platform, _) => Ok(()),
             (Role::Admin, Some(ws)) if ws == key => Ok(()),
-            (Role::Admin, _) => {
-                Err(ApiError::NotFound(format!("no workspace with key '{key}'")).into())
-            }
+            (Role::Admin, _) => Err(ApiError::from(NotFound::new(Resource::Workspace, key)).into()),
             (Role::Service, _) => {
-                Err(ApiError::Forbidden("this needs the admin or platform role".into()).into())
+                Err(ApiError::Forbidden("this needs the admin or platform role").into())
             }
         }
     }

@@ -3,15 +3,13 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use webwork_scim_persistence::Store;
-use webwork_scim_persistence::audit::LogQuery;
 
 use super::workspaces::Page;
-use super::{AdminAuth, Answer, views};
-use crate::admin::AdminError;
-use crate::blocking::run_blocking;
+use super::{AdminApiError, AdminAuth, Answer, text, views};
+use crate::AppState;
 use crate::scim::render;
-use crate::{AppState, admin};
+use crate::usecases::directory::{GroupLookup, UserLookup, Window};
+use crate::usecases::logs::{LogFilter, MAX_FILTER_CHARS};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,11 +30,11 @@ pub(super) struct LogParams {
 }
 
 impl LogParams {
-    fn limit(&self) -> i64 {
-        self.limit.unwrap_or(50).clamp(1, 500)
-    }
-
-    fn check(&self) -> Result<(), crate::ApiError> {
+    /// The filter of one log: `filters` picks its two filters out of the shared parameters.
+    fn filter(
+        &self,
+        filters: fn(&LogParams) -> [Option<&str>; 2],
+    ) -> Result<LogFilter, AdminApiError> {
         for (value, field) in [
             (&self.before, "before"),
             (&self.action, "action"),
@@ -44,42 +42,17 @@ impl LogParams {
             (&self.scim_type, "scim_type"),
             (&self.status, "status"),
         ] {
-            if let Some(value) = value {
-                views::plain_text(value, field, 200)?;
-            }
+            text(value.as_deref(), field, MAX_FILTER_CHARS)?;
         }
-        Ok(())
+        let bounded = |value: Option<&str>| text(value, "filter", MAX_FILTER_CHARS);
+        let [first, second] = filters(self);
+        Ok(LogFilter {
+            limit: self.limit.unwrap_or(50).clamp(1, 500),
+            before: bounded(self.before.as_deref())?,
+            first: bounded(first)?,
+            second: bounded(second)?,
+        })
     }
-}
-
-/// One page of a workspace log, newest first: `filters` picks this log's two filters out of the
-/// shared parameters, `fetch` reads it, `view` renders an item.
-async fn log_page<R: Send + 'static>(
-    state: &AppState,
-    auth: &AdminAuth,
-    key: String,
-    params: LogParams,
-    filters: fn(&LogParams) -> [Option<&str>; 2],
-    fetch: fn(&Store, &str, LogQuery<'_>) -> Result<Vec<R>, AdminError>,
-    view: fn(&R) -> Value,
-) -> Answer {
-    auth.require_workspace(&key)?;
-    params.check()?;
-    let limit = params.limit();
-    let store = state.store.clone();
-    let records = run_blocking(move || {
-        let [action, target_id] = filters(&params);
-        let query = LogQuery {
-            limit,
-            before: params.before.as_deref(),
-            action,
-            target_id,
-        };
-        fetch(&store, &key, query)
-    })
-    .await??;
-    let items = records.iter().map(view).collect();
-    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
 }
 
 pub(super) async fn audit_events(
@@ -91,17 +64,12 @@ pub(super) async fn audit_events(
     fn filters(p: &LogParams) -> [Option<&str>; 2] {
         [p.action.as_deref(), p.target_id.as_deref()]
     }
-    let (key, params) = (key.into_inner(), params.into_inner());
-    log_page(
-        &state,
-        &auth,
-        key,
-        params,
-        filters,
-        admin::audit_log,
-        views::audit_event,
-    )
-    .await
+    auth.require_workspace(&key)?;
+    let filter = params.filter(filters)?;
+    let limit = filter.limit;
+    let records = state.use_cases.audit_log(&key, filter).await?;
+    let items = records.iter().map(views::audit_event).collect();
+    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
 }
 
 pub(super) async fn provisioning_errors(
@@ -114,17 +82,12 @@ pub(super) async fn provisioning_errors(
     fn filters(p: &LogParams) -> [Option<&str>; 2] {
         [p.scim_type.as_deref(), p.status.as_deref()]
     }
-    let (key, params) = (key.into_inner(), params.into_inner());
-    log_page(
-        &state,
-        &auth,
-        key,
-        params,
-        filters,
-        admin::error_log,
-        views::provisioning_error,
-    )
-    .await
+    auth.require_workspace(&key)?;
+    let filter = params.filter(filters)?;
+    let limit = filter.limit;
+    let records = state.use_cases.error_log(&key, filter).await?;
+    let items = records.iter().map(views::provisioning_error).collect();
+    Ok(HttpResponse::Ok().json(views::log_page(items, limit)))
 }
 
 pub(super) async fn users(
@@ -135,9 +98,12 @@ pub(super) async fn users(
 ) -> Answer {
     auth.require_workspace(&key)?;
     let (offset, limit) = page.window();
-    let store = state.store.clone();
     let base = state.scim_base_url(&key);
-    let page = run_blocking(move || admin::list_users(&store, &key, offset, limit)).await??;
+    let window = Window { offset, limit };
+    let page = state
+        .use_cases
+        .find_users(&key, UserLookup::default(), window)
+        .await?;
     let items: Vec<Value> = page
         .users
         .iter()
@@ -153,9 +119,8 @@ pub(super) async fn user(
 ) -> Answer {
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
     let base = state.scim_base_url(&key);
-    let user = run_blocking(move || admin::get_user(&store, &key, &id)).await??;
+    let user = state.use_cases.directory_user(&key, &id).await?;
     Ok(HttpResponse::Ok().json(render::user(&user, &base)))
 }
 
@@ -167,10 +132,12 @@ pub(super) async fn groups(
 ) -> Answer {
     auth.require_workspace(&key)?;
     let (offset, limit) = page.window();
-    let store = state.store.clone();
     let base = state.scim_base_url(&key);
-    let page =
-        run_blocking(move || admin::list_groups(&store, &key, None, offset, limit)).await??;
+    let window = Window { offset, limit };
+    let page = state
+        .use_cases
+        .find_groups(&key, GroupLookup::default(), window)
+        .await?;
     let items: Vec<Value> = page
         .groups
         .iter()
@@ -186,8 +153,7 @@ pub(super) async fn group(
 ) -> Answer {
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
     let base = state.scim_base_url(&key);
-    let group = run_blocking(move || admin::get_group(&store, &key, &id, true)).await??;
+    let group = state.use_cases.directory_group(&key, &id, true).await?;
     Ok(HttpResponse::Ok().json(render::group(&group, &base)))
 }

@@ -13,11 +13,11 @@ use actix_web::{HttpResponse, ResponseError, web};
 pub use auth::AdminAuth;
 
 use serde_json::Value;
-use webwork_scim_domain::DomainError;
+use webwork_scim_domain::{DomainError, PlainText};
 
 use crate::ApiError;
-use crate::admin::AdminError;
 use crate::scim::body::JsonBody;
+use crate::usecases::{AdminError, DirectoryError};
 
 /// An [`ApiError`] rendered as a problem document.
 #[derive(Debug, thiserror::Error)]
@@ -34,25 +34,32 @@ impl ResponseError for AdminApiError {
     }
 }
 
-impl From<webwork_scim_persistence::StoreError> for AdminApiError {
-    fn from(err: webwork_scim_persistence::StoreError) -> Self {
-        AdminApiError(ApiError::from(err))
-    }
+macro_rules! through_api_error {
+    ($($error:ty),*) => {$(
+        impl From<$error> for AdminApiError {
+            fn from(err: $error) -> Self {
+                AdminApiError(ApiError::from(err))
+            }
+        }
+    )*};
 }
 
-impl From<AdminError> for AdminApiError {
-    fn from(err: AdminError) -> Self {
-        AdminApiError(match err {
-            AdminError::Refused(detail) => {
-                ApiError::Domain(webwork_scim_domain::DomainError::InvalidValue(detail))
-            }
-            AdminError::NotFound(detail) => ApiError::NotFound(detail),
-            AdminError::NotAllowed(detail) => ApiError::Forbidden(detail),
-            AdminError::LimitReached(detail) => ApiError::Conflict(detail),
-            AdminError::Store(err) => ApiError::from(err),
-            AdminError::Internal(detail) => ApiError::Internal(detail),
-        })
-    }
+through_api_error!(
+    AdminError,
+    DirectoryError,
+    DomainError,
+    webwork_scim_persistence::StoreError
+);
+
+/// An optional text field of a request, bounded.
+pub(crate) fn text(
+    value: Option<&str>,
+    field: &str,
+    max: usize,
+) -> Result<Option<PlainText>, AdminApiError> {
+    Ok(value
+        .map(|value| PlainText::parse(field, value, max))
+        .transpose()?)
 }
 
 pub(crate) type Answer = Result<HttpResponse, AdminApiError>;
@@ -61,17 +68,10 @@ pub(crate) type Answer = Result<HttpResponse, AdminApiError>;
 /// array).
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, AdminApiError> {
     if !body.is_object() {
-        return Err(ApiError::Domain(DomainError::invalid_value(
-            "the request body must be a JSON object",
-        ))
-        .into());
+        return Err(DomainError::invalid_value("the request body must be a JSON object").into());
     }
-    serde_json::from_value(body).map_err(|err| {
-        ApiError::Domain(DomainError::invalid_value(format!(
-            "invalid request body: {err}"
-        )))
-        .into()
-    })
+    serde_json::from_value(body)
+        .map_err(|err| DomainError::invalid_value(format!("invalid request body: {err}")).into())
 }
 
 /// A JSON request body of the admin API: read like a SCIM body, refused as a problem document.
@@ -124,10 +124,7 @@ impl actix_web::FromRequest for OptionalAdminBody {
 /// Query strings that do not parse are refused as problem documents too.
 pub(crate) fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
-        AdminApiError(ApiError::Domain(
-            webwork_scim_domain::DomainError::invalid_value(format!("invalid query: {err}")),
-        ))
-        .into()
+        AdminApiError::from(DomainError::invalid_value(format!("invalid query: {err}"))).into()
     })
 }
 
@@ -204,5 +201,5 @@ fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
 }
 
 async fn not_found() -> Answer {
-    Err(ApiError::NotFound("no such admin endpoint".into()).into())
+    Err(ApiError::NoSuchEndpoint("no such admin endpoint").into())
 }

@@ -8,14 +8,13 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use webwork_scim_domain::DomainError;
 use webwork_scim_domain::workspace::whole;
-use webwork_scim_persistence::workspaces::WorkspaceUpdate;
+use webwork_scim_domain::{DomainError, PlainText};
 
-use super::{AdminAuth, AdminBody, Answer, OptionalAdminBody, parse, views};
-use crate::admin::NewToken;
-use crate::blocking::run_blocking;
-use crate::{ApiError, AppState, admin};
+use super::{AdminAuth, AdminBody, Answer, OptionalAdminBody, parse, text, views};
+use crate::AppState;
+use crate::usecases::sso::{MAX_ISSUER_CHARS, SsoChange};
+use crate::usecases::tokens::{MAX_LABEL_CHARS, NewToken};
 
 /// The longest grace a rotation may give the old token.
 const MAX_ROTATION_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -26,8 +25,7 @@ pub(super) async fn sso(
     key: web::Path<String>,
 ) -> Answer {
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
-    let settings = run_blocking(move || admin::sso_settings(&store, &key)).await??;
+    let settings = state.use_cases.sso_settings(&key).await?;
     let url = state.scim_base_url(settings.workspace.key.as_str());
     Ok(HttpResponse::Ok().json(views::sso(&settings, &url)))
 }
@@ -51,25 +49,15 @@ pub(super) async fn set_sso(
 ) -> Answer {
     auth.require_workspace(&key)?;
     let request: SetSso = parse(body)?;
-    if let Some(issuer) = &request.idp_issuer {
-        views::plain_text(issuer, "idp_issuer", 500)?;
-    }
-    let update = WorkspaceUpdate {
-        sso_enabled: Some(request.enabled),
-        sso_enforced: request.enforced,
-        idp_issuer: request.idp_issuer.map(Some),
-        ..WorkspaceUpdate::default()
+    let change = SsoChange {
+        enabled: request.enabled,
+        enforced: request.enforced,
+        idp_issuer: text(request.idp_issuer.as_deref(), "idp_issuer", MAX_ISSUER_CHARS)?,
     };
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let key = key.into_inner();
-    let forget = key.clone();
-    let settings = run_blocking(move || {
-        let workspace = admin::update_workspace(&store, &caller, &key, update)?;
-        admin::sso_settings_of(&store, workspace)
-    })
-    .await??;
-    state.forget_workspace(&forget);
+    let settings = state
+        .use_cases
+        .change_sso(&auth.caller(), &key, change)
+        .await?;
     let url = state.scim_base_url(settings.workspace.key.as_str());
     Ok(HttpResponse::Ok().json(views::sso(&settings, &url)))
 }
@@ -95,8 +83,7 @@ pub(super) async fn tokens(
     key: web::Path<String>,
 ) -> Answer {
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
-    let tokens = run_blocking(move || admin::list_tokens(&store, &key)).await??;
+    let tokens = state.use_cases.list_tokens(&key).await?;
     let items: Vec<Value> = tokens.iter().map(|t| token_json(&state, t)).collect();
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
@@ -119,20 +106,12 @@ pub(super) async fn issue_token(
     auth.require_workspace(&key)?;
     let request: IssueToken = parse(body)?;
     let expires_at = views::parse_time(request.expires_at.as_deref(), "expires_at")?;
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let key = key.into_inner();
-    let issue_key = key.clone();
-    let token = run_blocking(move || {
-        admin::issue_token(&store, &caller, &issue_key, &request.label, expires_at)
-    })
-    .await??;
+    let label = PlainText::parse("label", request.label.trim(), MAX_LABEL_CHARS)?;
+    let token = state
+        .use_cases
+        .issue_token(&auth.caller(), &key, label, expires_at)
+        .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(new_token_json(&state, &key, &token)))
-}
-
-fn forget_token(state: &AppState, id: webwork_scim_domain::TokenId) {
-    state.tenants.forget_token(id);
-    state.verifier.forget(id);
 }
 
 pub(super) async fn revoke_token(
@@ -142,10 +121,10 @@ pub(super) async fn revoke_token(
 ) -> Answer {
     let (key, id) = path.into_inner();
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let token = run_blocking(move || admin::revoke_token(&store, &caller, &key, &id)).await??;
-    forget_token(&state, token.id);
+    let token = state
+        .use_cases
+        .revoke_token(&auth.caller(), &key, &id)
+        .await?;
     Ok(HttpResponse::Ok().json(token_json(&state, &token)))
 }
 
@@ -172,18 +151,12 @@ pub(super) async fn rotate_token(
         .grace_seconds
         .map_or(state.config.rotation_grace, Duration::from_secs);
     if grace > MAX_ROTATION_GRACE {
-        return Err(ApiError::Domain(DomainError::invalid_value(
-            "grace_seconds may be at most 30 days",
-        ))
-        .into());
+        return Err(DomainError::invalid_value("grace_seconds may be at most 30 days").into());
     }
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let rotate_key = key.clone();
-    let (new, old) =
-        run_blocking(move || admin::rotate_token(&store, &caller, &rotate_key, &id, grace))
-            .await??;
-    forget_token(&state, old.id);
+    let (new, old) = state
+        .use_cases
+        .rotate_token(&auth.caller(), &key, &id, grace)
+        .await?;
     let mut body = new_token_json(&state, &key, &new);
     body["replaces"] = token_json(&state, &old);
     Ok(HttpResponse::build(StatusCode::CREATED).json(body))

@@ -10,7 +10,7 @@ use webwork_scim_persistence::audit::AuditRecord;
 use webwork_scim_persistence::provisioning_errors::ErrorRecord;
 use webwork_scim_persistence::tokens::TokenSummary;
 
-use crate::admin::SsoSettings;
+use crate::usecases::sso::SsoSettings;
 
 pub fn time(at: Option<OffsetDateTime>) -> Value {
     at.and_then(|at| at.format(&Rfc3339).ok())
@@ -20,12 +20,12 @@ pub fn time(at: Option<OffsetDateTime>) -> Value {
 pub fn parse_time(
     raw: Option<&str>,
     field: &str,
-) -> Result<Option<OffsetDateTime>, crate::ApiError> {
+) -> Result<Option<OffsetDateTime>, webwork_scim_domain::DomainError> {
     raw.map(|text| {
         OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
-            crate::ApiError::Domain(webwork_scim_domain::DomainError::invalid_value(format!(
+            webwork_scim_domain::DomainError::invalid_value(format!(
                 "'{field}' must be an RFC 3339 date-time"
-            )))
+            ))
         })
     })
     .transpose()
@@ -60,8 +60,10 @@ pub fn workspace(ws: &Workspace, scim_base_url: &str, effective: &Entitlements) 
 }
 
 pub fn token(t: &TokenSummary, warning: Duration, now: OffsetDateTime) -> Value {
-    let active = t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now);
-    let expiring_soon = active && t.expires_at.is_some_and(|at| at <= now + warning);
+    let lifetime = t.lifetime();
+    let active = lifetime.is_active_at(now);
+    let warning = time::Duration::try_from(warning).unwrap_or(time::Duration::MAX);
+    let expiring_soon = lifetime.expires_within(now, warning);
     json!({
         "id": t.id.to_string(),
         "label": t.label,
@@ -81,7 +83,7 @@ pub fn sso(settings: &SsoSettings, scim_base_url: &str) -> Value {
         "workspace": ws.key.as_str(),
         "plan": ws.plan.as_str(),
         "scim_allowed": settings.scim_refusal.is_none(),
-        "scim_refusal_reason": settings.scim_refusal,
+        "scim_refusal_reason": settings.scim_refusal.map(|refusal| refusal.to_string()),
         "sso_enabled": ws.sso_enabled,
         "sso_enforced": ws.sso_enforced,
         "idp_issuer": ws.idp_issuer,
@@ -128,16 +130,4 @@ pub fn log_page(items: Vec<Value>, limit: i64) -> Value {
         })
         .flatten();
     json!({"items": items, "next_before": next})
-}
-
-/// Refuses text with control characters (NUL included) or longer than `max` characters.
-pub fn plain_text(value: &str, field: &str, max: usize) -> Result<(), crate::ApiError> {
-    if value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(crate::ApiError::Domain(
-            webwork_scim_domain::DomainError::invalid_value(format!(
-                "'{field}' must have at most {max} printable characters"
-            )),
-        ));
-    }
-    Ok(())
 }

@@ -7,18 +7,20 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use webwork_scim_domain::workspace::whole;
-use webwork_scim_domain::{DomainError, EntitlementOverrides, Plan, Workspace};
+use webwork_scim_domain::{DomainError, EntitlementOverrides, Plan, Workspace, WorkspaceName};
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 use webwork_scim_tenancy::effective_entitlements;
 
-use super::{AdminApiError, AdminAuth, AdminBody, Answer, parse, views};
-use crate::blocking::run_blocking;
+use super::{AdminApiError, AdminAuth, AdminBody, Answer, parse, text, views};
+use crate::AppState;
 use crate::scim::render;
-use crate::{ApiError, AppState, admin};
+use crate::usecases::workspaces::NewWorkspace;
+
+/// The longest id of an outbox event.
+const MAX_EVENT_ID_CHARS: usize = 64;
 
 fn plan(raw: &str) -> Result<Plan, AdminApiError> {
-    raw.parse()
-        .map_err(|err: DomainError| ApiError::Domain(err).into())
+    Ok(raw.parse::<Plan>()?)
 }
 
 pub(super) fn workspace_json(state: &AppState, ws: &Workspace) -> Value {
@@ -48,21 +50,16 @@ pub(super) async fn create(
 ) -> Answer {
     auth.require_platform()?;
     let request: CreateWorkspace = parse(body)?;
-    views::plain_text(&request.name, "name", 200)?;
-    let plan = plan(&request.plan)?;
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let ws = run_blocking(move || {
-        admin::create_workspace_with_seats(
-            &store,
-            &caller,
-            &request.name,
-            plan,
-            request.sso_enabled,
-            request.seats,
-        )
-    })
-    .await??;
+    let new = NewWorkspace {
+        name: WorkspaceName::parse(&request.name)?,
+        plan: plan(&request.plan)?,
+        sso_enabled: request.sso_enabled,
+        seats: request.seats,
+    };
+    let ws = state
+        .use_cases
+        .create_workspace(&auth.caller(), new)
+        .await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(workspace_json(&state, &ws)))
 }
 
@@ -90,9 +87,7 @@ pub(super) async fn list(
 ) -> Answer {
     auth.require_platform()?;
     let (offset, limit) = page.window();
-    let store = state.store.clone();
-    let (total, workspaces) =
-        run_blocking(move || admin::list_workspaces(&store, offset, limit)).await??;
+    let (total, workspaces) = state.use_cases.list_workspaces(offset, limit).await?;
     let items: Vec<Value> = workspaces
         .iter()
         .map(|ws| workspace_json(&state, ws))
@@ -108,23 +103,21 @@ pub(super) async fn read(
     key: web::Path<String>,
 ) -> Answer {
     auth.require_workspace(&key)?;
-    let store = state.store.clone();
-    let ws = run_blocking(move || admin::find_workspace(&store, &key)).await??;
+    let ws = state.use_cases.find_workspace(&key).await?;
     Ok(ok(&workspace_json(&state, &ws)))
 }
 
-/// Runs a change to workspace `key` and forgets what this replica cached about it.
+/// Runs a change to workspace `key`.
 async fn change(
     state: &AppState,
     key: String,
     update: WorkspaceUpdate,
     auth: &AdminAuth,
 ) -> Answer {
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let forget = key.clone();
-    let ws = run_blocking(move || admin::update_workspace(&store, &caller, &key, update)).await??;
-    state.forget_workspace(&forget);
+    let ws = state
+        .use_cases
+        .update_workspace(&auth.caller(), &key, update)
+        .await?;
     Ok(ok(&workspace_json(state, &ws)))
 }
 
@@ -187,10 +180,7 @@ pub(super) async fn set_overrides(
 ) -> Answer {
     auth.require_platform()?;
     if !body.get("overrides").is_some_and(Value::is_object) {
-        return Err(ApiError::Domain(DomainError::invalid_value(
-            "'overrides' must be a JSON object",
-        ))
-        .into());
+        return Err(DomainError::invalid_value("'overrides' must be a JSON object").into());
     }
     let request: SetOverrides = parse(body)?;
     let expires_at = views::parse_time(request.expires_at.as_deref(), "expires_at")?;
@@ -220,8 +210,8 @@ pub(super) async fn export(
     key: web::Path<String>,
 ) -> Answer {
     auth.require_platform()?;
-    let store = state.store.clone();
-    let (ws, users, groups) = run_blocking(move || admin::export(&store, &key)).await??;
+    let export = state.use_cases.export_workspace(&key).await?;
+    let (ws, users, groups) = (export.workspace, export.users, export.groups);
     let base = state.scim_base_url(ws.key.as_str());
     let users: Vec<Value> = users.iter().map(|user| render::user(user, &base)).collect();
     let groups: Vec<Value> = groups
@@ -242,11 +232,10 @@ pub(super) async fn delete(
     key: web::Path<String>,
 ) -> Answer {
     auth.require_platform()?;
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let forget = key.clone();
-    let ws = run_blocking(move || admin::delete_workspace(&store, &caller, &key)).await??;
-    state.forget_workspace(&forget);
+    let ws = state
+        .use_cases
+        .delete_workspace(&auth.caller(), &key)
+        .await?;
     let purge_after = OffsetDateTime::now_utc() + state.config.workspace_deletion_grace;
     Ok(HttpResponse::Accepted().json(json!({
         "key": ws.key.as_str(),
@@ -262,9 +251,10 @@ pub(super) async fn erase_user(
 ) -> Answer {
     auth.require_platform()?;
     let (key, id) = path.into_inner();
-    let store = state.store.clone();
-    let caller = auth.caller();
-    run_blocking(move || admin::erase_user(&store, &caller, &key, &id)).await??;
+    state
+        .use_cases
+        .erase_user(&auth.caller(), &key, &id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -287,14 +277,10 @@ pub(super) async fn replay_outbox(
         Some(value) => parse(value)?,
         None => Replay::default(),
     };
-    if let Some(id) = &request.event_id {
-        views::plain_text(id, "event_id", 64)?;
-    }
-    let store = state.store.clone();
-    let caller = auth.caller();
-    let replayed = run_blocking(move || {
-        admin::replay_outbox(&store, &caller, &key, request.event_id.as_deref())
-    })
-    .await??;
+    let event_id = text(request.event_id.as_deref(), "event_id", MAX_EVENT_ID_CHARS)?;
+    let replayed = state
+        .use_cases
+        .replay_outbox(&auth.caller(), &key, event_id)
+        .await?;
     Ok(ok(&json!({"replayed": replayed})))
 }

@@ -4,12 +4,12 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 
 use super::ServiceAuth;
-use crate::admin_api::{Answer, views};
-use crate::blocking::run_blocking;
-use crate::{AppState, admin, lifecycle};
+use crate::AppState;
+use crate::admin_api::{Answer, text};
+use crate::usecases::directory::{GroupLookup, MAX_LOOKUP_CHARS, Window};
+use crate::usecases::events::group_view;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,29 +25,21 @@ pub(super) struct Lookup {
 }
 
 impl Lookup {
-    fn window(&self) -> (i64, i64) {
-        (
-            self.offset.unwrap_or(0).max(0),
-            self.limit.unwrap_or(100).clamp(1, 1000),
-        )
+    fn window(&self) -> Window {
+        Window {
+            offset: self.offset.unwrap_or(0).max(0),
+            limit: self.limit.unwrap_or(100).clamp(1, 1000),
+        }
     }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Window {
+pub(super) struct Page {
     #[serde(default)]
     offset: Option<i64>,
     #[serde(default)]
     limit: Option<i64>,
-}
-
-fn equals(name: &str, value: &str) -> Filter {
-    Filter::Compare {
-        path: AttrPath::simple(name),
-        op: CompareOp::Eq,
-        value: CompValue::String(value.to_owned()),
-    }
 }
 
 pub(super) async fn groups(
@@ -56,25 +48,15 @@ pub(super) async fn groups(
     key: web::Path<String>,
     query: web::Query<Lookup>,
 ) -> Answer {
-    let mut parts = Vec::new();
-    if let Some(name) = &query.display_name {
-        views::plain_text(name, "displayName", 256)?;
-        parts.push(equals("displayName", name));
-    }
-    if let Some(external) = &query.external_id {
-        views::plain_text(external, "externalId", 256)?;
-        parts.push(equals("externalId", external));
-    }
-    let filter = parts
-        .into_iter()
-        .reduce(|all, next| Filter::And(Box::new(all), Box::new(next)));
-    let (offset, limit) = query.window();
-    let store = state.store.clone();
-    let page =
-        run_blocking(move || admin::list_groups(&store, &key, filter.as_ref(), offset, limit))
-            .await??;
-    let items: Vec<Value> = page.groups.iter().map(lifecycle::group_view).collect();
-    Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
+    let lookup = GroupLookup {
+        display_name: text(query.display_name.as_deref(), "displayName", MAX_LOOKUP_CHARS)?,
+        external_id: text(query.external_id.as_deref(), "externalId", MAX_LOOKUP_CHARS)?,
+    };
+    let window = query.window();
+    let page = state.use_cases.find_groups(&key, lookup, window).await?;
+    let items: Vec<Value> = page.groups.iter().map(group_view).collect();
+    Ok(HttpResponse::Ok()
+        .json(json!({"total": page.total, "offset": window.offset, "items": items})))
 }
 
 pub(super) async fn group(
@@ -83,26 +65,25 @@ pub(super) async fn group(
     path: web::Path<(String, String)>,
 ) -> Answer {
     let (key, id) = path.into_inner();
-    let store = state.store.clone();
-    let group = run_blocking(move || admin::get_group(&store, &key, &id, false)).await??;
-    Ok(HttpResponse::Ok().json(lifecycle::group_view(&group)))
+    let group = state.use_cases.directory_group(&key, &id, false).await?;
+    Ok(HttpResponse::Ok().json(group_view(&group)))
 }
 
 pub(super) async fn members(
     state: web::Data<AppState>,
     _auth: ServiceAuth,
     path: web::Path<(String, String)>,
-    query: web::Query<Window>,
+    query: web::Query<Page>,
 ) -> Answer {
     let (key, id) = path.into_inner();
-    let offset = query.offset.unwrap_or(0).max(0);
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let store = state.store.clone();
-    let (total, members) =
-        run_blocking(move || admin::group_members(&store, &key, &id, offset, limit)).await??;
+    let window = Window {
+        offset: query.offset.unwrap_or(0).max(0),
+        limit: query.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    let (total, members) = state.use_cases.group_members(&key, &id, window).await?;
     let items: Vec<Value> = members
         .iter()
         .map(|member| json!({"id": member.user_id.to_string(), "userName": member.user_name}))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"total": total, "offset": offset, "items": items})))
+    Ok(HttpResponse::Ok().json(json!({"total": total, "offset": window.offset, "items": items})))
 }

@@ -38,7 +38,7 @@ impl FromRequest for ServiceAuth {
                 .verify(&token)
                 .map_err(|err| ApiError::InvalidJwt(err.to_string()))?;
             if claims.role != Role::Service {
-                return Err(ApiError::Forbidden("this needs the service role".into()).into());
+                return Err(ApiError::Forbidden("this needs the service role").into());
             }
             Ok(ServiceAuth {
                 subject: claims.subject,
@@ -72,8 +72,8 @@ pub fn scope() -> actix_web::Scope {
                 .route(web::post().to(credentials::verify)),
         )
         .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(AdminApiError(ApiError::NotFound(
-                "no such internal endpoint".into(),
+            Err::<HttpResponse, _>(AdminApiError(ApiError::NoSuchEndpoint(
+                "no such internal endpoint",
             )))
         }))
 }

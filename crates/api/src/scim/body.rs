@@ -32,7 +32,7 @@ impl FromRequest for JsonBody {
                 .await
                 .map_err(|err| match err.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => ApiError::PayloadTooLarge(limit),
-                    _ => ApiError::Domain(DomainError::InvalidSyntax(format!(
+                    _ => ApiError::Invalid(DomainError::InvalidSyntax(format!(
                         "the request body could not be read: {err}"
                     ))),
                 })?;

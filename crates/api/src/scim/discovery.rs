@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
 
-use super::auth::ScimTenant;
+use crate::usecases::{NotFound, Resource, ScimCaller};
 use super::list::MAX_RESULTS;
 use super::{base_url, render};
 use crate::{ApiError, AppState};
@@ -18,7 +18,7 @@ const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
 pub async fn service_provider_config(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
 ) -> Result<HttpResponse, ApiError> {
     let body = json!({
         "schemas": [SERVICE_PROVIDER_CONFIG],
@@ -74,7 +74,7 @@ fn resource_type_document(base: &str, id: &str) -> Option<Value> {
 
 pub async fn resource_types(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
 ) -> Result<HttpResponse, ApiError> {
     let base = base_url(&state, &tenant);
     let resources: Vec<Value> = ["User", "Group"]
@@ -87,11 +87,11 @@ pub async fn resource_types(
 
 pub async fn resource_type(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let body = resource_type_document(&base_url(&state, &tenant), &path.1)
-        .ok_or_else(|| ApiError::NotFound(format!("ResourceType {} not found", path.1)))?;
+        .ok_or_else(|| ApiError::from(NotFound::new(Resource::ResourceType, &path.1)))?;
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 
@@ -164,7 +164,7 @@ fn schema_resource(base: &str, id: &str) -> Option<Value> {
 
 pub async fn schemas(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
 ) -> Result<HttpResponse, ApiError> {
     let base = base_url(&state, &tenant);
     let resources: Vec<Value> = SCHEMAS
@@ -177,10 +177,10 @@ pub async fn schemas(
 
 pub async fn schema_by_id(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let body = schema_resource(&base_url(&state, &tenant), &path.1)
-        .ok_or_else(|| ApiError::NotFound(format!("Schema {} not found", path.1)))?;
+        .ok_or_else(|| ApiError::from(NotFound::new(Resource::Schema, &path.1)))?;
     Ok(render::respond(StatusCode::OK, &body, None))
 }

@@ -7,21 +7,22 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{Group, GroupChange, GroupDraft, GroupId};
 
-use super::auth::ScimTenant;
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::{base_url, render};
-use crate::provisioning::groups as provisioning;
+use super::{base_url, if_match, render};
+use crate::usecases::groups::GroupListing;
+use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
 
 /// An id that is not one of ours cannot name a group: 404, like an unknown one.
 fn group_id(raw: &str) -> Result<GroupId, ApiError> {
-    raw.parse().map_err(|_| ApiError::group_not_found(raw))
+    raw.parse()
+        .map_err(|_| NotFound::new(Resource::Group, raw).into())
 }
 
 fn resource(
     state: &AppState,
-    tenant: &ScimTenant,
+    tenant: &ScimCaller,
     group: &Group,
     projection: &Projection,
 ) -> serde_json::Value {
@@ -32,7 +33,7 @@ fn resource(
 
 fn group_response(
     state: &AppState,
-    tenant: &ScimTenant,
+    tenant: &ScimCaller,
     status: StatusCode,
     group: &Group,
     projection: &Projection,
@@ -50,12 +51,18 @@ fn group_response(
 
 pub async fn list(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
-    let (start_index, projection) = (params.start_index, params.projection.clone());
-    let page = provisioning::list_groups(&state, &tenant, params).await?;
+    let listing = GroupListing {
+        offset: params.offset(),
+        limit: params.count,
+        with_members: params.projection.returns("members"),
+        filter: params.filter,
+    };
+    let (start_index, projection) = (params.start_index, params.projection);
+    let page = state.use_cases.list_groups(&tenant, listing).await?;
     let resources = page
         .groups
         .iter()
@@ -67,14 +74,16 @@ pub async fn list(
 
 pub async fn create(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let projection = Projection::parse(req.query_string())?;
     let draft = GroupDraft::from_scim(&body)?;
-    let group =
-        provisioning::create_group(&state, &tenant, draft, projection.returns("members")).await?;
+    let group = state
+        .use_cases
+        .create_group(&tenant, draft, projection.returns("members"))
+        .await?;
     Ok(group_response(
         &state,
         &tenant,
@@ -86,13 +95,16 @@ pub async fn create(
 
 pub async fn get(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = group_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
-    let group = provisioning::get_group(&state, &tenant, id, projection.returns("members")).await?;
+    let group = state
+        .use_cases
+        .get_group(&tenant, id, projection.returns("members"))
+        .await?;
     Ok(group_response(
         &state,
         &tenant,
@@ -104,7 +116,7 @@ pub async fn get(
 
 pub async fn replace(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody,
@@ -112,9 +124,11 @@ pub async fn replace(
     let id = group_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let draft = GroupDraft::from_scim(&body)?;
-    let group =
-        provisioning::replace_group(&state, &tenant, id, draft, projection.returns("members"))
-            .await?;
+    let with_members = projection.returns("members");
+    let group = state
+        .use_cases
+        .replace_group(&tenant, id, draft, if_match(&req), with_members)
+        .await?;
     Ok(group_response(
         &state,
         &tenant,
@@ -128,7 +142,7 @@ pub async fn replace(
 /// membership change on a big group never renders the whole group.
 pub async fn patch(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody,
@@ -138,7 +152,11 @@ pub async fn patch(
     let wants_body = projection.is_requested();
     let changes = GroupChange::from_patch(&PatchRequest::parse(&body)?)?;
     let respond_with = wants_body.then(|| projection.returns("members"));
-    match provisioning::patch_group(&state, &tenant, id, changes, respond_with).await? {
+    let patched = state
+        .use_cases
+        .patch_group(&tenant, id, changes, if_match(&req), respond_with)
+        .await?;
+    match patched {
         Some(group) => Ok(group_response(
             &state,
             &tenant,
@@ -152,10 +170,14 @@ pub async fn patch(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = group_id(&path.1)?;
-    provisioning::delete_group(&state, &tenant, id).await?;
+    state
+        .use_cases
+        .delete_group(&tenant, id, if_match(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

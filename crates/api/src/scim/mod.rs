@@ -8,8 +8,10 @@ pub mod list;
 pub mod render;
 pub mod users;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::usecases::{IfMatch, ScimCaller};
 use crate::{ApiError, AppState};
 
 /// The routes of one workspace's SCIM Base URL.
@@ -70,10 +72,20 @@ fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
 }
 
 /// The SCIM Base URL of the caller's workspace, as resources name themselves under it.
-pub fn base_url(state: &AppState, tenant: &auth::ScimTenant) -> String {
-    state.scim_base_url(tenant.tenant.workspace_key.as_str())
+pub fn base_url(state: &AppState, caller: &ScimCaller) -> String {
+    state.scim_base_url(caller.tenant.workspace_key.as_str())
+}
+
+/// The request's `If-Match`, when it has one (RFC 7644 §3.14).
+pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(header::IF_MATCH)
+        .map(|value| value.to_str().unwrap_or_default())
+        .collect();
+    (!values.is_empty()).then(|| IfMatch::parse(&values.join(",")))
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("no such SCIM endpoint".into()))
+    Err(ApiError::NoSuchEndpoint("no such SCIM endpoint"))
 }

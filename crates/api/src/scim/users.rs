@@ -6,25 +6,32 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{User, UserDraft, UserId};
 
-use super::auth::ScimTenant;
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::{base_url, render};
-use crate::{ApiError, AppState, provisioning};
+use super::{base_url, if_match, render};
+use crate::usecases::users::UserQuery;
+use crate::usecases::{NotFound, Resource, ScimCaller};
+use crate::{ApiError, AppState};
 
 /// An id that is not one of ours cannot name a user: 404, like an unknown one.
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse().map_err(|_| ApiError::user_not_found(raw))
+    raw.parse()
+        .map_err(|_| NotFound::new(Resource::User, raw).into())
 }
 
 pub async fn list(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
-    let (start_index, projection) = (params.start_index, params.projection.clone());
-    let page = provisioning::list_users(&state, &tenant, params).await?;
+    let query = UserQuery {
+        offset: params.offset(),
+        limit: params.count,
+        filter: params.filter,
+    };
+    let (start_index, projection) = (params.start_index, params.projection);
+    let page = state.use_cases.list_users(&tenant, query).await?;
     let url = base_url(&state, &tenant);
     let resources = page
         .users
@@ -41,11 +48,11 @@ pub async fn list(
 
 pub async fn create(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let draft = UserDraft::from_scim(&body)?;
-    let user = provisioning::create_user(&state, &tenant, draft).await?;
+    let user = state.use_cases.create_user(&tenant, draft).await?;
     let resource = render::user(&user, &base_url(&state, &tenant));
     let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
     if let Some(location) = resource["meta"]["location"].as_str()
@@ -57,20 +64,20 @@ pub async fn create(
 }
 
 /// 200 with the user as a SCIM resource and its ETag.
-fn user_response(state: &AppState, tenant: &ScimTenant, user: &User) -> HttpResponse {
+fn user_response(state: &AppState, tenant: &ScimCaller, user: &User) -> HttpResponse {
     let resource = render::user(user, &base_url(state, tenant));
     render::respond(StatusCode::OK, &resource, Some(user.version))
 }
 
 pub async fn get(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
-    let user = provisioning::get_user(&state, &tenant, id).await?;
+    let user = state.use_cases.get_user(&tenant, id).await?;
     let mut resource = render::user(&user, &base_url(&state, &tenant));
     projection.apply(&mut resource);
     Ok(render::respond(
@@ -82,34 +89,45 @@ pub async fn get(
 
 pub async fn replace(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let draft = UserDraft::from_scim(&body)?;
-    let user = provisioning::replace_user(&state, &tenant, id, draft).await?;
+    let expected = if_match(&req);
+    let user = state
+        .use_cases
+        .replace_user(&tenant, id, draft, expected)
+        .await?;
     Ok(user_response(&state, &tenant, &user))
 }
 
 pub async fn patch(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let patch = PatchRequest::parse(&body)?;
-    let user = provisioning::patch_user(&state, &tenant, id, patch).await?;
+    let expected = if_match(&req);
+    let user = state.use_cases.patch_user(&tenant, id, patch, expected).await?;
     Ok(user_response(&state, &tenant, &user))
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
-    tenant: ScimTenant,
+    tenant: ScimCaller,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
-    provisioning::delete_user(&state, &tenant, id).await?;
+    state
+        .use_cases
+        .delete_user(&tenant, id, if_match(&req))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -185,3 +185,33 @@ fn a_patch_cannot_store_what_a_put_would_refuse() {
         .unwrap();
     assert!(UserDraft::from_scim(&Value::Object(document)).is_err());
 }
+
+#[test]
+fn the_password_a_patch_sets_is_known_before_it_is_applied() {
+    let cases = [
+        (json!([{"op": "replace", "path": "password", "value": "a"}]), Some("a")),
+        (json!([{"op": "Replace", "value": {"password": "b"}}]), Some("b")),
+        (
+            json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:User:password", "value": "c"}]),
+            Some("c"),
+        ),
+        (
+            json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:password": "d"}}]),
+            Some("d"),
+        ),
+        (
+            json!([{"op": "replace", "path": "password", "value": "e"}, {"op": "remove", "path": "password"}]),
+            None,
+        ),
+        (json!([{"op": "replace", "value": {"active": false}}]), None),
+    ];
+    for (ops, expected) in cases {
+        let request = patch(ops.clone());
+        let password = request.password().unwrap();
+        assert_eq!(password.as_ref().map(Password::expose), expected, "{ops}");
+        // The scan agrees with what applying the operations extracts.
+        assert_eq!(applied(ops).password, password);
+    }
+    let bad = patch(json!([{"op": "replace", "path": "password", "value": 7}]));
+    assert!(bad.password().is_err());
+}

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use webwork_scim_domain::group::unknown_member;
 use webwork_scim_domain::{GroupId, GroupRef, Member, UserId};
 
-use crate::db::DbConnection;
 use crate::schema::{group_members, groups, users};
+use crate::scope::{LockMode, insert_rows};
 use crate::{StoreError, TenantTx, clock};
 
 /// Ids per statement: far below either backend's limit on bound parameters.
@@ -57,6 +57,11 @@ fn parse_user(raw: &str) -> Result<UserId, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("member id '{raw}'")))
 }
 
+fn parse_group(raw: &str) -> Result<GroupId, StoreError> {
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("group id '{raw}'")))
+}
+
 /// Adds `ids` to group `group`; returns those that were not members yet. Every id must be a live
 /// user of this workspace, else nothing is added (the transaction rolls back on the error).
 pub(super) fn add(
@@ -64,65 +69,42 @@ pub(super) fn add(
     group: GroupId,
     ids: &[UserId],
 ) -> Result<Vec<UserId>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let (workspace, group) = (workspace.to_string(), group.to_string());
+    let group_text = group.to_string();
     let mut added = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let wanted = texts(chunk);
-        let live_users = users::table
-            .filter(users::workspace_id.eq(&workspace))
-            .filter(users::id.eq_any(&wanted))
-            .filter(users::deleted_at.is_null())
-            // One lock order for every transaction that locks several users.
-            .order(users::id)
-            .select(users::id);
-        // On PostgreSQL the users stay locked (shared) until commit, so that a concurrent
-        // deletion waits for this add and then removes the new rows too.
-        let live: HashSet<String> = match conn {
-            DbConnection::Postgres(pg) => live_users.for_share().load::<String>(pg)?,
-            DbConnection::Sqlite(lite) => live_users.load::<String>(lite)?,
-        }
-        .into_iter()
-        .collect();
+        // The users stay share-locked until commit, so that a concurrent deletion waits for this
+        // add and then removes the new rows too.
+        tx.lock_users(&wanted, LockMode::Shared)?;
+        let live_query = tx.live_users().refine(|q| {
+            q.filter(users::id.eq_any(wanted.clone()))
+                .select(users::id)
+        });
+        let live: HashSet<String> = tx.load::<String, _>(live_query)?.into_iter().collect();
         if let Some(missing) = wanted.iter().find(|id| !live.contains(*id)) {
             return Err(StoreError::Domain(unknown_member(missing)));
         }
-        let present: HashSet<String> = group_members::table
-            .filter(group_members::workspace_id.eq(&workspace))
-            .filter(group_members::group_id.eq(&group))
-            .filter(group_members::user_id.eq_any(&wanted))
-            .select(group_members::user_id)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
-        let now = clock::now();
-        let fresh: Vec<_> = chunk
+        let present_query = tx.members().refine(|q| {
+            q.filter(group_members::group_id.eq(group_text.clone()))
+                .filter(group_members::user_id.eq_any(wanted.clone()))
+                .select(group_members::user_id)
+        });
+        let present: HashSet<String> = tx.load::<String, _>(present_query)?.into_iter().collect();
+        let fresh: Vec<UserId> = chunk
             .iter()
             .filter(|id| !present.contains(&id.to_string()))
-            .map(|id| {
-                (
-                    group_members::workspace_id.eq(workspace.clone()),
-                    group_members::group_id.eq(group.clone()),
-                    group_members::user_id.eq(id.to_string()),
-                    group_members::created_at.eq(now),
-                )
-            })
+            .copied()
             .collect();
-        if fresh.is_empty() {
-            continue;
-        }
-        // One statement per chunk; diesel builds multi-row inserts per backend only.
-        let insert = diesel::insert_into(group_members::table).values(&fresh);
-        match conn {
-            DbConnection::Postgres(pg) => insert.execute(pg)?,
-            DbConnection::Sqlite(lite) => insert.execute(lite)?,
-        };
-        added.extend(
-            chunk
-                .iter()
-                .filter(|id| !present.contains(&id.to_string()))
-                .copied(),
-        );
+        let now = clock::now();
+        let rows = fresh.iter().map(|id| {
+            (
+                group_members::group_id.eq(group_text.clone()),
+                group_members::user_id.eq(id.to_string()),
+                group_members::created_at.eq(now),
+            )
+        });
+        insert_rows!(tx, group_members, rows)?;
+        added.extend(fresh);
     }
     Ok(added)
 }
@@ -133,22 +115,23 @@ pub(super) fn remove(
     group: GroupId,
     ids: &[UserId],
 ) -> Result<Vec<UserId>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let (workspace, group) = (workspace.to_string(), group.to_string());
+    let group_text = group.to_string();
     let mut removed = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let named = texts(chunk);
-        let this = || {
-            group_members::table
-                .filter(group_members::workspace_id.eq(workspace.clone()))
-                .filter(group_members::group_id.eq(group.clone()))
-                .filter(group_members::user_id.eq_any(named.clone()))
+        let these = |tx: &TenantTx<'_>| {
+            tx.members().refine(|q| {
+                q.filter(group_members::group_id.eq(group_text.clone()))
+                    .filter(group_members::user_id.eq_any(named.clone()))
+            })
         };
-        let present = this().select(group_members::user_id).load::<String>(conn)?;
+        let present_query = these(tx).refine(|q| q.select(group_members::user_id));
+        let present = tx.load::<String, _>(present_query)?;
         if present.is_empty() {
             continue;
         }
-        diesel::delete(this()).execute(conn)?;
+        let target = these(tx);
+        tx.delete(target)?;
         for id in present {
             removed.push(parse_user(&id)?);
         }
@@ -158,13 +141,12 @@ pub(super) fn remove(
 
 /// Every member id of group `group`, in a stable order.
 fn all_ids(tx: &mut TenantTx<'_>, group: GroupId) -> Result<Vec<UserId>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    group_members::table
-        .filter(group_members::workspace_id.eq(workspace.to_string()))
-        .filter(group_members::group_id.eq(group.to_string()))
-        .order(group_members::user_id)
-        .select(group_members::user_id)
-        .load::<String>(conn)?
+    let query = tx.members().refine(|q| {
+        q.filter(group_members::group_id.eq(group.to_string()))
+            .order(group_members::user_id)
+            .select(group_members::user_id)
+    });
+    tx.load::<String, _>(query)?
         .iter()
         .map(|id| parse_user(id))
         .collect()
@@ -173,13 +155,10 @@ fn all_ids(tx: &mut TenantTx<'_>, group: GroupId) -> Result<Vec<UserId>, StoreEr
 /// Empties group `group`; returns who was in it.
 pub(super) fn remove_all(tx: &mut TenantTx<'_>, group: GroupId) -> Result<Vec<UserId>, StoreError> {
     let members = all_ids(tx, group)?;
-    let (conn, workspace) = tx.parts();
-    diesel::delete(
-        group_members::table
-            .filter(group_members::workspace_id.eq(workspace.to_string()))
-            .filter(group_members::group_id.eq(group.to_string())),
-    )
-    .execute(conn)?;
+    let target = tx
+        .members()
+        .refine(|q| q.filter(group_members::group_id.eq(group.to_string())));
+    tx.delete(target)?;
     Ok(members)
 }
 
@@ -208,23 +187,15 @@ pub(super) fn of_groups(
     tx: &mut TenantTx<'_>,
     group_ids: &[String],
 ) -> Result<HashMap<String, Vec<Member>>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let workspace = workspace.to_string();
     let mut by_group: HashMap<String, Vec<Member>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
-        let rows = group_members::table
-            .inner_join(
-                users::table.on(users::workspace_id
-                    .eq(group_members::workspace_id)
-                    .and(users::id.eq(group_members::user_id))),
-            )
-            .filter(group_members::workspace_id.eq(&workspace))
-            .filter(group_members::group_id.eq_any(chunk))
-            .filter(users::deleted_at.is_null())
-            .order((group_members::group_id, group_members::user_id))
-            .select((group_members::group_id, users::id, users::user_name))
-            .load::<(String, String, String)>(conn)?;
-        for (group, user, user_name) in rows {
+        let query = tx.members_with_users().refine(|q| {
+            q.filter(group_members::group_id.eq_any(chunk.to_vec()))
+                .filter(users::deleted_at.is_null())
+                .order((group_members::group_id, group_members::user_id))
+                .select((group_members::group_id, users::id, users::user_name))
+        });
+        for (group, user, user_name) in tx.load::<(String, String, String), _>(query)? {
             by_group.entry(group).or_default().push(Member {
                 user_id: parse_user(&user)?,
                 user_name,
@@ -241,26 +212,23 @@ pub(super) fn page(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<Member>), StoreError> {
-    let (conn, workspace) = tx.parts();
-    let query = || {
-        group_members::table
-            .inner_join(
-                users::table.on(users::workspace_id
-                    .eq(group_members::workspace_id)
-                    .and(users::id.eq(group_members::user_id))),
-            )
-            .filter(group_members::workspace_id.eq(workspace.to_string()))
-            .filter(group_members::group_id.eq(group.to_string()))
-            .filter(users::deleted_at.is_null())
+    let group = group.to_string();
+    let members = |tx: &TenantTx<'_>| {
+        tx.members_with_users().refine(|q| {
+            q.filter(group_members::group_id.eq(group.clone()))
+                .filter(users::deleted_at.is_null())
+        })
     };
-    let total: i64 = query().count().get_result(conn)?;
-    let rows = query()
-        .order(group_members::user_id)
-        .offset(offset)
-        .limit(limit)
-        .select((users::id, users::user_name))
-        .load::<(String, String)>(conn)?;
-    let members = rows
+    let count = members(tx).refine(|q| q.count());
+    let total: i64 = tx.get(count)?;
+    let page = members(tx).refine(|q| {
+        q.order(group_members::user_id)
+            .offset(offset)
+            .limit(limit)
+            .select((users::id, users::user_name))
+    });
+    let members = tx
+        .load::<(String, String), _>(page)?
         .into_iter()
         .map(|(user, user_name)| {
             Ok(Member {
@@ -276,52 +244,35 @@ pub(super) fn remove_user_everywhere(
     tx: &mut TenantTx<'_>,
     user: UserId,
 ) -> Result<Vec<GroupId>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let workspace = workspace.to_string();
-    let of_user = || {
-        group_members::table
-            .filter(group_members::workspace_id.eq(workspace.clone()))
-            .filter(group_members::user_id.eq(user.to_string()))
+    let of_user = |tx: &TenantTx<'_>| {
+        tx.members()
+            .refine(|q| q.filter(group_members::user_id.eq(user.to_string())))
     };
-    let left: Vec<String> = of_user().select(group_members::group_id).load(conn)?;
+    let query = of_user(tx).refine(|q| q.select(group_members::group_id));
+    let left: Vec<String> = tx.load(query)?;
     if left.is_empty() {
         return Ok(Vec::new());
     }
     // Group versions are left alone: bumping them would lock group rows after the user's row,
     // the reverse of a membership change's order, and could deadlock with one. The caller sends
     // each group left a `group.members_removed` naming the user.
-    diesel::delete(of_user()).execute(conn)?;
-    left.iter()
-        .map(|id| {
-            id.parse()
-                .map_err(|_| StoreError::Corrupt(format!("group id '{id}'")))
-        })
-        .collect()
+    let target = of_user(tx);
+    tx.delete(target)?;
+    left.iter().map(|id| parse_group(id)).collect()
 }
 
 pub(super) fn groups_of_user(
     tx: &mut TenantTx<'_>,
     user: UserId,
 ) -> Result<Vec<(GroupId, String)>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let rows = group_members::table
-        .inner_join(
-            groups::table.on(groups::workspace_id
-                .eq(group_members::workspace_id)
-                .and(groups::id.eq(group_members::group_id))),
-        )
-        .filter(group_members::workspace_id.eq(workspace.to_string()))
-        .filter(group_members::user_id.eq(user.to_string()))
-        .order(groups::id)
-        .select((groups::id, groups::display_name))
-        .load::<(String, String)>(conn)?;
-    rows.into_iter()
-        .map(|(id, name)| {
-            let id = id
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("group id '{id}'")))?;
-            Ok((id, name))
-        })
+    let query = tx.members_with_groups().refine(|q| {
+        q.filter(group_members::user_id.eq(user.to_string()))
+            .order(groups::id)
+            .select((groups::id, groups::display_name))
+    });
+    tx.load::<(String, String), _>(query)?
+        .into_iter()
+        .map(|(id, name)| Ok((parse_group(&id)?, name)))
         .collect()
 }
 
@@ -329,29 +280,21 @@ pub(super) fn memberships_of(
     tx: &mut TenantTx<'_>,
     users: &[UserId],
 ) -> Result<HashMap<UserId, Vec<GroupRef>>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let workspace = workspace.to_string();
     let mut by_user: HashMap<UserId, Vec<GroupRef>> = HashMap::new();
     for chunk in users.chunks(CHUNK) {
-        let rows = group_members::table
-            .inner_join(
-                groups::table.on(groups::workspace_id
-                    .eq(group_members::workspace_id)
-                    .and(groups::id.eq(group_members::group_id))),
-            )
-            .filter(group_members::workspace_id.eq(&workspace))
-            .filter(group_members::user_id.eq_any(texts(chunk)))
-            .order((group_members::user_id, groups::id))
-            .select((group_members::user_id, groups::id, groups::display_name))
-            .load::<(String, String, String)>(conn)?;
-        for (user, group, display_name) in rows {
-            let id = group
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("group id '{group}'")))?;
+        let query = tx.members_with_groups().refine(|q| {
+            q.filter(group_members::user_id.eq_any(texts(chunk)))
+                .order((group_members::user_id, groups::id))
+                .select((group_members::user_id, groups::id, groups::display_name))
+        });
+        for (user, group, display_name) in tx.load::<(String, String, String), _>(query)? {
             by_user
                 .entry(parse_user(&user)?)
                 .or_default()
-                .push(GroupRef { id, display_name });
+                .push(GroupRef {
+                    id: parse_group(&group)?,
+                    display_name,
+                });
         }
     }
     Ok(by_user)
@@ -362,17 +305,14 @@ pub(super) fn counts(
     tx: &mut TenantTx<'_>,
     group_ids: &[String],
 ) -> Result<HashMap<String, i64>, StoreError> {
-    let (conn, workspace) = tx.parts();
-    let workspace = workspace.to_string();
     let mut counts = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
-        let rows = group_members::table
-            .filter(group_members::workspace_id.eq(&workspace))
-            .filter(group_members::group_id.eq_any(chunk))
-            .group_by(group_members::group_id)
-            .select((group_members::group_id, diesel::dsl::count_star()))
-            .load::<(String, i64)>(conn)?;
-        counts.extend(rows);
+        let query = tx.members().refine(|q| {
+            q.filter(group_members::group_id.eq_any(chunk.to_vec()))
+                .group_by(group_members::group_id)
+                .select((group_members::group_id, diesel::dsl::count_star()))
+        });
+        counts.extend(tx.load::<(String, i64), _>(query)?);
     }
     Ok(counts)
 }

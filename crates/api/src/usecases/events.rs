@@ -1,11 +1,52 @@
-//! Lifecycle events for WebWork's app: what the outbox carries for each change to a user or group.
+//! What a change leaves behind in its own transaction: its audit events, and the lifecycle events
+//! WebWork's app receives through the outbox for each change to a user or group.
 
 use serde_json::{Value, json};
 use webwork_scim_domain::{
-    Actor, AuditEvent, Group, GroupId, User, UserId, WorkspaceId, WorkspaceKey,
+    Actor, AuditAction, AuditEvent, Group, GroupId, User, UserId, WorkspaceId, WorkspaceKey,
 };
 use webwork_scim_persistence::groups::{self, GroupWrite};
-use webwork_scim_persistence::{StoreError, TenantTx, outbox};
+use webwork_scim_persistence::{StoreError, TenantTx, audit, outbox};
+
+use super::Caller;
+
+/// The workspace a change belongs to, as events name it.
+pub type WorkspaceRef<'a> = (WorkspaceId, &'a WorkspaceKey);
+
+/// Writes `events` to the audit log.
+pub fn audit(tx: &mut TenantTx<'_>, caller: &Caller, events: &[AuditEvent]) -> Result<(), StoreError> {
+    audit::record_all(tx, &caller.actor, caller.request_id.as_deref(), events)
+}
+
+/// The audit events of a change to `user` and the lifecycle events WebWork's app receives.
+pub fn user_changed(
+    tx: &mut TenantTx<'_>,
+    workspace: WorkspaceRef<'_>,
+    caller: &Caller,
+    user: &User,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    audit(tx, caller, events)?;
+    enqueue_user_events(tx, workspace, &caller.actor, user, events)
+}
+
+/// The audit event and lifecycle events of a group write.
+pub fn group_written(
+    tx: &mut TenantTx<'_>,
+    workspace: WorkspaceRef<'_>,
+    caller: &Caller,
+    write: &GroupWrite,
+    created: bool,
+) -> Result<(), StoreError> {
+    let action = if created {
+        AuditAction::GroupCreated
+    } else {
+        AuditAction::GroupUpdated
+    };
+    let event = AuditEvent::new(action, write.group.id).with_attributes(write.attributes.clone());
+    audit(tx, caller, &[event])?;
+    enqueue_group_events(tx, workspace, &caller.actor, write, created)
+}
 
 /// The user as WebWork's app sees it in events and the internal API.
 pub fn user_view(user: &User) -> Value {
@@ -44,21 +85,21 @@ fn payload(
 
 /// Writes one outbox event per user action among `events` (`user.created`,
 /// `user.deactivated`, …), with the user's state after the change.
-pub fn enqueue_user_events(
+fn enqueue_user_events(
     tx: &mut TenantTx<'_>,
     workspace: (WorkspaceId, &WorkspaceKey),
     actor: &Actor,
     user: &User,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    for event in events.iter().filter(|e| e.action.starts_with("user.")) {
+    for event in events.iter().filter(|e| e.action.is_user_event()) {
         let payload = payload(
             workspace,
             actor,
             ("user", user_view(user)),
             &event.attributes,
         );
-        outbox::enqueue(tx, &user.id.to_string(), event.action, &payload)?;
+        outbox::enqueue(tx, &user.id.to_string(), event.action.as_str(), &payload)?;
     }
     Ok(())
 }
@@ -79,7 +120,7 @@ pub fn group_view(group: &Group) -> Value {
 /// Writes the outbox events of a group write: `group.created` or `group.updated` (when its own
 /// attributes changed), then `group.members_removed` and `group.members_added` listing user ids.
 /// Events of one group are delivered in order.
-pub fn enqueue_group_events(
+fn enqueue_group_events(
     tx: &mut TenantTx<'_>,
     workspace: (WorkspaceId, &WorkspaceKey),
     actor: &Actor,

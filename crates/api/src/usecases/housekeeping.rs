@@ -1,12 +1,13 @@
-//! Retention: old audit events and provisioning errors, tombstones of deleted users, and
-//! workspaces past their deletion grace period are purged, one workspace at a time (each in its
-//! own tenant transaction, so that row-level security applies to this work too).
+//! Housekeeping: retention purges old audit events and provisioning errors, tombstones of
+//! deleted users, delivered events and workspaces past their deletion grace period, one
+//! workspace at a time (each in its own tenant transaction, so that row-level security applies
+//! to this work too); and the tokens about to expire are counted for the alerts.
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use webwork_scim_persistence::{
-    Access, Store, StoreError, audit, outbox, provisioning_errors, tokens, unscoped, users,
+    Store, StoreError, audit, outbox, provisioning_errors, tokens, unscoped, users,
 };
 
 /// How long each kind of record is kept.
@@ -36,7 +37,7 @@ pub fn purge(
     now: OffsetDateTime,
 ) -> Result<Purged, StoreError> {
     let mut purged = Purged::default();
-    let workspaces = store.unscoped(Access::Read, unscoped::workspace_ids)?;
+    let workspaces = unscoped::workspace_ids(store)?;
     for workspace in workspaces {
         store.write(workspace, |tx| {
             purged.audit_events += audit::purge_before(tx, now - retention.audit)?;
@@ -49,9 +50,8 @@ pub fn purge(
             Ok::<_, StoreError>(())
         })?;
     }
-    purged.workspaces = store.unscoped(Access::Write, |conn| {
-        unscoped::purge_deleted_workspaces(conn, now - retention.deleted_workspaces)
-    })?;
+    purged.workspaces =
+        unscoped::purge_deleted_workspaces(store, now - retention.deleted_workspaces)?;
     Ok(purged)
 }
 
@@ -63,7 +63,7 @@ pub fn tokens_expiring(
     window: Duration,
 ) -> Result<usize, StoreError> {
     let mut expiring = 0;
-    for workspace in store.unscoped(Access::Read, unscoped::workspace_ids)? {
+    for workspace in unscoped::workspace_ids(store)? {
         expiring += store.read(workspace, |tx| tokens::count_expiring(tx, now, window))?;
     }
     Ok(expiring)

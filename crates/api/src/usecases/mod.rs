@@ -1,0 +1,207 @@
+//! The application layer: every operation a caller can ask for is one function here — a SCIM
+//! create or PATCH, a token issue, a member link, a credential check, a command of the command
+//! line. SCIM, admin and internal handlers and the CLI all call the same function.
+//!
+//! A use case takes the resolved caller and parsed domain values, does its expensive pure work
+//! first (argon2 on the [`HashPool`]), then reads, checks every rule and writes inside one
+//! transaction on one trip to the blocking pool, locking what it will change. It returns a typed
+//! error of its area ([`errors`]); the HTTP layer maps each to the wire once. The rules
+//! themselves live in `domain` and `tenancy`; a use case arranges them.
+//!
+//! Nothing here knows HTTP: a test fails the build of the test suite when a file of this layer
+//! names actix.
+
+pub mod authentication;
+pub mod credentials;
+pub mod directory;
+pub mod errors;
+pub mod events;
+pub mod groups;
+pub mod housekeeping;
+pub mod logs;
+pub mod members;
+pub mod sso;
+pub mod tokens;
+pub mod user_writes;
+pub mod users;
+pub mod workspaces;
+
+use std::sync::Arc;
+
+use webwork_scim_domain::{Actor, Tenant, Workspace};
+use webwork_scim_persistence::{Access, Store, StoreError, TenantTx};
+use webwork_scim_tenancy::token::IssueError;
+use webwork_scim_tenancy::{AuthSettings, Authenticator, HashPool};
+
+pub use authentication::StoreDirectory;
+pub use errors::{AdminError, DirectoryError, NotFound, ProvisioningError, Resource};
+
+/// What every use case works with: the store, the argon2 workers, and this replica's
+/// authentication (whose caches a change made here must drop).
+#[derive(Debug, Clone)]
+pub struct UseCases {
+    pub store: Store,
+    pub hashes: Arc<HashPool>,
+    pub auth: Arc<Authenticator<StoreDirectory>>,
+}
+
+impl UseCases {
+    /// The use cases over `store`, with `argon2_workers` hashing threads and this replica's
+    /// authentication under `settings`.
+    pub fn new(
+        store: Store,
+        argon2_workers: usize,
+        settings: AuthSettings,
+    ) -> Result<UseCases, IssueError> {
+        let hashes = Arc::new(HashPool::new(argon2_workers));
+        let directory = StoreDirectory {
+            store: store.clone(),
+        };
+        let auth = Authenticator::new(directory, hashes.clone(), settings)?;
+        Ok(UseCases {
+            store,
+            hashes,
+            auth: Arc::new(auth),
+        })
+    }
+}
+
+/// Who asks, for the audit log: the actor and the request's id.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    /// An operator at the command line.
+    pub fn operator() -> Caller {
+        Caller {
+            actor: Actor::Operator,
+            request_id: None,
+        }
+    }
+}
+
+/// An identity provider's request: an authenticated token of one workspace that may provision.
+#[derive(Debug, Clone)]
+pub struct ScimCaller {
+    pub tenant: Tenant,
+    pub request_id: Option<String>,
+}
+
+impl ScimCaller {
+    pub fn actor(&self) -> Actor {
+        Actor::Token(self.tenant.token_id)
+    }
+
+    pub fn caller(&self) -> Caller {
+        Caller {
+            actor: self.actor(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// `If-Match` (RFC 7644 §3.14): the versions a client expects a resource to be at. A change
+/// whose client sent none never fails for a version: concurrent changes queue instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any version of an existing resource.
+    Any,
+    Versions(Vec<i64>),
+}
+
+impl IfMatch {
+    /// `*`, or a comma-separated list of entity tags, weak (`W/"3"`) or strong (`"3"`); a tag
+    /// that is not one of our versions matches nothing.
+    pub fn parse(header: &str) -> IfMatch {
+        if header.trim() == "*" {
+            return IfMatch::Any;
+        }
+        let versions = header
+            .split(',')
+            .filter_map(|tag| {
+                let tag = tag.trim();
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+            })
+            .collect();
+        IfMatch::Versions(versions)
+    }
+
+    pub fn admits(&self, version: i64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Versions(versions) => versions.contains(&version),
+        }
+    }
+
+    /// 412 unless `if_match` (when sent) admits `current`.
+    pub(crate) fn check(if_match: Option<&IfMatch>, current: i64) -> Result<(), ProvisioningError> {
+        match if_match {
+            Some(expected) if !expected.admits(current) => {
+                Err(ProvisioningError::PreconditionFailed { current })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `f` on the blocking pool in one transaction of the live workspace `key`, which it is
+/// handed as read at the start; a key that names no live workspace is [`NotFound`].
+pub(crate) async fn in_workspace<R, E, F>(
+    store: &Store,
+    key: &str,
+    access: Access,
+    f: F,
+) -> Result<R, E>
+where
+    F: FnOnce(&mut TenantTx<'_>, Workspace) -> Result<R, E> + Send + 'static,
+    R: Send + 'static,
+    E: From<StoreError> + From<NotFound> + Send + 'static,
+{
+    let key = workspaces::workspace_key(key)?;
+    let store = store.clone();
+    run_blocking(move || {
+        store
+            .tenant_by_key(&key, access, f)?
+            .ok_or_else(|| NotFound::new(Resource::Workspace, key.as_str()).into())
+    })
+    .await
+}
+
+/// Runs `f` on tokio's blocking pool inside the current tracing span: diesel never runs on an
+/// async worker. A panic in `f` is resumed here, so it is not mistaken for an ordinary error; a
+/// task the runtime dropped while shutting down is answered like a lost database connection.
+pub async fn run_blocking<F, T, E>(f: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
+        Ok(result) => result,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(_) => Err(StoreError::Disconnected("the process is shutting down".into()).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_takes_weak_and_strong_tags_and_the_wildcard() {
+        assert!(IfMatch::parse("*").admits(7));
+        let tags = IfMatch::parse(r#"W/"3", "4""#);
+        assert!(tags.admits(3) && tags.admits(4) && !tags.admits(5));
+        assert!(!IfMatch::parse("W/\"x\"").admits(0));
+        assert!(IfMatch::check(None, 9).is_ok());
+        assert!(matches!(
+            IfMatch::check(Some(&IfMatch::parse(r#"W/"8""#)), 9),
+            Err(ProvisioningError::PreconditionFailed { current: 9 })
+        ));
+    }
+}

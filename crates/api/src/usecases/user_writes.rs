@@ -1,0 +1,122 @@
+//! The part every change to a user shares, inside its transaction: the rules (the owner, the
+//! seats, the session policy), the write, and the audit and lifecycle events.
+
+use time::OffsetDateTime;
+use webwork_scim_domain::audit::user_change_events;
+use webwork_scim_domain::{AuditAction, AuditEvent, User, UserDraft, UserId};
+use webwork_scim_persistence::users::{self, Replacement};
+use webwork_scim_persistence::{TenantTx, workspaces};
+use webwork_scim_tenancy::effective_entitlements;
+
+use super::errors::uniqueness;
+use super::events::{self, WorkspaceRef};
+use super::{Caller, NotFound, ProvisioningError, Resource};
+
+/// Whether one more active user fits in the workspace's seats. The workspace row is locked
+/// before the count when seats are limited, so that two changes cannot both take the last seat.
+pub(crate) fn admit_active_user<E>(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<(), E>
+where
+    E: From<webwork_scim_persistence::StoreError>
+        + From<NotFound>
+        + From<webwork_scim_domain::Refusal>,
+{
+    let id = tx.workspace();
+    let read = workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    if effective_entitlements(&read, OffsetDateTime::now_utc())
+        .seats
+        .is_none()
+    {
+        return Ok(());
+    }
+    let locked = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    let entitlements = effective_entitlements(&locked, OffsetDateTime::now_utc());
+    let used = users::count_active(tx, except)?;
+    entitlements.admit_active_user(used)?;
+    Ok(())
+}
+
+fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
+    move || {
+        format!(
+            "userName '{}' is already taken in this workspace",
+            draft.user_name.as_str()
+        )
+    }
+}
+
+/// Stores a new user, with a password already hashed, after the seat check.
+pub(crate) fn insert(
+    tx: &mut TenantTx<'_>,
+    workspace: WorkspaceRef<'_>,
+    caller: &Caller,
+    draft: &UserDraft,
+    password_hash: Option<&str>,
+) -> Result<User, ProvisioningError> {
+    if draft.active {
+        admit_active_user::<ProvisioningError>(tx, None)?;
+    }
+    let user = users::insert(tx, draft, password_hash).map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
+    let mut attributes: Vec<String> = user.document.keys().cloned().collect();
+    attributes.sort();
+    let mut changes =
+        vec![AuditEvent::new(AuditAction::UserCreated, user.id).with_attributes(attributes)];
+    if password_hash.is_some() {
+        changes.push(
+            AuditEvent::new(AuditAction::UserPasswordSet, user.id)
+                .with_attributes(vec!["password".into()]),
+        );
+    }
+    events::user_changed(tx, workspace, caller, &user, &changes)?;
+    Ok(user)
+}
+
+/// Replaces `current` (locked in this transaction) with `draft`. A draft equal to what is
+/// stored, without a new password, writes nothing.
+pub(crate) fn replace(
+    tx: &mut TenantTx<'_>,
+    workspace: WorkspaceRef<'_>,
+    caller: &Caller,
+    current: User,
+    draft: &UserDraft,
+    password_hash: Option<&str>,
+) -> Result<User, ProvisioningError> {
+    if password_hash.is_none() && draft.document == current.document {
+        return Ok(current);
+    }
+    current.check_activity(draft.active)?;
+    if current.takes_seat(draft.active) {
+        admit_active_user::<ProvisioningError>(tx, Some(current.id))?;
+    }
+    let replacement = Replacement {
+        draft,
+        password_hash,
+        session_version: current.sessions_after(draft.active, password_hash.is_some()),
+    };
+    let user = users::replace(tx, &current, replacement).map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
+    let changes = user_change_events(
+        user.id,
+        &current.document,
+        &user.document,
+        password_hash.is_some(),
+    );
+    events::user_changed(tx, workspace, caller, &user, &changes)?;
+    Ok(user)
+}
+
+/// Deletes `user` (locked in this transaction): never the owner; its groups hear that it left.
+pub(crate) fn delete(
+    tx: &mut TenantTx<'_>,
+    workspace: WorkspaceRef<'_>,
+    caller: &Caller,
+    mut user: User,
+) -> Result<(), ProvisioningError> {
+    user.check_deletion()?;
+    let left = users::delete(tx, &user)?;
+    user.active = false;
+    user.session_version = user.sessions_after_removal();
+    user.groups.clear();
+    let deleted = [AuditEvent::new(AuditAction::UserDeleted, user.id)];
+    events::user_changed(tx, workspace, caller, &user, &deleted)?;
+    events::enqueue_left_groups(tx, workspace, &caller.actor, user.id, &left)?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! SCIM users: list, read, create, replace, patch and delete, for an identity provider's token.
+
+use serde_json::Value;
+use webwork_scim_domain::patch::PatchRequest;
+use webwork_scim_domain::{Password, User, UserDraft, UserId};
+use webwork_scim_persistence::users::{self, ListQuery, UserPage};
+
+use super::{
+    IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, run_blocking, user_writes,
+};
+
+/// A page of users as SCIM lists them: an optional filter and a window.
+#[derive(Debug, Clone)]
+pub struct UserQuery {
+    pub filter: Option<webwork_scim_domain::filter::Filter>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+fn not_found(id: UserId) -> NotFound {
+    NotFound::new(Resource::User, id)
+}
+
+impl UseCases {
+    /// The argon2id hash of a new password, made on the argon2 workers before any transaction.
+    async fn hash_password(
+        &self,
+        password: Option<&Password>,
+    ) -> Result<Option<String>, ProvisioningError> {
+        match password {
+            Some(password) => Ok(Some(
+                self.hashes
+                    .hash(password.expose().as_bytes().to_vec())
+                    .await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_users(
+        &self,
+        caller: &ScimCaller,
+        query: UserQuery,
+    ) -> Result<UserPage, ProvisioningError> {
+        let store = self.store.clone();
+        let workspace = caller.tenant.workspace_id;
+        run_blocking(move || {
+            store.read(workspace, |tx| {
+                let list = ListQuery {
+                    filter: query.filter.as_ref(),
+                    offset: query.offset,
+                    limit: query.limit,
+                };
+                Ok(users::list(tx, list)?)
+            })
+        })
+        .await
+    }
+
+    pub async fn get_user(&self, caller: &ScimCaller, id: UserId) -> Result<User, ProvisioningError> {
+        let store = self.store.clone();
+        let workspace = caller.tenant.workspace_id;
+        run_blocking(move || {
+            store.read(workspace, |tx| {
+                users::find(tx, id)?.ok_or_else(|| not_found(id).into())
+            })
+        })
+        .await
+    }
+
+    pub async fn create_user(
+        &self,
+        caller: &ScimCaller,
+        draft: UserDraft,
+    ) -> Result<User, ProvisioningError> {
+        let hash = self.hash_password(draft.password.as_ref()).await?;
+        let store = self.store.clone();
+        let caller = caller.clone();
+        run_blocking(move || {
+            let tenant = &caller.tenant;
+            store.write(tenant.workspace_id, |tx| {
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                user_writes::insert(tx, workspace, &caller.caller(), &draft, hash.as_deref())
+            })
+        })
+        .await
+    }
+
+    /// PUT: replaces every attribute the body carries; a body without `password` keeps the
+    /// stored one, because IdPs PUT back what GET returned, and one without `active` keeps the
+    /// stored state.
+    pub async fn replace_user(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        mut draft: UserDraft,
+        if_match: Option<IfMatch>,
+    ) -> Result<User, ProvisioningError> {
+        let hash = self.hash_password(draft.password.as_ref()).await?;
+        let store = self.store.clone();
+        let caller = caller.clone();
+        run_blocking(move || {
+            let tenant = &caller.tenant;
+            store.write(tenant.workspace_id, |tx| {
+                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                IfMatch::check(if_match.as_ref(), current.version)?;
+                draft.keep_active(current.active);
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash.as_deref())
+            })
+        })
+        .await
+    }
+
+    /// PATCH: applies the operations to the user as it is locked in the transaction, so that
+    /// concurrent PATCHes of one user run one after another and each sees the one before it.
+    /// The result is validated like a PUT body; a new password is hashed before the transaction.
+    pub async fn patch_user(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        patch: PatchRequest,
+        if_match: Option<IfMatch>,
+    ) -> Result<User, ProvisioningError> {
+        let password = patch.password()?;
+        let hash = self.hash_password(password.as_ref()).await?;
+        let store = self.store.clone();
+        let caller = caller.clone();
+        run_blocking(move || {
+            let tenant = &caller.tenant;
+            store.write(tenant.workspace_id, |tx| {
+                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                IfMatch::check(if_match.as_ref(), current.version)?;
+                let mut document = current.document.clone();
+                patch.apply(&mut document)?;
+                let mut draft = UserDraft::from_scim(&Value::Object(document))?;
+                // Removing `active` is no reactivation: it keeps the stored state, as a PUT
+                // without it does.
+                draft.keep_active(current.active);
+                debug_assert_eq!(draft.password, password, "the scan and the engine agree");
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                let hash = draft.password.as_ref().and(hash.as_deref());
+                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
+            })
+        })
+        .await
+    }
+
+    pub async fn delete_user(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        if_match: Option<IfMatch>,
+    ) -> Result<(), ProvisioningError> {
+        let store = self.store.clone();
+        let caller = caller.clone();
+        run_blocking(move || {
+            let tenant = &caller.tenant;
+            store.write(tenant.workspace_id, |tx| {
+                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                IfMatch::check(if_match.as_ref(), current.version)?;
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                user_writes::delete(tx, workspace, &caller.caller(), current)
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,330 @@
+//! The one way a repository reaches tenant rows. A [`TenantTx`] is a transaction opened for one
+//! workspace; it hands out each tenant table's base query already filtered by that workspace
+//! ([`Scoped`]), and runs only such queries. Repositories never hold its connection, so a query
+//! that forgets the workspace cannot be written: a refinement may add conditions, an order or a
+//! window (`or_filter`, which could widen it, is refused by clippy), but never drop the filter.
+
+use diesel::dsl::{self, Eq, Limit};
+use diesel::prelude::*;
+use diesel::query_builder::{AsChangeset, AsQuery, IntoUpdateTarget};
+use diesel::query_dsl::methods::{ExecuteDsl, LimitDsl};
+use diesel::query_dsl::LoadQuery;
+use webwork_scim_domain::WorkspaceId;
+
+use crate::db::DbConnection;
+use crate::schema::{
+    audit_events, group_members, groups, outbox_events, provisioning_errors, scim_tokens, users,
+    workspaces,
+};
+use crate::StoreError;
+
+/// An open transaction for one workspace. Repository functions of tenant data take it, and
+/// every query they run starts from one of its scoped base queries.
+pub struct TenantTx<'c> {
+    conn: &'c mut DbConnection,
+    workspace: WorkspaceId,
+    /// The workspace id as stored, made once per transaction.
+    key: String,
+}
+
+impl std::fmt::Debug for TenantTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTx")
+            .field("workspace", &self.workspace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A query that starts from a tenant table filtered by the transaction's workspace.
+#[derive(Debug, Clone)]
+#[must_use = "a scoped query does nothing until a transaction runs it"]
+pub(crate) struct Scoped<Q>(Q);
+
+impl<Q> Scoped<Q> {
+    /// Narrows, orders, windows or selects: whatever `refine` does to the query, it keeps the
+    /// workspace filter it started from.
+    pub(crate) fn refine<R>(self, refine: impl FnOnce(Q) -> R) -> Scoped<R> {
+        Scoped(refine(self.0))
+    }
+}
+
+/// `table.filter(table.workspace_id.eq(…))`, the base of every scoped query of `table`.
+pub(crate) type Base<T, C> = dsl::Filter<T, Eq<C, String>>;
+
+macro_rules! base_queries {
+    ($($method:ident => $table:ident),* $(,)?) => {
+        impl TenantTx<'_> {
+            $(
+                pub(crate) fn $method(&self) -> Scoped<Base<$table::table, $table::workspace_id>> {
+                    Scoped($table::table.filter($table::workspace_id.eq(self.key.clone())))
+                }
+            )*
+        }
+    };
+}
+
+base_queries! {
+    users => users,
+    groups => groups,
+    members => group_members,
+    tokens => scim_tokens,
+    audit_events => audit_events,
+    provisioning_errors => provisioning_errors,
+    outbox => outbox_events,
+}
+
+/// How [`TenantTx::lock_users`] locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockMode {
+    Exclusive,
+    Shared,
+}
+
+/// Inserts one row of `$table` in the transaction's workspace: the macro sets the row's
+/// `workspace_id`, so an insert cannot name another workspace.
+macro_rules! insert_row {
+    ($tx:expr, $table:ident, $values:expr $(,)?) => {{
+        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
+        let workspace = $table::workspace_id.eq(tx.workspace_text());
+        tx.run_insert(diesel::insert_into($table::table).values((workspace, $values)))
+    }};
+}
+pub(crate) use insert_row;
+
+/// Inserts rows of `$table` in the transaction's workspace with one statement, each with its
+/// `workspace_id` set by the macro. diesel builds multi-row inserts per backend only.
+macro_rules! insert_rows {
+    ($tx:expr, $table:ident, $rows:expr $(,)?) => {{
+        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
+        let workspace = tx.workspace_text();
+        let rows: Vec<_> = $rows
+            .into_iter()
+            .map(|values| ($table::workspace_id.eq(workspace.clone()), values))
+            .collect();
+        if rows.is_empty() {
+            Ok(0)
+        } else {
+            let insert = diesel::insert_into($table::table).values(rows);
+            tx.run_backend_specific(|conn| match conn {
+                $crate::db::DbConnection::Postgres(pg) => insert.execute(pg),
+                $crate::db::DbConnection::Sqlite(lite) => insert.execute(lite),
+            })
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
+impl<'c> TenantTx<'c> {
+    pub(crate) fn new(conn: &'c mut DbConnection, workspace: WorkspaceId) -> TenantTx<'c> {
+        TenantTx {
+            conn,
+            workspace,
+            key: workspace.to_string(),
+        }
+    }
+
+    pub fn workspace(&self) -> WorkspaceId {
+        self.workspace
+    }
+
+    /// The live (not deleted) users of the workspace.
+    pub(crate) fn live_users(
+        &self,
+    ) -> Scoped<dsl::Filter<Base<users::table, users::workspace_id>, dsl::IsNull<users::deleted_at>>>
+    {
+        self.users().refine(|q| q.filter(users::deleted_at.is_null()))
+    }
+
+    /// The workspace's own row (the `workspaces` table is keyed by id, not by a workspace
+    /// column).
+    pub(crate) fn workspace_row(
+        &self,
+    ) -> Scoped<dsl::Filter<workspaces::table, Eq<workspaces::id, String>>> {
+        Scoped(workspaces::table.filter(workspaces::id.eq(self.key.clone())))
+    }
+
+    /// Member rows joined to their users, both in the workspace.
+    pub(crate) fn members_with_users(&self) -> Scoped<MembersWithUsers> {
+        Scoped(
+            group_members::table
+                .inner_join(
+                    users::table.on(users::workspace_id
+                        .eq(group_members::workspace_id)
+                        .and(users::id.eq(group_members::user_id))),
+                )
+                .filter(group_members::workspace_id.eq(self.key.clone())),
+        )
+    }
+
+    /// Member rows joined to their groups, both in the workspace.
+    pub(crate) fn members_with_groups(&self) -> Scoped<MembersWithGroups> {
+        Scoped(
+            group_members::table
+                .inner_join(
+                    groups::table.on(groups::workspace_id
+                        .eq(group_members::workspace_id)
+                        .and(groups::id.eq(group_members::group_id))),
+                )
+                .filter(group_members::workspace_id.eq(self.key.clone())),
+        )
+    }
+
+    /// Every row the query selects.
+    pub(crate) fn load<U, Q>(&mut self, query: Scoped<Q>) -> Result<Vec<U>, StoreError>
+    where
+        Q: RunQueryDsl<DbConnection> + LoadQuery<'static, DbConnection, U>,
+    {
+        Ok(query.0.load(self.conn)?)
+    }
+
+    /// The first row the query selects, if any.
+    pub(crate) fn first<U, Q>(&mut self, query: Scoped<Q>) -> Result<Option<U>, StoreError>
+    where
+        Q: RunQueryDsl<DbConnection> + LimitDsl,
+        Limit<Q>: LoadQuery<'static, DbConnection, U>,
+    {
+        Ok(query.0.first(self.conn).optional()?)
+    }
+
+    /// The one row the query selects (a count, say).
+    pub(crate) fn get<U, Q>(&mut self, query: Scoped<Q>) -> Result<U, StoreError>
+    where
+        Q: RunQueryDsl<DbConnection> + LoadQuery<'static, DbConnection, U>,
+    {
+        Ok(query.0.get_result(self.conn)?)
+    }
+
+    /// Locks the workspace's own row until the transaction ends, so that checks of its limits
+    /// (seats, tokens) and changes to its settings run one after another. SQLite's writing
+    /// transactions hold the whole database already.
+    pub(crate) fn lock_workspace(&mut self) -> Result<(), StoreError> {
+        if let DbConnection::Postgres(pg) = self.conn {
+            workspaces::table
+                .filter(workspaces::id.eq(self.key.clone()))
+                .select(workspaces::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+        Ok(())
+    }
+
+    /// Locks the users `ids` of the workspace (those that exist), in id order so that two
+    /// transactions locking several users never wait on each other in a cycle. `Shared` lets
+    /// others read and share-lock them; a writer of them waits until this transaction ends.
+    pub(crate) fn lock_users(&mut self, ids: &[String], mode: LockMode) -> Result<Vec<String>, StoreError> {
+        let DbConnection::Postgres(pg) = self.conn else {
+            return Ok(ids.to_vec());
+        };
+        let query = users::table
+            .filter(users::workspace_id.eq(self.key.clone()))
+            .filter(users::id.eq_any(ids))
+            .order(users::id)
+            .select(users::id);
+        Ok(match mode {
+            LockMode::Exclusive => query.for_update().load(pg)?,
+            LockMode::Shared => query.for_share().load(pg)?,
+        })
+    }
+
+    /// Locks group `id` of the workspace until the transaction ends.
+    pub(crate) fn lock_group(&mut self, id: &str) -> Result<(), StoreError> {
+        if let DbConnection::Postgres(pg) = self.conn {
+            groups::table
+                .filter(groups::workspace_id.eq(self.key.clone()))
+                .filter(groups::id.eq(id))
+                .select(groups::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+        Ok(())
+    }
+
+    /// Locks token `id` of the workspace until the transaction ends.
+    pub(crate) fn lock_token(&mut self, id: &str) -> Result<(), StoreError> {
+        if let DbConnection::Postgres(pg) = self.conn {
+            scim_tokens::table
+                .filter(scim_tokens::workspace_id.eq(self.key.clone()))
+                .filter(scim_tokens::id.eq(id))
+                .select(scim_tokens::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+        Ok(())
+    }
+
+    /// Applies `changes` to the rows the query selects; returns how many there were.
+    pub(crate) fn update<Q, V>(&mut self, target: Scoped<Q>, changes: V) -> Result<usize, StoreError>
+    where
+        Q: IntoUpdateTarget,
+        Q::Table: Table,
+        V: AsChangeset<Target = Q::Table>,
+        dsl::Update<Q, V>: AsQuery + ExecuteDsl<DbConnection>,
+    {
+        Ok(diesel::update(target.0).set(changes).execute(self.conn)?)
+    }
+
+    /// Deletes the rows the query selects; returns how many there were.
+    pub(crate) fn delete<Q>(&mut self, target: Scoped<Q>) -> Result<usize, StoreError>
+    where
+        Q: IntoUpdateTarget,
+        diesel::query_builder::DeleteStatement<Q::Table, Q::WhereClause>:
+            ExecuteDsl<DbConnection>,
+    {
+        Ok(diesel::delete(target.0).execute(self.conn)?)
+    }
+
+    /// The workspace id as stored, for [`insert_row!`] and [`insert_rows!`].
+    #[doc(hidden)]
+    pub(crate) fn workspace_text(&self) -> String {
+        self.key.clone()
+    }
+
+    /// Runs an insert built by [`insert_row!`].
+    #[doc(hidden)]
+    pub(crate) fn run_insert<Q>(&mut self, insert: Q) -> Result<usize, StoreError>
+    where
+        Q: RunQueryDsl<DbConnection> + ExecuteDsl<DbConnection>,
+    {
+        Ok(insert.execute(self.conn)?)
+    }
+
+    /// Runs an insert built by [`insert_rows!`], which differs per backend.
+    #[doc(hidden)]
+    pub(crate) fn run_backend_specific<R>(
+        &mut self,
+        run: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<R>,
+    ) -> Result<R, StoreError> {
+        Ok(run(self.conn)?)
+    }
+
+    /// The raw connection, for tests that check what the database itself enforces (row-level
+    /// security applies to it on PostgreSQL).
+    #[cfg(feature = "testing")]
+    pub fn connection(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+}
+
+type MembersWithUsers = dsl::Filter<
+    diesel::dsl::InnerJoinOn<
+        group_members::table,
+        users::table,
+        diesel::dsl::And<
+            Eq<users::workspace_id, group_members::workspace_id>,
+            Eq<users::id, group_members::user_id>,
+        >,
+    >,
+    Eq<group_members::workspace_id, String>,
+>;
+
+type MembersWithGroups = dsl::Filter<
+    diesel::dsl::InnerJoinOn<
+        group_members::table,
+        groups::table,
+        diesel::dsl::And<
+            Eq<groups::workspace_id, group_members::workspace_id>,
+            Eq<groups::id, group_members::group_id>,
+        >,
+    >,
+    Eq<group_members::workspace_id, String>,
+>;

@@ -1,0 +1,125 @@
+//! Listing a workspace's users: a page through a SCIM filter translated to SQL, or, for filters
+//! whose SQL only narrows, through each narrowed row checked against the filter.
+
+use diesel::prelude::*;
+use serde_json::Value;
+use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::{DomainError, User};
+
+use super::{UserRow, filter_sql, with_groups};
+use crate::schema::users;
+use crate::scope::Scoped;
+use crate::{StoreError, TenantTx};
+
+/// One page of a listing, and how many users match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPage {
+    pub total: i64,
+    pub users: Vec<User>,
+}
+
+/// What to list: an optional filter and a window in the stable order (by id, which is
+/// time-ordered).
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    pub filter: Option<&'a Filter>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The most rows an inexact filter may narrow to before each is checked; an email look-up
+/// narrows to one or two.
+const MAX_CHECKED_ROWS: i64 = 10_000;
+
+type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
+
+/// The live users the filter's SQL selects.
+fn filtered(tx: &TenantTx<'_>, filter: Option<&Filter>) -> Result<Scoped<Boxed>, DomainError> {
+    let condition = filter.map(filter_sql::condition).transpose()?;
+    Ok(tx.live_users().refine(|q| {
+        let boxed = q.into_boxed();
+        match condition {
+            Some(condition) => boxed.filter(condition),
+            None => boxed,
+        }
+    }))
+}
+
+/// A page of users matching the query, and the total count. A filter the database cannot answer
+/// is [`DomainError::UnsupportedFilter`], never a silent full listing.
+pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+    if query.filter.is_some_and(filter_sql::needs_row_check) {
+        return list_checked(tx, query);
+    }
+    let count = filtered(tx, query.filter)?.refine(|q| q.count());
+    let total: i64 = tx.get(count)?;
+    if query.limit <= 0 || query.offset >= total {
+        return Ok(UserPage {
+            total,
+            users: Vec::new(),
+        });
+    }
+    let page = filtered(tx, query.filter)?.refine(|q| {
+        q.order(users::id)
+            .offset(query.offset)
+            .limit(query.limit)
+            .select(UserRow::as_select())
+    });
+    let mut users: Vec<User> = tx
+        .load::<UserRow, _>(page)?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
+    with_groups(tx, &mut users)?;
+    Ok(UserPage { total, users })
+}
+
+/// The user as a filter sees it: its document, `id` and `meta`'s times.
+fn resource(user: &User) -> Value {
+    let time = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .map_or(Value::Null, Value::String)
+    };
+    let mut resource = user.document.clone();
+    resource.insert("id".into(), Value::String(user.id.to_string()));
+    resource.insert(
+        "meta".into(),
+        serde_json::json!({"created": time(user.created_at), "lastModified": time(user.updated_at)}),
+    );
+    Value::Object(resource)
+}
+
+/// Lists through an inexact SQL condition: loads the narrowed rows, keeps those the filter
+/// matches, then pages in memory.
+fn list_checked(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+    let narrowed = filtered(tx, query.filter)?.refine(|q| {
+        q.order(users::id)
+            .limit(MAX_CHECKED_ROWS + 1)
+            .select(UserRow::as_select())
+    });
+    let candidates: Vec<User> = tx
+        .load::<UserRow, _>(narrowed)?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
+    if candidates.len() > usize::try_from(MAX_CHECKED_ROWS).unwrap_or(usize::MAX) {
+        return Err(DomainError::TooMany(format!(
+            "the filter selects more than {MAX_CHECKED_ROWS} users to check; narrow it"
+        ))
+        .into());
+    }
+    let matching: Vec<User> = candidates
+        .into_iter()
+        .filter(|user| {
+            query
+                .filter
+                .is_none_or(|filter| webwork_scim_domain::filter::matches(filter, &resource(user)))
+        })
+        .collect();
+    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
+    let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit.max(0)).unwrap_or(0);
+    let mut users: Vec<User> = matching.into_iter().skip(offset).take(limit).collect();
+    with_groups(tx, &mut users)?;
+    Ok(UserPage { total, users })
+}

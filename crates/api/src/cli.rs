@@ -132,11 +132,11 @@ pub fn run(cli: Cli) -> ExitCode {
                 workspace_command(use_cases, &base, command).await
             }))
         }
-        Command::Token(command) => finish(admin_command(
-            &cli.common,
-            cli.json,
-            async |use_cases| token_command(use_cases, command).await,
-        )),
+        Command::Token(command) => {
+            finish(admin_command(&cli.common, cli.json, async |use_cases| {
+                token_command(use_cases, command).await
+            }))
+        }
     }
 }
 

@@ -323,6 +323,9 @@ mod tests {
         }
         let webhooks = settings.serve.webhooks().unwrap().unwrap();
         assert!(!format!("{webhooks:?}").contains("0123456789abcdef"));
-        assert_eq!(webhooks.secret.expose_secret(), b"0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            webhooks.secret.expose_secret(),
+            b"0123456789abcdef0123456789abcdef"
+        );
     }
 }

@@ -365,7 +365,10 @@ mod tests {
             DomainError::invalid_value("no such member"),
         )));
         assert_eq!(member.scim_type(), Some(ScimType::InvalidValue));
-        let limit = ApiError::from(AdminError::Refused(Refusal::TokenLimit { active: 5, max: 5 }));
+        let limit = ApiError::from(AdminError::Refused(Refusal::TokenLimit {
+            active: 5,
+            max: 5,
+        }));
         assert_eq!(limit.status_code(), StatusCode::CONFLICT);
         let enforcement = ApiError::from(AdminError::Refused(Refusal::EnforcementNeedsSso));
         assert_eq!(enforcement.scim_type(), Some(ScimType::InvalidValue));
@@ -378,6 +381,9 @@ mod tests {
         struct Outer(#[source] std::io::Error);
         let err = ApiError::internal(Outer(std::io::Error::other("inner")));
         assert_eq!(err.to_string(), "internal error: outer: inner");
-        assert_eq!(err.detail(), "An internal error occurred; it has been logged.");
+        assert_eq!(
+            err.detail(),
+            "An internal error occurred; it has been logged."
+        );
     }
 }

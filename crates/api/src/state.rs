@@ -138,8 +138,8 @@ impl AppState {
             failure_window: config.failed_auth_window,
             capacity: CACHE_CAPACITY,
         };
-        let use_cases = UseCases::new(store, config.argon2_workers, settings)
-            .map_err(|err| err.to_string())?;
+        let use_cases =
+            UseCases::new(store, config.argon2_workers, settings).map_err(|err| err.to_string())?;
         Ok(AppState {
             use_cases,
             usage: Arc::new(UseRecorder::new(Duration::from_secs(60), CACHE_CAPACITY)),

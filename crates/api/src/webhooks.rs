@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use secrecy::{ExposeSecret, SecretSlice};
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use time::OffsetDateTime;

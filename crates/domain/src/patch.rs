@@ -7,9 +7,9 @@
 use serde_json::{Map, Value};
 
 use crate::DomainError;
-use crate::user::Password;
 use crate::filter::{AttrPath, Filter, PatchPath, matcher};
 use crate::schema::{self, AttributeDef};
+use crate::user::Password;
 
 /// More operations than any IdP sends in one request (Okta sends at most a few hundred member
 /// changes).

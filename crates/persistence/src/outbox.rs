@@ -94,7 +94,6 @@ pub fn discard_pending(tx: &mut TenantTx<'_>, aggregate_id: &str) -> Result<usiz
     let target = tx.outbox().refine(|q| {
         q.filter(outbox_events::aggregate_id.eq(aggregate_id.to_owned()))
             .filter(outbox_events::delivered_at.is_null())
-    })
-    ;
+    });
     tx.delete(target)
 }

@@ -7,16 +7,16 @@
 use diesel::dsl::{self, Eq, Limit};
 use diesel::prelude::*;
 use diesel::query_builder::{AsChangeset, AsQuery, IntoUpdateTarget};
-use diesel::query_dsl::methods::{ExecuteDsl, LimitDsl};
 use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{ExecuteDsl, LimitDsl};
 use webwork_scim_domain::WorkspaceId;
 
+use crate::StoreError;
 use crate::db::DbConnection;
 use crate::schema::{
     audit_events, group_members, groups, outbox_events, provisioning_errors, scim_tokens, users,
     workspaces,
 };
-use crate::StoreError;
 
 /// An open transaction for one workspace. Repository functions of tenant data take it, and
 /// every query they run starts from one of its scoped base queries.
@@ -132,7 +132,8 @@ impl<'c> TenantTx<'c> {
         &self,
     ) -> Scoped<dsl::Filter<Base<users::table, users::workspace_id>, dsl::IsNull<users::deleted_at>>>
     {
-        self.users().refine(|q| q.filter(users::deleted_at.is_null()))
+        self.users()
+            .refine(|q| q.filter(users::deleted_at.is_null()))
     }
 
     /// The workspace's own row (the `workspaces` table is keyed by id, not by a workspace
@@ -211,7 +212,11 @@ impl<'c> TenantTx<'c> {
     /// Locks the users `ids` of the workspace (those that exist), in id order so that two
     /// transactions locking several users never wait on each other in a cycle. `Shared` lets
     /// others read and share-lock them; a writer of them waits until this transaction ends.
-    pub(crate) fn lock_users(&mut self, ids: &[String], mode: LockMode) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn lock_users(
+        &mut self,
+        ids: &[String],
+        mode: LockMode,
+    ) -> Result<Vec<String>, StoreError> {
         let DbConnection::Postgres(pg) = self.conn else {
             return Ok(ids.to_vec());
         };
@@ -253,7 +258,11 @@ impl<'c> TenantTx<'c> {
     }
 
     /// Applies `changes` to the rows the query selects; returns how many there were.
-    pub(crate) fn update<Q, V>(&mut self, target: Scoped<Q>, changes: V) -> Result<usize, StoreError>
+    pub(crate) fn update<Q, V>(
+        &mut self,
+        target: Scoped<Q>,
+        changes: V,
+    ) -> Result<usize, StoreError>
     where
         Q: IntoUpdateTarget,
         Q::Table: Table,
@@ -267,8 +276,7 @@ impl<'c> TenantTx<'c> {
     pub(crate) fn delete<Q>(&mut self, target: Scoped<Q>) -> Result<usize, StoreError>
     where
         Q: IntoUpdateTarget,
-        diesel::query_builder::DeleteStatement<Q::Table, Q::WhereClause>:
-            ExecuteDsl<DbConnection>,
+        diesel::query_builder::DeleteStatement<Q::Table, Q::WhereClause>: ExecuteDsl<DbConnection>,
     {
         Ok(diesel::delete(target.0).execute(self.conn)?)
     }

@@ -138,7 +138,11 @@ where
     Q: RunQueryDsl<crate::DbConnection> + diesel::query_dsl::methods::LimitDsl,
     diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, crate::DbConnection, UserRow>,
 {
-    let Some(mut user) = tx.first::<UserRow, _>(query)?.map(User::try_from).transpose()? else {
+    let Some(mut user) = tx
+        .first::<UserRow, _>(query)?
+        .map(User::try_from)
+        .transpose()?
+    else {
         return Ok(None);
     };
     with_groups(tx, std::slice::from_mut(&mut user))?;
@@ -164,7 +168,9 @@ pub fn find_any(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, Store
         q.filter(users::id.eq(id.to_string()))
             .select(UserRow::as_select())
     });
-    tx.first::<UserRow, _>(query)?.map(User::try_from).transpose()
+    tx.first::<UserRow, _>(query)?
+        .map(User::try_from)
+        .transpose()
 }
 
 /// The stored password hash of user `id`, for credential checks.
@@ -294,9 +300,10 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, 
             users::updated_at.eq(now),
         ),
     )?;
-    let live = tx
-        .users()
-        .refine(|q| q.filter(users::id.eq(id.to_string())).filter(users::deleted_at.is_null()));
+    let live = tx.users().refine(|q| {
+        q.filter(users::id.eq(id.to_string()))
+            .filter(users::deleted_at.is_null())
+    });
     tx.update(live, users::deleted_at.eq(now))?;
     crate::groups::remove_user_everywhere(tx, id).map(Some)
 }

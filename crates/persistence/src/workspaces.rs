@@ -4,9 +4,7 @@
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
-use webwork_scim_domain::{
-    EntitlementOverrides, Plan, Workspace, WorkspaceKey, WorkspaceName,
-};
+use webwork_scim_domain::{EntitlementOverrides, Plan, Workspace, WorkspaceKey, WorkspaceName};
 
 use crate::schema::workspaces;
 use crate::{DbConnection, StoreError, TenantTx, clock};

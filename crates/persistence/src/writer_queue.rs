@@ -93,10 +93,14 @@ mod tests {
         let inside = Arc::new(AtomicUsize::new(0));
         let mut writers = Vec::new();
         for n in 0..8 {
-            let (queue, order, inside) = (queue.clone(), order.clone(), inside.clone());
+            let (mine, order, inside) = (queue.clone(), order.clone(), inside.clone());
             writers.push(std::thread::spawn(move || {
-                let _turn = queue.wait_turn(Duration::from_secs(5)).unwrap();
-                assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "one writer at a time");
+                let _turn = mine.wait_turn(Duration::from_secs(5)).unwrap();
+                assert_eq!(
+                    inside.fetch_add(1, Ordering::SeqCst),
+                    0,
+                    "one writer at a time"
+                );
                 order.lock().unwrap().push(n);
                 std::thread::sleep(Duration::from_millis(2));
                 inside.fetch_sub(1, Ordering::SeqCst);

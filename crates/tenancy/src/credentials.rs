@@ -118,6 +118,8 @@ mod tests {
         assert_eq!(inactive.verdict(true), CredentialVerdict::Deactivated);
         let active = CredentialCheck::new(false, user(true, Some("$argon2id$x"))).unwrap();
         assert_eq!(active.verdict(true), CredentialVerdict::Accepted);
-        assert!(!CredentialCheck::admits(&"x".repeat(MAX_PASSWORD_BYTES + 1)));
+        assert!(!CredentialCheck::admits(
+            &"x".repeat(MAX_PASSWORD_BYTES + 1)
+        ));
     }
 }

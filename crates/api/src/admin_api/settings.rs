@@ -52,7 +52,11 @@ pub(super) async fn set_sso(
     let change = SsoChange {
         enabled: request.enabled,
         enforced: request.enforced,
-        idp_issuer: text(request.idp_issuer.as_deref(), "idp_issuer", MAX_ISSUER_CHARS)?,
+        idp_issuer: text(
+            request.idp_issuer.as_deref(),
+            "idp_issuer",
+            MAX_ISSUER_CHARS,
+        )?,
     };
     let settings = state
         .use_cases

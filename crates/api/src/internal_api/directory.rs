@@ -9,10 +9,10 @@ use webwork_scim_domain::Actor;
 use super::ServiceAuth;
 use crate::AppState;
 use crate::admin_api::{AdminApiError, AdminBody, Answer, parse, text};
+use crate::usecases::Caller;
 use crate::usecases::directory::{MAX_LOOKUP_CHARS, UserLookup, Window};
 use crate::usecases::events::user_view;
 use crate::usecases::members::{MemberFields, MemberLink};
-use crate::usecases::Caller;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,9 +31,8 @@ pub(super) struct Lookup {
 
 impl Lookup {
     fn parts(&self) -> Result<(UserLookup, Window), AdminApiError> {
-        let bounded = |value: &Option<String>, field: &str| {
-            text(value.as_deref(), field, MAX_LOOKUP_CHARS)
-        };
+        let bounded =
+            |value: &Option<String>, field: &str| text(value.as_deref(), field, MAX_LOOKUP_CHARS);
         let lookup = UserLookup {
             user_name: bounded(&self.user_name, "userName")?,
             email: bounded(&self.email, "email")?,
@@ -129,7 +128,6 @@ pub(super) async fn upsert_members(
         .iter()
         .map(|m| json!({"userName": m.user_name, "id": m.id, "created": m.created}))
         .collect();
-    Ok(HttpResponse::Ok().json(
-        json!({"created": created, "linked": linked.len() - created, "members": members}),
-    ))
+    Ok(HttpResponse::Ok()
+        .json(json!({"created": created, "linked": linked.len() - created, "members": members})))
 }

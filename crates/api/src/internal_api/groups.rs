@@ -49,7 +49,11 @@ pub(super) async fn groups(
     query: web::Query<Lookup>,
 ) -> Answer {
     let lookup = GroupLookup {
-        display_name: text(query.display_name.as_deref(), "displayName", MAX_LOOKUP_CHARS)?,
+        display_name: text(
+            query.display_name.as_deref(),
+            "displayName",
+            MAX_LOOKUP_CHARS,
+        )?,
         external_id: text(query.external_id.as_deref(), "externalId", MAX_LOOKUP_CHARS)?,
     };
     let window = query.window();

@@ -24,7 +24,11 @@ impl FromRequest for ScimCaller {
                 .cloned()
                 .ok_or_else(|| ApiError::internal("AppState is not configured"))?;
             let key = req.match_info().get("workspace").unwrap_or_default();
-            let admitted = state.use_cases.auth.admit(key, bearer::credential(&req)).await;
+            let admitted = state
+                .use_cases
+                .auth
+                .admit(key, bearer::credential(&req))
+                .await;
             state.metrics.observe_admission(&admitted);
             let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
             let (tenant, refusal) = match admitted {

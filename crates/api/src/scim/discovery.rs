@@ -7,9 +7,9 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
 
-use crate::usecases::{NotFound, Resource, ScimCaller};
 use super::list::MAX_RESULTS;
 use super::{base_url, render};
+use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
 
 const SERVICE_PROVIDER_CONFIG: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";

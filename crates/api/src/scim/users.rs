@@ -114,7 +114,10 @@ pub async fn patch(
     let id = user_id(&path.1)?;
     let patch = PatchRequest::parse(&body)?;
     let expected = if_match(&req);
-    let user = state.use_cases.patch_user(&tenant, id, patch, expected).await?;
+    let user = state
+        .use_cases
+        .patch_user(&tenant, id, patch, expected)
+        .await?;
     Ok(user_response(&state, &tenant, &user))
 }
 

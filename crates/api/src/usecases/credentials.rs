@@ -37,7 +37,10 @@ impl UseCases {
                 }),
                 None => None,
             };
-            Ok((CredentialCheck::new(workspace.sso_enforced, candidate), found))
+            Ok((
+                CredentialCheck::new(workspace.sso_enforced, candidate),
+                found,
+            ))
         })
         .await?;
         let check = match check {
@@ -50,7 +53,9 @@ impl UseCases {
                 .verify(password.into_bytes(), check.phc().to_owned())
                 .await;
         Ok(match (check.verdict(matches), user) {
-            (CredentialVerdict::Accepted, Some(user)) => CredentialOutcome::Accepted(Box::new(user)),
+            (CredentialVerdict::Accepted, Some(user)) => {
+                CredentialOutcome::Accepted(Box::new(user))
+            }
             (CredentialVerdict::Accepted, None) => {
                 CredentialOutcome::Refused(CredentialVerdict::Invalid)
             }

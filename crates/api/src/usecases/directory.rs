@@ -2,11 +2,11 @@
 //! `userName`, email or `externalId`; groups by id, `displayName` or `externalId`; a group's
 //! members a page at a time (a group may hold a whole company).
 
+use webwork_scim_domain::Workspace;
 use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 use webwork_scim_domain::{Group, GroupId, Member, PlainText, User, UserId};
 use webwork_scim_persistence::groups::{self, GroupPage, GroupQuery};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
-use webwork_scim_domain::Workspace;
 use webwork_scim_persistence::{Access, Store, TenantTx};
 
 use super::{DirectoryError, NotFound, Resource, UseCases, in_workspace};
@@ -81,14 +81,20 @@ impl GroupLookup {
         all_of(
             parts
                 .into_iter()
-                .filter_map(|(name, value)| value.as_ref().map(|v| equals(AttrPath::simple(name), v)))
+                .filter_map(|(name, value)| {
+                    value.as_ref().map(|v| equals(AttrPath::simple(name), v))
+                })
                 .collect(),
         )
     }
 }
 
 /// Runs `read` in one read transaction of the workspace `key`.
-pub(crate) async fn read_directory<R, F>(store: &Store, key: &str, read: F) -> Result<R, DirectoryError>
+pub(crate) async fn read_directory<R, F>(
+    store: &Store,
+    key: &str,
+    read: F,
+) -> Result<R, DirectoryError>
 where
     R: Send + 'static,
     F: FnOnce(&mut TenantTx<'_>, Workspace) -> Result<R, DirectoryError> + Send + 'static,
@@ -170,7 +176,12 @@ impl UseCases {
             if groups::find(tx, group_id, false)?.is_none() {
                 return Err(NotFound::new(Resource::Group, group_id).into());
             }
-            Ok(groups::members_page(tx, group_id, window.offset, window.limit)?)
+            Ok(groups::members_page(
+                tx,
+                group_id,
+                window.offset,
+                window.limit,
+            )?)
         })
         .await
     }

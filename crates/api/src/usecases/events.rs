@@ -14,7 +14,11 @@ use super::Caller;
 pub type WorkspaceRef<'a> = (WorkspaceId, &'a WorkspaceKey);
 
 /// Writes `events` to the audit log.
-pub fn audit(tx: &mut TenantTx<'_>, caller: &Caller, events: &[AuditEvent]) -> Result<(), StoreError> {
+pub fn audit(
+    tx: &mut TenantTx<'_>,
+    caller: &Caller,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
     audit::record_all(tx, &caller.actor, caller.request_id.as_deref(), events)
 }
 

@@ -29,7 +29,11 @@ fn taken(name: &str) -> impl FnOnce() -> String + '_ {
 }
 
 /// The group after a write, with its members when the response shows them.
-fn reread(tx: &mut TenantTx<'_>, id: GroupId, with_members: bool) -> Result<Group, ProvisioningError> {
+fn reread(
+    tx: &mut TenantTx<'_>,
+    id: GroupId,
+    with_members: bool,
+) -> Result<Group, ProvisioningError> {
     Ok(groups::find(tx, id, with_members)?.ok_or_else(|| not_found(id))?)
 }
 

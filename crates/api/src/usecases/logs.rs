@@ -35,7 +35,11 @@ impl LogFilter {
 
 impl UseCases {
     /// The audit log, newest first, filtered by action and target.
-    pub async fn audit_log(&self, key: &str, filter: LogFilter) -> Result<Vec<AuditRecord>, AdminError> {
+    pub async fn audit_log(
+        &self,
+        key: &str,
+        filter: LogFilter,
+    ) -> Result<Vec<AuditRecord>, AdminError> {
         in_workspace(&self.store, key, Access::Read, move |tx, _| {
             Ok::<_, AdminError>(audit::list(tx, filter.query())?)
         })
@@ -43,7 +47,11 @@ impl UseCases {
     }
 
     /// The provisioning errors, newest first, filtered by `scimType` and status.
-    pub async fn error_log(&self, key: &str, filter: LogFilter) -> Result<Vec<ErrorRecord>, AdminError> {
+    pub async fn error_log(
+        &self,
+        key: &str,
+        filter: LogFilter,
+    ) -> Result<Vec<ErrorRecord>, AdminError> {
         in_workspace(&self.store, key, Access::Read, move |tx, _| {
             Ok::<_, AdminError>(provisioning_errors::list(tx, filter.query())?)
         })

@@ -48,7 +48,9 @@ impl MemberLink {
             .map(|roles| {
                 roles
                     .iter()
-                    .map(|role| PlainText::parse("roles", role, MAX_ROLE_CHARS).map(PlainText::into_string))
+                    .map(|role| {
+                        PlainText::parse("roles", role, MAX_ROLE_CHARS).map(PlainText::into_string)
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()
@@ -80,10 +82,15 @@ pub struct Linked {
 
 /// Active users of the workspace now, when its seats are limited (the workspace row is then
 /// locked until the transaction ends, so that links and creations never share the last seat).
-fn seats_in_use(tx: &mut TenantTx<'_>) -> Result<Option<(i64, webwork_scim_domain::Entitlements)>, DirectoryError> {
+fn seats_in_use(
+    tx: &mut TenantTx<'_>,
+) -> Result<Option<(i64, webwork_scim_domain::Entitlements)>, DirectoryError> {
     let id = tx.workspace();
     let current = workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    if effective_entitlements(&current, OffsetDateTime::now_utc()).seats.is_none() {
+    if effective_entitlements(&current, OffsetDateTime::now_utc())
+        .seats
+        .is_none()
+    {
         return Ok(None);
     }
     let locked = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
@@ -102,7 +109,10 @@ fn link_one(
             .as_ref()
             .is_some_and(|roles| *roles != existing.app_roles);
         let events = if changed {
-            vec![AuditEvent::new(AuditAction::UserUpdated, existing.id).with_attributes(vec!["roles".into()])]
+            vec![
+                AuditEvent::new(AuditAction::UserUpdated, existing.id)
+                    .with_attributes(vec!["roles".into()]),
+            ]
         } else {
             Vec::new()
         };

@@ -45,8 +45,7 @@ fn token_id(raw: &str) -> Result<TokenId, NotFound> {
 /// limit has room.
 fn admit_token(tx: &mut TenantTx<'_>, replacing: usize) -> Result<Workspace, AdminError> {
     let id = tx.workspace();
-    let workspace =
-        workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    let workspace = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
     let now = OffsetDateTime::now_utc();
     let entitlements = effective_entitlements(&workspace, now);
     if let Some(refusal) = entitlements.scim_refusal(workspace.plan, workspace.sso_enabled) {
@@ -155,7 +154,11 @@ impl UseCases {
     }
 
     /// Records that `token` was used now; a failure is only worth a log line.
-    pub async fn record_token_use(&self, workspace: WorkspaceId, token: TokenId) -> Result<(), StoreError> {
+    pub async fn record_token_use(
+        &self,
+        workspace: WorkspaceId,
+        token: TokenId,
+    ) -> Result<(), StoreError> {
         let store = self.store.clone();
         run_blocking(move || {
             store.write(workspace, |tx| {
@@ -185,7 +188,8 @@ fn rotate(
     }
     let summary = store_token(tx, issued, &old.label, None)?;
     let until = now + grace;
-    let old = tokens::expire_by(tx, id, until)?.ok_or_else(|| NotFound::new(Resource::Token, id))?;
+    let old =
+        tokens::expire_by(tx, id, until)?.ok_or_else(|| NotFound::new(Resource::Token, id))?;
     tokens::mark_replaced(tx, id, summary.id)?;
     let event = AuditEvent::new(AuditAction::TokenRotated, id)
         .with_attributes(vec![format!("replaced_by:{}", summary.id)]);

@@ -55,7 +55,8 @@ pub(crate) fn insert(
     if draft.active {
         admit_active_user::<ProvisioningError>(tx, None)?;
     }
-    let user = users::insert(tx, draft, password_hash).map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
+    let user = users::insert(tx, draft, password_hash)
+        .map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
     let mut attributes: Vec<String> = user.document.keys().cloned().collect();
     attributes.sort();
     let mut changes =
@@ -92,7 +93,8 @@ pub(crate) fn replace(
         password_hash,
         session_version: current.sessions_after(draft.active, password_hash.is_some()),
     };
-    let user = users::replace(tx, &current, replacement).map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
+    let user = users::replace(tx, &current, replacement)
+        .map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
     let changes = user_change_events(
         user.id,
         &current.document,

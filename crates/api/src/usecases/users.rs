@@ -57,7 +57,11 @@ impl UseCases {
         .await
     }
 
-    pub async fn get_user(&self, caller: &ScimCaller, id: UserId) -> Result<User, ProvisioningError> {
+    pub async fn get_user(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+    ) -> Result<User, ProvisioningError> {
         let store = self.store.clone();
         let workspace = caller.tenant.workspace_id;
         run_blocking(move || {
@@ -106,7 +110,14 @@ impl UseCases {
                 IfMatch::check(if_match.as_ref(), current.version)?;
                 draft.keep_active(current.active);
                 let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash.as_deref())
+                user_writes::replace(
+                    tx,
+                    workspace,
+                    &caller.caller(),
+                    current,
+                    &draft,
+                    hash.as_deref(),
+                )
             })
         })
         .await

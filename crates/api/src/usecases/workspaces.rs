@@ -88,8 +88,8 @@ pub(crate) fn apply_update(
         update.sso_enforced = Some(sso.enforced);
     }
     let workspace = workspaces::update(tx, update)?.ok_or_else(missing)?;
-    let event = AuditEvent::new(AuditAction::WorkspaceUpdated, workspace.id)
-        .with_attributes(attributes);
+    let event =
+        AuditEvent::new(AuditAction::WorkspaceUpdated, workspace.id).with_attributes(attributes);
     events::audit(tx, caller, &[event])?;
     Ok(workspace)
 }
@@ -108,8 +108,9 @@ impl UseCases {
         run_blocking(move || {
             store.write(WorkspaceId::generate(), |tx| {
                 let mut workspace =
-                    workspaces::create(tx, &key, &new.name, new.plan, new.sso_enabled)
-                        .map_err(|err| uniqueness::<AdminError>(err, || "the key is taken".into()))?;
+                    workspaces::create(tx, &key, &new.name, new.plan, new.sso_enabled).map_err(
+                        |err| uniqueness::<AdminError>(err, || "the key is taken".into()),
+                    )?;
                 let mut attributes = vec!["plan".to_owned(), "sso_enabled".to_owned()];
                 if new.seats.is_some() {
                     let update = WorkspaceUpdate {
@@ -169,7 +170,11 @@ impl UseCases {
 
     /// Deletes a workspace: its tokens are revoked and its key stops resolving at once; its
     /// data is purged after the grace period.
-    pub async fn delete_workspace(&self, caller: &Caller, key: &str) -> Result<Workspace, AdminError> {
+    pub async fn delete_workspace(
+        &self,
+        caller: &Caller,
+        key: &str,
+    ) -> Result<Workspace, AdminError> {
         let deleted_key = workspace_key(key)?;
         let caller = caller.clone();
         let workspace = in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
@@ -204,9 +209,7 @@ impl UseCases {
     /// and WebWork's app is told with `user.erased`, so that it can scrub its own copy.
     pub async fn erase_user(&self, caller: &Caller, key: &str, id: &str) -> Result<(), AdminError> {
         workspace_key(key)?;
-        let user_id: UserId = id
-            .parse()
-            .map_err(|_| NotFound::new(Resource::User, id))?;
+        let user_id: UserId = id.parse().map_err(|_| NotFound::new(Resource::User, id))?;
         let caller = caller.clone();
         in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
             erase(tx, &caller, &workspace, user_id)

@@ -189,8 +189,14 @@ fn a_patch_cannot_store_what_a_put_would_refuse() {
 #[test]
 fn the_password_a_patch_sets_is_known_before_it_is_applied() {
     let cases = [
-        (json!([{"op": "replace", "path": "password", "value": "a"}]), Some("a")),
-        (json!([{"op": "Replace", "value": {"password": "b"}}]), Some("b")),
+        (
+            json!([{"op": "replace", "path": "password", "value": "a"}]),
+            Some("a"),
+        ),
+        (
+            json!([{"op": "Replace", "value": {"password": "b"}}]),
+            Some("b"),
+        ),
         (
             json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:User:password", "value": "c"}]),
             Some("c"),

@@ -76,10 +76,9 @@ pub(super) fn add(
         // The users stay share-locked until commit, so that a concurrent deletion waits for this
         // add and then removes the new rows too.
         tx.lock_users(&wanted, LockMode::Shared)?;
-        let live_query = tx.live_users().refine(|q| {
-            q.filter(users::id.eq_any(wanted.clone()))
-                .select(users::id)
-        });
+        let live_query = tx
+            .live_users()
+            .refine(|q| q.filter(users::id.eq_any(wanted.clone())).select(users::id));
         let live: HashSet<String> = tx.load::<String, _>(live_query)?.into_iter().collect();
         if let Some(missing) = wanted.iter().find(|id| !live.contains(*id)) {
             return Err(StoreError::Domain(unknown_member(missing)));

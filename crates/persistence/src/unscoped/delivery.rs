@@ -220,4 +220,3 @@ pub fn workspace_of(event: &ClaimedEvent) -> Result<WorkspaceId, StoreError> {
         .parse()
         .map_err(|_| StoreError::Corrupt(format!("outbox workspace id '{}'", event.workspace_id)))
 }
-

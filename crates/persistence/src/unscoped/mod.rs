@@ -15,7 +15,9 @@ use crate::{Access, Store, StoreError, clock};
 
 /// The live workspace `key`.
 pub fn find_workspace(store: &Store, key: &WorkspaceKey) -> Result<Option<Workspace>, StoreError> {
-    store.unscoped(Access::Read, |conn| crate::workspaces::find_by_key(conn, key))
+    store.unscoped(Access::Read, |conn| {
+        crate::workspaces::find_by_key(conn, key)
+    })
 }
 
 /// A page of live workspaces for the platform's listing, oldest first, and their total.
@@ -64,7 +66,10 @@ pub fn count_workspaces(store: &Store) -> Result<i64, StoreError> {
 }
 
 /// Removes workspaces deleted before `before` with everything they held (foreign keys cascade).
-pub fn purge_deleted_workspaces(store: &Store, before: OffsetDateTime) -> Result<usize, StoreError> {
+pub fn purge_deleted_workspaces(
+    store: &Store,
+    before: OffsetDateTime,
+) -> Result<usize, StoreError> {
     store.unscoped(Access::Write, |conn| {
         Ok(diesel::delete(
             workspaces::table.filter(workspaces::deleted_at.lt(clock::to_db(before))),

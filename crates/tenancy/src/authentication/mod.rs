@@ -253,7 +253,11 @@ impl<D: CredentialDirectory> Authenticator<D> {
 
     /// The workspace and token for (key, prefix): from this replica's cache while it is fresh,
     /// otherwise from the directory, one look-up however many requests ask at once.
-    async fn resolve(&self, key: WorkspaceKey, prefix: TokenPrefix) -> Result<Resolved, AuthRefusal> {
+    async fn resolve(
+        &self,
+        key: WorkspaceKey,
+        prefix: TokenPrefix,
+    ) -> Result<Resolved, AuthRefusal> {
         let lookup = |key: WorkspaceKey, prefix: TokenPrefix| async move {
             match self.directory.resolve(key, prefix).await {
                 Ok(Some(resolved)) => Ok(resolved),

@@ -79,8 +79,8 @@ fn fixture(workspace: Workspace, lifetime: TokenLifetime) -> Fixture {
         },
     );
     let directory = Arc::new(directory);
-    let auth = Authenticator::new(directory.clone(), Arc::new(HashPool::new(2)), settings())
-        .unwrap();
+    let auth =
+        Authenticator::new(directory.clone(), Arc::new(HashPool::new(2)), settings()).unwrap();
     Fixture {
         auth,
         directory,
@@ -102,11 +102,18 @@ async fn a_valid_token_is_admitted_and_then_served_from_the_cache() {
     let f = premium();
     let first = f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(first.verification, Verification::Argon2);
-    assert_eq!(first.tenant.token_id, f.directory.entries.values().next().unwrap().token.id);
+    assert_eq!(
+        first.tenant.token_id,
+        f.directory.entries.values().next().unwrap().token.id
+    );
     let second = f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(second.verification, Verification::Cached);
     assert_eq!(f.auth.argon2_runs(), 1);
-    assert_eq!(f.directory.lookups.load(Ordering::SeqCst), 1, "the tenant cache served");
+    assert_eq!(
+        f.directory.lookups.load(Ordering::SeqCst),
+        1,
+        "the tenant cache served"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -118,9 +125,15 @@ async fn unknown_keys_prefixes_and_shapes_cost_no_argon2_and_count_nothing() {
         assert_eq!(refused, AuthRefusal::Unauthorized(AuthFailure::Unknown));
     }
     let wrong_key = f.auth.admit("nobody-1234", Ok(&f.token.plaintext)).await;
-    assert_eq!(wrong_key.unwrap_err(), AuthRefusal::Unauthorized(AuthFailure::Unknown));
+    assert_eq!(
+        wrong_key.unwrap_err(),
+        AuthRefusal::Unauthorized(AuthFailure::Unknown)
+    );
     let malformed = f.auth.admit(&f.key, Ok("Basic abc")).await;
-    assert_eq!(malformed.unwrap_err(), AuthRefusal::Unauthorized(AuthFailure::Malformed));
+    assert_eq!(
+        malformed.unwrap_err(),
+        AuthRefusal::Unauthorized(AuthFailure::Malformed)
+    );
     assert_eq!(f.auth.argon2_runs(), 0);
     assert!(f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.is_ok());
 }
@@ -131,7 +144,10 @@ async fn wrong_secrets_are_throttled_but_the_right_one_always_passes() {
     f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     for fill in ['0', '1', '2'] {
         let refused = f.auth.admit(&f.key, Ok(&forged(&f.token, fill))).await;
-        assert_eq!(refused.unwrap_err(), AuthRefusal::Unauthorized(AuthFailure::WrongSecret));
+        assert_eq!(
+            refused.unwrap_err(),
+            AuthRefusal::Unauthorized(AuthFailure::WrongSecret)
+        );
     }
     let throttled = f.auth.admit(&f.key, Ok(&forged(&f.token, '3'))).await;
     assert!(matches!(throttled, Err(AuthRefusal::Throttled(_))));

@@ -1,0 +1,89 @@
+//! What each backend is set up to do: migrations up and down, SQLite's settings, concurrent
+//! writers, and SQLite's writers queued in arrival order.
+
+use diesel::prelude::*;
+use serde_json::json;
+use webwork_scim_domain::Plan;
+use webwork_scim_persistence::testing::TestDb;
+use webwork_scim_persistence::{migrations, users};
+
+use crate::support::*;
+
+#[test]
+fn migrations_go_up_down_and_up_again() {
+    let db = TestDb::empty();
+    let mut conn = db.store.raw_connection().unwrap();
+    assert!(!migrations::is_up_to_date(&mut conn).unwrap());
+    assert!(!migrations::run_pending(&mut conn).unwrap().is_empty());
+    assert!(migrations::is_up_to_date(&mut conn).unwrap());
+    assert!(migrations::revert_all(&mut conn).unwrap() > 0);
+    assert!(!migrations::run_pending(&mut conn).unwrap().is_empty());
+    assert!(migrations::run_pending(&mut conn).unwrap().is_empty());
+}
+
+#[test]
+fn sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys() {
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Sqlite {
+        return;
+    }
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    #[derive(QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = BigInt)]
+        value: i64,
+    }
+    let db = TestDb::new();
+    let mut conn = db.store.raw_connection().unwrap();
+    let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+    let fk: Flag = diesel::sql_query("SELECT foreign_keys AS value FROM pragma_foreign_keys")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(fk.value, 1);
+    let busy: Flag = diesel::sql_query("SELECT timeout AS value FROM pragma_busy_timeout")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert!(busy.value >= 1000);
+    // Foreign keys are enforced: a user of a workspace that does not exist is refused.
+    let orphan = diesel::sql_query(
+        "INSERT INTO users (workspace_id, id, user_name, user_name_key, active, document, version, created_at, updated_at)
+         VALUES ('nope', 'x', 'a', 'a', 1, '{}', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+    )
+    .execute(&mut *conn);
+    assert!(orphan.is_err());
+}
+
+#[test]
+fn concurrent_writers_all_succeed() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    // More writers than pooled connections: on SQLite they queue in this process, on PostgreSQL
+    // they wait for a connection; none fails.
+    std::thread::scope(|scope| {
+        for t in 0..20 {
+            let db = &db;
+            scope.spawn(move || {
+                for i in 0..5 {
+                    let user = draft(json!({"userName": format!("t{t}-u{i}")}));
+                    db.store
+                        .write(ws.id, |tx| users::insert(tx, &user, None))
+                        .expect("insert under contention");
+                }
+            });
+        }
+    });
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        100
+    );
+}

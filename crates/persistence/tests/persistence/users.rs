@@ -1,0 +1,282 @@
+//! Users: stored with their document, unique names, replaced, deleted, erased, counted.
+
+use serde_json::json;
+use webwork_scim_domain::{DomainError, Plan, UserId};
+use webwork_scim_persistence::StoreError;
+use webwork_scim_persistence::testing::TestDb;
+use webwork_scim_persistence::users;
+
+use crate::support::*;
+
+#[test]
+fn users_round_trip_with_their_document() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let created = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("$argon2id$x")))
+        .unwrap();
+    assert_eq!(created.user_name, "Jane@Acme.com");
+    assert_eq!(created.version, 1);
+    assert_eq!(created.document["name"]["givenName"], "Jane");
+    let found = db
+        .store
+        .read(ws.id, |tx| users::find(tx, created.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, created);
+    assert_eq!(
+        created.created_at.nanosecond() % 1000,
+        0,
+        "microsecond precision"
+    );
+}
+
+#[test]
+fn user_names_are_unique_per_workspace_ignoring_case_and_unicode_form() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let again = db.store.write(ws.id, |tx| {
+        users::insert(tx, &draft(json!({"userName": "jane@ACME.com"})), None)
+    });
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    db.store
+        .write(ws.id, |tx| {
+            users::insert(tx, &draft(json!({"userName": "strasse"})), None)
+        })
+        .unwrap();
+    let folded = db.store.write(ws.id, |tx| {
+        users::insert(tx, &draft(json!({"userName": "STRAßE"})), None)
+    });
+    assert!(matches!(folded, Err(StoreError::Conflict)), "{folded:?}");
+    // The same userName may live in another workspace.
+    db.store
+        .write(other.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+}
+
+#[test]
+fn another_workspaces_users_are_invisible() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(
+        db.store
+            .read(other.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        db.store
+            .read(other.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        0
+    );
+    assert!(
+        replace(&db, other.id, user.id, &jane(), None)
+            .unwrap()
+            .is_none()
+    );
+    assert!(delete(&db, other.id, user.id).unwrap().is_none());
+    assert!(
+        db.store
+            .write(other.id, |tx| users::lock(tx, user.id))
+            .unwrap()
+            .is_none(),
+        "another workspace cannot even lock the user"
+    );
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn replace_bumps_the_version_and_keeps_the_password_unless_given() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("hash-1")))
+        .unwrap();
+    let inactive = draft(json!({"userName": "Jane@Acme.com", "active": false, "title": "CTO"}));
+    let replaced = replace(&db, ws.id, user.id, &inactive, None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced.version, 2);
+    assert_eq!(
+        replaced.session_version,
+        user.session_version + 1,
+        "deactivation ends sessions"
+    );
+    assert!(!replaced.active);
+    assert_eq!(replaced.external_id, None);
+    assert_eq!(replaced.document["title"], "CTO");
+    assert_eq!(replaced.id, user.id);
+    assert_eq!(stored_hash(&db, ws.id, user.id).as_deref(), Some("hash-1"));
+    let again = replace(&db, ws.id, user.id, &inactive, Some("hash-2"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored_hash(&db, ws.id, user.id).as_deref(), Some("hash-2"));
+    assert_eq!(
+        (again.version, again.session_version),
+        (3, replaced.session_version + 1),
+        "a new password ends sessions too"
+    );
+}
+
+#[test]
+fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let bob = db
+        .store
+        .write(ws.id, |tx| {
+            users::insert(tx, &draft(json!({"userName": "bob"})), None)
+        })
+        .unwrap();
+    let clash = replace(
+        &db,
+        ws.id,
+        bob.id,
+        &draft(json!({"userName": "JANE@acme.com"})),
+        None,
+    );
+    assert!(matches!(clash, Err(StoreError::Conflict)));
+    let unchanged = db
+        .store
+        .read(ws.id, |tx| users::find(tx, bob.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (unchanged.user_name.as_str(), unchanged.version),
+        ("bob", 1)
+    );
+}
+
+#[test]
+fn delete_frees_the_user_name_and_keeps_a_tombstone() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let user = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(delete(&db, ws.id, user.id).unwrap().is_some());
+    assert!(delete(&db, ws.id, user.id).unwrap().is_none());
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, user.id))
+            .unwrap()
+            .is_none()
+    );
+    let again = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert_ne!(again.id, user.id);
+    assert_eq!(count_rows(&db, ws.id), 2, "the tombstone stays");
+}
+
+#[test]
+fn a_failed_transaction_writes_nothing() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let result: Result<(), StoreError> = db.store.write(ws.id, |tx| {
+        users::insert(tx, &jane(), None)?;
+        Err(StoreError::Domain(DomainError::invalid_value(
+            "refused after the insert",
+        )))
+    });
+    assert!(result.is_err());
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+#[test]
+fn seats_count_active_users_and_erasure_scrubs_personal_data() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let stored = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), Some("hash")))
+        .unwrap();
+    db.store
+        .write(ws.id, |tx| {
+            users::insert(
+                tx,
+                &draft(json!({"userName": "off", "active": false})),
+                None,
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::count_active(tx, None))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.store
+            .read(ws.id, |tx| users::count_active(tx, Some(stored.id)))
+            .unwrap(),
+        0
+    );
+    let locked = db
+        .store
+        .write(ws.id, |tx| {
+            webwork_scim_persistence::workspaces::lock(tx)?;
+            users::count_active(tx, None)
+        })
+        .unwrap();
+    assert_eq!(locked, 1);
+    assert!(
+        db.store
+            .write(ws.id, |tx| users::erase(tx, stored.id))
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        db.store
+            .read(ws.id, |tx| users::find(tx, stored.id))
+            .unwrap()
+            .is_none()
+    );
+    assert!(stored_hash(&db, ws.id, stored.id).is_none());
+    // The name is free again.
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    assert!(
+        db.store
+            .write(ws.id, |tx| users::erase(tx, UserId::generate()))
+            .unwrap()
+            .is_none()
+    );
+    let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+    assert_eq!(
+        db.store
+            .write(ws.id, |tx| users::purge_deleted_before(tx, future))
+            .unwrap(),
+        1
+    );
+}

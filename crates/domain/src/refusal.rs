@@ -42,7 +42,7 @@ pub enum Refusal {
          in WebWork first"
     )]
     OwnerProtected,
-    #[error("seat limit reached: {used} of {seats} seats are taken by active users")]
+    #[error("seat limit reached: {used} of {seats}")]
     SeatLimit { used: i64, seats: u32 },
     #[error(
         "this workspace already has {active} active SCIM tokens, the most its plan allows; \

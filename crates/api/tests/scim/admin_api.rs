@@ -35,7 +35,9 @@ fn assert_problem(response: &Response, status: u16) {
 #[actix_web::test]
 async fn bad_expired_or_foreign_jwts_are_401() {
     let app = TestApp::start().await;
-    let ws = app.workspace("Acme", webwork_scim_domain::Plan::Premium);
+    let ws = app
+        .workspace("Acme", webwork_scim_domain::Plan::Premium)
+        .await;
     let path = ws_path(&ws, "/sso");
     let no_token = app
         .call(Method::GET, &format!("/api/v1{path}"), None, None)
@@ -46,7 +48,7 @@ async fn bad_expired_or_foreign_jwts_are_401() {
         assert_problem(&api(&app, Method::GET, &path, bad, None).await, 401);
     }
     // A SCIM token is not an admin JWT.
-    let scim = app.token(&ws);
+    let scim = app.token(&ws).await;
     assert_problem(&api(&app, Method::GET, &path, &scim, None).await, 401);
     // A correct JWT with a tampered payload fails its signature.
     let good = admin_of(&ws);
@@ -62,8 +64,12 @@ async fn bad_expired_or_foreign_jwts_are_401() {
 #[actix_web::test]
 async fn roles_and_workspaces_are_enforced() {
     let app = TestApp::start().await;
-    let a = app.workspace("Acme", webwork_scim_domain::Plan::Premium);
-    let b = app.workspace("Globex", webwork_scim_domain::Plan::Premium);
+    let a = app
+        .workspace("Acme", webwork_scim_domain::Plan::Premium)
+        .await;
+    let b = app
+        .workspace("Globex", webwork_scim_domain::Plan::Premium)
+        .await;
     // An admin of A sees A and nothing of B (404, not 403).
     assert_eq!(
         api(&app, Method::GET, &ws_path(&a, "/sso"), &admin_of(&a), None)
@@ -184,7 +190,7 @@ async fn the_sso_page_shows_the_base_url_plan_and_seats() {
 #[actix_web::test]
 async fn tokens_are_issued_once_listed_without_secrets_rotated_and_revoked() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     let jwt = admin_of(&ws);
     let issued = api(
         &app,
@@ -270,7 +276,7 @@ async fn tokens_are_issued_once_listed_without_secrets_rotated_and_revoked() {
 #[actix_web::test]
 async fn tokens_with_expiry_are_flagged_and_expire() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     let soon = (time::OffsetDateTime::now_utc() + time::Duration::days(3))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -297,7 +303,7 @@ async fn tokens_with_expiry_are_flagged_and_expire() {
 #[actix_web::test]
 async fn the_active_token_count_is_capped_by_the_plan() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     let mut last = None;
     for _ in 0..5 {
         last = Some(
@@ -319,7 +325,7 @@ async fn the_active_token_count_is_capped_by_the_plan() {
 #[actix_web::test]
 async fn seats_limit_active_users_and_inactive_ones_do_not_count() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     api(
         &app,
         Method::PUT,
@@ -370,7 +376,7 @@ async fn seats_limit_active_users_and_inactive_ones_do_not_count() {
 #[actix_web::test]
 async fn an_expiring_override_grants_a_premium_trial() {
     let app = TestApp::start().await;
-    let ws = app.workspace("Acme", webwork_scim_domain::Plan::Pro);
+    let ws = app.workspace("Acme", webwork_scim_domain::Plan::Pro).await;
     let until = (time::OffsetDateTime::now_utc() + time::Duration::days(14))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -378,7 +384,7 @@ async fn an_expiring_override_grants_a_premium_trial() {
         Some(json!({"overrides": {"scim_provisioning": true, "max_active_tokens": 1}, "expires_at": until}))).await;
     assert_eq!(trial.status, StatusCode::OK, "{}", trial.body);
     assert_eq!(trial.body["entitlements"]["scim_provisioning"], json!(true));
-    let token = app.token(&ws);
+    let token = app.token(&ws).await;
     assert_eq!(app.get(&users(&ws), &token).await.status, StatusCode::OK);
     let expired = api(
         &app,
@@ -411,7 +417,7 @@ async fn an_expiring_override_grants_a_premium_trial() {
 #[actix_web::test]
 async fn every_change_is_audited_with_attribute_names_only() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
         .await;
@@ -488,7 +494,7 @@ async fn every_change_is_audited_with_attribute_names_only() {
 #[actix_web::test]
 async fn failed_provisioning_requests_are_listed_for_support() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
     app.post(&users(&ws), &token, &okta_user("jane@acme.com"))
         .await;
@@ -534,7 +540,7 @@ async fn failed_provisioning_requests_are_listed_for_support() {
 #[actix_web::test]
 async fn export_erase_and_delete() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.create_user(&ws, &token, "bob@acme.com").await;
     let group = id_of(
@@ -620,7 +626,9 @@ async fn export_erase_and_delete() {
 #[actix_web::test]
 async fn bad_admin_requests_get_problem_documents() {
     let app = TestApp::start().await;
-    let ws = app.workspace("Acme", webwork_scim_domain::Plan::Premium);
+    let ws = app
+        .workspace("Acme", webwork_scim_domain::Plan::Premium)
+        .await;
     assert_problem(
         &api(
             &app,
@@ -715,7 +723,7 @@ async fn sso_needs_its_entitlement_and_enforcement_needs_sso() {
     .await;
     assert_problem(&refused, 403);
     assert!(refused.body["detail"].as_str().unwrap().contains("Premium"));
-    let (ws, _) = app.premium("Big");
+    let (ws, _) = app.premium("Big").await;
     let half = api(
         &app,
         Method::PUT,
@@ -730,7 +738,7 @@ async fn sso_needs_its_entitlement_and_enforcement_needs_sso() {
 #[actix_web::test]
 async fn turning_sso_off_pauses_provisioning_and_turning_it_on_resumes_it() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let set = |enabled: bool| {
         let app = &app;

@@ -519,11 +519,7 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
     );
     assert!(lines.iter().any(|l| l["message"] == "stopped"));
     let key = webwork_scim_domain::WorkspaceKey::parse(&key).unwrap();
-    let workspace = db
-        .store
-        .unscoped(webwork_scim_persistence::Access::Read, |conn| {
-            webwork_scim_persistence::workspaces::find_by_key(conn, &key)
-        })
+    let workspace = webwork_scim_persistence::unscoped::find_workspace(&db.store, &key)
         .unwrap()
         .unwrap();
     let stored = db

@@ -8,7 +8,7 @@ use crate::support::*;
 #[actix_web::test]
 async fn service_provider_config_has_every_section() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let response = app
         .get(
             &format!("/scim/v2/{}/ServiceProviderConfig", ws.key),
@@ -33,7 +33,7 @@ async fn service_provider_config_has_every_section() {
 #[actix_web::test]
 async fn resource_types_and_schemas_describe_users_and_groups() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let types = app
         .get(&format!("/scim/v2/{}/ResourceTypes", ws.key), &token)
         .await
@@ -111,7 +111,7 @@ async fn resource_types_and_schemas_describe_users_and_groups() {
 #[actix_web::test]
 async fn discovery_endpoints_refuse_writes_with_405() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for path in ["ServiceProviderConfig", "ResourceTypes", "Schemas"] {
         let response = app
             .call(
@@ -128,7 +128,7 @@ async fn discovery_endpoints_refuse_writes_with_405() {
 #[actix_web::test]
 async fn discovery_needs_a_valid_token() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     app.get(
         &format!("/scim/v2/{}/ServiceProviderConfig", ws.key),
         "wrong",

@@ -16,7 +16,7 @@ async fn user_count(
 #[actix_web::test]
 async fn malformed_json_is_invalid_syntax() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for body in ["{\"userName\": ", "not json", ""] {
         let response = app
             .call_raw(
@@ -35,7 +35,7 @@ async fn malformed_json_is_invalid_syntax() {
 #[actix_web::test]
 async fn invalid_values_and_unknown_schemas_are_invalid_value() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let bodies = [
         json!({"schemas": ["urn:example:not-a-user"], "userName": "a"}),
         json!({"name": {"givenName": "no userName"}}),
@@ -54,7 +54,7 @@ async fn invalid_values_and_unknown_schemas_are_invalid_value() {
 #[actix_web::test]
 async fn both_json_content_types_are_accepted_and_others_refused() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for (i, content_type) in [
         "application/json",
         "application/scim+json; charset=utf-8",
@@ -100,7 +100,7 @@ async fn both_json_content_types_are_accepted_and_others_refused() {
 #[actix_web::test]
 async fn oversized_bodies_get_413_and_write_nothing() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let mut body = okta_user("big@acme.com");
     body["title"] = json!("x".repeat(MAX_BODY + 1));
     app.post(&users(&ws), &token, &body)
@@ -112,7 +112,7 @@ async fn oversized_bodies_get_413_and_write_nothing() {
 #[actix_web::test]
 async fn bad_filters_are_invalid_filter_never_a_full_list() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
     for filter in [
         "userName+eq",
@@ -147,7 +147,7 @@ async fn bad_filters_are_invalid_filter_never_a_full_list() {
 #[actix_web::test]
 async fn unknown_ids_are_404_with_a_scim_body() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let unknown = webwork_scim_domain::UserId::generate().to_string();
     for id in [unknown.as_str(), "not-a-uuid"] {
         app.get(&user(&ws, id), &token)
@@ -168,7 +168,7 @@ async fn unknown_ids_are_404_with_a_scim_body() {
 #[actix_web::test]
 async fn bad_patch_requests_are_refused_and_change_nothing() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let created = app.create_user(&ws, &token, "jane@acme.com").await;
     let id = id_of(&created);
     let cases = [
@@ -209,7 +209,7 @@ async fn bad_patch_requests_are_refused_and_change_nothing() {
 #[actix_web::test]
 async fn renaming_onto_a_taken_user_name_conflicts() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
     let bob = app.create_user(&ws, &token, "bob@acme.com").await;
     let mut body = bob.clone();
@@ -223,7 +223,7 @@ async fn renaming_onto_a_taken_user_name_conflicts() {
 #[actix_web::test]
 async fn wrong_methods_and_unknown_paths() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     app.call(Method::DELETE, &users(&ws), Some(&token), None)
         .await
         .assert_scim_error(405, None);
@@ -237,7 +237,7 @@ async fn wrong_methods_and_unknown_paths() {
 #[actix_web::test]
 async fn request_ids_are_returned() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let response = app.get(&users(&ws), &token).await;
     assert!(
         response
@@ -249,7 +249,7 @@ async fn request_ids_are_returned() {
 #[actix_web::test]
 async fn hostile_patch_paths_are_refused_not_evaluated() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let chain = vec!["type pr"; 5000].join(" or ");
     let body = json!({"Operations": [{"op": "remove", "path": format!("emails[{chain}]")}]});

@@ -40,7 +40,7 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
 #[actix_web::test]
 async fn okta_group_push_creates_renames_and_moves_members() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
 
@@ -151,7 +151,7 @@ async fn okta_group_push_creates_renames_and_moves_members() {
 #[actix_web::test]
 async fn entra_groups_keep_unlisted_members_and_never_load_excluded_ones() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Contoso");
+    let (ws, token) = app.premium("Contoso").await;
     let mut ids = Vec::new();
     for name in ["a@contoso.com", "b@contoso.com", "c@contoso.com"] {
         ids.push(id_of(&app.create_user(&ws, &token, name).await));
@@ -233,8 +233,8 @@ async fn entra_groups_keep_unlisted_members_and_never_load_excluded_ones() {
 #[actix_web::test]
 async fn bad_members_filters_and_bodies_are_refused_and_write_nothing() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
-    let (other, other_token) = app.premium("Globex");
+    let (ws, token) = app.premium("Acme").await;
+    let (other, other_token) = app.premium("Globex").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let stranger = id_of(&app.create_user(&other, &other_token, "x@globex.com").await);
     let id = id_of(
@@ -359,7 +359,7 @@ async fn bad_members_filters_and_bodies_are_refused_and_write_nothing() {
 #[actix_web::test]
 async fn concurrent_member_patches_lose_no_member() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let mut ids = Vec::new();
     for i in 0..12 {
         ids.push(id_of(
@@ -389,7 +389,7 @@ async fn concurrent_member_patches_lose_no_member() {
 #[actix_web::test]
 async fn deactivation_keeps_memberships_and_deletion_ends_them() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
     let id = id_of(
@@ -446,7 +446,7 @@ async fn deactivation_keeps_memberships_and_deletion_ends_them() {
 #[actix_web::test]
 async fn group_changes_are_audited_with_attribute_names() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let id = id_of(
         &app.post(&groups(&ws), &token, &json!({"displayName": "Sales"}))

@@ -5,8 +5,8 @@ use std::time::Duration;
 use actix_web::http::{Method, StatusCode};
 use serde_json::json;
 use time::OffsetDateTime;
-use webwork_scim_api::admin::{self, Caller};
-use webwork_scim_api::retention::{self, Retention};
+use webwork_scim_api::usecases::Caller;
+use webwork_scim_api::usecases::housekeeping::{self as retention, Retention};
 use webwork_scim_persistence::audit::{self, LogQuery};
 
 use crate::support::*;
@@ -25,11 +25,14 @@ fn keep_for(days: u64) -> Retention {
 #[actix_web::test]
 async fn retention_purges_only_what_is_older_than_configured() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.delete(&user(&ws, &id), &token).await;
-    let (gone, _) = app.premium("Gone");
-    admin::delete_workspace(&app.db.store, &Caller::operator(), gone.key.as_str()).unwrap();
+    let (gone, _) = app.premium("Gone").await;
+    app.use_cases()
+        .delete_workspace(&Caller::operator(), gone.key.as_str())
+        .await
+        .unwrap();
 
     let now = OffsetDateTime::now_utc();
     let kept = retention::purge(&app.db.store, &keep_for(30), now).unwrap();
@@ -67,7 +70,7 @@ async fn retention_purges_only_what_is_older_than_configured() {
 #[actix_web::test]
 async fn tokens_about_to_expire_are_counted_and_exported_as_a_metric() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     let soon = (OffsetDateTime::now_utc() + time::Duration::days(3))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();

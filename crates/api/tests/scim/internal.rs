@@ -24,7 +24,7 @@ fn verify_path(ws: &Workspace) -> String {
 #[actix_web::test]
 async fn only_service_tokens_open_the_internal_api() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let path = format!("/internal/v1/workspaces/{}/users", ws.key);
     for bearer in [platform(), admin_of(&ws), token, "garbage".to_owned()] {
         let response = app.call(Method::GET, &path, Some(&bearer), None).await;
@@ -51,7 +51,7 @@ async fn only_service_tokens_open_the_internal_api() {
 #[actix_web::test]
 async fn users_are_found_by_user_name_email_and_external_id() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "Jane@Acme.com").await);
     app.create_user(&ws, &token, "bob@acme.com").await;
     let base = format!("/workspaces/{}/users", ws.key);
@@ -88,7 +88,7 @@ async fn users_are_found_by_user_name_email_and_external_id() {
 #[actix_web::test]
 async fn existing_members_are_linked_not_duplicated() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let body = json!({"members": [
         {"userName": "owner@acme.com", "email": "owner@acme.com", "displayName": "Olga Owner", "roles": ["owner"]},
         {"userName": "mia@acme.com", "roles": ["member"]}
@@ -148,7 +148,7 @@ async fn existing_members_are_linked_not_duplicated() {
 #[actix_web::test]
 async fn scim_can_never_deactivate_or_delete_the_owner() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let body = json!({"members": [{"userName": "owner@acme.com", "roles": ["owner"]}]});
     let upserted = internal(
         &app,
@@ -178,7 +178,7 @@ async fn scim_can_never_deactivate_or_delete_the_owner() {
 #[actix_web::test]
 async fn credential_checks_follow_the_users_state() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let login = |name: &str, password: &str| json!({"userName": name, "password": password});
     let ok = internal(
@@ -263,7 +263,7 @@ async fn credential_checks_follow_the_users_state() {
 #[actix_web::test]
 async fn a_new_password_changes_the_session_version() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let login = json!({"userName": "jane@acme.com", "password": "Okta-Placeholder-1!"});
     let before = internal(&app, Method::POST, &verify_path(&ws), Some(login))
@@ -288,7 +288,7 @@ async fn a_new_password_changes_the_session_version() {
 #[actix_web::test]
 async fn linking_members_respects_the_seats() {
     let app = TestApp::start().await;
-    let (ws, _) = app.premium("Acme");
+    let (ws, _) = app.premium("Acme").await;
     let seats = format!("/api/v1/workspaces/{}/seats", ws.key);
     app.call(
         Method::PUT,
@@ -320,8 +320,8 @@ async fn linking_members_respects_the_seats() {
 #[actix_web::test]
 async fn groups_are_found_by_name_and_external_id_with_members_by_the_page() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
-    let (other, other_token) = app.premium("Globex");
+    let (ws, token) = app.premium("Acme").await;
+    let (other, other_token) = app.premium("Globex").await;
     let mut members = Vec::new();
     for i in 0..3 {
         members.push(

@@ -113,7 +113,7 @@ impl Receiver {
 fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
     WebhookSettings {
         urls: vec![receiver.url()],
-        secret: SECRET.to_vec(),
+        secret: SECRET.to_vec().into(),
         max_attempts,
         timeout: Duration::from_secs(2),
         poll: Duration::from_millis(20),
@@ -131,7 +131,7 @@ async fn okta_deactivation_reaches_the_app_signed_within_two_seconds() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     let worker = start_worker(&app, settings(&receiver, 10));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     assert!(
         receiver
@@ -191,7 +191,7 @@ async fn a_receiver_outage_loses_nothing_and_keeps_each_users_order() {
     let receiver = Receiver::start();
     receiver.fail(true);
     let worker = start_worker(&app, settings(&receiver, 50));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
     let retitle = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -238,7 +238,7 @@ async fn a_restarted_worker_resumes_delivery() {
     let receiver = Receiver::start();
     receiver.fail(true);
     let first = start_worker(&app, settings(&receiver, 50));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
         .await;
@@ -266,7 +266,7 @@ async fn dead_events_wait_for_an_operator_replay() {
     let receiver = Receiver::start();
     receiver.fail(true);
     let worker = start_worker(&app, settings(&receiver, 2));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let dead = |app: &TestApp| {
         app.db
@@ -327,7 +327,7 @@ async fn dead_events_wait_for_an_operator_replay() {
 async fn two_replicas_deliver_each_event_once() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let mut ids = Vec::new();
     for i in 0..10 {
         ids.push(id_of(
@@ -366,7 +366,7 @@ async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     let worker = start_worker(&app, settings(&receiver, 10));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let groups = format!("/scim/v2/{}/Groups", ws.key);
     let id = id_of(
@@ -452,7 +452,7 @@ async fn a_deleted_user_leaves_its_groups_in_each_groups_order() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     let worker = start_worker(&app, settings(&receiver, 10));
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let group = id_of(
         &app.post(

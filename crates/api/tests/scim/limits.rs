@@ -25,8 +25,8 @@ async fn set_overrides(app: &TestApp, ws: &Workspace, overrides: serde_json::Val
 #[actix_web::test]
 async fn a_noisy_workspace_is_throttled_while_a_quiet_one_is_served() {
     let app = TestApp::start().await;
-    let (noisy, noisy_token) = app.premium("Noisy");
-    let (quiet, quiet_token) = app.premium("Quiet");
+    let (noisy, noisy_token) = app.premium("Noisy").await;
+    let (quiet, quiet_token) = app.premium("Quiet").await;
     set_overrides(&app, &noisy, json!({"requests_per_second": 1, "burst": 5})).await;
     let mut limited = None;
     for _ in 0..20 {
@@ -55,7 +55,7 @@ async fn a_noisy_workspace_is_throttled_while_a_quiet_one_is_served() {
 #[actix_web::test]
 async fn the_default_premium_burst_absorbs_a_large_assignment() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for i in 0..150 {
         let response = app
             .get(
@@ -68,35 +68,36 @@ async fn the_default_premium_burst_absorbs_a_large_assignment() {
 }
 
 #[actix_web::test]
-async fn repeated_failures_are_throttled_per_token_prefix_and_per_workspace() {
-    let app = TestApp::start_with(|config| {
-        config.failed_auth_per_prefix = 3;
-        config.failed_auth_per_workspace = 5;
-    })
-    .await;
-    let (ws, token) = app.premium("Acme");
-    let (other, other_token) = app.premium("Globex");
+async fn failures_are_throttled_per_real_token_prefix_and_never_lock_out_a_valid_token() {
+    let app = TestApp::start_with(|config| config.failed_auth_per_prefix = 3).await;
+    let (ws, token) = app.premium("Acme").await;
+    let (other, other_token) = app.premium("Globex").await;
+    assert_eq!(app.get(&users(&ws), &token).await.status, StatusCode::OK);
     let wrong = format!("{}{}", &token[..token.len() - 4], "0000");
     for _ in 0..3 {
         app.get(&users(&ws), &wrong)
             .await
             .assert_scim_error(401, None);
     }
-    let throttled = app.get(&users(&ws), &token).await;
+    let throttled = app.get(&users(&ws), &wrong).await;
     throttled.assert_scim_error(429, None);
     assert!(throttled.header("retry-after").is_some());
-    // Unknown prefixes count against the workspace as a whole.
-    for i in 0..2 {
+    assert_eq!(
+        app.get(&users(&ws), &token).await.status,
+        StatusCode::OK,
+        "the right secret passes a throttled prefix"
+    );
+    // Unknown prefixes are refused without argon2 and count against no one.
+    let runs = app.use_cases().auth.argon2_runs();
+    for i in 0..100 {
         let guess = format!("wwscim_{:012x}_{}", i, "1".repeat(64));
         app.get(&users(&ws), &guess)
             .await
             .assert_scim_error(401, None);
     }
-    let fresh = app.token(&ws);
-    app.get(&users(&ws), &fresh)
-        .await
-        .assert_scim_error(429, None);
-    // Other workspaces are not affected.
+    assert_eq!(app.use_cases().auth.argon2_runs(), runs);
+    let fresh = app.token(&ws).await;
+    assert_eq!(app.get(&users(&ws), &fresh).await.status, StatusCode::OK);
     assert_eq!(
         app.get(&users(&other), &other_token).await.status,
         StatusCode::OK
@@ -106,7 +107,7 @@ async fn repeated_failures_are_throttled_per_token_prefix_and_per_workspace() {
 #[actix_web::test]
 async fn concurrent_creations_cannot_exceed_the_seats() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let path = format!("/api/v1/workspaces/{}/seats", ws.key);
     app.call(
         Method::PUT,
@@ -139,7 +140,7 @@ async fn concurrent_creations_cannot_exceed_the_seats() {
 #[actix_web::test]
 async fn a_downgrade_reaches_other_replicas_within_the_cache_time_to_live() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let ttl = Duration::from_millis(800);
     let (_other_state, other) = app.replica(|config| config.tenant_cache_ttl = ttl);
     let on_other = |path: String| {
@@ -180,7 +181,7 @@ async fn a_downgrade_reaches_other_replicas_within_the_cache_time_to_live() {
 #[actix_web::test]
 async fn a_revocation_reaches_other_replicas_within_the_cache_time_to_live() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let ttl = Duration::from_millis(800);
     let (_other_state, other) = app.replica(|config| config.tenant_cache_ttl = ttl);
     let on_other = || {
@@ -190,7 +191,7 @@ async fn a_revocation_reaches_other_replicas_within_the_cache_time_to_live() {
         async move { request.send().await.unwrap().status() }
     };
     assert_eq!(on_other().await, StatusCode::OK);
-    let listed = webwork_scim_api::admin::list_tokens(&app.db.store, ws.key.as_str()).unwrap();
+    let listed = app.use_cases().list_tokens(ws.key.as_str()).await.unwrap();
     let revoke = format!("/api/v1/workspaces/{}/tokens/{}", ws.key, listed[0].id);
     app.call(Method::DELETE, &revoke, Some(&admin_of(&ws)), None)
         .await;

@@ -9,7 +9,7 @@ use crate::support::*;
 #[actix_web::test]
 async fn test_api_credentials_gets_a_well_formed_list_response() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let response = app
         .get(&format!("{}?startIndex=1&count=2", users(&ws)), &token)
         .await;
@@ -32,7 +32,7 @@ async fn test_api_credentials_gets_a_well_formed_list_response() {
 #[actix_web::test]
 async fn create_or_link_looks_up_then_creates_only_when_absent() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for encoded in [
         "userName%20eq%20%22jane.doe%40acme.com%22",
         "userName+eq+%22jane.doe%40acme.com%22",
@@ -98,7 +98,7 @@ async fn create_or_link_looks_up_then_creates_only_when_absent() {
 #[actix_web::test]
 async fn duplicates_in_any_case_conflict_and_write_nothing() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
     for name in ["jane@acme.com", "JANE@Acme.COM"] {
         let again = app.post(&users(&ws), &token, &okta_user(name)).await;
@@ -111,7 +111,7 @@ async fn duplicates_in_any_case_conflict_and_write_nothing() {
 #[actix_web::test]
 async fn profile_push_puts_back_what_get_returned() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let hash_before = app
         .db
@@ -149,7 +149,7 @@ async fn profile_push_puts_back_what_get_returned() {
 #[actix_web::test]
 async fn deactivate_and_reactivate_by_patch_keep_everything() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let created = app.create_user(&ws, &token, "jane@acme.com").await;
     let id = id_of(&created);
     let off = app
@@ -199,7 +199,7 @@ async fn deactivate_and_reactivate_by_patch_keep_everything() {
 #[actix_web::test]
 async fn deactivate_and_reactivate_by_put_keep_everything() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let created = app.create_user(&ws, &token, "jane@acme.com").await;
     let id = id_of(&created);
     let mut body = app.get(&user(&ws, &id), &token).await.body;
@@ -217,7 +217,7 @@ async fn deactivate_and_reactivate_by_put_keep_everything() {
 #[actix_web::test]
 async fn password_sync_by_patch_replaces_the_hash() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let hash = |app: &TestApp| {
         app.db
@@ -242,7 +242,7 @@ async fn password_sync_by_patch_replaces_the_hash() {
 #[actix_web::test]
 async fn core_attributes_and_the_enterprise_extension_are_stored_and_returned() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
                     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
@@ -287,7 +287,7 @@ async fn core_attributes_and_the_enterprise_extension_are_stored_and_returned() 
 #[actix_web::test]
 async fn delete_answers_204_then_404_and_frees_the_user_name() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let deleted = app.delete(&user(&ws, &id), &token).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -304,7 +304,7 @@ async fn delete_answers_204_then_404_and_frees_the_user_name() {
 #[actix_web::test]
 async fn import_pages_are_stable() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for i in 0..5 {
         app.create_user(&ws, &token, &format!("user{i}@acme.com"))
             .await;
@@ -331,7 +331,7 @@ async fn import_pages_are_stable() {
 #[actix_web::test]
 async fn entra_style_patch_updates_a_value_filtered_element() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
         {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "jane.doe@acme.com"},
@@ -356,7 +356,7 @@ async fn entra_style_patch_updates_a_value_filtered_element() {
 #[actix_web::test]
 async fn a_put_that_omits_active_keeps_a_deactivated_user_deactivated() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
         .await;

@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use serde_json::json;
-use webwork_scim_api::admin::{self, Caller};
+use webwork_scim_api::usecases::Caller;
 use webwork_scim_api::{AppState, app};
 use webwork_scim_domain::Plan;
 use webwork_scim_persistence::users::{self, ListQuery};
+use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 use webwork_scim_persistence::{Backend, DatabaseUrl, PoolSettings, Store};
 
 use crate::support::*;
@@ -40,7 +41,7 @@ async fn metrics_page(app: &TestApp) -> String {
 #[actix_web::test]
 async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.get(&user(&ws, &jane), &token).await;
     let mut keys = Vec::new();
@@ -64,7 +65,7 @@ async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
         }
     };
     for n in 0..10 {
-        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium);
+        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium).await;
         keys.push(workspace.key.to_string());
         traffic(workspace.key.to_string(), n).await;
     }
@@ -72,7 +73,7 @@ async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
     metrics_page(&app).await;
     let early = series(&metrics_page(&app).await);
     for n in 10..1000 {
-        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium);
+        let workspace = app.workspace(&format!("Tenant {n}"), Plan::Premium).await;
         keys.push(workspace.key.to_string());
         traffic(workspace.key.to_string(), n).await;
     }
@@ -117,15 +118,15 @@ async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
 #[actix_web::test]
 async fn plan_refusals_and_rate_limits_are_counted() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
-    admin::set_plan(
-        &app.db.store,
-        &Caller::operator(),
-        ws.key.as_str(),
-        Plan::Free,
-    )
-    .unwrap();
-    app.state.forget_workspace(ws.key.as_str());
+    let (ws, token) = app.premium("Acme").await;
+    let free = WorkspaceUpdate {
+        plan: Some(Plan::Free),
+        ..WorkspaceUpdate::default()
+    };
+    app.use_cases()
+        .update_workspace(&Caller::operator(), ws.key.as_str(), free)
+        .await
+        .unwrap();
     app.get(&users(&ws), &token)
         .await
         .assert_scim_error(403, None);
@@ -246,7 +247,7 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
     )
     .unwrap();
     let (state, server) = serve_store(store, test_config());
-    let (workspace, token) = premium_on(&db.store, "Acme");
+    let (workspace, token) = premium_on(&state.use_cases, "Acme").await;
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
         .finish();
@@ -349,7 +350,7 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
     for name in &acknowledged {
         assert!(stored.contains(name), "acknowledged {name} was lost");
     }
-    let page = state.metrics.render(state.store.pool_state(), 4).unwrap();
+    let page = state.metrics.render(state.store().pool_state(), 4).unwrap();
     assert!(
         page.lines().any(
             |line| line.starts_with("webwork_scim_db_unavailable_total ") && !line.ends_with(" 0")
@@ -370,8 +371,8 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
     )
     .unwrap();
     let (state, server) = serve_store(store, test_config());
-    let (workspace, token) = premium_on(&db.store, "Acme");
-    let held = state.store.connection().unwrap();
+    let (workspace, token) = premium_on(&state.use_cases, "Acme").await;
+    let held = state.store().raw_connection().unwrap();
     let mut response = awc::Client::default()
         .get(server.url(&format!("/scim/v2/{}/Users", workspace.key)))
         .insert_header(("Authorization", format!("Bearer {token}")))
@@ -389,7 +390,7 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
     );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], json!("503"));
-    let page = state.metrics.render(state.store.pool_state(), 1).unwrap();
+    let page = state.metrics.render(state.store().pool_state(), 1).unwrap();
     assert!(
         page.contains("webwork_scim_db_unavailable_total 0"),
         "{page}"
@@ -551,7 +552,7 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
     .unwrap();
     store.migrate().unwrap();
     let (state, http) = serve_store(store.clone(), test_config());
-    let (workspace, token) = premium_on(&store, "Acme");
+    let (workspace, token) = premium_on(&state.use_cases, "Acme").await;
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
         .finish();

@@ -4,10 +4,11 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use webwork_scim_api::admin::{self, Caller};
 use webwork_scim_api::state::AppConfig;
+use webwork_scim_api::usecases::workspaces::NewWorkspace;
+use webwork_scim_api::usecases::{Caller, UseCases};
 use webwork_scim_api::{AppState, app};
-use webwork_scim_domain::{Plan, Workspace};
+use webwork_scim_domain::{PlainText, Plan, Workspace, WorkspaceName};
 use webwork_scim_persistence::Store;
 use webwork_scim_persistence::testing::TestDb;
 use webwork_scim_tenancy::JwtVerifier;
@@ -35,6 +36,13 @@ pub struct Response {
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body, after checking the status: a set-up step that fails says so at once.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        self.body
     }
 
     /// Asserts an RFC 7644 error body with `status` as a string.
@@ -71,17 +79,23 @@ impl TestApp {
         serve(&self.db, adjust)
     }
 
-    pub fn workspace(&self, name: &str, plan: Plan) -> Workspace {
-        admin::create_workspace(&self.db.store, &Caller::operator(), name, plan, true).unwrap()
+    /// The use cases of this app, as the command line and the handlers call them.
+    pub fn use_cases(&self) -> &UseCases {
+        &self.state.use_cases
     }
 
-    pub fn token(&self, workspace: &Workspace) -> String {
-        token_on(&self.db.store, workspace)
+    /// A workspace on `plan` with single sign-on on.
+    pub async fn workspace(&self, name: &str, plan: Plan) -> Workspace {
+        workspace_on(self.use_cases(), name, plan).await
+    }
+
+    pub async fn token(&self, workspace: &Workspace) -> String {
+        token_on(self.use_cases(), workspace).await
     }
 
     /// A Premium workspace with SSO on, and a token for it.
-    pub fn premium(&self, name: &str) -> (Workspace, String) {
-        premium_on(&self.db.store, name)
+    pub async fn premium(&self, name: &str) -> (Workspace, String) {
+        premium_on(self.use_cases(), name).await
     }
 
     pub async fn call(
@@ -159,11 +173,9 @@ impl TestApp {
 
     /// Creates a user as Okta does and returns its resource.
     pub async fn create_user(&self, workspace: &Workspace, token: &str, user_name: &str) -> Value {
-        let response = self
-            .post(&users(workspace), token, &okta_user(user_name))
-            .await;
-        assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
-        response.body
+        self.post(&users(workspace), token, &okta_user(user_name))
+            .await
+            .expect(201)
     }
 }
 
@@ -193,24 +205,47 @@ pub fn serve_store(store: Store, config: AppConfig) -> (AppState, actix_test::Te
     (state, server)
 }
 
-/// A Premium workspace with SSO on in `store`, and a token for it.
-pub fn premium_on(store: &Store, name: &str) -> (Workspace, String) {
-    let workspace =
-        admin::create_workspace(store, &Caller::operator(), name, Plan::Premium, true).unwrap();
-    let token = token_on(store, &workspace);
+/// A workspace on `plan` with single sign-on on, created through the use cases.
+pub async fn workspace_on(use_cases: &UseCases, name: &str, plan: Plan) -> Workspace {
+    let new = NewWorkspace {
+        name: WorkspaceName::parse(name).unwrap(),
+        plan,
+        sso_enabled: true,
+        seats: None,
+    };
+    use_cases
+        .create_workspace(&Caller::operator(), new)
+        .await
+        .unwrap()
+}
+
+/// A Premium workspace with SSO on, and a token for it.
+pub async fn premium_on(use_cases: &UseCases, name: &str) -> (Workspace, String) {
+    let workspace = workspace_on(use_cases, name, Plan::Premium).await;
+    let token = token_on(use_cases, &workspace).await;
     (workspace, token)
 }
 
-fn token_on(store: &Store, workspace: &Workspace) -> String {
-    admin::issue_token(
-        store,
-        &Caller::operator(),
-        workspace.key.as_str(),
-        "test",
-        None,
-    )
-    .unwrap()
-    .plaintext
+async fn token_on(use_cases: &UseCases, workspace: &Workspace) -> String {
+    let label = PlainText::parse("label", "test", 100).unwrap();
+    use_cases
+        .issue_token(&Caller::operator(), workspace.key.as_str(), label, None)
+        .await
+        .unwrap()
+        .plaintext
+}
+
+/// Waits until `condition` holds, checking every few milliseconds; fails after `within`.
+/// Something that happens in the background is waited for, never slept on.
+pub async fn eventually<F: AsyncFnMut() -> bool>(within: std::time::Duration, mut condition: F) {
+    let deadline = std::time::Instant::now() + within;
+    while !condition().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the condition did not hold within {within:?}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 /// An admin-API JWT signed with the test key.

@@ -2,7 +2,6 @@
 
 use actix_web::http::{Method, StatusCode};
 use serde_json::json;
-use webwork_scim_api::admin;
 use webwork_scim_domain::Plan;
 
 use crate::support::*;
@@ -24,7 +23,7 @@ pub async fn set_plan(app: &TestApp, ws: &webwork_scim_domain::Workspace, plan: 
 #[actix_web::test]
 async fn missing_malformed_and_wrong_tokens_get_the_same_401() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let wrong_secret = format!("{}{}", &token[..token.len() - 4], "0000");
     let cases: [Option<&str>; 4] = [
         None,
@@ -54,7 +53,7 @@ async fn missing_malformed_and_wrong_tokens_get_the_same_401() {
 #[actix_web::test]
 async fn unknown_workspace_keys_look_like_bad_tokens() {
     let app = TestApp::start().await;
-    let (_, token) = app.premium("Acme");
+    let (_, token) = app.premium("Acme").await;
     for key in ["no-such-workspace", "Not_A_Key"] {
         app.get(&format!("/scim/v2/{key}/Users"), &token)
             .await
@@ -65,8 +64,8 @@ async fn unknown_workspace_keys_look_like_bad_tokens() {
 #[actix_web::test]
 async fn a_token_works_only_on_its_own_workspace() {
     let app = TestApp::start().await;
-    let (a, _) = app.premium("Acme");
-    let (_, b_token) = app.premium("Globex");
+    let (a, _) = app.premium("Acme").await;
+    let (_, b_token) = app.premium("Globex").await;
     app.get(&users(&a), &b_token)
         .await
         .assert_scim_error(401, None);
@@ -78,8 +77,8 @@ async fn a_token_works_only_on_its_own_workspace() {
 #[actix_web::test]
 async fn another_workspaces_ids_are_404_and_untouched() {
     let app = TestApp::start().await;
-    let (a, a_token) = app.premium("Acme");
-    let (b, b_token) = app.premium("Globex");
+    let (a, a_token) = app.premium("Acme").await;
+    let (b, b_token) = app.premium("Globex").await;
     let created = app.create_user(&a, &a_token, "jane@acme.com").await;
     let id = id_of(&created);
     app.get(&user(&b, &id), &b_token)
@@ -105,8 +104,8 @@ async fn another_workspaces_ids_are_404_and_untouched() {
 #[actix_web::test]
 async fn the_same_user_name_may_live_in_two_workspaces() {
     let app = TestApp::start().await;
-    let (a, a_token) = app.premium("Acme");
-    let (b, b_token) = app.premium("Globex");
+    let (a, a_token) = app.premium("Acme").await;
+    let (b, b_token) = app.premium("Globex").await;
     let in_a = app.create_user(&a, &a_token, "jane@example.com").await;
     let in_b = app.create_user(&b, &b_token, "jane@example.com").await;
     assert_ne!(id_of(&in_a), id_of(&in_b));
@@ -115,9 +114,9 @@ async fn the_same_user_name_may_live_in_two_workspaces() {
 #[actix_web::test]
 async fn a_revoked_token_is_refused_at_once_even_when_cached() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     assert_eq!(app.get(&users(&ws), &token).await.status, StatusCode::OK);
-    let listed = admin::list_tokens(&app.db.store, ws.key.as_str()).unwrap();
+    let listed = app.use_cases().list_tokens(ws.key.as_str()).await.unwrap();
     let revoke = format!("/api/v1/workspaces/{}/tokens/{}", ws.key, listed[0].id);
     let revoked = app
         .call(Method::DELETE, &revoke, Some(&admin_of(&ws)), None)
@@ -126,14 +125,14 @@ async fn a_revoked_token_is_refused_at_once_even_when_cached() {
     app.get(&users(&ws), &token)
         .await
         .assert_scim_error(401, None);
-    let fresh = app.token(&ws);
+    let fresh = app.token(&ws).await;
     assert_eq!(app.get(&users(&ws), &fresh).await.status, StatusCode::OK);
 }
 
 #[actix_web::test]
 async fn workspaces_without_premium_get_403_naming_the_plan() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     for plan in [Plan::Pro, Plan::Free] {
         set_plan(&app, &ws, plan).await;
         let response = app.get(&users(&ws), &token).await;
@@ -150,7 +149,7 @@ async fn workspaces_without_premium_get_403_naming_the_plan() {
 #[actix_web::test]
 async fn downgrade_keeps_data_and_upgrade_restores_access() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let created = app.create_user(&ws, &token, "jane@acme.com").await;
     let id = id_of(&created);
     set_plan(&app, &ws, Plan::Pro).await;
@@ -184,7 +183,7 @@ async fn downgrade_keeps_data_and_upgrade_restores_access() {
 #[actix_web::test]
 async fn tokens_are_stored_only_as_argon2id_hashes() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
+    let (ws, token) = app.premium("Acme").await;
     let prefix = token.split('_').nth(1).unwrap().to_owned();
     let secret = token.split('_').nth(2).unwrap().to_owned();
     let stored = app
@@ -206,8 +205,8 @@ async fn tokens_are_stored_only_as_argon2id_hashes() {
 #[actix_web::test]
 async fn argon2_runs_once_per_token_however_many_requests_arrive() {
     let app = TestApp::start().await;
-    let (ws, token) = app.premium("Acme");
-    let before = app.state.verifier.argon2_runs();
+    let (ws, token) = app.premium("Acme").await;
+    let before = app.use_cases().auth.argon2_runs();
     let path = users(&ws);
     let requests = (0..8).map(|_| app.get(&path, &token));
     for response in join_all(requests).await {
@@ -216,10 +215,10 @@ async fn argon2_runs_once_per_token_however_many_requests_arrive() {
     for _ in 0..4 {
         assert_eq!(app.get(&path, &token).await.status, StatusCode::OK);
     }
-    assert_eq!(app.state.verifier.argon2_runs() - before, 1);
+    assert_eq!(app.use_cases().auth.argon2_runs() - before, 1);
     // A wrong secret with the same prefix is checked, and never cached.
     let wrong = format!("{}{}", &token[..token.len() - 4], "0000");
     app.get(&path, &wrong).await.assert_scim_error(401, None);
     app.get(&path, &wrong).await.assert_scim_error(401, None);
-    assert_eq!(app.state.verifier.argon2_runs() - before, 3);
+    assert_eq!(app.use_cases().auth.argon2_runs() - before, 3);
 }

@@ -6,6 +6,7 @@
 
 mod admin_api;
 mod cli;
+mod concurrency;
 mod discovery;
 mod errors;
 mod groups;

@@ -116,6 +116,33 @@ impl TestApp {
         .await
     }
 
+    /// A SCIM request with extra headers (`If-Match`, say); a `Null` body sends none.
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .server
+            .request(method, self.server.url(path))
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let sent = if body.is_null() {
+            request.send().await
+        } else {
+            request
+                .insert_header(("Content-Type", "application/scim+json"))
+                .send_body(body.to_string())
+                .await
+        };
+        read_response(sent.unwrap()).await
+    }
+
     pub async fn call_raw(
         &self,
         method: Method,
@@ -128,7 +155,7 @@ impl TestApp {
         if let Some(token) = token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }
-        let mut response = match body {
+        let response = match body {
             Some(body) => request
                 .insert_header(("Content-Type", content_type))
                 .send_body(body.to_owned())
@@ -136,18 +163,7 @@ impl TestApp {
                 .unwrap(),
             None => request.send().await.unwrap(),
         };
-        let bytes = response.body().limit(16 * 1024 * 1024).await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Response {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body,
-        }
+        read_response(response).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
@@ -177,6 +193,52 @@ impl TestApp {
             .await
             .expect(201)
     }
+}
+
+type ClientResponse = awc::ClientResponse;
+
+/// The status, headers and JSON body (or text, or `Null`) of a response.
+async fn read_response(mut response: ClientResponse) -> Response {
+    let bytes = response.body().limit(16 * 1024 * 1024).await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    Response {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body,
+    }
+}
+
+/// Polls two futures together on this thread, so that both are in flight at once.
+pub async fn futures_join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut left, mut right) = (None, None);
+    std::future::poll_fn(|cx| {
+        if left.is_none()
+            && let std::task::Poll::Ready(value) = a.as_mut().poll(cx)
+        {
+            left = Some(value);
+        }
+        if right.is_none()
+            && let std::task::Poll::Ready(value) = b.as_mut().poll(cx)
+        {
+            right = Some(value);
+        }
+        if left.is_some() && right.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    (left.unwrap(), right.unwrap())
 }
 
 pub fn test_config() -> AppConfig {

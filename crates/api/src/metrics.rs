@@ -48,6 +48,8 @@ pub struct Metrics {
     pub outbox_oldest_age: Gauge,
     /// Events that failed every attempt and wait for a replay.
     pub outbox_dead: IntGauge,
+    /// Requests being answered now.
+    pub in_flight: IntGauge,
     pub webhook_deliveries: IntCounter,
     pub webhook_failures: IntCounter,
 }
@@ -75,11 +77,130 @@ fn gauge(registry: &Registry, name: &str, help: &str) -> Result<IntGauge, promet
     Ok(metric)
 }
 
+fn gauge_vec(
+    registry: &Registry,
+    opts: Opts,
+    labels: &[&str],
+) -> Result<IntGaugeVec, prometheus::Error> {
+    let metric = IntGaugeVec::new(opts, labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn histogram(registry: &Registry, opts: HistogramOpts) -> Result<Histogram, prometheus::Error> {
+    let metric = Histogram::with_opts(opts)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+fn histogram_vec(
+    registry: &Registry,
+    opts: HistogramOpts,
+    labels: &[&str],
+) -> Result<HistogramVec, prometheus::Error> {
+    let metric = HistogramVec::new(opts, labels)?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
+/// Process metrics under their conventional unprefixed names (Linux only).
+fn process_registry() -> Result<Registry, prometheus::Error> {
+    let process = Registry::new();
+    #[cfg(target_os = "linux")]
+    process.register(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    ))?;
+    Ok(process)
+}
+
+/// The counters without labels, in the order `Metrics::new` takes them.
+fn plain_counters(registry: &Registry) -> Result<[IntCounter; 7], prometheus::Error> {
+    let specs: [(&str, &str); 7] = [
+        (
+            "token_cache_hits_total",
+            "Token checks served from the verified-token cache",
+        ),
+        (
+            "token_cache_misses_total",
+            "Token checks that needed an argon2 verification",
+        ),
+        (
+            "plan_refusals_total",
+            "SCIM requests refused because the plan lacks SCIM provisioning",
+        ),
+        (
+            "rate_limited_total",
+            "Requests refused with 429 by a workspace's rate limit",
+        ),
+        (
+            "db_unavailable_total",
+            "Requests answered 503 because the database could not be reached",
+        ),
+        (
+            "webhook_deliveries_total",
+            "Events delivered to WebWork's app",
+        ),
+        (
+            "webhook_failures_total",
+            "Failed attempts to deliver an event",
+        ),
+    ];
+    let [a, b, c, d, e, f, g] = specs.map(|(name, help)| counter(registry, name, help));
+    Ok([a?, b?, c?, d?, e?, f?, g?])
+}
+
+/// The counters with labels, in the order `Metrics::new` takes them.
+fn labelled_counters(registry: &Registry) -> Result<[IntCounterVec; 3], prometheus::Error> {
+    Ok([
+        counter_vec(
+            registry,
+            "http_requests_total",
+            "Requests answered, by method, route template and status",
+            &["method", "route", "status"],
+        )?,
+        counter_vec(
+            registry,
+            "scim_operations_total",
+            "SCIM operations, by resource, operation and outcome",
+            &["resource", "operation", "outcome"],
+        )?,
+        counter_vec(
+            registry,
+            "auth_failures_total",
+            "SCIM requests refused at authentication, by reason",
+            &["reason"],
+        )?,
+    ])
+}
+
+/// The gauges without labels, in the order `Metrics::new` takes them.
+fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 5], prometheus::Error> {
+    let specs: [(&str, &str); 5] = [
+        (
+            "db_pool_max_connections",
+            "The most connections the pool opens",
+        ),
+        (
+            "tokens_expiring_soon",
+            "Active SCIM tokens that expire within TOKEN_EXPIRY_WARNING_DAYS",
+        ),
+        ("outbox_backlog", "Outbox events not yet delivered"),
+        ("outbox_dead", "Outbox events that failed every attempt"),
+        (
+            "http_requests_in_flight",
+            "Requests this replica is answering now",
+        ),
+    ];
+    let [a, b, c, d, e] = specs.map(|(name, help)| gauge(registry, name, help));
+    Ok([a?, b?, c?, d?, e?])
+}
+
 impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("webwork_scim".into()), None)?;
         let r = &registry;
-        let http_duration = HistogramVec::new(
+        let http_duration = histogram_vec(
+            r,
             HistogramOpts::new(
                 "http_request_duration_seconds",
                 "Time to answer a request, by route template",
@@ -87,111 +208,73 @@ impl Metrics {
             .buckets(LATENCY_BUCKETS.to_vec()),
             &["route"],
         )?;
-        registry.register(Box::new(http_duration.clone()))?;
-        let pool_wait = Histogram::with_opts(
+        let pool_wait = histogram(
+            r,
             HistogramOpts::new(
                 "db_pool_wait_seconds",
                 "Time a request waited for a database connection",
             )
             .buckets(WAIT_BUCKETS.to_vec()),
         )?;
-        registry.register(Box::new(pool_wait.clone()))?;
-        let pool_connections = IntGaugeVec::new(
+        let pool_connections = gauge_vec(
+            r,
             Opts::new(
                 "db_pool_connections",
                 "Open database connections, idle or in use",
             ),
             &["state"],
         )?;
-        registry.register(Box::new(pool_connections.clone()))?;
         let outbox_oldest_age = Gauge::new(
             "outbox_oldest_age_seconds",
             "Age of the oldest undelivered outbox event",
         )?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
-        let build_info = IntGaugeVec::new(
+        let build_info = gauge_vec(
+            r,
             Opts::new("build_info", "The version and commit this replica runs"),
             &["version", "commit"],
         )?;
-        registry.register(Box::new(build_info.clone()))?;
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("WEBWORK_SCIM_COMMIT")])
             .set(1);
-        let process = Registry::new();
-        #[cfg(target_os = "linux")]
-        process.register(Box::new(
-            prometheus::process_collector::ProcessCollector::for_self(),
-        ))?;
+        let process = process_registry()?;
+        let [
+            token_cache_hits,
+            token_cache_misses,
+            plan_refusals,
+            rate_limited,
+            db_unavailable,
+            webhook_deliveries,
+            webhook_failures,
+        ] = plain_counters(r)?;
+        let [
+            pool_max,
+            tokens_expiring_soon,
+            outbox_backlog,
+            outbox_dead,
+            in_flight,
+        ] = plain_gauges(r)?;
+        let [http_requests, scim_operations, auth_failures] = labelled_counters(r)?;
         Ok(Metrics {
-            http_requests: counter_vec(
-                r,
-                "http_requests_total",
-                "Requests answered, by method, route template and status",
-                &["method", "route", "status"],
-            )?,
+            http_requests,
             http_duration,
-            scim_operations: counter_vec(
-                r,
-                "scim_operations_total",
-                "SCIM operations, by resource, operation and outcome",
-                &["resource", "operation", "outcome"],
-            )?,
-            auth_failures: counter_vec(
-                r,
-                "auth_failures_total",
-                "SCIM requests refused at authentication, by reason",
-                &["reason"],
-            )?,
-            token_cache_hits: counter(
-                r,
-                "token_cache_hits_total",
-                "Token checks served from the verified-token cache",
-            )?,
-            token_cache_misses: counter(
-                r,
-                "token_cache_misses_total",
-                "Token checks that needed an argon2 verification",
-            )?,
-            plan_refusals: counter(
-                r,
-                "plan_refusals_total",
-                "SCIM requests refused because the plan lacks SCIM provisioning",
-            )?,
-            rate_limited: counter(
-                r,
-                "rate_limited_total",
-                "Requests refused with 429 by a workspace's rate limit",
-            )?,
-            db_unavailable: counter(
-                r,
-                "db_unavailable_total",
-                "Requests answered 503 because the database could not be reached",
-            )?,
-            pool_max: gauge(
-                r,
-                "db_pool_max_connections",
-                "The most connections the pool opens",
-            )?,
+            scim_operations,
+            auth_failures,
+            token_cache_hits,
+            token_cache_misses,
+            plan_refusals,
+            rate_limited,
+            db_unavailable,
+            pool_max,
             pool_connections,
             pool_wait,
-            tokens_expiring_soon: gauge(
-                r,
-                "tokens_expiring_soon",
-                "Active SCIM tokens that expire within TOKEN_EXPIRY_WARNING_DAYS",
-            )?,
-            outbox_backlog: gauge(r, "outbox_backlog", "Outbox events not yet delivered")?,
+            tokens_expiring_soon,
+            outbox_backlog,
             outbox_oldest_age,
-            outbox_dead: gauge(r, "outbox_dead", "Outbox events that failed every attempt")?,
-            webhook_deliveries: counter(
-                r,
-                "webhook_deliveries_total",
-                "Events delivered to WebWork's app",
-            )?,
-            webhook_failures: counter(
-                r,
-                "webhook_failures_total",
-                "Failed attempts to deliver an event",
-            )?,
+            outbox_dead,
+            in_flight,
+            webhook_deliveries,
+            webhook_failures,
             registry,
             process,
         })

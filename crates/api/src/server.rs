@@ -6,17 +6,14 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use actix_web::HttpServer;
-use time::OffsetDateTime;
 use webwork_scim_domain::{PlainText, Plan, WorkspaceName};
-use webwork_scim_persistence::{
-    Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations, unscoped,
-};
+use webwork_scim_persistence::{Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations};
 
 use crate::config::{CommonSettings, ServeSettings};
 use crate::state::AppConfig;
-use crate::usecases::housekeeping::{self, Retention};
+use crate::usecases::housekeeping::Retention;
 use crate::usecases::workspaces::NewWorkspace;
-use crate::usecases::{AdminError, Caller, run_blocking};
+use crate::usecases::{AdminError, Caller};
 use crate::{AppState, app};
 
 /// How often retention and the token-expiry count run.
@@ -86,23 +83,7 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         seed_demo(&state, &public_base_url).await?;
     }
     actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
-    let worker = match settings.webhooks().map_err(ServeError::Startup)? {
-        Some(webhooks) => {
-            tracing::info!(
-                endpoints = webhooks.urls.len(),
-                "delivering lifecycle events"
-            );
-            Some(actix_web::rt::spawn(crate::webhooks::run(
-                state.clone(),
-                webhooks,
-            )))
-        }
-        None => {
-            tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox");
-            actix_web::rt::spawn(crate::webhooks::watch_backlog(state.clone()));
-            None
-        }
-    };
+    let worker = start_delivery(&state, &settings)?;
     let workers = settings
         .http_workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
@@ -165,6 +146,31 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     Ok(())
 }
 
+/// The outbox delivery worker when webhooks are configured (its handle, to let it finish on
+/// stop); otherwise a watcher that keeps the backlog gauges current.
+fn start_delivery(
+    state: &AppState,
+    settings: &ServeSettings,
+) -> Result<Option<actix_web::rt::task::JoinHandle<()>>, ServeError> {
+    Ok(match settings.webhooks().map_err(ServeError::Startup)? {
+        Some(webhooks) => {
+            tracing::info!(
+                endpoints = webhooks.urls.len(),
+                "delivering lifecycle events"
+            );
+            Some(actix_web::rt::spawn(crate::webhooks::run(
+                state.clone(),
+                webhooks,
+            )))
+        }
+        None => {
+            tracing::warn!("no WEBHOOK_URLS configured: lifecycle events wait in the outbox");
+            actix_web::rt::spawn(crate::webhooks::watch_backlog(state.clone()));
+            None
+        }
+    })
+}
+
 /// SIGTERM (Kubernetes) or SIGINT (a terminal).
 async fn wait_for_signal() {
     #[cfg(unix)]
@@ -195,16 +201,8 @@ async fn housekeeping(state: AppState, retention: Retention) {
     let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         every.tick().await;
-        let store = state.store().clone();
         let warning = state.config.token_expiry_warning;
-        let pass = run_blocking(move || {
-            let now = OffsetDateTime::now_utc();
-            let purged = housekeeping::purge(&store, &retention, now)?;
-            let expiring = housekeeping::tokens_expiring(&store, now, warning)?;
-            Ok::<_, StoreError>((purged, expiring))
-        })
-        .await;
-        match pass {
+        match state.use_cases.housekeeping_pass(retention, warning).await {
             Ok((purged, expiring)) => {
                 let gauge = i64::try_from(expiring).unwrap_or(i64::MAX);
                 state.metrics.tokens_expiring_soon.set(gauge);
@@ -224,8 +222,7 @@ async fn housekeeping(state: AppState, retention: Retention) {
 /// stop the server.
 async fn seed_demo(state: &AppState, public_base_url: &str) -> Result<(), ServeError> {
     use std::io::Write;
-    let store = state.store().clone();
-    if run_blocking(move || unscoped::count_workspaces(&store)).await? > 0 {
+    if state.use_cases.has_workspaces().await? {
         return Ok(());
     }
     let operator = Caller::operator();

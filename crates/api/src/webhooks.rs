@@ -14,10 +14,10 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use webwork_scim_persistence::StoreError;
-use webwork_scim_persistence::unscoped::delivery::{self, ClaimedEvent, Retry};
+use webwork_scim_persistence::unscoped::delivery::ClaimedEvent;
 
 use crate::AppState;
-use crate::usecases::run_blocking;
+use crate::usecases::delivery::{Outcome, Recorded};
 
 /// Where and how events are delivered.
 #[derive(Debug, Clone)]
@@ -103,14 +103,10 @@ pub async fn deliver_batch(
     settings: &WebhookSettings,
     client: &awc::Client,
 ) -> Result<Pass, StoreError> {
-    let store = state.store().clone();
-    let lease = lease_for(settings);
-    let batch = settings.batch;
-    let claimed = run_blocking(move || {
-        let now = OffsetDateTime::now_utc();
-        delivery::claim(&store, now, now + lease, batch)
-    })
-    .await?;
+    let use_cases = &state.use_cases;
+    let claimed = use_cases
+        .claim_events(lease_for(settings), settings.batch)
+        .await?;
     let mut pass = Pass::default();
     let mut blocked: Vec<(String, String)> = Vec::new();
     let stopping = state.status.stopping();
@@ -119,31 +115,23 @@ pub async fn deliver_batch(
         // Once the process is stopping, the events not yet posted are handed back at once rather
         // than held until their leases expire.
         let outcome = if blocked.contains(&aggregate) || *stopping.borrow() {
-            None
+            Outcome::Released
         } else {
-            Some(post(settings, client, &event).await)
-        };
-        let store = state.store().clone();
-        let retry = Retry {
-            at: OffsetDateTime::now_utc() + settings.retry_after(event.attempts),
-            max_attempts: settings.max_attempts,
-        };
-        let recorded = run_blocking(move || {
-            let now = OffsetDateTime::now_utc();
-            match &outcome {
-                None => delivery::release(&store, &event).map(|()| None),
-                Some(Ok(())) => delivery::mark_delivered(&store, &event, now).map(|_| Some(Ok(()))),
-                Some(Err(error)) => delivery::mark_failed(&store, &event, error, retry, now)
-                    .map(|dead| Some(Err(dead))),
+            match post(settings, client, &event).await {
+                Ok(()) => Outcome::Delivered,
+                Err(error) => Outcome::Failed(error),
             }
-        })
-        .await?;
+        };
+        let retry_in = settings.retry_after(event.attempts);
+        let recorded = use_cases
+            .record_delivery(event, outcome, retry_in, settings.max_attempts)
+            .await?;
         match recorded {
-            Some(Ok(())) => {
+            Recorded::Delivered => {
                 pass.delivered += 1;
                 state.metrics.webhook_deliveries.inc();
             }
-            Some(Err(dead)) => {
+            Recorded::Failed { dead } => {
                 pass.failed += 1;
                 state.metrics.webhook_failures.inc();
                 if dead {
@@ -151,7 +139,7 @@ pub async fn deliver_batch(
                 }
                 blocked.push(aggregate);
             }
-            None => {}
+            Recorded::Released => {}
         }
     }
     Ok(pass)
@@ -229,9 +217,7 @@ pub async fn watch_backlog(state: AppState) {
 }
 
 async fn refresh_metrics(state: &AppState) {
-    let store = state.store().clone();
-    let stats = run_blocking(move || delivery::stats(&store, OffsetDateTime::now_utc())).await;
-    match stats {
+    match state.use_cases.outbox_stats().await {
         Ok(stats) => {
             state.metrics.outbox_backlog.set(stats.pending);
             state.metrics.outbox_dead.set(stats.dead);

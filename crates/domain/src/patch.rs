@@ -7,9 +7,8 @@
 use serde_json::{Map, Value};
 
 use crate::DomainError;
-use crate::filter::{AttrPath, Filter, PatchPath, matcher};
+use crate::filter::{AttrPath, PatchPath, matcher};
 use crate::schema::{self, AttributeDef};
-use crate::user::Password;
 
 /// More operations than any IdP sends in one request (Okta sends at most a few hundred member
 /// changes).
@@ -70,66 +69,12 @@ impl PatchRequest {
         Ok(PatchRequest { operations })
     }
 
-    /// The password the operations set, in the shapes IdPs send it (`path: "password"`, a
-    /// URN-qualified path, or a `password` key of a path-less value); the last one wins and a
-    /// `remove` of it sets none. Known before the user is read, so that it can be hashed before
-    /// the transaction that applies the operations.
-    pub fn password(&self) -> Result<Option<Password>, DomainError> {
-        let mut password = None;
-        for operation in &self.operations {
-            match (&operation.path, &operation.value) {
-                (Some(path), value) if names_password(path) => {
-                    password = match (operation.op, value) {
-                        (Op::Remove, _) | (_, None | Some(Value::Null)) => None,
-                        (_, Some(Value::String(raw))) => Some(Password::parse(raw)?),
-                        (_, Some(_)) => {
-                            return Err(DomainError::invalid_value("'password' must be a string"));
-                        }
-                    };
-                }
-                (None, Some(Value::Object(values))) => {
-                    for (key, value) in values {
-                        if PatchPath::parse(key).is_ok_and(|path| names_password(&path)) {
-                            password = match value {
-                                Value::Null => None,
-                                Value::String(raw) => Some(Password::parse(raw)?),
-                                _ => {
-                                    return Err(DomainError::invalid_value(
-                                        "'password' must be a string",
-                                    ));
-                                }
-                            };
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(password)
-    }
-
     /// Applies every operation in order to the User document `doc`.
     pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), DomainError> {
         for operation in &self.operations {
             operation.apply(doc)?;
         }
         Ok(())
-    }
-}
-
-/// Whether `path` is the core User's `password`.
-fn names_password(path: &PatchPath) -> bool {
-    match path {
-        PatchPath::Attribute {
-            attr,
-            filter: None,
-            sub: None,
-        } => {
-            attr.sub.is_none()
-                && attr.name.eq_ignore_ascii_case("password")
-                && attr.urn.as_deref().is_none_or(schema::is_core_user)
-        }
-        _ => false,
     }
 }
 
@@ -203,7 +148,7 @@ impl Operation {
                 let target = Target::resolve(attr)?;
                 match filter {
                     None => apply_plain(doc, &target, attr.sub.as_deref(), self.op, value.as_ref()),
-                    Some(filter) => apply_filtered(
+                    Some(filter) => filtered::apply_filtered(
                         doc,
                         &target,
                         filter,
@@ -335,107 +280,6 @@ fn apply_plain(
     }
     let object = object_entry(holder, def.name)?;
     write_sub(object, sub_def, op, value);
-    Ok(())
-}
-
-fn apply_filtered(
-    doc: &mut Map<String, Value>,
-    target: &Target,
-    filter: &Filter,
-    sub: Option<&str>,
-    op: Op,
-    value: Option<&Value>,
-) -> Result<(), DomainError> {
-    let def = target.def;
-    if !def.multi_valued {
-        return Err(DomainError::InvalidPath(format!(
-            "'{}' is not multi-valued, so it takes no value filter",
-            def.name
-        )));
-    }
-    let sub_def = match sub {
-        Some(sub) => Some(def.sub(sub).ok_or_else(|| {
-            DomainError::InvalidPath(format!("unknown attribute '{}.{sub}'", def.name))
-        })?),
-        None => None,
-    };
-    let holder = target.holder(doc)?;
-    let scope = matcher::Scope::Element(def);
-    let items = match get_mut(holder, def.name) {
-        Some(Value::Array(items)) => items,
-        _ => {
-            holder.insert(def.name.to_owned(), Value::Array(Vec::new()));
-            match get_mut(holder, def.name) {
-                Some(Value::Array(items)) => items,
-                _ => return Err(DomainError::InvalidPath(def.name.to_owned())),
-            }
-        }
-    };
-    let matching: Vec<usize> = (0..items.len())
-        .filter(|&i| matcher::eval(filter, &items[i], scope))
-        .collect();
-    if op == Op::Remove {
-        match sub_def {
-            Some(sub_def) => {
-                for &i in &matching {
-                    if let Some(object) = items[i].as_object_mut() {
-                        remove_key(object, sub_def.name);
-                    }
-                }
-            }
-            None => {
-                let mut index = 0;
-                items.retain(|_| {
-                    let keep = !matching.contains(&index);
-                    index += 1;
-                    keep
-                });
-            }
-        }
-        return Ok(());
-    }
-    let Some(value) = value else { return Ok(()) };
-    if matching.is_empty() {
-        // Entra ID replaces `emails[type eq "work"].value` on users that have no work email yet:
-        // create the element the filter describes rather than failing.
-        let equalities = filter.equalities().ok_or_else(|| {
-            DomainError::NoTarget(format!("no value of '{}' matches the filter", def.name))
-        })?;
-        let mut element = Map::new();
-        for (path, literal) in equalities {
-            let name = def.sub(&path.name).map_or(path.name.as_str(), |d| d.name);
-            element.insert(name.to_owned(), literal.to_json());
-        }
-        match (sub_def, value) {
-            (Some(sub_def), value) => {
-                element.insert(sub_def.name.to_owned(), value.clone());
-            }
-            (None, Value::Object(fields)) => merge_into(&mut element, def, fields),
-            (None, _) => {
-                return Err(DomainError::InvalidValue(format!(
-                    "the value for an element of '{}' must be an object",
-                    def.name
-                )));
-            }
-        }
-        items.push(Value::Object(element));
-        return Ok(());
-    }
-    for &i in &matching {
-        let Some(element) = items[i].as_object_mut() else {
-            continue;
-        };
-        match (sub_def, value) {
-            (Some(sub_def), value) => write_sub(element, sub_def, op, Some(value)),
-            (None, Value::Object(fields)) => merge_into(element, def, fields),
-            (None, _) => {
-                return Err(DomainError::InvalidValue(format!(
-                    "the value for an element of '{}' must be an object",
-                    def.name
-                )));
-            }
-        }
-    }
     Ok(())
 }
 
@@ -574,5 +418,7 @@ fn object_entry<'a>(
         .ok_or_else(|| DomainError::InvalidValue(format!("'{name}' is not a complex attribute")))
 }
 
+mod filtered;
+mod password;
 #[cfg(test)]
 mod tests;

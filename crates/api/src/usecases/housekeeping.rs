@@ -68,3 +68,28 @@ pub fn tokens_expiring(
     }
     Ok(expiring)
 }
+
+impl super::UseCases {
+    /// One housekeeping pass now: what retention purged, and how many tokens expire within
+    /// `warning`.
+    pub async fn housekeeping_pass(
+        &self,
+        retention: Retention,
+        warning: Duration,
+    ) -> Result<(Purged, usize), StoreError> {
+        let store = self.store.clone();
+        super::run_blocking(move || {
+            let now = OffsetDateTime::now_utc();
+            let purged = purge(&store, &retention, now)?;
+            let expiring = tokens_expiring(&store, now, warning)?;
+            Ok((purged, expiring))
+        })
+        .await
+    }
+
+    /// Whether any workspace exists (the demo workspace is made only on an empty database).
+    pub async fn has_workspaces(&self) -> Result<bool, StoreError> {
+        let store = self.store.clone();
+        super::run_blocking(move || Ok(unscoped::count_workspaces(&store)? > 0)).await
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod authentication;
 pub mod credentials;
+pub mod delivery;
 pub mod directory;
 pub mod errors;
 pub mod events;

@@ -500,9 +500,10 @@ async fn failed_provisioning_requests_are_listed_for_support() {
         .await;
     app.get(&format!("{}?filter=title+eq+%22x%22", users(&ws)), &token)
         .await;
-    let mut errors = Value::Null;
-    for _ in 0..50 {
-        errors = api(
+    // The error log is written in the background: wait for both entries.
+    let errors = std::cell::RefCell::new(Value::Null);
+    eventually(std::time::Duration::from_secs(5), async || {
+        let listed = api(
             &app,
             Method::GET,
             &ws_path(&ws, "/provisioning-errors"),
@@ -511,14 +512,14 @@ async fn failed_provisioning_requests_are_listed_for_support() {
         )
         .await
         .body;
-        if errors["items"]
+        let logged = listed["items"]
             .as_array()
-            .is_some_and(|items| items.len() >= 2)
-        {
-            break;
-        }
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+            .is_some_and(|items| items.len() >= 2);
+        *errors.borrow_mut() = listed;
+        logged
+    })
+    .await;
+    let errors = errors.into_inner();
     let items = errors["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{errors}");
     assert_eq!(items[0]["status"], json!(400));

@@ -466,9 +466,13 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
         })
         .collect();
     sent.wait();
-    // Time for the server to accept every connection (in production the preStop delay gives it),
-    // while the argon2 queue keeps most of the requests in flight.
-    std::thread::sleep(Duration::from_millis(250));
+    // Every request is being answered (the argon2 queue keeps them in flight) before the signal;
+    // in production the preStop delay gives the server this time.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while in_flight(&metrics_addr) < IN_FLIGHT {
+        assert!(Instant::now() < deadline, "the requests reached the server");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -535,6 +539,27 @@ fn sigterm_finishes_every_request_in_flight_and_logs_json() {
 }
 
 /// The status of a plain GET, or `None` while nothing listens.
+/// Requests the server is answering now, from its metrics.
+fn in_flight(metrics_addr: &str) -> usize {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(metrics_addr) else {
+        return 0;
+    };
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: {metrics_addr}\r\nConnection: close\r\n\r\n");
+    let mut response = String::new();
+    if stream.write_all(request.as_bytes()).is_err()
+        || stream.read_to_string(&mut response).is_err()
+    {
+        return 0;
+    }
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix("webwork_scim_http_requests_in_flight "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn http_status(addr: &str, path: &str) -> Option<u16> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr).ok()?;

@@ -32,7 +32,9 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
     for path in simple {
         let value = format!("v-{path}");
         let op = json!({"op": "replace", "path": path, "value": value});
-        let (top, sub) = path.split_once('.').map_or((path, None), |(t, s)| (t, Some(s)));
+        let (top, sub) = path
+            .split_once('.')
+            .map_or((path, None), |(t, s)| (t, Some(s)));
         changes.push((
             op,
             Box::new(move |user: &Value| {
@@ -44,10 +46,19 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
             }),
         ));
     }
-    for name in ["employeeNumber", "costCenter", "organization", "division", "department"] {
+    for name in [
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+    ] {
         let value = format!("v-{name}");
         let op = json!({"op": "replace", "path": format!("{ENTERPRISE}:{name}"), "value": value});
-        changes.push((op, Box::new(move |user: &Value| user[ENTERPRISE][name] == json!(value))));
+        changes.push((
+            op,
+            Box::new(move |user: &Value| user[ENTERPRISE][name] == json!(value)),
+        ));
     }
     changes.push((
         json!({"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": {"value": "boss-1"}}),
@@ -127,7 +138,10 @@ async fn sixty_four_concurrent_patches_of_one_user_all_succeed_and_none_is_lost(
     let log = app
         .call(
             Method::GET,
-            &format!("/api/v1/workspaces/{}/audit-events?target_id={id}&limit=500", ws.key),
+            &format!(
+                "/api/v1/workspaces/{}/audit-events?target_id={id}&limit=500",
+                ws.key
+            ),
             Some(&admin_of(&ws)),
             None,
         )
@@ -144,8 +158,13 @@ async fn sixty_four_concurrent_patches_of_one_user_all_succeed_and_none_is_lost(
         .iter()
         .filter(|a| **a == "user.deactivated" || **a == "user.reactivated")
         .collect();
-    assert!(toggles.windows(2).all(|pair| pair[0] != pair[1]), "{toggles:?}");
-    let active = toggles.last().is_none_or(|last| **last == "user.reactivated");
+    assert!(
+        toggles.windows(2).all(|pair| pair[0] != pair[1]),
+        "{toggles:?}"
+    );
+    let active = toggles
+        .last()
+        .is_none_or(|last| **last == "user.reactivated");
     assert_eq!(final_user["active"], json!(active));
     let updates = actions.iter().filter(|a| **a == "user.updated").count();
     assert_eq!(updates, 32, "{actions:?}");
@@ -162,8 +181,14 @@ async fn concurrent_token_issues_never_exceed_the_limit() {
     let body = json!({"label": "okta"});
     let issues = (0..20).map(|_| app.call(Method::POST, &path, Some(&admin), Some(&body)));
     let responses = join_all(issues).await;
-    let created = responses.iter().filter(|r| r.status.as_u16() == 201).count();
-    let refused: Vec<_> = responses.iter().filter(|r| r.status.as_u16() == 409).collect();
+    let created = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 201)
+        .count();
+    let refused: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 409)
+        .collect();
     // Premium allows five active tokens; the workspace had one.
     assert_eq!((created, refused.len()), (4, 16));
     assert!(
@@ -173,7 +198,10 @@ async fn concurrent_token_issues_never_exceed_the_limit() {
         "{}",
         refused[0].body
     );
-    let listed = app.call(Method::GET, &path, Some(&admin), None).await.expect(200);
+    let listed = app
+        .call(Method::GET, &path, Some(&admin), None)
+        .await
+        .expect(200);
     let active = listed["items"]
         .as_array()
         .unwrap()
@@ -189,15 +217,27 @@ async fn concurrent_rotations_of_one_token_leave_exactly_one_successor() {
     let (ws, _token) = app.premium("Acme").await;
     let admin = admin_of(&ws);
     let tokens = format!("/api/v1/workspaces/{}/tokens", ws.key);
-    let listed = app.call(Method::GET, &tokens, Some(&admin), None).await.expect(200);
+    let listed = app
+        .call(Method::GET, &tokens, Some(&admin), None)
+        .await
+        .expect(200);
     let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
     let rotate = format!("{tokens}/{id}/rotate");
     let rotations = (0..10).map(|_| app.call(Method::POST, &rotate, Some(&admin), None));
     let responses = join_all(rotations).await;
-    let created: Vec<_> = responses.iter().filter(|r| r.status.as_u16() == 201).collect();
-    let refused = responses.iter().filter(|r| r.status.as_u16() == 409).count();
+    let created: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 201)
+        .collect();
+    let refused = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 409)
+        .count();
     assert_eq!((created.len(), refused), (1, 9));
-    let listed = app.call(Method::GET, &tokens, Some(&admin), None).await.expect(200);
+    let listed = app
+        .call(Method::GET, &tokens, Some(&admin), None)
+        .await
+        .expect(200);
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "one successor: {listed}");
     assert_eq!(items[1]["id"], created[0].body["id"]);
@@ -224,8 +264,14 @@ async fn concurrent_member_links_never_exceed_the_seats() {
         .iter()
         .map(|body| app.call(Method::POST, &path, Some(&service), Some(body)));
     let responses = join_all(links).await;
-    let linked = responses.iter().filter(|r| r.status.as_u16() == 200).count();
-    let refused = responses.iter().filter(|r| r.status.as_u16() == 403).count();
+    let linked = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 200)
+        .count();
+    let refused = responses
+        .iter()
+        .filter(|r| r.status.as_u16() == 403)
+        .count();
     assert_eq!((linked, refused), (3, 7));
     let page = app
         .call(
@@ -267,9 +313,19 @@ async fn if_match_makes_a_stale_change_fail_with_412_and_write_nothing() {
         .await;
     stale.assert_scim_error(412, None);
     let now = app.get(&path, &token).await.expect(200);
-    assert_eq!(now["active"], json!(false), "the stale change wrote nothing");
+    assert_eq!(
+        now["active"],
+        json!(false),
+        "the stale change wrote nothing"
+    );
     let any = app
-        .call_with_headers(Method::PATCH, &path, &token, &patch_active(true), &[("If-Match", "*")])
+        .call_with_headers(
+            Method::PATCH,
+            &path,
+            &token,
+            &patch_active(true),
+            &[("If-Match", "*")],
+        )
         .await;
     assert_eq!(any.status.as_u16(), 200);
     let put = app
@@ -283,7 +339,13 @@ async fn if_match_makes_a_stale_change_fail_with_412_and_write_nothing() {
         .await;
     put.assert_scim_error(412, None);
     let delete = app
-        .call_with_headers(Method::DELETE, &path, &token, &Value::Null, &[("If-Match", "W/\"1\"")])
+        .call_with_headers(
+            Method::DELETE,
+            &path,
+            &token,
+            &Value::Null,
+            &[("If-Match", "W/\"1\"")],
+        )
         .await;
     delete.assert_scim_error(412, None);
     assert_eq!(app.get(&path, &token).await.status.as_u16(), 200);

@@ -1,7 +1,7 @@
 //! Lifecycle events reaching WebWork's app through a real HTTP receiver: signed, in order per
 //! user, surviving receiver outages and worker restarts, dead-lettered and replayed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ impl Delivery {
 struct Inbox {
     accepted: Arc<Mutex<Vec<Delivery>>>,
     failing: Arc<AtomicBool>,
+    /// Requests answered 503 while failing.
+    refused: Arc<AtomicUsize>,
 }
 
 /// WebWork's app, as far as webhooks go: answers 204 and records, or 503 while failing.
@@ -45,6 +47,7 @@ pub struct Receiver {
 
 async fn receive(req: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>) -> HttpResponse {
     if inbox.failing.load(Ordering::SeqCst) {
+        inbox.refused.fetch_add(1, Ordering::SeqCst);
         return HttpResponse::ServiceUnavailable().finish();
     }
     let header = |name: &str| {
@@ -81,6 +84,11 @@ impl Receiver {
 
     pub fn fail(&self, failing: bool) {
         self.inbox.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// How many deliveries were refused while failing.
+    pub fn refused(&self) -> usize {
+        self.inbox.refused.load(Ordering::SeqCst)
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {
@@ -202,7 +210,12 @@ async fn a_receiver_outage_loses_nothing_and_keeps_each_users_order() {
     app.patch(&user(&ws, &jane), &token, &patch_active(true))
         .await;
     app.delete(&user(&ws, &bob), &token).await;
-    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    // Each user's first event was tried and refused; nothing got through.
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| r.refused() >= 2)
+            .await
+    );
     assert!(receiver.deliveries().is_empty());
     receiver.fail(false);
     assert!(
@@ -242,7 +255,11 @@ async fn a_restarted_worker_resumes_delivery() {
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
         .await;
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        receiver
+            .wait_until(Duration::from_secs(5), |r| r.refused() >= 1)
+            .await
+    );
     first.abort();
     receiver.fail(false);
     // The process comes back: a new replica with its own state, on the same database.
@@ -277,11 +294,14 @@ async fn dead_events_wait_for_an_operator_replay() {
             .filter(|e| e.dead_at.is_some())
             .count()
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while dead(&app) < 1 && Instant::now() < deadline {
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    eventually(Duration::from_secs(5), async || dead(&app) == 1).await;
+    worker.abort();
+    // One more pass, on its own: the user's later event is not claimed behind the dead one.
+    let client = awc::Client::default();
+    let pass = webhooks::deliver_batch(&app.state, &settings(&receiver, 2), &client)
+        .await
+        .unwrap();
+    assert_eq!(pass, webhooks::Pass::default());
     let events = app
         .db
         .store
@@ -302,6 +322,7 @@ async fn dead_events_wait_for_an_operator_replay() {
         .await;
     assert_eq!(replayed.status, StatusCode::OK, "{}", replayed.body);
     assert_eq!(replayed.body["replayed"], json!(1));
+    let worker = start_worker(&app, settings(&receiver, 2));
     assert!(
         receiver
             .wait_until(Duration::from_secs(5), |r| r.types_for(&id).len() == 2)
@@ -335,15 +356,20 @@ async fn two_replicas_deliver_each_event_once() {
                 .await,
         ));
     }
-    let (other_state, _server) = app.replica(|_| {});
+    let (other, _server) = app.replica(|_| {});
     let first = start_worker(&app, settings(&receiver, 50));
-    let second = actix_web::rt::spawn(webhooks::run(other_state, settings(&receiver, 50)));
+    let second = actix_web::rt::spawn(webhooks::run(other.clone(), settings(&receiver, 50)));
     assert!(
         receiver
             .wait_until(Duration::from_secs(10), |r| r.deliveries().len() >= 20)
             .await
     );
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // Both workers stop as in a shutdown: each finishes the batch it holds, then the count is
+    // final.
+    app.state.status.begin_stopping();
+    other.status.begin_stopping();
+    first.await.unwrap();
+    second.await.unwrap();
     let deliveries = receiver.deliveries();
     let unique: std::collections::HashSet<_> = deliveries.iter().map(|d| d.id.clone()).collect();
     assert_eq!(
@@ -357,8 +383,6 @@ async fn two_replicas_deliver_each_event_once() {
             ["user.created", "user.password_set"]
         );
     }
-    first.abort();
-    second.abort();
 }
 
 #[actix_web::test]

@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::UserDraft;
+use crate::user::Password;
 
 fn doc() -> Map<String, Value> {
     let draft = UserDraft::from_scim(&json!({

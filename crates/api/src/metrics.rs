@@ -103,6 +103,19 @@ fn histogram_vec(
     Ok(metric)
 }
 
+/// `build_info{version, commit} 1`.
+fn register_build_info(registry: &Registry) -> Result<(), prometheus::Error> {
+    let build_info = gauge_vec(
+        registry,
+        Opts::new("build_info", "The version and commit this replica runs"),
+        &["version", "commit"],
+    )?;
+    build_info
+        .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("WEBWORK_SCIM_COMMIT")])
+        .set(1);
+    Ok(())
+}
+
 /// Process metrics under their conventional unprefixed names (Linux only).
 fn process_registry() -> Result<Registry, prometheus::Error> {
     let process = Registry::new();
@@ -229,14 +242,7 @@ impl Metrics {
             "Age of the oldest undelivered outbox event",
         )?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
-        let build_info = gauge_vec(
-            r,
-            Opts::new("build_info", "The version and commit this replica runs"),
-            &["version", "commit"],
-        )?;
-        build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("WEBWORK_SCIM_COMMIT")])
-            .set(1);
+        register_build_info(r)?;
         let process = process_registry()?;
         let [
             token_cache_hits,

@@ -9,9 +9,17 @@ use crate::support::*;
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
+/// Whether a change is in the final user.
+type Check = Box<dyn Fn(&Value) -> bool>;
+
 /// 32 changes, each to a different attribute, and how to find each in the final user.
-fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
-    let mut changes: Vec<(Value, Box<dyn Fn(&Value) -> bool>)> = Vec::new();
+fn attribute_changes() -> Vec<(Value, Check)> {
+    let mut changes = single_valued_changes();
+    changes.extend(multi_valued_changes());
+    changes
+}
+
+fn single_valued_changes() -> Vec<(Value, Check)> {
     let simple = [
         "name.formatted",
         "name.familyName",
@@ -29,22 +37,18 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
         "timezone",
         "externalId",
     ];
+    let mut changes: Vec<(Value, Check)> = Vec::new();
     for path in simple {
         let value = format!("v-{path}");
         let op = json!({"op": "replace", "path": path, "value": value});
         let (top, sub) = path
             .split_once('.')
             .map_or((path, None), |(t, s)| (t, Some(s)));
-        changes.push((
-            op,
-            Box::new(move |user: &Value| {
-                let found = match sub {
-                    Some(sub) => &user[top][sub],
-                    None => &user[top],
-                };
-                *found == json!(value)
-            }),
-        ));
+        let check = move |user: &Value| {
+            let found = sub.map_or(&user[top], |sub| &user[top][sub]);
+            *found == json!(value)
+        };
+        changes.push((op, Box::new(check)));
     }
     for name in [
         "employeeNumber",
@@ -64,6 +68,11 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
         json!({"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": {"value": "boss-1"}}),
         Box::new(|user: &Value| user[ENTERPRISE]["manager"]["value"] == json!("boss-1")),
     ));
+    changes
+}
+
+fn multi_valued_changes() -> Vec<(Value, Check)> {
+    let mut changes: Vec<(Value, Check)> = Vec::new();
     let multi = [
         "emails",
         "phoneNumbers",
@@ -76,14 +85,12 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
     for name in multi {
         let value = format!("added-{name}");
         let op = json!({"op": "add", "path": name, "value": [{"value": value, "type": "other"}]});
-        changes.push((
-            op,
-            Box::new(move |user: &Value| {
-                user[name]
-                    .as_array()
-                    .is_some_and(|items| items.iter().any(|item| item["value"] == json!(value)))
-            }),
-        ));
+        let check = move |user: &Value| {
+            user[name]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|item| item["value"] == json!(value)))
+        };
+        changes.push((op, Box::new(check)));
     }
     let addresses = [
         ("work", "locality"),
@@ -93,17 +100,16 @@ fn attribute_changes() -> Vec<(Value, Box<dyn Fn(&Value) -> bool>)> {
     ];
     for (filter, sub) in addresses {
         let value = format!("{filter}-{sub}");
-        let op = json!({"op": "add", "path": format!("addresses[type eq \"{filter}\"].{sub}"), "value": value});
-        changes.push((
-            op,
-            Box::new(move |user: &Value| {
-                user["addresses"].as_array().is_some_and(|items| {
-                    items
-                        .iter()
-                        .any(|item| item["type"] == json!(filter) && item[sub] == json!(value))
-                })
-            }),
-        ));
+        let path = format!("addresses[type eq \"{filter}\"].{sub}");
+        let op = json!({"op": "add", "path": path, "value": value});
+        let check = move |user: &Value| {
+            user["addresses"].as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|item| item["type"] == json!(filter) && item[sub] == json!(value))
+            })
+        };
+        changes.push((op, Box::new(check)));
     }
     changes
 }

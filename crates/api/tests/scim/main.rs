@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_api;
+mod admin_tokens;
+mod admin_workspaces;
 mod cli;
 mod concurrency;
 mod discovery;
@@ -12,9 +14,14 @@ mod errors;
 mod groups;
 mod housekeeping;
 mod internal;
+mod layers;
 mod lifecycle;
 mod limits;
 mod okta_flow;
 mod operations;
+mod outages;
+mod private_postgres;
+mod process;
+mod receiver;
 mod support;
 mod tenancy;

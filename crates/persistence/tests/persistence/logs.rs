@@ -1,96 +1,78 @@
 //! The audit log and the provisioning error log.
 
-use webwork_scim_domain::Plan;
+use webwork_scim_domain::{Actor, AuditAction, AuditEvent, Plan, WorkspaceId};
+use webwork_scim_persistence::audit::LogQuery;
 use webwork_scim_persistence::testing::TestDb;
 use webwork_scim_persistence::{audit, provisioning_errors};
 
+/// The targets of a page of workspace `ws`'s audit log.
+fn audit_targets(db: &TestDb, ws: WorkspaceId, query: LogQuery<'_>) -> Vec<String> {
+    db.store
+        .read(ws, |tx| audit::list(tx, query))
+        .unwrap()
+        .into_iter()
+        .map(|event| event.target_id.unwrap())
+        .collect()
+}
+
 #[test]
-fn audit_and_error_logs_list_newest_first_with_filters() {
-    use webwork_scim_domain::{Actor, AuditAction, AuditEvent};
-    use webwork_scim_persistence::audit::LogQuery;
-    use webwork_scim_persistence::provisioning_errors::FailedRequest;
+fn the_audit_log_lists_newest_first_with_filters_and_cursors() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);
     let other = db.workspace("Globex", Plan::Premium, true);
     for i in 0..5 {
-        let event = AuditEvent::new(
-            if i % 2 == 0 {
-                AuditAction::UserCreated
-            } else {
-                AuditAction::UserUpdated
-            },
-            format!("u{i}"),
-        )
-        .with_attributes(vec!["title".into()]);
+        let action = if i % 2 == 0 {
+            AuditAction::UserCreated
+        } else {
+            AuditAction::UserUpdated
+        };
+        let event = AuditEvent::new(action, format!("u{i}")).with_attributes(vec!["title".into()]);
         db.store
             .write(ws.id, |tx| {
                 audit::record(tx, &Actor::Operator, Some("req-1"), &event)
             })
             .unwrap();
     }
-    let all = db
-        .store
-        .read(ws.id, |tx| {
-            audit::list(
-                tx,
-                LogQuery {
-                    limit: 10,
-                    ..LogQuery::default()
-                },
-            )
-        })
-        .unwrap();
-    let targets: Vec<_> = all.iter().map(|e| e.target_id.clone().unwrap()).collect();
-    assert_eq!(targets, vec!["u4", "u3", "u2", "u1", "u0"]);
-    assert_eq!(all[0].attributes, vec!["title"]);
-    assert_eq!(all[0].actor, "cli");
-    let page2 = db
-        .store
-        .read(ws.id, |tx| {
-            audit::list(
-                tx,
-                LogQuery {
-                    limit: 2,
-                    before: Some(&all[1].id),
-                    ..LogQuery::default()
-                },
-            )
-        })
-        .unwrap();
+    let ten = LogQuery {
+        limit: 10,
+        ..LogQuery::default()
+    };
+    let all = db.store.read(ws.id, |tx| audit::list(tx, ten)).unwrap();
     assert_eq!(
-        page2
-            .iter()
-            .map(|e| e.target_id.clone().unwrap())
-            .collect::<Vec<_>>(),
-        vec!["u2", "u1"]
+        audit_targets(&db, ws.id, ten),
+        ["u4", "u3", "u2", "u1", "u0"]
     );
-    let created = db
-        .store
-        .read(ws.id, |tx| {
-            audit::list(
-                tx,
-                LogQuery {
-                    limit: 10,
-                    action: Some("user.created"),
-                    ..LogQuery::default()
-                },
-            )
-        })
-        .unwrap();
-    assert_eq!(created.len(), 3);
-    assert!(
+    assert_eq!(all[0].attributes, vec!["title"]);
+    assert_eq!(
+        (all[0].actor.as_str(), all[0].action.as_str()),
+        ("cli", "user.created")
+    );
+    let page2 = LogQuery {
+        limit: 2,
+        before: Some(&all[1].id),
+        ..LogQuery::default()
+    };
+    assert_eq!(audit_targets(&db, ws.id, page2), ["u2", "u1"]);
+    let created = LogQuery {
+        action: Some("user.created"),
+        ..ten
+    };
+    assert_eq!(audit_targets(&db, ws.id, created).len(), 3);
+    assert!(audit_targets(&db, other.id, ten).is_empty());
+    let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+    assert_eq!(
         db.store
-            .read(other.id, |tx| audit::list(
-                tx,
-                LogQuery {
-                    limit: 10,
-                    ..LogQuery::default()
-                }
-            ))
-            .unwrap()
-            .is_empty()
+            .write(ws.id, |tx| audit::purge_before(tx, future))
+            .unwrap(),
+        5
     );
+}
 
+#[test]
+fn failed_requests_are_logged_and_purged() {
+    use webwork_scim_persistence::provisioning_errors::FailedRequest;
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
     let failed = FailedRequest {
         actor: "token:x".into(),
         method: "POST".into(),
@@ -118,12 +100,6 @@ fn audit_and_error_logs_list_newest_first_with_filters() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].request, failed);
     let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
-    assert_eq!(
-        db.store
-            .write(ws.id, |tx| audit::purge_before(tx, future))
-            .unwrap(),
-        5
-    );
     assert_eq!(
         db.store
             .write(ws.id, |tx| provisioning_errors::purge_before(tx, future))

@@ -10,7 +10,7 @@ use crate::support::*;
 
 #[test]
 fn row_level_security_scopes_even_an_unscoped_query() {
-    use diesel::sql_types::{BigInt, Bool};
+    use diesel::sql_types::BigInt;
     if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
         return; // SQLite has no row-level security
     }
@@ -18,15 +18,6 @@ fn row_level_security_scopes_even_an_unscoped_query() {
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
-    }
-    #[derive(QueryableByName)]
-    struct Role {
-        #[diesel(sql_type = Bool)]
-        superuser: bool,
-        #[diesel(sql_type = Bool)]
-        bypass: bool,
-        #[diesel(sql_type = Bool)]
-        owns: bool,
     }
     let db = TestDb::new();
     let a = db.workspace("Acme", Plan::Premium, true);
@@ -81,6 +72,24 @@ fn row_level_security_scopes_even_an_unscoped_query() {
         "a row for another workspace cannot be written"
     );
     assert_eq!(count_in(b.id), 1);
+}
+
+#[test]
+fn the_service_role_is_bound_by_row_level_security() {
+    use diesel::sql_types::Bool;
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
+        return; // SQLite has no row-level security
+    }
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Bool)]
+        superuser: bool,
+        #[diesel(sql_type = Bool)]
+        bypass: bool,
+        #[diesel(sql_type = Bool)]
+        owns: bool,
+    }
+    let db = TestDb::new();
     let role: Role = diesel::sql_query(
         "SELECT rolsuper AS superuser, rolbypassrls AS bypass,
                 EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'users' AND tableowner = current_user) AS owns

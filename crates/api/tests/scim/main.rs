@@ -14,6 +14,7 @@ mod errors;
 mod groups;
 mod housekeeping;
 mod internal;
+mod isolation;
 mod layers;
 mod lifecycle;
 mod limits;

@@ -34,7 +34,8 @@ async fn seats_limit_active_users_and_inactive_ones_do_not_count() {
         "inactive users take no seat"
     );
     app.patch(&user(&ws, &a), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     app.create_user(&ws, &token, "c@acme.com").await;
     let reactivate = app.patch(&user(&ws, &a), &token, &patch_active(true)).await;
     reactivate.assert_scim_error(403, None);
@@ -105,11 +106,12 @@ async fn every_change_is_audited_with_attribute_names_only() {
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     let mut body = app.get(&user(&ws, &id), &token).await.body;
     body["title"] = json!("Secret Title");
-    app.put(&user(&ws, &id), &token, &body).await;
-    app.delete(&user(&ws, &id), &token).await;
+    app.put(&user(&ws, &id), &token, &body).await.expect(200);
+    app.delete(&user(&ws, &id), &token).await.expect(204);
     let log = api(
         &app,
         Method::GET,
@@ -182,9 +184,11 @@ async fn failed_provisioning_requests_are_listed_for_support() {
     let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
     app.post(&users(&ws), &token, &okta_user("jane@acme.com"))
-        .await;
+        .await
+        .expect(409);
     app.get(&format!("{}?filter=title+eq+%22x%22", users(&ws)), &token)
-        .await;
+        .await
+        .expect(400);
     // The error log is written in the background: wait for both entries.
     let errors = std::cell::RefCell::new(Value::Null);
     eventually(std::time::Duration::from_secs(5), async || {

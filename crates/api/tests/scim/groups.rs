@@ -130,7 +130,7 @@ async fn okta_group_push_creates_renames_and_moves_members() {
     let full = patch(
         json!([{"op": "replace", "path": "members", "value": [{"value": jane}, {"value": bob}]}]),
     );
-    app.patch(&group(&ws, &id), &token, &full).await;
+    app.patch(&group(&ws, &id), &token, &full).await.expect(204);
     assert_eq!(
         member_ids(&app.get(&group(&ws, &id), &token).await.body),
         sorted(vec![jane.clone(), bob.clone()])
@@ -426,9 +426,11 @@ async fn deactivation_keeps_memberships_and_deletion_ends_them() {
         StatusCode::OK
     );
     app.patch(&user(&ws, &jane), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     app.patch(&user(&ws, &jane), &token, &patch_active(true))
-        .await;
+        .await
+        .expect(200);
     assert_eq!(
         member_ids(&app.get(&group(&ws, &id), &token).await.body),
         sorted(vec![jane.clone(), bob.clone()])
@@ -458,8 +460,9 @@ async fn group_changes_are_audited_with_attribute_names() {
         &token,
         &patch(json!([{"op": "add", "path": "members", "value": [{"value": jane}]}])),
     )
-    .await;
-    app.delete(&group(&ws, &id), &token).await;
+    .await
+    .expect(204);
+    app.delete(&group(&ws, &id), &token).await.expect(204);
     let log = app
         .get(
             &format!("/api/v1/workspaces/{}/audit-events?target_id={id}", ws.key),

@@ -27,7 +27,7 @@ async fn retention_purges_only_what_is_older_than_configured() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
-    app.delete(&user(&ws, &id), &token).await;
+    app.delete(&user(&ws, &id), &token).await.expect(204);
     let (gone, _) = app.premium("Gone").await;
     app.use_cases()
         .delete_workspace(&Caller::operator(), gone.key.as_str())
@@ -81,7 +81,8 @@ async fn tokens_about_to_expire_are_counted_and_exported_as_a_metric() {
         Some(&admin_of(&ws)),
         Some(&json!({"expires_at": soon})),
     )
-    .await;
+    .await
+    .expect(201);
     let now = OffsetDateTime::now_utc();
     let fortnight = Duration::from_secs(14 * 24 * 3600);
     assert_eq!(

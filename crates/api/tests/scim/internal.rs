@@ -216,7 +216,8 @@ async fn credential_checks_follow_the_users_state() {
     );
 
     app.patch(&user(&ws, &id), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     let deactivated = internal(
         &app,
         Method::POST,
@@ -227,7 +228,8 @@ async fn credential_checks_follow_the_users_state() {
     assert_eq!(deactivated.status, StatusCode::FORBIDDEN);
     assert_eq!(deactivated.body["reason"], "deactivated");
     app.patch(&user(&ws, &id), &token, &patch_active(true))
-        .await;
+        .await
+        .expect(200);
     let back = internal(
         &app,
         Method::POST,
@@ -248,7 +250,8 @@ async fn credential_checks_follow_the_users_state() {
         Some(&admin_of(&ws)),
         Some(&json!({"enabled": true, "enforced": true})),
     )
-    .await;
+    .await
+    .expect(200);
     let enforced = internal(
         &app,
         Method::POST,
@@ -273,7 +276,7 @@ async fn a_new_password_changes_the_session_version() {
         .unwrap();
     let sync = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"password": "Brand-New-2!"}}]});
-    app.patch(&user(&ws, &id), &token, &sync).await;
+    app.patch(&user(&ws, &id), &token, &sync).await.expect(200);
     let after = internal(
         &app,
         Method::POST,
@@ -296,7 +299,8 @@ async fn linking_members_respects_the_seats() {
         Some(&platform()),
         Some(&json!({"seats": 1})),
     )
-    .await;
+    .await
+    .expect(200);
     let body = json!({"members": [{"userName": "a@acme.com"}, {"userName": "b@acme.com"}]});
     let refused = internal(
         &app,

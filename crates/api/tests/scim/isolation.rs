@@ -111,7 +111,10 @@ impl World {
 
 async fn run_step(world: &mut World, caller: usize, step: &Step) {
     world.named.clear();
-    let (ws, token) = (world.workspaces[caller].clone(), world.tokens[caller].clone());
+    let (ws, token) = (
+        world.workspaces[caller].clone(),
+        world.tokens[caller].clone(),
+    );
     let response = match step {
         Step::CreateUser => {
             world.made += 1;

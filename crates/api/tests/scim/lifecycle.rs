@@ -44,7 +44,8 @@ async fn okta_deactivation_reaches_the_app_signed_within_two_seconds() {
     );
     let patched = Instant::now();
     app.patch(&user(&ws, &id), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     let arrived = receiver
         .wait_until(Duration::from_secs(2), |r| {
             r.types_for(&id).contains(&"user.deactivated".to_owned())
@@ -100,12 +101,16 @@ async fn a_receiver_outage_loses_nothing_and_keeps_each_users_order() {
     let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
     let retitle = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"title": "Lead"}}]});
-    app.patch(&user(&ws, &jane), &token, &retitle).await;
+    app.patch(&user(&ws, &jane), &token, &retitle)
+        .await
+        .expect(200);
     app.patch(&user(&ws, &jane), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     app.patch(&user(&ws, &jane), &token, &patch_active(true))
-        .await;
-    app.delete(&user(&ws, &bob), &token).await;
+        .await
+        .expect(200);
+    app.delete(&user(&ws, &bob), &token).await.expect(204);
     // Each user's first event was tried and refused; nothing got through.
     assert!(
         receiver
@@ -150,7 +155,8 @@ async fn a_restarted_worker_resumes_delivery() {
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     assert!(
         receiver
             .wait_until(Duration::from_secs(5), |r| r.refused() >= 1)
@@ -305,20 +311,23 @@ async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
         &token,
         &op(json!([{"op": "add", "path": "members", "value": [{"value": jane}]}])),
     )
-    .await;
+    .await
+    .expect(204);
     app.patch(
         &url,
         &token,
         &op(json!([{"op": "replace", "value": {"id": id, "displayName": "Sales EMEA"}}])),
     )
-    .await;
+    .await
+    .expect(204);
     app.patch(
         &url,
         &token,
         &op(json!([{"op": "remove", "path": format!("members[value eq \"{jane}\"]")}])),
     )
-    .await;
-    app.delete(&url, &token).await;
+    .await
+    .expect(204);
+    app.delete(&url, &token).await.expect(204);
     let of_group = |r: &Receiver| -> Vec<Value> {
         r.deliveries()
             .iter()
@@ -383,7 +392,7 @@ async fn a_deleted_user_leaves_its_groups_in_each_groups_order() {
         .await
         .body,
     );
-    app.delete(&user(&ws, &jane), &token).await;
+    app.delete(&user(&ws, &jane), &token).await.expect(204);
     let group_events = |r: &Receiver| -> Vec<(String, Value)> {
         r.deliveries()
             .iter()

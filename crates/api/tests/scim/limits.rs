@@ -115,7 +115,8 @@ async fn concurrent_creations_cannot_exceed_the_seats() {
         Some(&platform()),
         Some(&json!({"seats": 3})),
     )
-    .await;
+    .await
+    .expect(200);
     let bodies: Vec<_> = (0..8)
         .map(|i| okta_user(&format!("u{i}@acme.com")))
         .collect();
@@ -194,7 +195,8 @@ async fn a_revocation_reaches_other_replicas_within_the_cache_time_to_live() {
     let listed = app.use_cases().list_tokens(ws.key.as_str()).await.unwrap();
     let revoke = format!("/api/v1/workspaces/{}/tokens/{}", ws.key, listed[0].id);
     app.call(Method::DELETE, &revoke, Some(&admin_of(&ws)), None)
-        .await;
+        .await
+        .expect(200);
     app.get(&users(&ws), &token)
         .await
         .assert_scim_error(401, None);

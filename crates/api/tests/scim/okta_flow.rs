@@ -359,7 +359,8 @@ async fn a_put_that_omits_active_keeps_a_deactivated_user_deactivated() {
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
-        .await;
+        .await
+        .expect(200);
     let replaced = app
         .put(
             &user(&ws, &id),

@@ -34,7 +34,7 @@ async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
-    app.get(&user(&ws, &jane), &token).await;
+    app.get(&user(&ws, &jane), &token).await.expect(200);
     let mut keys = Vec::new();
     let traffic = |key: String, n: usize| {
         let app = &app;
@@ -45,14 +45,17 @@ async fn metric_labels_stay_bounded_after_traffic_from_a_thousand_workspaces() {
                 &format!("/scim/v2/{key}/Users/{}", uuid::Uuid::new_v4()),
                 &bogus,
             )
-            .await;
+            .await
+            .expect(401);
             app.get(
                 &format!("/scim/v2/{key}/Groups?filter=displayName+eq+%22{n}%22"),
                 &bogus,
             )
-            .await;
+            .await
+            .expect(401);
             app.get(&format!("/api/v1/workspaces/{key}/users"), "not-a-jwt")
-                .await;
+                .await
+                .expect(401);
         }
     };
     for n in 0..10 {

@@ -3,15 +3,14 @@
 //! Okta's `userName eq` look-up then finds and links them instead of creating duplicates.
 
 use serde_json::json;
-use time::OffsetDateTime;
 use webwork_scim_domain::{
     AuditAction, AuditEvent, DomainError, PlainText, User, UserDraft, UserName,
 };
-use webwork_scim_persistence::{Access, StoreError, TenantTx, users, workspaces};
-use webwork_scim_tenancy::effective_entitlements;
+use webwork_scim_persistence::{Access, StoreError, TenantTx, users};
 
 use super::events;
-use super::{Caller, DirectoryError, NotFound, Resource, UseCases, in_workspace};
+use super::user_writes::seats_in_use;
+use super::{Caller, DirectoryError, UseCases, in_workspace};
 
 /// The most members one request may link.
 pub const MAX_MEMBERS: usize = 1000;
@@ -80,24 +79,6 @@ pub struct Linked {
     pub created: bool,
 }
 
-/// Active users of the workspace now, when its seats are limited (the workspace row is then
-/// locked until the transaction ends, so that links and creations never share the last seat).
-fn seats_in_use(
-    tx: &mut TenantTx<'_>,
-) -> Result<Option<(i64, webwork_scim_domain::Entitlements)>, DirectoryError> {
-    let id = tx.workspace();
-    let current = workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    if effective_entitlements(&current, OffsetDateTime::now_utc())
-        .seats
-        .is_none()
-    {
-        return Ok(None);
-    }
-    let locked = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    let entitlements = effective_entitlements(&locked, OffsetDateTime::now_utc());
-    Ok(Some((users::count_active(tx, None)?, entitlements)))
-}
-
 fn link_one(
     tx: &mut TenantTx<'_>,
     member: &MemberLink,
@@ -144,7 +125,7 @@ impl UseCases {
         }
         let caller = caller.clone();
         in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
-            let mut seats = seats_in_use(tx)?;
+            let mut seats = seats_in_use::<DirectoryError>(tx, None)?;
             let mut linked = Vec::with_capacity(members.len());
             for member in &members {
                 let (user, created, changes) = link_one(tx, member, &mut seats)?;

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 use webwork_scim_domain::audit::user_change_events;
-use webwork_scim_domain::{AuditAction, AuditEvent, User, UserDraft, UserId};
+use webwork_scim_domain::{AuditAction, AuditEvent, Entitlements, User, UserDraft, UserId};
 use webwork_scim_persistence::users::{self, Replacement};
 use webwork_scim_persistence::{TenantTx, workspaces};
 use webwork_scim_tenancy::effective_entitlements;
@@ -12,13 +12,15 @@ use super::errors::uniqueness;
 use super::events::{self, WorkspaceRef};
 use super::{Caller, NotFound, ProvisioningError, Resource};
 
-/// Whether one more active user fits in the workspace's seats. The workspace row is locked
-/// before the count when seats are limited, so that two changes cannot both take the last seat.
-pub(crate) fn admit_active_user<E>(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<(), E>
+/// The workspace's active users (other than `except`) and its entitlements, when its seats are
+/// limited; the workspace row is then locked until the transaction ends, so that two changes
+/// cannot both take the last seat. `None` without a limit.
+pub(crate) fn seats_in_use<E>(
+    tx: &mut TenantTx<'_>,
+    except: Option<UserId>,
+) -> Result<Option<(i64, Entitlements)>, E>
 where
-    E: From<webwork_scim_persistence::StoreError>
-        + From<NotFound>
-        + From<webwork_scim_domain::Refusal>,
+    E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
     let id = tx.workspace();
     let read = workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
@@ -26,12 +28,21 @@ where
         .seats
         .is_none()
     {
-        return Ok(());
+        return Ok(None);
     }
     let locked = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
     let entitlements = effective_entitlements(&locked, OffsetDateTime::now_utc());
-    let used = users::count_active(tx, except)?;
-    entitlements.admit_active_user(used)?;
+    Ok(Some((users::count_active(tx, except)?, entitlements)))
+}
+
+/// Whether one more active user fits in the workspace's seats.
+fn admit_active_user(
+    tx: &mut TenantTx<'_>,
+    except: Option<UserId>,
+) -> Result<(), ProvisioningError> {
+    if let Some((used, entitlements)) = seats_in_use::<ProvisioningError>(tx, except)? {
+        entitlements.admit_active_user(used)?;
+    }
     Ok(())
 }
 
@@ -53,7 +64,7 @@ pub(crate) fn insert(
     password_hash: Option<&str>,
 ) -> Result<User, ProvisioningError> {
     if draft.active {
-        admit_active_user::<ProvisioningError>(tx, None)?;
+        admit_active_user(tx, None)?;
     }
     let user = users::insert(tx, draft, password_hash)
         .map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
@@ -86,7 +97,7 @@ pub(crate) fn replace(
     }
     current.check_activity(draft.active)?;
     if current.takes_seat(draft.active) {
-        admit_active_user::<ProvisioningError>(tx, Some(current.id))?;
+        admit_active_user(tx, Some(current.id))?;
     }
     let replacement = Replacement {
         draft,

@@ -5,11 +5,11 @@
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{AuditAction, AuditEvent, Group, GroupChange, GroupDraft, GroupId};
 use webwork_scim_persistence::groups::{self, GroupPage, GroupQuery};
-use webwork_scim_persistence::{StoreError, TenantTx};
+use webwork_scim_persistence::{Access, StoreError, TenantTx};
 
 use super::errors::uniqueness;
 use super::events;
-use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, run_blocking};
+use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases};
 
 /// A page of groups as SCIM lists them; members only when the response shows them.
 #[derive(Debug, Clone)]
@@ -87,19 +87,15 @@ impl UseCases {
         caller: &ScimCaller,
         listing: GroupListing,
     ) -> Result<GroupPage, ProvisioningError> {
-        let store = self.store.clone();
-        let workspace = caller.tenant.workspace_id;
-        run_blocking(move || {
-            store.read(workspace, |tx| {
-                let query = GroupQuery {
-                    filter: listing.filter.as_ref(),
-                    offset: listing.offset,
-                    limit: listing.limit,
-                    with_members: listing.with_members,
-                    member_budget: groups::MAX_MEMBERS_PER_PAGE,
-                };
-                Ok(groups::list(tx, query)?)
-            })
+        self.for_caller(caller, Access::Read, move |tx, _| {
+            let query = GroupQuery {
+                filter: listing.filter.as_ref(),
+                offset: listing.offset,
+                limit: listing.limit,
+                with_members: listing.with_members,
+                member_budget: groups::MAX_MEMBERS_PER_PAGE,
+            };
+            Ok(groups::list(tx, query)?)
         })
         .await
     }
@@ -110,9 +106,10 @@ impl UseCases {
         id: GroupId,
         with_members: bool,
     ) -> Result<Group, ProvisioningError> {
-        let store = self.store.clone();
-        let workspace = caller.tenant.workspace_id;
-        run_blocking(move || store.read(workspace, |tx| reread(tx, id, with_members))).await
+        self.for_caller(caller, Access::Read, move |tx, _| {
+            reread(tx, id, with_members)
+        })
+        .await
     }
 
     pub async fn create_group(
@@ -121,18 +118,14 @@ impl UseCases {
         draft: GroupDraft,
         with_members: bool,
     ) -> Result<Group, ProvisioningError> {
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            let write = groups::insert(tx, &draft).map_err(|err| {
+                uniqueness::<ProvisioningError>(err, taken(draft.display_name.as_str()))
+            })?;
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                let write = groups::insert(tx, &draft).map_err(|err| {
-                    uniqueness::<ProvisioningError>(err, taken(draft.display_name.as_str()))
-                })?;
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                events::group_written(tx, workspace, &caller.caller(), &write, true)?;
-                reread(tx, write.group.id, with_members)
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            events::group_written(tx, workspace, &caller.caller(), &write, true)?;
+            reread(tx, write.group.id, with_members)
         })
         .await
     }
@@ -153,13 +146,9 @@ impl UseCases {
         if let Some(ids) = draft.members {
             changes.push(GroupChange::ReplaceMembers(ids));
         }
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
-            store.write(caller.tenant.workspace_id, |tx| {
-                change(tx, &caller, id, &changes, if_match.as_ref())?;
-                reread(tx, id, with_members)
-            })
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            change(tx, caller, id, &changes, if_match.as_ref())?;
+            reread(tx, id, with_members)
         })
         .await
     }
@@ -174,15 +163,11 @@ impl UseCases {
         if_match: Option<IfMatch>,
         respond_with: Option<bool>,
     ) -> Result<Option<Group>, ProvisioningError> {
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
-            store.write(caller.tenant.workspace_id, |tx| {
-                change(tx, &caller, id, &changes, if_match.as_ref())?;
-                respond_with
-                    .map(|with_members| reread(tx, id, with_members))
-                    .transpose()
-            })
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            change(tx, caller, id, &changes, if_match.as_ref())?;
+            respond_with
+                .map(|with_members| reread(tx, id, with_members))
+                .transpose()
         })
         .await
     }
@@ -193,19 +178,15 @@ impl UseCases {
         id: GroupId,
         if_match: Option<IfMatch>,
     ) -> Result<(), ProvisioningError> {
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            lock_checked(tx, id, if_match.as_ref())?;
+            let group = groups::delete(tx, id)?.ok_or_else(|| not_found(id))?;
+            let deleted = [AuditEvent::new(AuditAction::GroupDeleted, id)];
+            events::audit(tx, &caller.caller(), &deleted)?;
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                lock_checked(tx, id, if_match.as_ref())?;
-                let group = groups::delete(tx, id)?.ok_or_else(|| not_found(id))?;
-                let deleted = [AuditEvent::new(AuditAction::GroupDeleted, id)];
-                events::audit(tx, &caller.caller(), &deleted)?;
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                events::enqueue_group_deleted(tx, workspace, &caller.actor(), &group)?;
-                Ok(())
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            events::enqueue_group_deleted(tx, workspace, &caller.actor(), &group)?;
+            Ok(())
         })
         .await
     }

@@ -149,6 +149,29 @@ impl IfMatch {
     }
 }
 
+impl UseCases {
+    /// Runs `f` on the blocking pool in one transaction of an identity provider's workspace;
+    /// `f` is handed the transaction and the caller.
+    pub(crate) async fn for_caller<R, F>(
+        &self,
+        caller: &ScimCaller,
+        access: Access,
+        f: F,
+    ) -> Result<R, ProvisioningError>
+    where
+        F: FnOnce(&mut TenantTx<'_>, &ScimCaller) -> Result<R, ProvisioningError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = self.store.clone();
+        let caller = caller.clone();
+        run_blocking(move || {
+            let workspace = caller.tenant.workspace_id;
+            store.tenant(workspace, access, |tx| f(tx, &caller))
+        })
+        .await
+    }
+}
+
 /// Runs `f` on the blocking pool in one transaction of the live workspace `key`, which it is
 /// handed as read at the start; a key that names no live workspace is [`NotFound`].
 pub(crate) async fn in_workspace<R, E, F>(

@@ -5,9 +5,9 @@ use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{Password, User, UserDraft, UserId};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
-use super::{
-    IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, run_blocking, user_writes,
-};
+use webwork_scim_persistence::Access;
+
+use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, user_writes};
 
 /// A page of users as SCIM lists them: an optional filter and a window.
 #[derive(Debug, Clone)]
@@ -42,17 +42,13 @@ impl UseCases {
         caller: &ScimCaller,
         query: UserQuery,
     ) -> Result<UserPage, ProvisioningError> {
-        let store = self.store.clone();
-        let workspace = caller.tenant.workspace_id;
-        run_blocking(move || {
-            store.read(workspace, |tx| {
-                let list = ListQuery {
-                    filter: query.filter.as_ref(),
-                    offset: query.offset,
-                    limit: query.limit,
-                };
-                Ok(users::list(tx, list)?)
-            })
+        self.for_caller(caller, Access::Read, move |tx, _| {
+            let list = ListQuery {
+                filter: query.filter.as_ref(),
+                offset: query.offset,
+                limit: query.limit,
+            };
+            Ok(users::list(tx, list)?)
         })
         .await
     }
@@ -62,12 +58,8 @@ impl UseCases {
         caller: &ScimCaller,
         id: UserId,
     ) -> Result<User, ProvisioningError> {
-        let store = self.store.clone();
-        let workspace = caller.tenant.workspace_id;
-        run_blocking(move || {
-            store.read(workspace, |tx| {
-                users::find(tx, id)?.ok_or_else(|| not_found(id).into())
-            })
+        self.for_caller(caller, Access::Read, move |tx, _| {
+            Ok(users::find(tx, id)?.ok_or_else(|| not_found(id))?)
         })
         .await
     }
@@ -78,14 +70,10 @@ impl UseCases {
         draft: UserDraft,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(draft.password.as_ref()).await?;
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                user_writes::insert(tx, workspace, &caller.caller(), &draft, hash.as_deref())
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            user_writes::insert(tx, workspace, &caller.caller(), &draft, hash.as_deref())
         })
         .await
     }
@@ -101,24 +89,20 @@ impl UseCases {
         if_match: Option<IfMatch>,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(draft.password.as_ref()).await?;
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+            IfMatch::check(if_match.as_ref(), current.version)?;
+            draft.keep_active(current.active);
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-                IfMatch::check(if_match.as_ref(), current.version)?;
-                draft.keep_active(current.active);
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                user_writes::replace(
-                    tx,
-                    workspace,
-                    &caller.caller(),
-                    current,
-                    &draft,
-                    hash.as_deref(),
-                )
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            user_writes::replace(
+                tx,
+                workspace,
+                &caller.caller(),
+                current,
+                &draft,
+                hash.as_deref(),
+            )
         })
         .await
     }
@@ -135,24 +119,20 @@ impl UseCases {
     ) -> Result<User, ProvisioningError> {
         let password = patch.password()?;
         let hash = self.hash_password(password.as_ref()).await?;
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+            IfMatch::check(if_match.as_ref(), current.version)?;
+            let mut document = current.document.clone();
+            patch.apply(&mut document)?;
+            let mut draft = UserDraft::from_scim(&Value::Object(document))?;
+            // Removing `active` is no reactivation: it keeps the stored state, as a PUT without
+            // it does.
+            draft.keep_active(current.active);
+            debug_assert_eq!(draft.password, password, "the scan and the engine agree");
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-                IfMatch::check(if_match.as_ref(), current.version)?;
-                let mut document = current.document.clone();
-                patch.apply(&mut document)?;
-                let mut draft = UserDraft::from_scim(&Value::Object(document))?;
-                // Removing `active` is no reactivation: it keeps the stored state, as a PUT
-                // without it does.
-                draft.keep_active(current.active);
-                debug_assert_eq!(draft.password, password, "the scan and the engine agree");
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                let hash = draft.password.as_ref().and(hash.as_deref());
-                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            let hash = draft.password.as_ref().and(hash.as_deref());
+            user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
         })
         .await
     }
@@ -163,16 +143,12 @@ impl UseCases {
         id: UserId,
         if_match: Option<IfMatch>,
     ) -> Result<(), ProvisioningError> {
-        let store = self.store.clone();
-        let caller = caller.clone();
-        run_blocking(move || {
+        self.for_caller(caller, Access::Write, move |tx, caller| {
+            let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+            IfMatch::check(if_match.as_ref(), current.version)?;
             let tenant = &caller.tenant;
-            store.write(tenant.workspace_id, |tx| {
-                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-                IfMatch::check(if_match.as_ref(), current.version)?;
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                user_writes::delete(tx, workspace, &caller.caller(), current)
-            })
+            let workspace = (tenant.workspace_id, &tenant.workspace_key);
+            user_writes::delete(tx, workspace, &caller.caller(), current)
         })
         .await
     }

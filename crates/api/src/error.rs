@@ -147,6 +147,7 @@ impl ApiError {
 fn refusal_status(refusal: &Refusal) -> StatusCode {
     match refusal {
         Refusal::OwnerProtected
+        | Refusal::OwnerCredentials
         | Refusal::SeatLimit { .. }
         | Refusal::Scim(_)
         | Refusal::SsoNotIncluded(_) => StatusCode::FORBIDDEN,

@@ -36,6 +36,7 @@ pub enum AuditAction {
     UserDeactivated,
     UserReactivated,
     UserPasswordSet,
+    UserPasswordRefused,
     UserDeleted,
     UserErased,
     GroupCreated,
@@ -51,12 +52,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::UserCreated,
         AuditAction::UserUpdated,
         AuditAction::UserDeactivated,
         AuditAction::UserReactivated,
         AuditAction::UserPasswordSet,
+        AuditAction::UserPasswordRefused,
         AuditAction::UserDeleted,
         AuditAction::UserErased,
         AuditAction::GroupCreated,
@@ -78,6 +80,7 @@ impl AuditAction {
             AuditAction::UserDeactivated => "user.deactivated",
             AuditAction::UserReactivated => "user.reactivated",
             AuditAction::UserPasswordSet => "user.password_set",
+            AuditAction::UserPasswordRefused => "user.password_refused",
             AuditAction::UserDeleted => "user.deleted",
             AuditAction::UserErased => "user.erased",
             AuditAction::GroupCreated => "group.created",
@@ -93,9 +96,10 @@ impl AuditAction {
         }
     }
 
-    /// Whether WebWork's app hears of it as a user's lifecycle event.
+    /// Whether WebWork's app hears of it as a user's lifecycle event: a refused change is
+    /// audited, but nothing changed.
     pub fn is_user_event(self) -> bool {
-        self.as_str().starts_with("user.")
+        self.as_str().starts_with("user.") && self != AuditAction::UserPasswordRefused
     }
 }
 

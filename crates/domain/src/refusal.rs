@@ -42,6 +42,12 @@ pub enum Refusal {
          in WebWork first"
     )]
     OwnerProtected,
+    #[error(
+        "the workspace owner's password cannot be set through SCIM; the owner signs in with \
+         WebWork's own credentials. Unassign the password push for this user in the identity \
+         provider"
+    )]
+    OwnerCredentials,
     #[error("seat limit reached: {used} of {seats}")]
     SeatLimit { used: i64, seats: u32 },
     #[error(

@@ -205,6 +205,15 @@ impl User {
         Ok(())
     }
 
+    /// Whether an identity provider may set this user's password: never the owner's, whose
+    /// credentials are WebWork's own (the credential check would grant the `owner` role).
+    pub fn check_password_change(&self, password_set: bool) -> Result<(), Refusal> {
+        if password_set && self.is_owner() {
+            return Err(Refusal::OwnerCredentials);
+        }
+        Ok(())
+    }
+
     /// Whether this user may be deleted: never the owner.
     pub fn check_deletion(&self) -> Result<(), Refusal> {
         if self.is_owner() {

@@ -96,6 +96,7 @@ pub(crate) fn replace(
         return Ok(current);
     }
     current.check_activity(draft.active)?;
+    current.check_password_change(password_hash.is_some())?;
     if current.takes_seat(draft.active) {
         admit_active_user(tx, Some(current.id))?;
     }

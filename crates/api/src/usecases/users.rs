@@ -2,12 +2,14 @@
 
 use serde_json::Value;
 use webwork_scim_domain::patch::PatchRequest;
-use webwork_scim_domain::{Password, User, UserDraft, UserId};
+use webwork_scim_domain::{AuditAction, AuditEvent, Password, Refusal, User, UserDraft, UserId};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
 use webwork_scim_persistence::Access;
 
-use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, user_writes};
+use super::{
+    IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, events, user_writes,
+};
 
 /// A page of users as SCIM lists them: an optional filter and a window.
 #[derive(Debug, Clone)]
@@ -35,6 +37,30 @@ impl UseCases {
             )),
             None => Ok(None),
         }
+    }
+
+    /// A refused attempt on the owner's password is audited in a transaction of its own, since
+    /// the refused change wrote nothing; an audit failure is logged and the refusal still
+    /// answered.
+    async fn audit_refusal<R>(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        result: Result<R, ProvisioningError>,
+    ) -> Result<R, ProvisioningError> {
+        if let Err(ProvisioningError::Refused(Refusal::OwnerCredentials)) = &result {
+            let attempt = AuditEvent::new(AuditAction::UserPasswordRefused, id)
+                .with_attributes(vec!["password".into()]);
+            let recorded = self
+                .for_caller(caller, Access::Write, move |tx, caller| {
+                    Ok(events::audit(tx, &caller.caller(), &[attempt])?)
+                })
+                .await;
+            if let Err(err) = recorded {
+                tracing::error!(error = %err, user = %id, "the refused owner password change was not audited");
+            }
+        }
+        result
     }
 
     pub async fn list_users(
@@ -89,22 +115,24 @@ impl UseCases {
         if_match: Option<IfMatch>,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(draft.password.as_ref()).await?;
-        self.for_caller(caller, Access::Write, move |tx, caller| {
-            let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-            IfMatch::check(if_match.as_ref(), current.version)?;
-            draft.keep_active(current.active);
-            let tenant = &caller.tenant;
-            let workspace = (tenant.workspace_id, &tenant.workspace_key);
-            user_writes::replace(
-                tx,
-                workspace,
-                &caller.caller(),
-                current,
-                &draft,
-                hash.as_deref(),
-            )
-        })
-        .await
+        let result = self
+            .for_caller(caller, Access::Write, move |tx, caller| {
+                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                IfMatch::check(if_match.as_ref(), current.version)?;
+                draft.keep_active(current.active);
+                let tenant = &caller.tenant;
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                user_writes::replace(
+                    tx,
+                    workspace,
+                    &caller.caller(),
+                    current,
+                    &draft,
+                    hash.as_deref(),
+                )
+            })
+            .await;
+        self.audit_refusal(caller, id, result).await
     }
 
     /// PATCH: applies the operations to the user as it is locked in the transaction, so that
@@ -119,22 +147,24 @@ impl UseCases {
     ) -> Result<User, ProvisioningError> {
         let password = patch.password()?;
         let hash = self.hash_password(password.as_ref()).await?;
-        self.for_caller(caller, Access::Write, move |tx, caller| {
-            let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-            IfMatch::check(if_match.as_ref(), current.version)?;
-            let mut document = current.document.clone();
-            patch.apply(&mut document)?;
-            let mut draft = UserDraft::from_scim(&Value::Object(document))?;
-            // Removing `active` is no reactivation: it keeps the stored state, as a PUT without
-            // it does.
-            draft.keep_active(current.active);
-            debug_assert_eq!(draft.password, password, "the scan and the engine agree");
-            let tenant = &caller.tenant;
-            let workspace = (tenant.workspace_id, &tenant.workspace_key);
-            let hash = draft.password.as_ref().and(hash.as_deref());
-            user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
-        })
-        .await
+        let result = self
+            .for_caller(caller, Access::Write, move |tx, caller| {
+                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                IfMatch::check(if_match.as_ref(), current.version)?;
+                let mut document = current.document.clone();
+                patch.apply(&mut document)?;
+                let mut draft = UserDraft::from_scim(&Value::Object(document))?;
+                // Removing `active` is no reactivation: it keeps the stored state, as a PUT without
+                // it does.
+                draft.keep_active(current.active);
+                debug_assert_eq!(draft.password, password, "the scan and the engine agree");
+                let tenant = &caller.tenant;
+                let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                let hash = draft.password.as_ref().and(hash.as_deref());
+                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
+            })
+            .await;
+        self.audit_refusal(caller, id, result).await
     }
 
     pub async fn delete_user(

@@ -175,6 +175,91 @@ async fn scim_can_never_deactivate_or_delete_the_owner() {
     );
 }
 
+/// The owner upserted by WebWork's app, by id.
+async fn upsert_owner(app: &TestApp, ws: &Workspace) -> String {
+    let body = json!({"members": [{"userName": "owner@acme.com", "roles": ["owner"]}]});
+    let upserted = internal(
+        app,
+        Method::POST,
+        &format!("/workspaces/{}/members/bulk-upsert", ws.key),
+        Some(body),
+    )
+    .await
+    .expect(200);
+    id_of(&upserted["members"][0])
+}
+
+#[actix_web::test]
+async fn scim_can_never_set_the_owners_password() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let owner = upsert_owner(&app, &ws).await;
+    let before = app.get(&user(&ws, &owner), &token).await.expect(200);
+
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [
+            {"op": "replace", "path": "displayName", "value": "Mallory"},
+            {"op": "replace", "path": "password", "value": "Taken-Over-1!"}
+        ]
+    });
+    let refused = app.patch(&user(&ws, &owner), &token, &patch).await;
+    refused.assert_scim_error(403, None);
+    assert!(refused.body["detail"].as_str().unwrap().contains("owner"));
+    let mut put = before.clone();
+    put["password"] = json!("Taken-Over-2!");
+    app.put(&user(&ws, &owner), &token, &put)
+        .await
+        .assert_scim_error(403, None);
+
+    let after = app.get(&user(&ws, &owner), &token).await.expect(200);
+    assert_eq!(after, before, "nothing of the refused requests was applied");
+    for password in ["Taken-Over-1!", "Taken-Over-2!"] {
+        let login = json!({"userName": "owner@acme.com", "password": password});
+        let verify = internal(&app, Method::POST, &verify_path(&ws), Some(login)).await;
+        assert_eq!(verify.status, StatusCode::UNAUTHORIZED, "{}", verify.body);
+    }
+    let log = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/workspaces/{}/audit-events?action=user.password_refused",
+                ws.key
+            ),
+            Some(&admin_of(&ws)),
+            None,
+        )
+        .await
+        .expect(200);
+    let attempts: Vec<(&str, &Value)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["target_id"].as_str().unwrap_or_default(),
+                &e["attributes"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(owner.as_str(), &json!(["password"])); 2],
+        "{log}"
+    );
+
+    // The owner's other attributes stay the IdP's to push.
+    let rename = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "Olga Owner"}]
+    });
+    let renamed = app
+        .patch(&user(&ws, &owner), &token, &rename)
+        .await
+        .expect(200);
+    assert_eq!(renamed["displayName"], "Olga Owner");
+}
+
 #[actix_web::test]
 async fn credential_checks_follow_the_users_state() {
     let app = TestApp::start().await;

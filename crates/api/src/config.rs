@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
+use webwork_scim_persistence::Synchronous;
 use webwork_scim_tenancy::JwtVerifier;
 
 use crate::state::AppConfig;
@@ -43,6 +44,26 @@ pub struct CommonSettings {
     /// Connections in the database pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, global = true)]
     pub db_pool_size: u32,
+
+    /// When the embedded SQLite database syncs to disk: NORMAL (at checkpoints; an
+    /// acknowledged write can be lost if the machine loses power) or FULL (on every commit).
+    #[arg(
+        long,
+        env = "SQLITE_SYNCHRONOUS",
+        default_value = "NORMAL",
+        global = true
+    )]
+    pub sqlite_synchronous: Synchronous,
+
+    /// How long a SQLite statement waits, in milliseconds, for a write lock held by another
+    /// process (a command run beside the server) before the request answers 503.
+    #[arg(
+        long,
+        env = "SQLITE_BUSY_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub sqlite_busy_timeout_ms: u64,
 
     /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service
     /// itself connects with DATABASE_URL, a role that neither owns them nor bypasses row-level

@@ -163,7 +163,9 @@ impl From<StoreError> for ApiError {
             StoreError::Disconnected(cause) => ApiError::Unavailable(cause),
             // A saturated pool or writer queue, or a deadlock the database broke: nothing was
             // written and a retry will do.
-            StoreError::PoolExhausted | StoreError::Concurrent => ApiError::Busy,
+            StoreError::PoolExhausted | StoreError::Concurrent | StoreError::Locked => {
+                ApiError::Busy
+            }
             StoreError::Domain(err) => ApiError::Invalid(err),
             StoreError::Conflict => {
                 ApiError::Invalid(DomainError::Uniqueness("the value is already taken".into()))
@@ -277,7 +279,9 @@ impl ApiError {
                 tracing::error!(error = %Chain(cause.as_ref()), "request failed");
             }
             ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            ApiError::Busy => tracing::warn!("every database connection is busy"),
+            ApiError::Busy => {
+                tracing::warn!("the database is busy: no connection or lock free in time")
+            }
             ApiError::Unauthorized(reason) => {
                 tracing::info!(reason = reason.reason(), "authentication failed");
             }

@@ -7,7 +7,9 @@ use secrecy::ExposeSecret;
 
 use actix_web::HttpServer;
 use webwork_scim_domain::{PlainText, Plan, WorkspaceName};
-use webwork_scim_persistence::{Backend, DatabaseUrl, PoolSettings, Store, StoreError, migrations};
+use webwork_scim_persistence::{
+    Backend, DatabaseUrl, PoolSettings, SqliteSettings, Store, StoreError, migrations,
+};
 
 use crate::config::{CommonSettings, ServeSettings};
 use crate::state::AppConfig;
@@ -39,6 +41,10 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
         &url,
         &PoolSettings {
             max_size: common.db_pool_size,
+            sqlite: SqliteSettings {
+                busy_timeout: Duration::from_millis(common.sqlite_busy_timeout_ms),
+                synchronous: common.sqlite_synchronous,
+            },
             ..PoolSettings::default()
         },
     )?;

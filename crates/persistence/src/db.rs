@@ -84,9 +84,14 @@ impl DatabaseUrl {
         }
     }
 
-    /// Opens one connection, keeping the real error (diesel's derived `establish` would try each
-    /// backend and report only that the URL fits none).
+    /// Opens one connection with the default SQLite settings, keeping the real error (diesel's
+    /// derived `establish` would try each backend and report only that the URL fits none).
     pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.connect_with(&SqliteSettings::default())
+    }
+
+    /// Opens one connection; a SQLite one with `sqlite`'s busy timeout and durability.
+    pub fn connect_with(&self, sqlite: &SqliteSettings) -> Result<DbConnection, ConnectionError> {
         match self {
             DatabaseUrl::Postgres(url) => {
                 PgConnection::establish(&with_liveness(url)).map(DbConnection::Postgres)
@@ -108,13 +113,15 @@ impl DatabaseUrl {
                 // behind the pool's other connections instead of failing with SQLITE_BUSY; WAL
                 // lets readers run beside the one writer; LIKE compares case-sensitively as on
                 // PostgreSQL (case-insensitive comparisons use the folded *_key columns).
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {busy};
                      PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
+                     PRAGMA synchronous = {synchronous};
                      PRAGMA foreign_keys = ON;
                      PRAGMA case_sensitive_like = ON;",
-                )
+                    busy = sqlite.busy_timeout.as_millis(),
+                    synchronous = sqlite.synchronous.pragma(),
+                ))
                 .map_err(|err| ConnectionError::BadConnection(err.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -183,10 +190,62 @@ fn redact_password(url: &str) -> String {
     }
 }
 
+/// When SQLite syncs its write-ahead log to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// At checkpoints only: the database never corrupts, but the last acknowledged writes can be
+    /// lost when the machine (not the process) loses power.
+    #[default]
+    Normal,
+    /// On every commit: an acknowledged write survives a power failure, at the cost of one
+    /// fsync per transaction.
+    Full,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        }
+    }
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "NORMAL" => Ok(Synchronous::Normal),
+            "FULL" => Ok(Synchronous::Full),
+            _ => Err(format!("'{s}' is neither NORMAL nor FULL")),
+        }
+    }
+}
+
+/// How SQLite connections wait for the write lock and sync their commits.
+#[derive(Debug, Clone)]
+pub struct SqliteSettings {
+    /// How long a statement waits for a lock another process holds (the service's own writers
+    /// queue in the process first) before it fails as busy.
+    pub busy_timeout: Duration,
+    pub synchronous: Synchronous,
+}
+
+impl Default for SqliteSettings {
+    fn default() -> Self {
+        SqliteSettings {
+            busy_timeout: Duration::from_secs(5),
+            synchronous: Synchronous::Normal,
+        }
+    }
+}
+
 /// The r2d2 manager: opens connections for one [`DatabaseUrl`].
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    sqlite: SqliteSettings,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -194,7 +253,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        self.url.connect()
+        self.url.connect_with(&self.sqlite)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
@@ -215,6 +274,7 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 pub struct PoolSettings {
     pub max_size: u32,
     pub connection_timeout: Duration,
+    pub sqlite: SqliteSettings,
 }
 
 impl Default for PoolSettings {
@@ -222,6 +282,7 @@ impl Default for PoolSettings {
         PoolSettings {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
+            sqlite: SqliteSettings::default(),
         }
     }
 }
@@ -230,7 +291,7 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
     if let DatabaseUrl::Sqlite(_) = url {
         // One connection switches a new file to WAL (a setting stored in the file) before the
         // pool opens its connections side by side, so they never race for that exclusive lock.
-        url.connect()
+        url.connect_with(&settings.sqlite)
             .map_err(|err| StoreError::Config(err.to_string()))?;
     }
     r2d2::Pool::builder()
@@ -239,7 +300,10 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
         // A ping on every checkout halves throughput; broken connections are caught by
         // `has_broken` when they return.
         .test_on_check_out(false)
-        .build(ConnectionManager { url: url.clone() })
+        .build(ConnectionManager {
+            url: url.clone(),
+            sqlite: settings.sqlite.clone(),
+        })
         .map_err(StoreError::Unavailable)
 }
 

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// The row changed since it was read (optimistic concurrency).
     #[error("the row changed concurrently")]
     Concurrent,
+    /// SQLite's busy timeout ran out: another process held the write lock. Nothing was written
+    /// and a retry will do.
+    #[error("the database stayed locked by another writer")]
+    Locked,
     /// A rule of the domain refused the change; the transaction was rolled back.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -63,6 +67,13 @@ impl From<diesel::result::Error> for StoreError {
             }
             Error::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
                 StoreError::Concurrent
+            }
+            // SQLITE_BUSY and SQLITE_LOCKED, whose texts are all diesel passes on.
+            Error::DatabaseError(_, info)
+                if info.message().starts_with("database is locked")
+                    || info.message().starts_with("database table is locked") =>
+            {
+                StoreError::Locked
             }
             other => StoreError::Query(other),
         }

@@ -27,7 +27,7 @@ pub mod users;
 pub mod workspaces;
 mod writer_queue;
 
-pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings};
+pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings, SqliteSettings, Synchronous};
 pub use error::StoreError;
 pub use scope::TenantTx;
 pub use store::{Access, Store};

@@ -40,7 +40,9 @@ impl CredentialDirectory for StoreDirectory {
         found.map_err(|err| match err {
             StoreError::Unavailable(cause) => LookupError::Unavailable(cause.to_string()),
             StoreError::Disconnected(cause) => LookupError::Unavailable(cause),
-            StoreError::PoolExhausted => LookupError::Busy,
+            StoreError::PoolExhausted | StoreError::Locked | StoreError::Concurrent => {
+                LookupError::Busy
+            }
             other => LookupError::Failed(other.to_string()),
         })
     }

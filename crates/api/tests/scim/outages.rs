@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
+use diesel::connection::SimpleConnection;
 use serde_json::json;
 use webwork_scim_persistence::users::{self, ListQuery};
-use webwork_scim_persistence::{Backend, DatabaseUrl, PoolSettings, Store};
+use webwork_scim_persistence::{
+    Backend, DatabaseUrl, PoolSettings, SqliteSettings, Store, Synchronous,
+};
 
 use crate::private_postgres::PrivateServer;
 use crate::support::*;
@@ -97,6 +100,7 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
         &PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_millis(800),
+            ..PoolSettings::default()
         },
     )
     .unwrap();
@@ -221,6 +225,7 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
         &PoolSettings {
             max_size: 1,
             connection_timeout: Duration::from_millis(300),
+            ..PoolSettings::default()
         },
     )
     .unwrap();
@@ -266,6 +271,7 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
         &PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_millis(800),
+            ..PoolSettings::default()
         },
     )
     .unwrap();
@@ -371,4 +377,104 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
     drop(http);
     drop(state);
     drop(store);
+}
+
+/// A SQLite store in `dir` whose statements wait `busy` for a lock another process holds.
+fn sqlite_store(dir: &tempfile::TempDir, sqlite: SqliteSettings) -> (DatabaseUrl, Store) {
+    let url = DatabaseUrl::Sqlite(dir.path().join("scim.db"));
+    let settings = PoolSettings {
+        max_size: 4,
+        sqlite,
+        ..PoolSettings::default()
+    };
+    let store = Store::connect(&url, &settings).unwrap();
+    store.migrate().unwrap();
+    (url, store)
+}
+
+#[actix_web::test]
+async fn a_sqlite_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteSettings {
+        busy_timeout: Duration::from_millis(100),
+        ..SqliteSettings::default()
+    };
+    let (url, store) = sqlite_store(&dir, sqlite);
+    let (state, server) = serve_store(store, test_config());
+    let (ws, token) = premium_on(&state.use_cases, "Acme").await;
+    let users = format!("/scim/v2/{}/Users", ws.key);
+
+    // Another process (a command run beside the server) holds the write lock.
+    let mut other = url.connect().unwrap();
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let mut refused = server
+        .post(&users)
+        .bearer_auth(&token)
+        .send_json(&okta_user("jane@acme.com"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["status"], "503");
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    other.batch_execute("ROLLBACK").unwrap();
+
+    let found = server
+        .get(format!(
+            "{users}?filter=userName%20eq%20%22jane@acme.com%22"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        found["totalResults"], 0,
+        "the refused creation wrote nothing"
+    );
+    let retried = server
+        .post(&users)
+        .bearer_auth(&token)
+        .send_json(&okta_user("jane@acme.com"))
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), StatusCode::CREATED);
+}
+
+#[test]
+fn sqlite_durability_follows_the_setting() {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::Integer;
+
+    #[derive(diesel::QueryableByName)]
+    struct Level {
+        #[diesel(sql_type = Integer)]
+        synchronous: i32,
+    }
+    // PRAGMA synchronous reads 1 for NORMAL and 2 for FULL.
+    for (synchronous, level) in [(Synchronous::Normal, 1), (Synchronous::Full, 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteSettings {
+            synchronous,
+            ..SqliteSettings::default()
+        };
+        let (_, store) = sqlite_store(&dir, sqlite);
+        let mut conn = store.raw_connection().unwrap();
+        let read: Level = diesel::sql_query("PRAGMA synchronous")
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(read.synchronous, level, "{synchronous:?}");
+    }
 }

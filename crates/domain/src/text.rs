@@ -1,13 +1,15 @@
 //! Text a tenant gives us: bounded plain text ([`PlainText`]), and the normalisation of text
 //! used as a unique key.
 //!
-//! Keys are compared after Unicode canonical caseless matching (NFD, full case folding, NFC), done
-//! here rather than by the database's `lower()`, so that PostgreSQL and SQLite agree on which
-//! user names collide.
+//! Keys are compared after Unicode compatibility caseless matching (Unicode 3.13, D146: full case
+//! folding and compatibility decomposition, twice, then composition), done here rather than by
+//! the database's `lower()`, so that PostgreSQL and SQLite agree on which user names collide and
+//! so that look-alikes such as a full-width `ｆ` and `f`, or `ﬁ` and `fi`, are one key.
 
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::DomainError;
 
@@ -60,10 +62,25 @@ impl fmt::Display for PlainText {
     }
 }
 
-/// The form under which `text` is stored in a `*_key` column and compared.
+/// Which [`fold_key`] the stored `*_key` columns hold; a stored key of an older folding is
+/// recomputed when the database is migrated.
+pub const KEY_FOLDING_VERSION: i32 = 2;
+
+/// The form under which `text` is stored in a `*_key` column and compared:
+/// NFKC(toCasefold(NFKD(toCasefold(NFD(text))))).
 pub fn fold_key(text: &str) -> String {
     let decomposed: String = text.nfd().collect();
-    caseless::default_case_fold_str(&decomposed).nfc().collect()
+    let folded: String = caseless::default_case_fold_str(&decomposed)
+        .nfkd()
+        .collect();
+    caseless::default_case_fold_str(&folded).nfkc().collect()
+}
+
+/// The first invisible formatting character of `text` (Unicode category Cf: zero-width spaces
+/// and joiners, direction marks, soft hyphens, …), which would make two keys look alike.
+pub fn format_character(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| c.general_category() == GeneralCategory::Format)
 }
 
 /// Escapes `%`, `_` and `\` so that `text` matches itself literally inside a `LIKE` pattern whose
@@ -122,6 +139,52 @@ mod tests {
         assert_eq!(fold_key("STRASSE"), fold_key("straße"));
         assert_eq!(fold_key("ÉMILE"), fold_key("émile"));
         assert_eq!(fold_key("ΣΊΣΥΦΟΣ"), fold_key("σίσυφος"));
+    }
+
+    #[test]
+    fn look_alikes_share_a_key() {
+        let plain = fold_key("finance@x.io");
+        assert_eq!(fold_key("\u{ff46}inance@x.io"), plain, "full-width f");
+        assert_eq!(fold_key("\u{fb01}nance@x.io"), plain, "the fi ligature");
+        assert_eq!(
+            fold_key("ＦＩＮＡＮＣＥ@X.IO"),
+            plain,
+            "full-width capitals"
+        );
+        assert_eq!(fold_key("\u{2460}"), "1", "a circled digit");
+        // U+0345 decomposes out of a precomposed letter and folds only on the second pass.
+        assert_eq!(fold_key("\u{1fb3}"), fold_key("\u{03b1}\u{03b9}"));
+        assert_ne!(fold_key("finance@x.io"), fold_key("flnance@x.io"));
+    }
+
+    #[test]
+    fn folding_is_idempotent() {
+        for text in [
+            "Jane.Doe@Acme.COM",
+            "\u{ff46}inance",
+            "ǅemal",
+            "\u{1fb3}",
+            "Straße",
+        ] {
+            assert_eq!(fold_key(&fold_key(text)), fold_key(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn format_characters_are_found() {
+        assert_eq!(format_character("fi\u{200b}nance@x.io"), Some('\u{200b}'));
+        assert_eq!(format_character("a\u{200d}b"), Some('\u{200d}'));
+        assert_eq!(
+            format_character("a\u{00ad}b"),
+            Some('\u{00ad}'),
+            "soft hyphen"
+        );
+        assert_eq!(
+            format_character("a\u{202e}b"),
+            Some('\u{202e}'),
+            "right-to-left override"
+        );
+        assert_eq!(format_character("émile.ﬁnance@x.io"), None);
     }
 
     #[test]

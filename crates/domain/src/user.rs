@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::refusal::Refusal;
 use crate::schema::{self, AttributeDef, Kind};
-use crate::text::{PlainText, fold_key};
+use crate::text::{PlainText, fold_key, format_character};
 use crate::{DomainError, GroupId, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.
@@ -29,6 +29,12 @@ pub struct UserName {
 impl UserName {
     pub fn parse(raw: &str) -> Result<UserName, DomainError> {
         let value = PlainText::parse_trimmed("userName", raw, MAX_USER_NAME_CHARS)?.into_string();
+        if let Some(invisible) = format_character(&value) {
+            return Err(DomainError::invalid_value(format!(
+                "'userName' must not contain the invisible character U+{:04X}",
+                u32::from(invisible)
+            )));
+        }
         Ok(UserName {
             key: fold_key(&value),
             value,
@@ -260,7 +266,7 @@ impl UserDraft {
 }
 
 /// The `value` of the email marked primary in a User document, else of its first email.
-fn primary_email(document: &Map<String, Value>) -> Option<&str> {
+pub fn primary_email(document: &Map<String, Value>) -> Option<&str> {
     let emails = document.get("emails")?.as_array()?;
     let primary = emails
         .iter()

@@ -6,23 +6,51 @@ use diesel::RunQueryDsl;
 use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use crate::unscoped::rekey::{Rekeyed, rekey};
 use crate::{DbConnection, StoreError};
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// Applies every pending migration; returns the versions applied. An up-to-date database is
-/// left alone, so that a role without DDL rights can run this too.
+/// Applies every pending migration, then recomputes keys of an older folding; returns the
+/// versions applied. An up-to-date database is left alone, so that a role without DDL rights
+/// can run this too.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, StoreError> {
-    if is_up_to_date(conn)? {
-        return Ok(Vec::new());
+    let applied = if is_up_to_date(conn)? {
+        Vec::new()
+    } else {
+        match conn {
+            DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES),
+            DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE),
+        }
+        .map_err(|err| StoreError::Migration(err.to_string()))?
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    };
+    report(&rekey(conn)?);
+    Ok(applied)
+}
+
+fn report(rekeyed: &Rekeyed) {
+    if *rekeyed != Rekeyed::default() {
+        tracing::info!(
+            user_names = rekeyed.user_names,
+            emails = rekeyed.emails,
+            group_names = rekeyed.group_names,
+            "keys recomputed for the current folding"
+        );
     }
-    let applied = match conn {
-        DbConnection::Postgres(pg) => pg.run_pending_migrations(POSTGRES),
-        DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE),
+    for collision in &rekeyed.collisions {
+        tracing::warn!(
+            table = collision.table,
+            workspace_id = %collision.workspace_id,
+            kept = %collision.kept,
+            renamed = %collision.renamed,
+            "two names of one workspace now fold to one key: the older keeps it; merge or delete \
+             the newer"
+        );
     }
-    .map_err(|err| StoreError::Migration(err.to_string()))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
 }
 
 /// Connects to `url` (the role that owns the tables) and applies every pending migration;

@@ -123,6 +123,12 @@ diesel::table! {
 
 diesel::joinable!(scim_tokens -> workspaces (workspace_id));
 diesel::joinable!(users -> workspaces (workspace_id));
+diesel::table! {
+    key_folding (version) {
+        version -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     workspaces,
     scim_tokens,

@@ -100,12 +100,53 @@ async fn duplicates_in_any_case_conflict_and_write_nothing() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
-    for name in ["jane@acme.com", "JANE@Acme.COM"] {
+    // Case, full-width letters and ligatures all fold to the one key.
+    for name in [
+        "jane@acme.com",
+        "JANE@Acme.COM",
+        "\u{ff4a}ane@acme.com",
+        "ＪＡＮＥ@ａｃｍｅ.com",
+    ] {
         let again = app.post(&users(&ws), &token, &okta_user(name)).await;
         again.assert_scim_error(409, Some("uniqueness"));
     }
+    let found = app
+        .get(
+            &format!(
+                "{}?filter=userName%20eq%20%22%EF%BD%8Aane@acme.com%22",
+                users(&ws)
+            ),
+            &token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(found["Resources"][0]["userName"], "jane@acme.com");
     let all = app.get(&users(&ws), &token).await;
     assert_eq!(all.body["totalResults"], json!(1));
+}
+
+#[actix_web::test]
+async fn user_names_with_invisible_characters_are_refused() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    for name in [
+        "ja\u{200b}ne@acme.com",
+        "jane\u{200d}@acme.com",
+        "\u{202e}jane@acme.com",
+    ] {
+        let refused = app.post(&users(&ws), &token, &okta_user(name)).await;
+        refused.assert_scim_error(400, Some("invalidValue"));
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("invisible"),
+            "{}",
+            refused.body
+        );
+    }
+    let all = app.get(&users(&ws), &token).await;
+    assert_eq!(all.body["totalResults"], json!(0));
 }
 
 #[actix_web::test]

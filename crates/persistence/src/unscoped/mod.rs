@@ -4,6 +4,7 @@
 //! and deliver every workspace's outbox ([`delivery`]). Each opens its own transaction.
 
 pub mod delivery;
+pub mod rekey;
 
 use diesel::prelude::*;
 use time::OffsetDateTime;

@@ -11,6 +11,7 @@ mod group_listing;
 mod groups;
 mod logs;
 mod outbox;
+mod rekeying;
 mod scoping;
 mod security;
 mod support;

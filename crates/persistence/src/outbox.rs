@@ -88,12 +88,11 @@ pub fn purge_delivered_before(
     tx.delete(target)
 }
 
-/// Deletes the undelivered events (dead ones included) about `aggregate_id`, as when its personal
-/// data is erased; returns how many.
-pub fn discard_pending(tx: &mut TenantTx<'_>, aggregate_id: &str) -> Result<usize, StoreError> {
-    let target = tx.outbox().refine(|q| {
-        q.filter(outbox_events::aggregate_id.eq(aggregate_id.to_owned()))
-            .filter(outbox_events::delivered_at.is_null())
-    });
+/// Deletes every event about `aggregate_id`, delivered, waiting or dead, as when its personal
+/// data is erased (each carries it); returns how many.
+pub fn discard_about(tx: &mut TenantTx<'_>, aggregate_id: &str) -> Result<usize, StoreError> {
+    let target = tx
+        .outbox()
+        .refine(|q| q.filter(outbox_events::aggregate_id.eq(aggregate_id.to_owned())));
     tx.delete(target)
 }

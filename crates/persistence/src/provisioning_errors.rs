@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
+use webwork_scim_domain::text::fold_key;
 
 use crate::audit::LogQuery;
 use crate::schema::provisioning_errors;
@@ -106,4 +107,55 @@ pub fn purge_before(tx: &mut TenantTx<'_>, before: OffsetDateTime) -> Result<usi
         .provisioning_errors()
         .refine(|q| q.filter(provisioning_errors::at.lt(clock::to_db(before))));
     tx.delete(target)
+}
+
+/// Deletes the workspace's error records whose detail quotes any of `texts` (compared folded, as
+/// a client may have sent a name in another case; texts shorter than 3 characters would match
+/// nearly anything and are skipped); returns how many. Reads a page at a time.
+pub fn discard_mentioning(tx: &mut TenantTx<'_>, texts: &[&str]) -> Result<usize, StoreError> {
+    const PAGE: i64 = 500;
+    let needles: Vec<String> = texts
+        .iter()
+        .map(|text| fold_key(text))
+        .filter(|needle| needle.chars().count() >= 3)
+        .collect();
+    if needles.is_empty() {
+        return Ok(0);
+    }
+    let mut after = String::new();
+    let mut doomed = Vec::new();
+    loop {
+        let from = after.clone();
+        let page = tx.provisioning_errors().refine(|q| {
+            q.filter(provisioning_errors::id.gt(from))
+                .order(provisioning_errors::id)
+                .limit(PAGE)
+                .select((provisioning_errors::id, provisioning_errors::detail))
+        });
+        let rows: Vec<(String, String)> = tx.load(page)?;
+        let Some((last, _)) = rows.last() else {
+            break;
+        };
+        after = last.clone();
+        let full = rows.len() == usize::try_from(PAGE).unwrap_or(usize::MAX);
+        doomed.extend(rows.into_iter().filter_map(|(id, detail)| {
+            let detail = fold_key(&detail);
+            needles
+                .iter()
+                .any(|needle| detail.contains(needle.as_str()))
+                .then_some(id)
+        }));
+        if !full {
+            break;
+        }
+    }
+    let mut discarded = 0;
+    for chunk in doomed.chunks(500) {
+        let ids = chunk.to_vec();
+        let target = tx
+            .provisioning_errors()
+            .refine(|q| q.filter(provisioning_errors::id.eq_any(ids)));
+        discarded += tx.delete(target)?;
+    }
+    Ok(discarded)
 }

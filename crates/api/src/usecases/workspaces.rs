@@ -11,7 +11,9 @@ use webwork_scim_domain::{
 use webwork_scim_persistence::groups::{self, GroupQuery};
 use webwork_scim_persistence::users::{self, ListQuery};
 use webwork_scim_persistence::workspaces::{self, WorkspaceUpdate};
-use webwork_scim_persistence::{Access, StoreError, TenantTx, outbox, unscoped};
+use webwork_scim_persistence::{
+    Access, StoreError, TenantTx, outbox, provisioning_errors, unscoped,
+};
 use webwork_scim_tenancy::effective_entitlements;
 use webwork_scim_tenancy::token::{hex, random_bytes};
 
@@ -204,9 +206,10 @@ impl UseCases {
         .await
     }
 
-    /// Erases one user's personal data on request: the row stays as a scrubbed tombstone,
-    /// events still waiting to be delivered about the user are discarded (they carry the data),
-    /// and WebWork's app is told with `user.erased`, so that it can scrub its own copy.
+    /// Erases one user's personal data on request: the row stays as a scrubbed tombstone, every
+    /// lifecycle event about the user (delivered or not) and every error record quoting its
+    /// name, email or external id is deleted, and WebWork's app is told with `user.erased`, so
+    /// that it can scrub its own copy.
     pub async fn erase_user(&self, caller: &Caller, key: &str, id: &str) -> Result<(), AdminError> {
         workspace_key(key)?;
         let user_id: UserId = id.parse().map_err(|_| NotFound::new(Resource::User, id))?;
@@ -282,8 +285,13 @@ fn erase(
     workspace: &Workspace,
     id: UserId,
 ) -> Result<(), AdminError> {
+    let before = users::find_any(tx, id)?.ok_or_else(|| NotFound::new(Resource::User, id))?;
     let left = users::erase(tx, id)?.ok_or_else(|| NotFound::new(Resource::User, id))?;
-    outbox::discard_pending(tx, &id.to_string())?;
+    outbox::discard_about(tx, &id.to_string())?;
+    let mut quoted = vec![before.user_name.as_str()];
+    quoted.extend(before.primary_email());
+    quoted.extend(before.external_id.as_deref());
+    provisioning_errors::discard_mentioning(tx, &quoted)?;
     let scrubbed = users::find_any(tx, id)?.ok_or_else(|| NotFound::new(Resource::User, id))?;
     let erased =
         [AuditEvent::new(AuditAction::UserErased, id).with_attributes(vec!["erased".into()])];

@@ -14,7 +14,7 @@ use crate::support::*;
 
 const SECRET: &[u8] = b"an-example-webhook-secret-32-bytes!!";
 
-fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
+pub fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
     WebhookSettings {
         urls: vec![receiver.url()],
         secret: SECRET.to_vec().into(),
@@ -26,7 +26,7 @@ fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
     }
 }
 
-fn start_worker(app: &TestApp, settings: WebhookSettings) -> tokio::task::JoinHandle<()> {
+pub fn start_worker(app: &TestApp, settings: WebhookSettings) -> tokio::task::JoinHandle<()> {
     actix_web::rt::spawn(webhooks::run(app.state.clone(), settings))
 }
 

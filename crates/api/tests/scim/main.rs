@@ -10,6 +10,7 @@ mod admin_workspaces;
 mod cli;
 mod concurrency;
 mod discovery;
+mod erasure;
 mod errors;
 mod groups;
 mod housekeeping;

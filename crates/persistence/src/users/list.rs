@@ -89,37 +89,58 @@ fn resource(user: &User) -> Value {
     Value::Object(resource)
 }
 
-/// Lists through an inexact SQL condition: loads the narrowed rows, keeps those the filter
-/// matches, then pages in memory.
+/// Rows read and checked at a time: memory holds one chunk and the page, never every match.
+const CHECK_CHUNK: i64 = 100;
+
+/// Lists through an inexact SQL condition: reads the narrowed rows a chunk at a time in id
+/// order, counts those the filter matches and keeps only the ones inside the page's window.
 fn list_checked(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
-    let narrowed = filtered(tx, query.filter)?.refine(|q| {
-        q.order(users::id)
-            .limit(MAX_CHECKED_ROWS + 1)
-            .select(UserRow::as_select())
-    });
-    let candidates: Vec<User> = tx
-        .load::<UserRow, _>(narrowed)?
-        .into_iter()
-        .map(User::try_from)
-        .collect::<Result<_, _>>()?;
-    if candidates.len() > usize::try_from(MAX_CHECKED_ROWS).unwrap_or(usize::MAX) {
-        return Err(DomainError::TooMany(format!(
-            "the filter selects more than {MAX_CHECKED_ROWS} users to check; narrow it"
-        ))
-        .into());
-    }
-    let matching: Vec<User> = candidates
-        .into_iter()
-        .filter(|user| {
-            query
-                .filter
-                .is_none_or(|filter| webwork_scim_domain::filter::matches(filter, &resource(user)))
-        })
-        .collect();
-    let total = i64::try_from(matching.len()).unwrap_or(i64::MAX);
     let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
     let limit = usize::try_from(query.limit.max(0)).unwrap_or(0);
-    let mut users: Vec<User> = matching.into_iter().skip(offset).take(limit).collect();
+    let mut total = 0_usize;
+    let mut checked = 0_i64;
+    let mut after = String::new();
+    let mut users = Vec::with_capacity(limit.min(1000));
+    loop {
+        let from = after.clone();
+        let chunk = filtered(tx, query.filter)?.refine(|q| {
+            q.filter(users::id.gt(from))
+                .order(users::id)
+                .limit(CHECK_CHUNK)
+                .select(UserRow::as_select())
+        });
+        let rows = tx.load::<UserRow, _>(chunk)?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.id.clone();
+        let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == CHECK_CHUNK;
+        checked += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        if checked > MAX_CHECKED_ROWS {
+            return Err(DomainError::TooMany(format!(
+                "the filter selects more than {MAX_CHECKED_ROWS} users to check; narrow it"
+            ))
+            .into());
+        }
+        for row in rows {
+            let user = User::try_from(row)?;
+            let matched = query.filter.is_none_or(|filter| {
+                webwork_scim_domain::filter::matches(filter, &resource(&user))
+            });
+            if matched {
+                if total >= offset && users.len() < limit {
+                    users.push(user);
+                }
+                total += 1;
+            }
+        }
+        if !full {
+            break;
+        }
+    }
     with_groups(tx, &mut users)?;
-    Ok(UserPage { total, users })
+    Ok(UserPage {
+        total: i64::try_from(total).unwrap_or(i64::MAX),
+        users,
+    })
 }

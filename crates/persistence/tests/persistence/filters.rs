@@ -201,3 +201,59 @@ fn pages_are_stable_and_counted() {
         .unwrap();
     assert_eq!((none.total, none.users.len()), (7, 0));
 }
+
+#[test]
+fn row_checked_filters_page_through_many_matches_in_chunks() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let mut ids = Vec::new();
+    for n in 0..250 {
+        let body = json!({"userName": format!("u{n:03}@acme.com"), "active": n % 2 == 0});
+        let user = db
+            .store
+            .write(ws.id, |tx| users::insert(tx, &draft(body), None))
+            .unwrap();
+        ids.push((user.id, n));
+    }
+    ids.sort();
+    // The value path makes the SQL only narrow (to every user here): each row is checked.
+    let filter = Filter::parse(
+        r#"emails[type eq "work" and value eq "nobody@acme.com"] or (userName sw "u" and active eq true)"#,
+    )
+    .unwrap();
+    let even: Vec<_> = ids
+        .iter()
+        .filter(|(_, n)| n % 2 == 0)
+        .map(|(id, _)| *id)
+        .collect();
+    let page = db
+        .store
+        .read(ws.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: Some(&filter),
+                    offset: 100,
+                    limit: 20,
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(page.total, 125);
+    let got: Vec<_> = page.users.iter().map(|u| u.id).collect();
+    assert_eq!(got, even[100..120]);
+    let tail = db
+        .store
+        .read(ws.id, |tx| {
+            users::list(
+                tx,
+                ListQuery {
+                    filter: Some(&filter),
+                    offset: 120,
+                    limit: 20,
+                },
+            )
+        })
+        .unwrap();
+    assert_eq!(tail.users.len(), 5);
+}

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::filter::{AttrPath, CompValue, CompareOp, Filter, PatchPath, matcher};
 use crate::patch::{Op, PatchRequest};
-use crate::text::{PlainText, fold_key};
+use crate::text::{PlainText, bounded_key};
 use crate::{DomainError, GroupId, UserId, schema};
 
 /// The longest `displayName` we store; longer ones are refused rather than truncated.
@@ -30,7 +30,7 @@ impl GroupName {
         let value =
             PlainText::parse_trimmed("displayName", raw, MAX_DISPLAY_NAME_CHARS)?.into_string();
         Ok(GroupName {
-            key: fold_key(&value),
+            key: bounded_key("displayName", &value)?,
             value,
         })
     }
@@ -326,6 +326,12 @@ fn external_id(value: Option<&Value>) -> Result<Option<String>, DomainError> {
             "'externalId' must not contain NUL characters",
         )),
         Some(Value::String(id)) if id.is_empty() => Ok(None),
+        Some(Value::String(id)) if id.chars().count() > schema::NAME_MAX_CHARS => {
+            Err(DomainError::invalid_value(format!(
+                "'externalId' must have at most {} characters",
+                schema::NAME_MAX_CHARS
+            )))
+        }
         Some(Value::String(id)) => Ok(Some(id.clone())),
         Some(_) => Err(DomainError::invalid_value("'externalId' must be a string")),
     }

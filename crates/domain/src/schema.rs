@@ -61,7 +61,21 @@ pub struct AttributeDef {
     pub returned: Returned,
     pub uniqueness: Uniqueness,
     pub sub_attributes: &'static [AttributeDef],
+    /// The most characters a string value may have ([`DEFAULT_MAX_CHARS`] unless named).
+    pub max_chars: usize,
 }
+
+/// The most characters of a string attribute without a bound of its own.
+pub const DEFAULT_MAX_CHARS: usize = 1024;
+/// The most characters of a name, identifier or address that is compared or indexed: short
+/// enough that its folded key stays far below PostgreSQL's index row limit (about 2.7 kB).
+pub const NAME_MAX_CHARS: usize = 256;
+/// An email address: RFC 5321 allows 254; some directories store up to 320.
+pub const EMAIL_MAX_CHARS: usize = 320;
+/// A URL (`profileUrl`, `photos`, a `$ref`).
+pub const URL_MAX_CHARS: usize = 2048;
+/// A base64 DER certificate (`x509Certificates.value`).
+pub const CERTIFICATE_MAX_CHARS: usize = 8192;
 
 impl AttributeDef {
     /// The definition named `name` (any casing) among `defs`.
@@ -89,7 +103,12 @@ const fn attr(name: &'static str, kind: Kind) -> AttributeDef {
         returned: Returned::Default,
         uniqueness: Uniqueness::None,
         sub_attributes: &[],
+        max_chars: DEFAULT_MAX_CHARS,
     }
+}
+
+const fn bounded(max_chars: usize, def: AttributeDef) -> AttributeDef {
+    AttributeDef { max_chars, ..def }
 }
 
 const fn string(name: &'static str) -> AttributeDef {
@@ -129,7 +148,28 @@ const fn case_exact(def: AttributeDef) -> AttributeDef {
 const VALUE_DISPLAY_TYPE_PRIMARY: &[AttributeDef] = &[
     string("value"),
     string("display"),
-    string("type"),
+    bounded(NAME_MAX_CHARS, string("type")),
+    attr("primary", Kind::Boolean),
+];
+
+const EMAIL: &[AttributeDef] = &[
+    bounded(EMAIL_MAX_CHARS, string("value")),
+    string("display"),
+    bounded(NAME_MAX_CHARS, string("type")),
+    attr("primary", Kind::Boolean),
+];
+
+const URL_VALUE: &[AttributeDef] = &[
+    bounded(URL_MAX_CHARS, attr("value", Kind::Reference)),
+    string("display"),
+    bounded(NAME_MAX_CHARS, string("type")),
+    attr("primary", Kind::Boolean),
+];
+
+const CERTIFICATE: &[AttributeDef] = &[
+    bounded(CERTIFICATE_MAX_CHARS, string("value")),
+    string("display"),
+    bounded(NAME_MAX_CHARS, string("type")),
     attr("primary", Kind::Boolean),
 ];
 
@@ -142,11 +182,11 @@ const REFERENCE_TRIPLE: &[AttributeDef] = &[
 
 const NAME: &[AttributeDef] = &[
     string("formatted"),
-    string("familyName"),
-    string("givenName"),
-    string("middleName"),
-    string("honorificPrefix"),
-    string("honorificSuffix"),
+    bounded(NAME_MAX_CHARS, string("familyName")),
+    bounded(NAME_MAX_CHARS, string("givenName")),
+    bounded(NAME_MAX_CHARS, string("middleName")),
+    bounded(NAME_MAX_CHARS, string("honorificPrefix")),
+    bounded(NAME_MAX_CHARS, string("honorificSuffix")),
 ];
 
 const ADDRESS: &[AttributeDef] = &[
@@ -161,8 +201,8 @@ const ADDRESS: &[AttributeDef] = &[
 ];
 
 const MANAGER: &[AttributeDef] = &[
-    string("value"),
-    attr("$ref", Kind::Reference),
+    bounded(NAME_MAX_CHARS, string("value")),
+    bounded(URL_MAX_CHARS, attr("$ref", Kind::Reference)),
     read_only(string("displayName")),
 ];
 
@@ -181,7 +221,7 @@ pub const COMMON: &[AttributeDef] = &[
         uniqueness: Uniqueness::Server,
         ..read_only(case_exact(string("id")))
     },
-    case_exact(string("externalId")),
+    bounded(NAME_MAX_CHARS, case_exact(string("externalId"))),
     read_only(complex("meta", META)),
 ];
 
@@ -190,32 +230,32 @@ pub const USER: &[AttributeDef] = &[
     AttributeDef {
         required: true,
         uniqueness: Uniqueness::Server,
-        ..string("userName")
+        ..bounded(NAME_MAX_CHARS, string("userName"))
     },
     complex("name", NAME),
-    string("displayName"),
-    string("nickName"),
-    attr("profileUrl", Kind::Reference),
-    string("title"),
-    string("userType"),
-    string("preferredLanguage"),
-    string("locale"),
-    string("timezone"),
+    bounded(NAME_MAX_CHARS, string("displayName")),
+    bounded(NAME_MAX_CHARS, string("nickName")),
+    bounded(URL_MAX_CHARS, attr("profileUrl", Kind::Reference)),
+    bounded(NAME_MAX_CHARS, string("title")),
+    bounded(NAME_MAX_CHARS, string("userType")),
+    bounded(NAME_MAX_CHARS, string("preferredLanguage")),
+    bounded(NAME_MAX_CHARS, string("locale")),
+    bounded(NAME_MAX_CHARS, string("timezone")),
     attr("active", Kind::Boolean),
     AttributeDef {
         mutability: Mutability::WriteOnly,
         returned: Returned::Never,
         ..case_exact(string("password"))
     },
-    multi("emails", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("emails", EMAIL),
     multi("phoneNumbers", VALUE_DISPLAY_TYPE_PRIMARY),
     multi("ims", VALUE_DISPLAY_TYPE_PRIMARY),
-    multi("photos", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("photos", URL_VALUE),
     multi("addresses", ADDRESS),
     read_only(multi("groups", REFERENCE_TRIPLE)),
     multi("entitlements", VALUE_DISPLAY_TYPE_PRIMARY),
     multi("roles", VALUE_DISPLAY_TYPE_PRIMARY),
-    multi("x509Certificates", VALUE_DISPLAY_TYPE_PRIMARY),
+    multi("x509Certificates", CERTIFICATE),
 ];
 
 /// A group's members (RFC 7643 §4.2): users, named by `value`.
@@ -241,7 +281,7 @@ pub const GROUP: &[AttributeDef] = &[
     AttributeDef {
         required: true,
         uniqueness: Uniqueness::Server,
-        ..string("displayName")
+        ..bounded(NAME_MAX_CHARS, string("displayName"))
     },
     AttributeDef {
         returned: Returned::Default,
@@ -259,11 +299,11 @@ pub fn is_group_schema(urn: &str) -> bool {
 
 /// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE: &[AttributeDef] = &[
-    string("employeeNumber"),
-    string("costCenter"),
-    string("organization"),
-    string("division"),
-    string("department"),
+    bounded(NAME_MAX_CHARS, string("employeeNumber")),
+    bounded(NAME_MAX_CHARS, string("costCenter")),
+    bounded(NAME_MAX_CHARS, string("organization")),
+    bounded(NAME_MAX_CHARS, string("division")),
+    bounded(NAME_MAX_CHARS, string("department")),
     complex("manager", MANAGER),
 ];
 

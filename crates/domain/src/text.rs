@@ -66,6 +66,24 @@ impl fmt::Display for PlainText {
 /// recomputed when the database is migrated.
 pub const KEY_FOLDING_VERSION: i32 = 2;
 
+/// The most bytes of a folded key: folding can expand text (one ligature becomes up to 18
+/// letters), and PostgreSQL refuses an index row over about 2.7 kB.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// [`fold_key`] of `text`, refused when the key outgrows [`MAX_KEY_BYTES`]; the error names
+/// `field`.
+pub fn bounded_key(field: &str, text: &str) -> Result<String, DomainError> {
+    let key = fold_key(text);
+    if key.len() > MAX_KEY_BYTES {
+        return Err(DomainError::invalid_value(format!(
+            "'{field}' is too long once normalised for comparison ({} bytes; at most \
+             {MAX_KEY_BYTES})",
+            key.len()
+        )));
+    }
+    Ok(key)
+}
+
 /// The form under which `text` is stored in a `*_key` column and compared:
 /// NFKC(toCasefold(NFKD(toCasefold(NFD(text))))).
 pub fn fold_key(text: &str) -> String {

@@ -8,13 +8,17 @@ use time::OffsetDateTime;
 
 use crate::refusal::Refusal;
 use crate::schema::{self, AttributeDef, Kind};
-use crate::text::{PlainText, fold_key, format_character};
+use crate::text::{PlainText, bounded_key, format_character};
 use crate::{DomainError, GroupId, UserId};
 
 /// The longest `userName` we store; longer ones are refused rather than truncated.
 pub const MAX_USER_NAME_CHARS: usize = 256;
 /// The most values one multi-valued attribute may hold (emails, phone numbers, …).
 pub const MAX_VALUES: usize = 100;
+
+/// The most bytes a stored User document may take as JSON (its attributes, without `id`,
+/// `meta` and `groups`).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 
 /// The longest password we hash, so that a hostile body cannot make argon2 chew megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -36,7 +40,7 @@ impl UserName {
             )));
         }
         Ok(UserName {
-            key: fold_key(&value),
+            key: bounded_key("userName", &value)?,
             value,
         })
     }
@@ -121,14 +125,14 @@ impl UserDraft {
                 password = match value {
                     Value::Null => None,
                     Value::String(raw) => Some(Password::parse(raw)?),
-                    _ => return Err(type_error(def)),
+                    _ => return Err(type_error(def.name, def)),
                 };
                 continue;
             }
             if def.is_read_only() {
                 continue;
             }
-            if let Some(value) = canonical_value(def, value)? {
+            if let Some(value) = canonical_value("", def, value)? {
                 document.insert(def.name.to_owned(), value);
             }
         }
@@ -145,6 +149,10 @@ impl UserDraft {
             _ => (true, false),
         };
         document.insert("active".into(), Value::Bool(active));
+        if let Some(email) = primary_email(&document) {
+            bounded_key("emails.value", email)?;
+        }
+        check_document_size(&document)?;
         let text = |name: &str| {
             document
                 .get(name)
@@ -286,6 +294,16 @@ pub fn parse_bool_text(text: &str) -> Option<bool> {
     }
 }
 
+fn check_document_size(document: &Map<String, Value>) -> Result<(), DomainError> {
+    let size = serde_json::to_string(document).map_or(usize::MAX, |text| text.len());
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(DomainError::invalid_value(format!(
+            "the User is {size} bytes as JSON; at most {MAX_DOCUMENT_BYTES} are stored"
+        )));
+    }
+    Ok(())
+}
+
 fn check_schemas(object: &Map<String, Value>) -> Result<(), DomainError> {
     let Some(schemas) = object
         .iter()
@@ -312,7 +330,7 @@ fn check_schemas(object: &Map<String, Value>) -> Result<(), DomainError> {
     Ok(())
 }
 
-fn type_error(def: &AttributeDef) -> DomainError {
+fn type_error(path: &str, def: &AttributeDef) -> DomainError {
     let expected = match (def.multi_valued, def.kind) {
         (true, _) => "an array",
         (false, Kind::Complex) => "an object",
@@ -320,11 +338,25 @@ fn type_error(def: &AttributeDef) -> DomainError {
         (false, Kind::Integer | Kind::Decimal) => "a number",
         (false, _) => "a string",
     };
-    DomainError::invalid_value(format!("'{}' must be {expected}", def.name))
+    DomainError::invalid_value(format!("'{path}' must be {expected}"))
 }
 
-/// The value of `def` in canonical form; `None` when it is null or empty and so not stored.
+/// How errors name an attribute: `name` at the top, `parent.name` below, `urn:name` in an
+/// extension (RFC 7644 §3.10).
+fn attribute_path(parent: &str, def: &AttributeDef) -> String {
+    if parent.is_empty() {
+        def.name.to_owned()
+    } else if schema::user_extension(parent).is_some() {
+        format!("{parent}:{}", def.name)
+    } else {
+        format!("{parent}.{}", def.name)
+    }
+}
+
+/// The value of `def` (under `parent`, empty at the top) in canonical form; `None` when it is
+/// null or empty and so not stored.
 fn canonical_value(
+    parent: &str,
     def: &'static AttributeDef,
     value: &Value,
 ) -> Result<Option<Value>, DomainError> {
@@ -339,45 +371,57 @@ fn canonical_value(
         if items.len() > MAX_VALUES {
             return Err(DomainError::invalid_value(format!(
                 "'{}' holds more than {MAX_VALUES} values",
-                def.name
+                attribute_path(parent, def)
             )));
         }
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            if let Some(item) = canonical_single(def, item)? {
+            if let Some(item) = canonical_single(parent, def, item)? {
                 out.push(item);
             }
         }
         return Ok((!out.is_empty()).then_some(Value::Array(out)));
     }
-    canonical_single(def, value)
+    canonical_single(parent, def, value)
 }
 
 fn canonical_single(
+    parent: &str,
     def: &'static AttributeDef,
     value: &Value,
 ) -> Result<Option<Value>, DomainError> {
     let canonical = match (def.kind, value) {
         (_, Value::Null) => return Ok(None),
         (Kind::Complex, value) => {
-            canonical_object(def.name, def.sub_attributes, value)?.map(Value::Object)
+            canonical_object(&attribute_path(parent, def), def.sub_attributes, value)?
+                .map(Value::Object)
         }
         (Kind::Boolean, Value::Bool(b)) => Some(Value::Bool(*b)),
-        (Kind::Boolean, Value::String(s)) => Some(Value::Bool(
-            parse_bool_text(s).ok_or_else(|| type_error(def))?,
-        )),
+        (Kind::Boolean, Value::String(s)) => {
+            Some(Value::Bool(parse_bool_text(s).ok_or_else(|| {
+                type_error(&attribute_path(parent, def), def)
+            })?))
+        }
         (Kind::Integer | Kind::Decimal, Value::Number(n)) => Some(Value::Number(n.clone())),
         (Kind::String | Kind::Reference | Kind::DateTime, Value::String(s)) => {
             // Databases store text without NUL characters; refuse them rather than fail later.
             if s.contains('\0') {
                 return Err(DomainError::invalid_value(format!(
                     "'{}' must not contain NUL characters",
-                    def.name
+                    attribute_path(parent, def)
+                )));
+            }
+            // Bytes bound characters from above: only a long value needs counting.
+            if s.len() > def.max_chars && s.chars().count() > def.max_chars {
+                return Err(DomainError::invalid_value(format!(
+                    "'{}' must have at most {} characters",
+                    attribute_path(parent, def),
+                    def.max_chars
                 )));
             }
             Some(Value::String(s.clone()))
         }
-        _ => return Err(type_error(def)),
+        _ => return Err(type_error(&attribute_path(parent, def), def)),
     };
     Ok(canonical)
 }
@@ -406,7 +450,7 @@ fn canonical_object(
         if def.is_read_only() {
             continue;
         }
-        if let Some(value) = canonical_value(def, value)? {
+        if let Some(value) = canonical_value(name, def, value)? {
             out.insert(def.name.to_owned(), value);
         }
     }

@@ -149,3 +149,81 @@ fn the_primary_email_is_the_one_marked_primary_or_else_the_first() {
         None
     );
 }
+
+fn refusal(body: &Value) -> String {
+    UserDraft::from_scim(body).unwrap_err().to_string()
+}
+
+#[test]
+fn every_string_attribute_is_bounded_and_named_when_too_long() {
+    let long = |n: usize| "x".repeat(n);
+    let cases = [
+        (
+            json!({"userName": "j", "externalId": long(257)}),
+            "'externalId' must have at most 256 characters",
+        ),
+        (
+            json!({"userName": "j", "emails": [{"value": long(321)}]}),
+            "'emails.value' must have at most 320 characters",
+        ),
+        (
+            json!({"userName": "j", "name": {"givenName": long(257)}}),
+            "'name.givenName' must have at most 256 characters",
+        ),
+        (
+            json!({"userName": "j", "title": long(257)}),
+            "'title' must have at most 256 characters",
+        ),
+        (
+            json!({"userName": "j", "addresses": [{"streetAddress": long(1025)}]}),
+            "'addresses.streetAddress' must have at most 1024 characters",
+        ),
+        (
+            json!({"userName": "j", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": long(257)}}),
+            "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department' must have at most 256 characters",
+        ),
+        (
+            json!({"userName": "j", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"value": long(257)}}}),
+            "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value' must have at most 256 characters",
+        ),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(refusal(&body), expected);
+    }
+    // At the bound, in characters rather than bytes.
+    let at_bound =
+        json!({"userName": "j", "externalId": "é".repeat(256), "title": "ü".repeat(256)});
+    assert!(UserDraft::from_scim(&at_bound).is_ok());
+}
+
+#[test]
+fn a_document_over_64_kib_is_refused() {
+    let numbers = numbers_of(100, 900);
+    let message = refusal(&json!({"userName": "j", "phoneNumbers": numbers}));
+    assert!(message.contains("at most 65536 are stored"), "{message}");
+    let fits = numbers_of(50, 900);
+    assert!(UserDraft::from_scim(&json!({"userName": "j", "phoneNumbers": fits})).is_ok());
+}
+
+fn numbers_of(count: usize, len: usize) -> Vec<Value> {
+    (0..count)
+        .map(|n| json!({"value": format!("{n}{}", "5".repeat(len))}))
+        .collect()
+}
+
+#[test]
+fn keys_that_fold_to_more_than_1_kib_are_refused() {
+    // U+FDFA folds to 18 letters: 100 of them stay under 256 characters but fold to 3 kB.
+    let ligatures = "\u{fdfa}".repeat(100);
+    let message = refusal(&json!({"userName": ligatures}));
+    assert!(
+        message.starts_with("'userName' is too long once normalised"),
+        "{message}"
+    );
+    let email = format!("{ligatures}@x.io");
+    let message = refusal(&json!({"userName": "j", "emails": [{"value": email, "primary": true}]}));
+    assert!(
+        message.starts_with("'emails.value' is too long once normalised"),
+        "{message}"
+    );
+}

@@ -189,6 +189,11 @@ pub struct ServeSettings {
     #[arg(long, env = "TOKEN_ROTATION_GRACE_SECS", default_value_t = 86_400)]
     pub token_rotation_grace_secs: u64,
 
+    /// The most users, active and inactive, one workspace may hold; a creation past it answers
+    /// 403. Deleted users do not count.
+    #[arg(long, env = "MAX_USERS_PER_WORKSPACE", default_value_t = 100_000)]
+    pub max_users_per_workspace: u32,
+
     /// Days audit events are kept.
     #[arg(long, env = "AUDIT_RETENTION_DAYS", default_value_t = 365)]
     pub audit_retention_days: u64,
@@ -258,6 +263,7 @@ impl ServeSettings {
             failed_auth_per_prefix: self.failed_auth_per_token,
             token_expiry_warning: Duration::from_secs(self.token_expiry_warning_days * DAY),
             rotation_grace: Duration::from_secs(self.token_rotation_grace_secs),
+            max_users_per_workspace: self.max_users_per_workspace,
             workspace_deletion_grace: Duration::from_secs(self.workspace_deletion_grace_days * DAY),
             jwt,
             internal_jwt,

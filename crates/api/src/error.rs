@@ -149,6 +149,7 @@ fn refusal_status(refusal: &Refusal) -> StatusCode {
         Refusal::OwnerProtected
         | Refusal::OwnerCredentials
         | Refusal::SeatLimit { .. }
+        | Refusal::UserLimit { .. }
         | Refusal::Scim(_)
         | Refusal::SsoNotIncluded(_) => StatusCode::FORBIDDEN,
         Refusal::TokenLimit { .. } | Refusal::AlreadyRotated(_) => StatusCode::CONFLICT,

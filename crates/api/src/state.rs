@@ -42,6 +42,8 @@ pub struct AppConfig {
     pub internal_jwt: JwtVerifier,
     /// Whether `/metrics` is served beside the API (false when it has a port of its own).
     pub metrics_on_api_port: bool,
+    /// The most users (active and inactive) one workspace may hold.
+    pub max_users_per_workspace: u32,
 }
 
 impl AppConfig {
@@ -60,6 +62,7 @@ impl AppConfig {
             jwt: JwtVerifier::disabled(),
             internal_jwt: JwtVerifier::disabled(),
             metrics_on_api_port: true,
+            max_users_per_workspace: crate::usecases::MAX_USERS_PER_WORKSPACE,
         }
     }
 }
@@ -138,8 +141,9 @@ impl AppState {
             failure_window: config.failed_auth_window,
             capacity: CACHE_CAPACITY,
         };
-        let use_cases =
+        let mut use_cases =
             UseCases::new(store, config.argon2_workers, settings).map_err(|err| err.to_string())?;
+        use_cases.max_users_per_workspace = config.max_users_per_workspace;
         Ok(AppState {
             use_cases,
             usage: Arc::new(UseRecorder::new(Duration::from_secs(60), CACHE_CAPACITY)),

@@ -51,6 +51,11 @@ pub enum Refusal {
     #[error("seat limit reached: {used} of {seats}")]
     SeatLimit { used: i64, seats: u32 },
     #[error(
+        "this workspace already holds {max} users (active and inactive), the most one workspace \
+         may hold; delete or erase users who left before creating more"
+    )]
+    UserLimit { max: u32 },
+    #[error(
         "this workspace already has {active} active SCIM tokens, the most its plan allows; \
          revoke one first"
     )]

@@ -270,6 +270,12 @@ pub fn count_active(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<i64
     tx.get(query)
 }
 
+/// The workspace's users that are not deleted, active or not.
+pub fn count_live(tx: &mut TenantTx<'_>) -> Result<i64, StoreError> {
+    let query = tx.live_users().refine(|q| q.count());
+    tx.get(query)
+}
+
 /// Erases a user's personal data on request: the user leaves every group, and the row stays as a
 /// deleted tombstone with a placeholder name, no attributes, no external id and no password.
 /// `None` when the workspace has no such user, live or deleted; else the groups it left.

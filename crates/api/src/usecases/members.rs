@@ -4,12 +4,12 @@
 
 use serde_json::json;
 use webwork_scim_domain::{
-    AuditAction, AuditEvent, DomainError, PlainText, User, UserDraft, UserName,
+    AuditAction, AuditEvent, DomainError, PlainText, Refusal, User, UserDraft, UserName,
 };
 use webwork_scim_persistence::{Access, StoreError, TenantTx, users};
 
 use super::events;
-use super::user_writes::seats_in_use;
+use super::user_writes::{room_for_users, seats_in_use};
 use super::{Caller, DirectoryError, UseCases, in_workspace};
 
 /// The most members one request may link.
@@ -79,10 +79,17 @@ pub struct Linked {
     pub created: bool,
 }
 
+/// What a request may still create: places in the workspace (under its user limit) and seats.
+struct Room {
+    users: i64,
+    max_users: u32,
+    seats: Option<(i64, webwork_scim_domain::Entitlements)>,
+}
+
 fn link_one(
     tx: &mut TenantTx<'_>,
     member: &MemberLink,
-    seats: &mut Option<(i64, webwork_scim_domain::Entitlements)>,
+    room: &mut Room,
 ) -> Result<(User, bool, Vec<AuditEvent>), DirectoryError> {
     if let Some(existing) = users::find_by_user_name(tx, &member.user_name)? {
         let changed = member
@@ -99,8 +106,15 @@ fn link_one(
         };
         return Ok((existing, false, events));
     }
+    if room.users <= 0 {
+        return Err(Refusal::UserLimit {
+            max: room.max_users,
+        }
+        .into());
+    }
+    room.users -= 1;
     // Members created active take seats like any other user.
-    if let (Some((used, entitlements)), true) = (seats.as_mut(), member.draft.active) {
+    if let (Some((used, entitlements)), true) = (room.seats.as_mut(), member.draft.active) {
         entitlements.admit_active_user(*used)?;
         *used += 1;
     }
@@ -124,11 +138,16 @@ impl UseCases {
             .into());
         }
         let caller = caller.clone();
+        let max_users = self.max_users_per_workspace;
         in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
-            let mut seats = seats_in_use::<DirectoryError>(tx, None)?;
+            let mut room = Room {
+                users: room_for_users::<DirectoryError>(tx, max_users)?,
+                max_users,
+                seats: seats_in_use::<DirectoryError>(tx, None)?,
+            };
             let mut linked = Vec::with_capacity(members.len());
             for member in &members {
-                let (user, created, changes) = link_one(tx, member, &mut seats)?;
+                let (user, created, changes) = link_one(tx, member, &mut room)?;
                 if let Some(roles) = &member.roles {
                     users::set_app_roles(tx, user.id, roles)?;
                 }

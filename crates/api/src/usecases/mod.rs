@@ -44,7 +44,12 @@ pub struct UseCases {
     pub store: Store,
     pub hashes: Arc<HashPool>,
     pub auth: Arc<Authenticator<StoreDirectory>>,
+    /// The most users (active and inactive, not deleted) one workspace may hold.
+    pub max_users_per_workspace: u32,
 }
+
+/// The default of [`UseCases::max_users_per_workspace`].
+pub const MAX_USERS_PER_WORKSPACE: u32 = 100_000;
 
 impl UseCases {
     /// The use cases over `store`, with `argon2_workers` hashing threads and this replica's
@@ -63,6 +68,7 @@ impl UseCases {
             store,
             hashes,
             auth: Arc::new(auth),
+            max_users_per_workspace: MAX_USERS_PER_WORKSPACE,
         })
     }
 }

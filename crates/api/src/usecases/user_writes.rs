@@ -3,7 +3,9 @@
 
 use time::OffsetDateTime;
 use webwork_scim_domain::audit::user_change_events;
-use webwork_scim_domain::{AuditAction, AuditEvent, Entitlements, User, UserDraft, UserId};
+use webwork_scim_domain::{
+    AuditAction, AuditEvent, Entitlements, Refusal, User, UserDraft, UserId,
+};
 use webwork_scim_persistence::users::{self, Replacement};
 use webwork_scim_persistence::{TenantTx, workspaces};
 use webwork_scim_tenancy::effective_entitlements;
@@ -46,6 +48,17 @@ fn admit_active_user(
     Ok(())
 }
 
+/// How many more users the workspace may hold under `max`; the workspace row is locked until
+/// the transaction ends, so that two creations cannot both take the last place.
+pub(crate) fn room_for_users<E>(tx: &mut TenantTx<'_>, max: u32) -> Result<i64, E>
+where
+    E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
+{
+    let id = tx.workspace();
+    workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    Ok(i64::from(max) - users::count_live(tx)?)
+}
+
 fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
     move || {
         format!(
@@ -55,14 +68,19 @@ fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
     }
 }
 
-/// Stores a new user, with a password already hashed, after the seat check.
+/// Stores a new user, with a password already hashed, after the checks of the workspace's room
+/// (`max_users`) and seats.
 pub(crate) fn insert(
     tx: &mut TenantTx<'_>,
     workspace: WorkspaceRef<'_>,
     caller: &Caller,
     draft: &UserDraft,
     password_hash: Option<&str>,
+    max_users: u32,
 ) -> Result<User, ProvisioningError> {
+    if room_for_users::<ProvisioningError>(tx, max_users)? <= 0 {
+        return Err(Refusal::UserLimit { max: max_users }.into());
+    }
     if draft.active {
         admit_active_user(tx, None)?;
     }

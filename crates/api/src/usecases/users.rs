@@ -96,10 +96,12 @@ impl UseCases {
         draft: UserDraft,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(draft.password.as_ref()).await?;
+        let max_users = self.max_users_per_workspace;
         self.for_caller(caller, Access::Write, move |tx, caller| {
             let tenant = &caller.tenant;
             let workspace = (tenant.workspace_id, &tenant.workspace_key);
-            user_writes::insert(tx, workspace, &caller.caller(), &draft, hash.as_deref())
+            let caller = caller.caller();
+            user_writes::insert(tx, workspace, &caller, &draft, hash.as_deref(), max_users)
         })
         .await
     }

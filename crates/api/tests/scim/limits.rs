@@ -206,3 +206,89 @@ async fn a_revocation_reaches_other_replicas_within_the_cache_time_to_live() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn a_workspace_holds_at_most_the_configured_users_even_under_concurrent_creations() {
+    let app = TestApp::start_with(|config| config.max_users_per_workspace = 5).await;
+    let (ws, token) = app.premium("Acme").await;
+    let (other, other_token) = app.premium("Globex").await;
+    app.create_user(&other, &other_token, "elsewhere@globex.com")
+        .await;
+    let creations = (0..12).map(|n| {
+        let (app, ws, token) = (&app, &ws, &token);
+        async move {
+            app.post(&users(ws), token, &okta_user(&format!("u{n}@acme.com")))
+                .await
+        }
+    });
+    let answers = join_all(creations).await;
+    let created = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 5, "another workspace's users do not count");
+    for refused in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        refused.assert_scim_error(403, None);
+        assert!(
+            refused.body["detail"].as_str().unwrap().contains("5 users"),
+            "{}",
+            refused.body
+        );
+    }
+    let listed = app.get(&users(&ws), &token).await.expect(200);
+    assert_eq!(listed["totalResults"], 5);
+
+    // Inactive users count; deleted ones do not.
+    let first = id_of(&listed["Resources"][0]);
+    app.patch(&user(&ws, &first), &token, &patch_active(false))
+        .await
+        .expect(200);
+    app.post(&users(&ws), &token, &okta_user("late@acme.com"))
+        .await
+        .assert_scim_error(403, None);
+    app.delete(&user(&ws, &first), &token).await.expect(204);
+    app.post(&users(&ws), &token, &okta_user("late@acme.com"))
+        .await
+        .expect(201);
+
+    // WebWork's app linking members meets the same limit.
+    let body = json!({"members": [{"userName": "linked@acme.com"}]});
+    let linked = app
+        .call(
+            Method::POST,
+            &format!("/internal/v1/workspaces/{}/members/bulk-upsert", ws.key),
+            Some(&service_jwt()),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::FORBIDDEN, "{}", linked.body);
+}
+
+#[actix_web::test]
+async fn values_beyond_postgresql_index_limits_are_refused_not_failed() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let mut long_external = okta_user("jane@acme.com");
+    long_external["externalId"] = json!("x".repeat(3000));
+    let mut long_email = okta_user("bob@acme.com");
+    long_email["emails"] =
+        json!([{"value": format!("{}@acme.com", "b".repeat(3000)), "primary": true}]);
+    for (body, attribute) in [
+        (long_external, "'externalId'"),
+        (long_email, "'emails.value'"),
+    ] {
+        let refused = app.post(&users(&ws), &token, &body).await;
+        refused.assert_scim_error(400, Some("invalidValue"));
+        assert!(
+            refused.body["detail"].as_str().unwrap().contains(attribute),
+            "{}",
+            refused.body
+        );
+    }
+    let group = json!({"displayName": "Sales", "externalId": "g".repeat(3000)});
+    app.post(&format!("/scim/v2/{}/Groups", ws.key), &token, &group)
+        .await
+        .assert_scim_error(400, Some("invalidValue"));
+    let listed = app.get(&users(&ws), &token).await.expect(200);
+    assert_eq!(listed["totalResults"], 0);
+}

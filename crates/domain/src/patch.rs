@@ -9,6 +9,11 @@ use serde_json::{Map, Value};
 use crate::DomainError;
 use crate::filter::{AttrPath, PatchPath, matcher};
 use crate::schema::{self, AttributeDef};
+use crate::user::MAX_VALUES;
+
+mod budget;
+pub use budget::MAX_WRITTEN_BYTES;
+use budget::{Budget, json_size};
 
 /// More operations than any IdP sends in one request (Okta sends at most a few hundred member
 /// changes).
@@ -34,11 +39,9 @@ pub struct PatchRequest {
 }
 
 impl PatchRequest {
-    pub fn parse(body: &Value) -> Result<PatchRequest, DomainError> {
-        let object = body
-            .as_object()
-            .ok_or_else(|| DomainError::InvalidSyntax("a PatchOp is a JSON object".into()))?;
-        if let Some(schemas) = matcher::member(body, "schemas") {
+    /// The request in `body`, taken apart rather than copied: a PATCH body may be a megabyte.
+    pub fn parse(mut body: Value) -> Result<PatchRequest, DomainError> {
+        if let Some(schemas) = matcher::member(&body, "schemas") {
             let listed = schemas.as_array().is_some_and(|list| {
                 list.iter().any(|s| {
                     s.as_str()
@@ -52,35 +55,49 @@ impl PatchRequest {
                 )));
             }
         }
-        let operations = object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
-            .and_then(|(_, v)| v.as_array())
-            .ok_or_else(|| DomainError::InvalidValue("'Operations' must be an array".into()))?;
+        let object = body
+            .as_object_mut()
+            .ok_or_else(|| DomainError::InvalidSyntax("a PatchOp is a JSON object".into()))?;
+        let Some(Value::Array(operations)) = take(object, "Operations") else {
+            return Err(DomainError::InvalidValue(
+                "'Operations' must be an array".into(),
+            ));
+        };
         if operations.is_empty() || operations.len() > MAX_OPERATIONS {
             return Err(DomainError::InvalidValue(format!(
                 "'Operations' must hold 1 to {MAX_OPERATIONS} operations"
             )));
         }
         let operations = operations
-            .iter()
+            .into_iter()
             .map(Operation::parse)
             .collect::<Result<_, _>>()?;
         Ok(PatchRequest { operations })
     }
 
-    /// Applies every operation in order to the User document `doc`.
+    /// Applies every operation in order to the User document `doc`, each value checked against
+    /// the schema's bounds as it is written and the bytes copied counted against one budget.
     pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), DomainError> {
+        let mut budget = Budget::default();
         for operation in &self.operations {
-            operation.apply(doc)?;
+            operation.apply(doc, &mut budget)?;
         }
         Ok(())
     }
 }
 
+/// Removes and returns the member `name` (any casing) of `object`.
+fn take(object: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    let key = object
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))?
+        .clone();
+    object.remove(&key)
+}
+
 impl Operation {
-    fn parse(raw: &Value) -> Result<Operation, DomainError> {
-        let op = match matcher::member(raw, "op").and_then(Value::as_str) {
+    fn parse(mut raw: Value) -> Result<Operation, DomainError> {
+        let op = match matcher::member(&raw, "op").and_then(Value::as_str) {
             Some(op) if op.eq_ignore_ascii_case("add") => Op::Add,
             Some(op) if op.eq_ignore_ascii_case("replace") => Op::Replace,
             Some(op) if op.eq_ignore_ascii_case("remove") => Op::Remove,
@@ -95,13 +112,13 @@ impl Operation {
                 ));
             }
         };
-        let path = match matcher::member(raw, "path") {
+        let path = match matcher::member(&raw, "path") {
             None | Some(Value::Null) => None,
             Some(Value::String(path)) if path.trim().is_empty() => None,
             Some(Value::String(path)) => Some(PatchPath::parse(path)?),
             Some(_) => return Err(DomainError::InvalidPath("'path' must be a string".into())),
         };
-        let value = matcher::member(raw, "value").cloned();
+        let value = raw.as_object_mut().and_then(|object| take(object, "value"));
         match (op, &path, &value) {
             (Op::Remove, None, _) => Err(DomainError::NoTarget(
                 "a remove operation needs a 'path'".into(),
@@ -118,11 +135,11 @@ impl Operation {
         }
     }
 
-    fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), DomainError> {
+    fn apply(&self, doc: &mut Map<String, Value>, budget: &mut Budget) -> Result<(), DomainError> {
         match (&self.path, &self.value) {
             (None, Some(Value::Object(values))) => {
                 for (key, value) in values {
-                    apply_keyed(doc, self.op, key, value)?;
+                    apply_keyed(doc, self.op, key, value, budget)?;
                 }
                 Ok(())
             }
@@ -136,7 +153,7 @@ impl Operation {
                     let ext = object_entry(doc, urn)?;
                     for (key, value) in values {
                         let def = extension_attribute(urn, key)?;
-                        write(ext, def, self.op, value)?;
+                        write(ext, (urn, def), self.op, value, budget)?;
                     }
                     Ok(())
                 }
@@ -146,20 +163,29 @@ impl Operation {
             },
             (Some(PatchPath::Attribute { attr, filter, sub }), value) => {
                 let target = Target::resolve(attr)?;
+                let change = Change {
+                    op: self.op,
+                    value: value.as_ref(),
+                };
                 match filter {
-                    None => apply_plain(doc, &target, attr.sub.as_deref(), self.op, value.as_ref()),
+                    None => apply_plain(doc, &target, attr.sub.as_deref(), change, budget),
                     Some(filter) => filtered::apply_filtered(
                         doc,
-                        &target,
-                        filter,
-                        sub.as_deref(),
-                        self.op,
-                        value.as_ref(),
+                        (&target, filter, sub.as_deref()),
+                        change,
+                        budget,
                     ),
                 }
             }
         }
     }
+}
+
+/// What one operation does to its target: the op and its value.
+#[derive(Clone, Copy)]
+struct Change<'a> {
+    op: Op,
+    value: Option<&'a Value>,
 }
 
 /// Where an attribute lives: at the top of the document, or inside an extension object.
@@ -189,6 +215,11 @@ impl Target {
         Ok(Target { container, def })
     }
 
+    /// How errors name the target's parent: its extension's URN, or nothing at the top.
+    fn parent(&self) -> &'static str {
+        self.container.unwrap_or_default()
+    }
+
     fn holder<'a>(
         &self,
         doc: &'a mut Map<String, Value>,
@@ -214,6 +245,7 @@ fn apply_keyed(
     op: Op,
     key: &str,
     value: &Value,
+    budget: &mut Budget,
 ) -> Result<(), DomainError> {
     if key.eq_ignore_ascii_case("schemas") {
         return Ok(());
@@ -225,7 +257,7 @@ fn apply_keyed(
         path: Some(path),
         value: Some(value.clone()),
     };
-    match operation.apply(doc) {
+    match operation.apply(doc, budget) {
         Err(DomainError::Mutability(_)) => Ok(()),
         other => other,
     }
@@ -235,22 +267,22 @@ fn apply_plain(
     doc: &mut Map<String, Value>,
     target: &Target,
     sub: Option<&str>,
-    op: Op,
-    value: Option<&Value>,
+    Change { op, value }: Change<'_>,
+    budget: &mut Budget,
 ) -> Result<(), DomainError> {
     let def = target.def;
     let holder = target.holder(doc)?;
     let Some(sub) = sub else {
         return match (op, value) {
             (Op::Remove, Some(value)) if def.multi_valued => {
-                remove_values(holder, def, value);
+                remove_values(holder, def, value)?;
                 Ok(())
             }
             (Op::Remove, _) => {
                 remove_key(holder, def.name);
                 Ok(())
             }
-            (_, Some(value)) => write(holder, def, op, value),
+            (_, Some(value)) => write(holder, (target.parent(), def), op, value, budget),
             (_, None) => Ok(()),
         };
     };
@@ -263,8 +295,15 @@ fn apply_plain(
             def.name, sub_def.name
         )));
     }
-    if def.multi_valued {
+    if let (Op::Add | Op::Replace, Some(value)) = (op, value) {
         // `emails.value` without a filter addresses the sub-attribute of every element.
+        let copies = match get_mut(holder, def.name) {
+            Some(Value::Array(items)) if def.multi_valued => items.len(),
+            _ => 1,
+        };
+        budget.write(def.name, sub_def, value, copies)?;
+    }
+    if def.multi_valued {
         if let Some(Value::Array(items)) = get_mut(holder, def.name) {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
                 write_sub(item, sub_def, op, value);
@@ -283,16 +322,19 @@ fn apply_plain(
     Ok(())
 }
 
-/// Adds or replaces attribute `def` in `holder` with `value`.
+/// Adds or replaces attribute `def` (under `parent`) in `holder` with `value`, which must be
+/// what a PUT would accept for it; an add may not take the attribute past [`MAX_VALUES`].
 fn write(
     holder: &mut Map<String, Value>,
-    def: &'static AttributeDef,
+    (parent, def): (&str, &'static AttributeDef),
     op: Op,
     value: &Value,
+    budget: &mut Budget,
 ) -> Result<(), DomainError> {
     if def.is_read_only() {
         return Ok(());
     }
+    budget.write(parent, def, value, 1)?;
     if def.multi_valued {
         let incoming = match value {
             Value::Array(items) => items.clone(),
@@ -315,19 +357,12 @@ fn write(
                 }
             }
         };
-        if existing.len() + incoming.len() > crate::user::MAX_VALUES * 2 {
-            return Err(DomainError::InvalidValue(format!(
-                "'{}' would hold more than {} values",
-                def.name,
-                crate::user::MAX_VALUES
-            )));
-        }
         for item in incoming {
             if !existing.contains(&item) {
                 existing.push(item);
             }
         }
-        return Ok(());
+        return check_count(def, existing.len());
     }
     if let (Some(fields), false) = (value.as_object(), def.sub_attributes.is_empty()) {
         let object = object_entry(holder, def.name)?;
@@ -351,24 +386,44 @@ fn write_sub(
     }
 }
 
-/// Sets each of `fields` in `object`, under its canonical name where `def` knows it.
+/// Whether a multi-valued attribute of `count` values is within [`MAX_VALUES`].
+fn check_count(def: &AttributeDef, count: usize) -> Result<(), DomainError> {
+    if count > MAX_VALUES {
+        return Err(DomainError::InvalidValue(format!(
+            "'{}' would hold more than {MAX_VALUES} values",
+            def.name
+        )));
+    }
+    Ok(())
+}
+
+/// Sets each of `fields` that `def` knows in `object`, under its canonical name; unknown ones
+/// are dropped, as a PUT drops them.
 fn merge_into(object: &mut Map<String, Value>, def: &AttributeDef, fields: &Map<String, Value>) {
     for (key, value) in fields {
-        let name = def.sub(key).map_or(key.as_str(), |d| d.name);
-        remove_key(object, name);
-        object.insert(name.to_owned(), value.clone());
+        let Some(sub) = def.sub(key) else {
+            continue;
+        };
+        remove_key(object, sub.name);
+        object.insert(sub.name.to_owned(), value.clone());
     }
 }
 
 /// Removes from a multi-valued attribute the elements listed in `value` (Entra ID removes group
 /// members this way), matching by their `value` sub-attribute where they have one.
-fn remove_values(holder: &mut Map<String, Value>, def: &AttributeDef, value: &Value) {
+fn remove_values(
+    holder: &mut Map<String, Value>,
+    def: &AttributeDef,
+    value: &Value,
+) -> Result<(), DomainError> {
     let listed: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
         single => vec![single],
     };
+    // No attribute holds more; a longer list would only cost comparisons.
+    check_count(def, listed.len())?;
     let Some(Value::Array(items)) = get_mut(holder, def.name) else {
-        return;
+        return Ok(());
     };
     items.retain(|item| {
         !listed.iter().any(|gone| {
@@ -381,6 +436,7 @@ fn remove_values(holder: &mut Map<String, Value>, def: &AttributeDef, value: &Va
             }
         })
     });
+    Ok(())
 }
 
 fn get_mut<'a>(object: &'a mut Map<String, Value>, name: &str) -> Option<&'a mut Value> {

@@ -341,6 +341,16 @@ fn type_error(path: &str, def: &AttributeDef) -> DomainError {
     DomainError::invalid_value(format!("'{path}' must be {expected}"))
 }
 
+/// Checks a value a PATCH writes for `def` (under `parent`, empty at the top) as a PUT body's
+/// value would be checked: its type, its length, its number of values.
+pub(crate) fn check_value(
+    parent: &str,
+    def: &'static AttributeDef,
+    value: &Value,
+) -> Result<(), DomainError> {
+    canonical_value(parent, def, value).map(|_| ())
+}
+
 /// How errors name an attribute: `name` at the top, `parent.name` below, `urn:name` in an
 /// extension (RFC 7644 §3.10).
 fn attribute_path(parent: &str, def: &AttributeDef) -> String {

@@ -150,7 +150,7 @@ pub async fn patch(
     let id = group_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let wants_body = projection.is_requested();
-    let changes = GroupChange::from_patch(&PatchRequest::parse(&body)?)?;
+    let changes = GroupChange::from_patch(&PatchRequest::parse(body)?)?;
     let respond_with = wants_body.then(|| projection.returns("members"));
     let patched = state
         .use_cases

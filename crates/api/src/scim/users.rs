@@ -112,7 +112,7 @@ pub async fn patch(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
-    let patch = PatchRequest::parse(&body)?;
+    let patch = PatchRequest::parse(body)?;
     let expected = if_match(&req);
     let user = state
         .use_cases

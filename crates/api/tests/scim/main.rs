@@ -4,6 +4,7 @@
 // Test fixtures fail the test at once, hence unwrap and expect outside `#[test]` functions too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod admin_api;
 mod admin_tokens;
 mod admin_workspaces;

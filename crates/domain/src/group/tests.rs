@@ -3,11 +3,11 @@ use serde_json::json;
 use super::*;
 
 fn patch(body: Value) -> Vec<GroupChange> {
-    GroupChange::from_patch(&PatchRequest::parse(&body).unwrap()).unwrap()
+    GroupChange::from_patch(&PatchRequest::parse(body).unwrap()).unwrap()
 }
 
 fn patch_err(body: Value) -> DomainError {
-    GroupChange::from_patch(&PatchRequest::parse(&body).unwrap()).unwrap_err()
+    GroupChange::from_patch(&PatchRequest::parse(body).unwrap()).unwrap_err()
 }
 
 fn ops(operations: Value) -> Value {
@@ -138,7 +138,7 @@ fn member_filters_other_than_value_eq_and_bad_paths_are_refused() {
         json!([{"op": "replace", "path": schema::ENTERPRISE_USER, "value": {}}]),
     ] {
         assert!(
-            GroupChange::from_patch(&PatchRequest::parse(&ops(operations.clone())).unwrap())
+            GroupChange::from_patch(&PatchRequest::parse(ops(operations.clone())).unwrap())
                 .is_err(),
             "{operations}"
         );

@@ -4,18 +4,18 @@
 
 use serde_json::{Map, Value};
 
-use super::{Op, Target, get_mut, merge_into, remove_key, write_sub};
+use super::{
+    Budget, Change, Op, Target, check_count, get_mut, json_size, merge_into, remove_key, write_sub,
+};
 use crate::DomainError;
 use crate::filter::{Filter, matcher};
 use crate::schema::AttributeDef;
 
 pub(super) fn apply_filtered(
     doc: &mut Map<String, Value>,
-    target: &Target,
-    filter: &Filter,
-    sub: Option<&str>,
-    op: Op,
-    value: Option<&Value>,
+    (target, filter, sub): (&Target, &Filter, Option<&str>),
+    Change { op, value }: Change<'_>,
+    budget: &mut Budget,
 ) -> Result<(), DomainError> {
     let def = target.def;
     if !def.multi_valued {
@@ -51,8 +51,17 @@ pub(super) fn apply_filtered(
     }
     let Some(value) = value else { return Ok(()) };
     if matching.is_empty() {
-        items.push(new_element(def, filter, sub_def, value)?);
-        return Ok(());
+        let element = new_element(def, filter, sub_def, value)?;
+        budget.write(target.parent(), def, &element, 1)?;
+        items.push(element);
+        return check_count(def, items.len());
+    }
+    match sub_def {
+        Some(sub_def) => budget.write(def.name, sub_def, value, matching.len())?,
+        None => {
+            budget.write(target.parent(), def, value, 1)?;
+            budget.charge(json_size(value).saturating_mul(matching.len()))?;
+        }
     }
     for &i in &matching {
         let Some(element) = items[i].as_object_mut() else {

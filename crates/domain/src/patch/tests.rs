@@ -20,7 +20,7 @@ fn doc() -> Map<String, Value> {
 }
 
 fn patch(ops: Value) -> PatchRequest {
-    PatchRequest::parse(&json!({"schemas": [schema::PATCH_OP], "Operations": ops})).unwrap()
+    PatchRequest::parse(json!({"schemas": [schema::PATCH_OP], "Operations": ops})).unwrap()
 }
 
 fn applied(ops: Value) -> UserDraft {
@@ -160,18 +160,18 @@ fn malformed_requests_are_refused() {
         json!({"Operations": "nope"}),
     ];
     for body in bad {
-        assert!(PatchRequest::parse(&body).is_err(), "{body}");
+        assert!(PatchRequest::parse(body.clone()).is_err(), "{body}");
     }
     let mut document = doc();
     let unknown = PatchRequest::parse(
-        &json!({"Operations": [{"op": "replace", "path": "favouriteColour", "value": "x"}]}),
+        json!({"Operations": [{"op": "replace", "path": "favouriteColour", "value": "x"}]}),
     )
     .unwrap();
     assert_eq!(
         unknown.apply(&mut document).unwrap_err().scim_type(),
         crate::ScimType::InvalidPath
     );
-    let no_target = PatchRequest::parse(&json!({"Operations": [{"op": "replace", "path": "emails[value co \"zzz\"]", "value": {"type": "y"}}]})).unwrap();
+    let no_target = PatchRequest::parse(json!({"Operations": [{"op": "replace", "path": "emails[value co \"zzz\"]", "value": {"type": "y"}}]})).unwrap();
     assert_eq!(
         no_target.apply(&mut document).unwrap_err().scim_type(),
         crate::ScimType::NoTarget
@@ -221,4 +221,92 @@ fn the_password_a_patch_sets_is_known_before_it_is_applied() {
     }
     let bad = patch(json!([{"op": "replace", "path": "password", "value": 7}]));
     assert!(bad.password().is_err());
+}
+
+fn refused(document: &mut Map<String, Value>, ops: Value) -> DomainError {
+    patch(ops).apply(document).unwrap_err()
+}
+
+#[test]
+fn a_replace_with_too_many_values_is_refused_before_it_is_built() {
+    let mut document = doc();
+    let flood: Vec<Value> = (0..300_000).map(|_| json!({})).collect();
+    let mut ops = vec![json!({"op": "replace", "path": "emails", "value": flood})];
+    ops.extend(
+        (0..300).map(|n| json!({"op": "add", "path": "emails.display", "value": n.to_string()})),
+    );
+    let err = refused(&mut document, Value::Array(ops));
+    assert_eq!(err.to_string(), "'emails' holds more than 100 values");
+    assert_eq!(document, doc(), "nothing was applied");
+}
+
+#[test]
+fn adds_stop_at_100_values_whatever_path_they_take() {
+    let mut document = doc();
+    let many: Vec<Value> = (0..99)
+        .map(|n| json!({"value": format!("u{n}@x.io")}))
+        .collect();
+    let err = refused(
+        &mut document,
+        json!([{"op": "add", "path": "emails", "value": many}]),
+    );
+    assert_eq!(err.to_string(), "'emails' would hold more than 100 values");
+    // A filter that matches nothing creates an element each time: the 101st is refused.
+    let mut document = doc();
+    let filtered: Vec<Value> = (0..99)
+        .map(|n| json!({"op": "add", "path": format!("emails[type eq \"t{n}\"].value"), "value": "x@x.io"}))
+        .collect();
+    let err = refused(&mut document, Value::Array(filtered));
+    assert_eq!(err.to_string(), "'emails' would hold more than 100 values");
+}
+
+#[test]
+fn values_are_bounded_as_each_operation_writes_them() {
+    let mut document = doc();
+    let err = refused(
+        &mut document,
+        json!([{"op": "add", "path": "emails.display", "value": "d".repeat(1025)}]),
+    );
+    assert_eq!(
+        err.to_string(),
+        "'emails.display' must have at most 1024 characters"
+    );
+    let err = refused(
+        &mut document,
+        json!([{"op": "replace", "path": "emails[type eq \"work\"]", "value": {"value": "v".repeat(321)}}]),
+    );
+    assert_eq!(
+        err.to_string(),
+        "'emails.value' must have at most 320 characters"
+    );
+}
+
+#[test]
+fn the_bytes_a_patch_copies_are_budgeted() {
+    let mut document = doc();
+    let full: Vec<Value> = (0..100)
+        .map(|n| json!({"value": format!("u{n}@x.io")}))
+        .collect();
+    patch(json!([{"op": "replace", "path": "emails", "value": full}]))
+        .apply(&mut document)
+        .unwrap();
+    // Each operation writes 1 KB into 100 elements: 100 KB apiece, the budget after ~40.
+    let ops: Vec<Value> = (0..1000)
+        .map(|n| json!({"op": "replace", "path": "emails.display", "value": format!("{n:04}{}", "d".repeat(1000))}))
+        .collect();
+    let err = refused(&mut document, Value::Array(ops));
+    assert!(err.to_string().contains("writes more than"), "{err}");
+}
+
+#[test]
+fn unknown_sub_attributes_are_dropped_not_stored() {
+    let draft = applied(json!([
+        {"op": "replace", "path": "name", "value": {"givenName": "J", "bogus": "x".repeat(100)}},
+        {"op": "replace", "path": "emails[type eq \"work\"]", "value": {"display": "Work", "junk": 1}}
+    ]));
+    assert_eq!(
+        draft.document["name"],
+        json!({"givenName": "J", "familyName": "Doe"})
+    );
+    assert!(draft.document["emails"][0].get("junk").is_none());
 }

@@ -148,15 +148,20 @@ pub struct ServeSettings {
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<SecretString>,
 
-    /// Attempts before an event is dead (and waits for a replay).
-    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 12)]
-    pub webhook_max_attempts: i32,
+    /// Hours an event is retried before it is dead and waits for a replay.
+    #[arg(long, env = "WEBHOOK_DEAD_AFTER_HOURS", default_value_t = 72)]
+    pub webhook_dead_after_hours: u64,
+
+    /// The longest wait between two attempts of one event, in seconds.
+    #[arg(long, env = "WEBHOOK_MAX_BACKOFF_SECS", default_value_t = 300)]
+    pub webhook_max_backoff_secs: u64,
 
     /// Seconds to wait for WebWork's app to answer one delivery.
     #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 5)]
     pub webhook_timeout_secs: u64,
 
-    /// The first retry's delay in milliseconds; each further one doubles, up to an hour.
+    /// The first retry's delay in milliseconds; each further one doubles, up to
+    /// WEBHOOK_MAX_BACKOFF_SECS.
     #[arg(long, env = "WEBHOOK_BACKOFF_BASE_MS", default_value_t = 1000)]
     pub webhook_backoff_base_ms: u64,
 
@@ -295,10 +300,11 @@ impl ServeSettings {
         Ok(Some(WebhookSettings {
             urls,
             secret: WebhookSettings::decode_secret(secret)?,
-            max_attempts: self.webhook_max_attempts.max(1),
+            dead_after: Duration::from_secs(self.webhook_dead_after_hours.max(1) * 3600),
             timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
             poll: Duration::from_millis(self.outbox_poll_ms.max(10)),
             backoff_base: Duration::from_millis(self.webhook_backoff_base_ms.max(1)),
+            max_backoff: Duration::from_secs(self.webhook_max_backoff_secs.max(1)),
             batch: 20,
         }))
     }

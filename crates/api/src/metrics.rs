@@ -239,7 +239,7 @@ impl Metrics {
         )?;
         let outbox_oldest_age = Gauge::new(
             "outbox_oldest_age_seconds",
-            "Age of the oldest undelivered outbox event",
+            "Age of the oldest undelivered outbox event, pending or dead",
         )?;
         registry.register(Box::new(outbox_oldest_age.clone()))?;
         register_build_info(r)?;

@@ -1,7 +1,9 @@
 //! The delivery worker: posts outbox events to WebWork's app, signed in the manner of the
 //! Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, and `webhook-signature`
 //! = `v1,` + base64 HMAC-SHA256 over `id.timestamp.body`), at least once, in order per user,
-//! retrying with exponential backoff until an event is dead after the configured attempts.
+//! retrying with exponential backoff (capped at a few minutes, so that delivery resumes soon
+//! after the receiver does) until an event is older than the configured horizon, days by
+//! default: only then is it dead.
 
 use std::time::{Duration, Instant};
 
@@ -25,12 +27,15 @@ pub struct WebhookSettings {
     pub urls: Vec<String>,
     /// The signing secret's bytes (decoded from `whsec_<base64>`); `Debug` hides them.
     pub secret: SecretSlice<u8>,
-    pub max_attempts: i32,
+    /// A failed event written longer ago than this is dead and waits for a replay; until then
+    /// it is retried.
+    pub dead_after: Duration,
     pub timeout: Duration,
     /// How long the worker waits when there is nothing to deliver.
     pub poll: Duration,
-    /// The first retry waits this long; each further one twice as long, up to an hour.
+    /// The first retry waits this long; each further one twice as long, up to `max_backoff`.
     pub backoff_base: Duration,
+    pub max_backoff: Duration,
     pub batch: i64,
 }
 
@@ -52,7 +57,7 @@ impl WebhookSettings {
             2u32.saturating_pow(u32::try_from(attempts.max(0)).unwrap_or(u32::MAX).min(20));
         self.backoff_base
             .saturating_mul(factor)
-            .min(Duration::from_secs(3600))
+            .min(self.max_backoff)
     }
 }
 
@@ -124,7 +129,7 @@ pub async fn deliver_batch(
         };
         let retry_in = settings.retry_after(event.attempts);
         let recorded = use_cases
-            .record_delivery(event, outcome, retry_in, settings.max_attempts)
+            .record_delivery(event, outcome, retry_in, settings.dead_after)
             .await?;
         match recorded {
             Recorded::Delivered => {
@@ -276,18 +281,21 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_up_to_an_hour() {
+    fn backoff_doubles_up_to_its_cap() {
         let settings = WebhookSettings {
             urls: vec![],
             secret: Vec::new().into(),
-            max_attempts: 10,
+            dead_after: Duration::from_secs(3 * 24 * 3600),
             timeout: Duration::from_secs(5),
             poll: Duration::from_millis(250),
             backoff_base: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(300),
             batch: 10,
         };
         assert_eq!(settings.retry_after(0), Duration::from_secs(1));
         assert_eq!(settings.retry_after(3), Duration::from_secs(8));
-        assert_eq!(settings.retry_after(30), Duration::from_secs(3600));
+        assert_eq!(settings.retry_after(8), Duration::from_secs(256));
+        assert_eq!(settings.retry_after(9), Duration::from_secs(300));
+        assert_eq!(settings.retry_after(30), Duration::from_secs(300));
     }
 }

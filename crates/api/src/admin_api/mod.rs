@@ -153,6 +153,10 @@ pub fn scope() -> actix_web::Scope {
         )
         .service(resource(&format!("{key}/export"), "GET").route(web::get().to(workspaces::export)))
         .service(
+            resource("/outbox/replay", "POST")
+                .route(web::post().to(workspaces::replay_all_outboxes)),
+        )
+        .service(
             resource(&format!("{key}/outbox/replay"), "POST")
                 .route(web::post().to(workspaces::replay_outbox)),
         )

@@ -265,6 +265,14 @@ struct Replay {
     event_id: Option<String>,
 }
 
+/// Gives every workspace's dead lifecycle events a fresh start, after an outage of WebWork's app
+/// longer than the events' horizon. No body is read.
+pub(super) async fn replay_all_outboxes(state: web::Data<AppState>, auth: AdminAuth) -> Answer {
+    auth.require_platform()?;
+    let replayed = state.use_cases.replay_all_outboxes(&auth.caller()).await?;
+    Ok(ok(&json!({"replayed": replayed})))
+}
+
 /// Gives the workspace's dead lifecycle events (or one of them) a fresh start.
 pub(super) async fn replay_outbox(
     state: web::Data<AppState>,

@@ -44,13 +44,13 @@ impl UseCases {
     }
 
     /// Records the outcome of a claimed event; a failure is retried after `retry_in`, or is
-    /// dead after `max_attempts`.
+    /// dead once the event is older than `dead_after`.
     pub async fn record_delivery(
         &self,
         event: ClaimedEvent,
         outcome: Outcome,
         retry_in: Duration,
-        max_attempts: i32,
+        dead_after: Duration,
     ) -> Result<Recorded, StoreError> {
         let store = self.store.clone();
         run_blocking(move || {
@@ -67,7 +67,8 @@ impl UseCases {
                 Outcome::Failed(error) => {
                     let retry = Retry {
                         at: now + retry_in,
-                        max_attempts,
+                        dead_after: time::Duration::try_from(dead_after)
+                            .unwrap_or(time::Duration::MAX),
                     };
                     let dead = delivery::mark_failed(&store, &event, &error, retry, now)?;
                     Recorded::Failed { dead }

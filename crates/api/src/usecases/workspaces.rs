@@ -230,14 +230,45 @@ impl UseCases {
         let caller = caller.clone();
         in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
             let id = event_id.as_ref().map(PlainText::as_str);
-            let replayed = outbox::replay_dead(tx, id)?;
-            let event = AuditEvent::new(AuditAction::OutboxReplayed, workspace.id)
-                .with_attributes(vec![format!("events:{replayed}")]);
-            events::audit(tx, &caller, &[event])?;
-            Ok::<_, AdminError>(replayed)
+            replay_dead(tx, &caller, workspace.id, id)
         })
         .await
     }
+}
+
+impl UseCases {
+    /// Gives every workspace's dead lifecycle events a fresh start, one workspace at a time,
+    /// each audited in that workspace; returns how many events in all.
+    pub async fn replay_all_outboxes(&self, caller: &Caller) -> Result<usize, AdminError> {
+        let store = self.store.clone();
+        let workspaces = run_blocking(move || {
+            webwork_scim_persistence::unscoped::delivery::workspaces_with_dead_events(&store)
+        })
+        .await?;
+        let mut replayed = 0;
+        for workspace in workspaces {
+            let (store, caller) = (self.store.clone(), caller.clone());
+            replayed += run_blocking(move || {
+                store.write(workspace, |tx| replay_dead(tx, &caller, workspace, None))
+            })
+            .await?;
+        }
+        Ok(replayed)
+    }
+}
+
+/// Replays the workspace's dead events (or the one `event_id`) and audits it.
+fn replay_dead(
+    tx: &mut TenantTx<'_>,
+    caller: &Caller,
+    workspace: WorkspaceId,
+    event_id: Option<&str>,
+) -> Result<usize, AdminError> {
+    let replayed = outbox::replay_dead(tx, event_id)?;
+    let event = AuditEvent::new(AuditAction::OutboxReplayed, workspace)
+        .with_attributes(vec![format!("events:{replayed}")]);
+    events::audit(tx, caller, &[event])?;
+    Ok(replayed)
 }
 
 /// The users and groups of an export, a page at a time until a short page.

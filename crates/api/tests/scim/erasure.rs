@@ -9,7 +9,7 @@ use webwork_scim_domain::Workspace;
 use webwork_scim_persistence::outbox;
 
 use crate::admin_api::{api, ws_path};
-use crate::lifecycle::{settings, start_worker};
+use crate::lifecycle::{LONG_LIFE, settings, start_worker};
 use crate::receiver::Receiver;
 use crate::support::*;
 
@@ -35,7 +35,7 @@ async fn error_details(app: &TestApp, ws: &Workspace) -> Vec<String> {
 async fn erasure_leaves_no_personal_data_in_delivered_events_or_error_logs() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
-    let worker = start_worker(&app, settings(&receiver, 10));
+    let worker = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let mut body = okta_user("jane.personal@acme.com");
     body["externalId"] = json!("00uJanePersonal");

@@ -14,14 +14,22 @@ use crate::support::*;
 
 const SECRET: &[u8] = b"an-example-webhook-secret-32-bytes!!";
 
-pub fn settings(receiver: &Receiver, max_attempts: i32) -> WebhookSettings {
+/// Events that never die within a test.
+pub const LONG_LIFE: Duration = Duration::from_secs(3600);
+/// Events that die at their first failed attempt after 50 ms.
+pub const SHORT_LIFE: Duration = Duration::from_millis(50);
+
+/// A worker that retries a failed event after 30 ms, then twice as long each time up to 200 ms,
+/// until the event is older than `dead_after`.
+pub fn settings(receiver: &Receiver, dead_after: Duration) -> WebhookSettings {
     WebhookSettings {
         urls: vec![receiver.url()],
         secret: SECRET.to_vec().into(),
-        max_attempts,
+        dead_after,
         timeout: Duration::from_secs(2),
         poll: Duration::from_millis(20),
         backoff_base: Duration::from_millis(30),
+        max_backoff: Duration::from_millis(200),
         batch: 50,
     }
 }
@@ -34,7 +42,7 @@ pub fn start_worker(app: &TestApp, settings: WebhookSettings) -> tokio::task::Jo
 async fn okta_deactivation_reaches_the_app_signed_within_two_seconds() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
-    let worker = start_worker(&app, settings(&receiver, 10));
+    let worker = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     assert!(
@@ -95,7 +103,7 @@ async fn a_receiver_outage_loses_nothing_and_keeps_each_users_order() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     receiver.fail(true);
-    let worker = start_worker(&app, settings(&receiver, 50));
+    let worker = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let bob = id_of(&app.create_user(&ws, &token, "bob@acme.com").await);
@@ -151,7 +159,7 @@ async fn a_restarted_worker_resumes_delivery() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     receiver.fail(true);
-    let first = start_worker(&app, settings(&receiver, 50));
+    let first = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
@@ -166,7 +174,7 @@ async fn a_restarted_worker_resumes_delivery() {
     receiver.fail(false);
     // The process comes back: a new replica with its own state, on the same database.
     let (second_state, _server) = app.replica(|_| {});
-    let second = actix_web::rt::spawn(webhooks::run(second_state, settings(&receiver, 50)));
+    let second = actix_web::rt::spawn(webhooks::run(second_state, settings(&receiver, LONG_LIFE)));
     assert!(
         receiver
             .wait_until(Duration::from_secs(10), |r| r.types_for(&id).len() == 3)
@@ -184,7 +192,7 @@ async fn dead_events_wait_for_an_operator_replay() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     receiver.fail(true);
-    let worker = start_worker(&app, settings(&receiver, 2));
+    let worker = start_worker(&app, settings(&receiver, SHORT_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let dead = |app: &TestApp| {
@@ -200,7 +208,7 @@ async fn dead_events_wait_for_an_operator_replay() {
     worker.abort();
     // One more pass, on its own: the user's later event is not claimed behind the dead one.
     let client = awc::Client::default();
-    let pass = webhooks::deliver_batch(&app.state, &settings(&receiver, 2), &client)
+    let pass = webhooks::deliver_batch(&app.state, &settings(&receiver, SHORT_LIFE), &client)
         .await
         .unwrap();
     assert_eq!(pass, webhooks::Pass::default());
@@ -211,7 +219,7 @@ async fn dead_events_wait_for_an_operator_replay() {
         .unwrap();
     assert!(
         events[0].dead_at.is_some(),
-        "user.created is dead after two attempts"
+        "user.created is dead once older than its horizon"
     );
     assert!(
         events[1].dead_at.is_none() && events[1].delivered_at.is_none() && events[1].attempts == 0,
@@ -224,7 +232,7 @@ async fn dead_events_wait_for_an_operator_replay() {
         .await;
     assert_eq!(replayed.status, StatusCode::OK, "{}", replayed.body);
     assert_eq!(replayed.body["replayed"], json!(1));
-    let worker = start_worker(&app, settings(&receiver, 2));
+    let worker = start_worker(&app, settings(&receiver, SHORT_LIFE));
     assert!(
         receiver
             .wait_until(Duration::from_secs(5), |r| r.types_for(&id).len() == 2)
@@ -259,8 +267,8 @@ async fn two_replicas_deliver_each_event_once() {
         ));
     }
     let (other, _server) = app.replica(|_| {});
-    let first = start_worker(&app, settings(&receiver, 50));
-    let second = actix_web::rt::spawn(webhooks::run(other.clone(), settings(&receiver, 50)));
+    let first = start_worker(&app, settings(&receiver, LONG_LIFE));
+    let second = actix_web::rt::spawn(webhooks::run(other.clone(), settings(&receiver, LONG_LIFE)));
     assert!(
         receiver
             .wait_until(Duration::from_secs(10), |r| r.deliveries().len() >= 20)
@@ -291,7 +299,7 @@ async fn two_replicas_deliver_each_event_once() {
 async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
-    let worker = start_worker(&app, settings(&receiver, 10));
+    let worker = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let groups = format!("/scim/v2/{}/Groups", ws.key);
@@ -380,7 +388,7 @@ async fn group_push_reaches_the_app_as_group_and_membership_events_in_order() {
 async fn a_deleted_user_leaves_its_groups_in_each_groups_order() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
-    let worker = start_worker(&app, settings(&receiver, 10));
+    let worker = start_worker(&app, settings(&receiver, LONG_LIFE));
     let (ws, token) = app.premium("Acme").await;
     let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     let group = id_of(

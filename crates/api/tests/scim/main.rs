@@ -10,6 +10,7 @@ mod admin_tokens;
 mod admin_workspaces;
 mod cli;
 mod concurrency;
+mod deprovisioning;
 mod discovery;
 mod erasure;
 mod errors;

@@ -9,7 +9,7 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 use webwork_scim_domain::WorkspaceId;
 
 use crate::schema::outbox_events;
@@ -124,15 +124,17 @@ pub fn mark_delivered(
     })
 }
 
-/// What became of a failed attempt: when to retry, and after how many attempts to give up.
+/// What becomes of a failed attempt: when to retry, and when the event is old enough to die
+/// instead.
 #[derive(Debug, Clone, Copy)]
 pub struct Retry {
     pub at: OffsetDateTime,
-    pub max_attempts: i32,
+    /// An event written longer than this before its failed attempt is dead.
+    pub dead_after: Duration,
 }
 
-/// Records a failed attempt: the event is retried at `retry_at`, or dead after `max_attempts`.
-/// Returns whether it is now dead.
+/// Records a failed attempt: the event is retried at `retry.at`, or dead when it was written
+/// more than `retry.dead_after` before `now`. Returns whether it is now dead.
 pub fn mark_failed(
     store: &Store,
     event: &ClaimedEvent,
@@ -140,7 +142,7 @@ pub fn mark_failed(
     retry: Retry,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let dead = event.attempts + 1 >= retry.max_attempts;
+    let dead = now - event.created_at() >= retry.dead_after;
     store.outbox(|conn| {
         let updated = diesel::update(outbox_events::table)
             .filter(outbox_events::workspace_id.eq(&event.workspace_id))
@@ -177,7 +179,8 @@ pub fn release(store: &Store, event: &ClaimedEvent) -> Result<(), StoreError> {
 pub struct OutboxStats {
     pub pending: i64,
     pub dead: i64,
-    /// Seconds since the oldest pending event was written; 0 without a backlog.
+    /// Seconds since the oldest undelivered event (pending or dead) was written; 0 without
+    /// one.
     pub oldest_pending_age_secs: f64,
 }
 
@@ -199,7 +202,7 @@ fn stats_in(conn: &mut DbConnection, now: OffsetDateTime) -> Result<OutboxStats,
         "SELECT
              COUNT(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,
              COUNT(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
-             MIN(created_at) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS oldest
+             MIN(created_at) FILTER (WHERE delivered_at IS NULL) AS oldest
          FROM outbox_events",
     )
     .get_result(conn)?;
@@ -210,6 +213,24 @@ fn stats_in(conn: &mut DbConnection, now: OffsetDateTime) -> Result<OutboxStats,
         pending: row.pending,
         dead: row.dead,
         oldest_pending_age_secs: age,
+    })
+}
+
+/// The workspaces that hold dead events, for a replay of them all (each then replayed in a
+/// transaction of its own workspace).
+pub fn workspaces_with_dead_events(store: &Store) -> Result<Vec<WorkspaceId>, StoreError> {
+    store.outbox(|conn| {
+        outbox_events::table
+            .filter(outbox_events::dead_at.is_not_null())
+            .select(outbox_events::workspace_id)
+            .distinct()
+            .load::<String>(conn)?
+            .into_iter()
+            .map(|id| {
+                id.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("outbox workspace id '{id}'")))
+            })
+            .collect()
     })
 }
 

@@ -37,7 +37,7 @@ fn the_outbox_holds_back_later_events_of_an_aggregate_until_earlier_ones_are_del
     let (u1, u2) = (&first[0], &first[1]);
     let retry = Retry {
         at: now,
-        max_attempts: 5,
+        dead_after: time::Duration::days(3),
     };
     delivery::mark_failed(&db.store, u1, "503", retry, now).unwrap();
     assert!(delivery::mark_delivered(&db.store, u2, now).unwrap());

@@ -50,6 +50,8 @@ pub struct Metrics {
     pub outbox_dead: IntGauge,
     /// Requests being answered now.
     pub in_flight: IntGauge,
+    /// argon2 jobs waiting for a worker, all workspaces together.
+    pub argon2_waiting: IntGauge,
     pub webhook_deliveries: IntCounter,
     pub webhook_failures: IntCounter,
 }
@@ -187,8 +189,8 @@ fn labelled_counters(registry: &Registry) -> Result<[IntCounterVec; 3], promethe
 }
 
 /// The gauges without labels, in the order `Metrics::new` takes them.
-fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 5], prometheus::Error> {
-    let specs: [(&str, &str); 5] = [
+fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 6], prometheus::Error> {
+    let specs: [(&str, &str); 6] = [
         (
             "db_pool_max_connections",
             "The most connections the pool opens",
@@ -203,9 +205,13 @@ fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 5], prometheus::Error>
             "http_requests_in_flight",
             "Requests this replica is answering now",
         ),
+        (
+            "argon2_jobs_waiting",
+            "argon2 jobs (token checks, password hashes) waiting for a worker",
+        ),
     ];
-    let [a, b, c, d, e] = specs.map(|(name, help)| gauge(registry, name, help));
-    Ok([a?, b?, c?, d?, e?])
+    let [a, b, c, d, e, f] = specs.map(|(name, help)| gauge(registry, name, help));
+    Ok([a?, b?, c?, d?, e?, f?])
 }
 
 impl Metrics {
@@ -259,6 +265,7 @@ impl Metrics {
             outbox_backlog,
             outbox_dead,
             in_flight,
+            argon2_waiting,
         ] = plain_gauges(r)?;
         let [http_requests, scim_operations, auth_failures] = labelled_counters(r)?;
         Ok(Metrics {
@@ -279,6 +286,7 @@ impl Metrics {
             outbox_oldest_age,
             outbox_dead,
             in_flight,
+            argon2_waiting,
             webhook_deliveries,
             webhook_failures,
             registry,
@@ -404,6 +412,11 @@ fn scim_operation(method: &str, route: &str) -> Option<(&'static str, &'static s
 }
 
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
+    let waiting = state.use_cases.hashes.waiting();
+    state
+        .metrics
+        .argon2_waiting
+        .set(i64::try_from(waiting).unwrap_or(i64::MAX));
     let rendered = state
         .metrics
         .render(state.store().pool_state(), state.store().pool_max_size());

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use webwork_scim_domain::WorkspaceKey;
+
 use crate::hashing::{self, HashError};
 
 const TAG: &str = "wwscim_";
@@ -105,11 +107,14 @@ impl IssuedToken {
 }
 
 impl IssuedToken {
-    /// Generates a token and hashes its secret on the argon2 workers.
-    pub async fn generate_on(hashes: &crate::HashPool) -> Result<IssuedToken, IssueError> {
+    /// Generates a token of workspace `lane` and hashes its secret on the argon2 workers.
+    pub async fn generate_on(
+        hashes: &crate::HashPool,
+        lane: &WorkspaceKey,
+    ) -> Result<IssuedToken, IssueError> {
         let prefix = TokenPrefix(hex(&random_bytes::<PREFIX_BYTES>()?));
         let secret = hex(&random_bytes::<SECRET_BYTES>()?);
-        let secret_hash = hashes.hash(secret.as_bytes().to_vec()).await?;
+        let secret_hash = hashes.hash(lane, secret.as_bytes().to_vec()).await?;
         Ok(IssuedToken {
             plaintext: format!("{TAG}{prefix}_{secret}"),
             prefix,

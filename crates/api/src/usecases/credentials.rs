@@ -25,7 +25,7 @@ impl UseCases {
         password: String,
     ) -> Result<CredentialOutcome, DirectoryError> {
         let name = UserName::parse(user_name).ok();
-        let (check, user) = read_directory(&self.store, key, move |tx, workspace| {
+        let (check, user, lane) = read_directory(&self.store, key, move |tx, workspace| {
             let found = match &name {
                 Some(name) => users::find_by_user_name(tx, name)?,
                 None => None,
@@ -40,6 +40,7 @@ impl UseCases {
             Ok((
                 CredentialCheck::new(workspace.sso_enforced, candidate),
                 found,
+                workspace.key,
             ))
         })
         .await?;
@@ -50,7 +51,7 @@ impl UseCases {
         let matches = CredentialCheck::admits(&password)
             && self
                 .hashes
-                .verify(password.into_bytes(), check.phc().to_owned())
+                .verify(&lane, password.into_bytes(), check.phc().to_owned())
                 .await;
         Ok(match (check.verdict(matches), user) {
             (CredentialVerdict::Accepted, Some(user)) => {

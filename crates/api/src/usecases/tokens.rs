@@ -80,11 +80,11 @@ impl UseCases {
         label: PlainText,
         expires_at: Option<OffsetDateTime>,
     ) -> Result<NewToken, AdminError> {
-        workspace_key(key)?;
+        let lane = workspace_key(key)?;
         if expires_at.is_some_and(|at| at <= OffsetDateTime::now_utc()) {
             return Err(Refusal::ExpiryInPast.into());
         }
-        let issued = IssuedToken::generate_on(&self.hashes).await?;
+        let issued = IssuedToken::generate_on(&self.hashes, &lane).await?;
         let caller = caller.clone();
         in_workspace(&self.store, key, Access::Write, move |tx, _| {
             admit_token(tx, 0)?;
@@ -141,9 +141,9 @@ impl UseCases {
         token: &str,
         grace: Duration,
     ) -> Result<(NewToken, TokenSummary), AdminError> {
-        workspace_key(key)?;
+        let lane = workspace_key(key)?;
         let id = token_id(token)?;
-        let issued = IssuedToken::generate_on(&self.hashes).await?;
+        let issued = IssuedToken::generate_on(&self.hashes, &lane).await?;
         let caller = caller.clone();
         let (summary, old) = in_workspace(&self.store, key, Access::Write, move |tx, _| {
             rotate(tx, &caller, id, &issued, grace)

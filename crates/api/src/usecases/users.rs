@@ -24,15 +24,20 @@ fn not_found(id: UserId) -> NotFound {
 }
 
 impl UseCases {
-    /// The argon2id hash of a new password, made on the argon2 workers before any transaction.
+    /// The argon2id hash of a new password, made on the argon2 workers in the caller's
+    /// workspace's turn, before any transaction.
     async fn hash_password(
         &self,
+        caller: &ScimCaller,
         password: Option<&Password>,
     ) -> Result<Option<String>, ProvisioningError> {
         match password {
             Some(password) => Ok(Some(
                 self.hashes
-                    .hash(password.expose().as_bytes().to_vec())
+                    .hash(
+                        &caller.tenant.workspace_key,
+                        password.expose().as_bytes().to_vec(),
+                    )
                     .await?,
             )),
             None => Ok(None),
@@ -95,7 +100,7 @@ impl UseCases {
         caller: &ScimCaller,
         draft: UserDraft,
     ) -> Result<User, ProvisioningError> {
-        let hash = self.hash_password(draft.password.as_ref()).await?;
+        let hash = self.hash_password(caller, draft.password.as_ref()).await?;
         let max_users = self.max_users_per_workspace;
         self.for_caller(caller, Access::Write, move |tx, caller| {
             let tenant = &caller.tenant;
@@ -116,7 +121,7 @@ impl UseCases {
         mut draft: UserDraft,
         if_match: Option<IfMatch>,
     ) -> Result<User, ProvisioningError> {
-        let hash = self.hash_password(draft.password.as_ref()).await?;
+        let hash = self.hash_password(caller, draft.password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
@@ -148,7 +153,7 @@ impl UseCases {
         if_match: Option<IfMatch>,
     ) -> Result<User, ProvisioningError> {
         let password = patch.password()?;
-        let hash = self.hash_password(password.as_ref()).await?;
+        let hash = self.hash_password(caller, password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;

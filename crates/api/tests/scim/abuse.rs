@@ -1,10 +1,12 @@
 //! Requests built to monopolise the service: each costs work in proportion to what is stored,
 //! and while many run, another workspace is answered as usual.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::http::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use webwork_scim_domain::Workspace;
 
 use crate::support::*;
 
@@ -73,9 +75,21 @@ async fn fifty_hostile_patches_leave_another_workspaces_lookups_answered() {
             .await,
     );
     app.create_user(&ws, &token, "jane@acme.com").await;
-    let body = hostile_patch();
-    let path = user(&attacker, &target);
-    let hostile = join_all((0..50).map(|_| app.patch(&path, &attacker_token, &body)));
+    let body = hostile_patch().to_string();
+    // The attacker's megabytes take their time to upload and parse; it waits as long as it must.
+    let client = awc::Client::builder()
+        .connector(awc::Connector::new().limit(0))
+        .timeout(Duration::from_secs(120))
+        .finish();
+    let url = app.server.url(&user(&attacker, &target));
+    let hostile = join_all((0..50).map(|_| {
+        let request = client
+            .patch(url.clone())
+            .insert_header(("Authorization", format!("Bearer {attacker_token}")))
+            .insert_header(("Content-Type", "application/scim+json"));
+        let body = body.clone();
+        async move { request.send_body(body).await.map(|r| r.status()).ok() }
+    }));
     let lookups = async {
         let mut answers = Vec::new();
         for _ in 0..20 {
@@ -85,8 +99,122 @@ async fn fifty_hostile_patches_leave_another_workspaces_lookups_answered() {
         answers
     };
     let (refusals, answers) = futures_join(hostile, lookups).await;
-    assert!(refusals.iter().all(|r| r.status == StatusCode::BAD_REQUEST));
+    assert!(
+        refusals.iter().all(|r| *r == Some(StatusCode::BAD_REQUEST)),
+        "{refusals:?}"
+    );
     for answer in answers {
         assert_eq!(answer.body["totalResults"], 1, "{}", answer.body);
     }
+}
+
+/// The slowest of `samples` (p99 of a few dozen is their maximum, near enough).
+fn p99(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[(samples.len() * 99).div_ceil(100) - 1]
+}
+
+/// One cold-cache SCIM request and one credential check of workspace `ws`, each timed.
+async fn probe(app: &TestApp, ws: &Workspace, token: &str) -> (Duration, Duration) {
+    let started = Instant::now();
+    let listed = app.get(&format!("{}?count=1", users(ws)), token).await;
+    let scim = started.elapsed();
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let login = json!({"userName": "jane@globex.io", "password": "Correct-Horse-9"});
+    let started = Instant::now();
+    let checked = app
+        .call(
+            Method::POST,
+            &format!("/internal/v1/workspaces/{}/credentials/verify", ws.key),
+            Some(&service_jwt()),
+            Some(&login),
+        )
+        .await;
+    let check = started.elapsed();
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    (scim, check)
+}
+
+async fn probes(app: &TestApp, ws: &Workspace, token: &str, rounds: usize) -> (Duration, Duration) {
+    let (mut scim, mut checks) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (one, other) = probe(app, ws, token).await;
+        scim.push(one);
+        checks.push(other);
+    }
+    (p99(&mut scim), p99(&mut checks))
+}
+
+#[actix_web::test]
+async fn wrong_secrets_hammering_one_workspace_leave_anothers_argon2_work_on_time() {
+    // Every token check of Globex runs argon2 (nothing is trusted from a cache), and the
+    // throttle lets 300 of Acme's wrong secrets reach argon2 so that they keep it busy.
+    let app = TestApp::start_with(|config| {
+        config.token_cache_ttl = Duration::ZERO;
+        config.failed_auth_per_prefix = 300;
+        config.argon2_workers = 2;
+    })
+    .await;
+    let (acme, acme_token) = app.premium("Acme").await;
+    let (globex, globex_token) = app.premium("Globex").await;
+    let mut jane = okta_user("jane@globex.io");
+    jane["password"] = json!("Correct-Horse-9");
+    app.post(&users(&globex), &globex_token, &jane)
+        .await
+        .expect(201);
+    let (idle_scim, idle_check) = probes(&app, &globex, &globex_token, 20).await;
+
+    // The real prefix of Acme's token with 2,000 different wrong secrets, all at once, each on a
+    // connection of its own.
+    let prefix = acme_token.split('_').nth(1).unwrap().to_owned();
+    let attacker = awc::Client::builder()
+        .connector(awc::Connector::new().limit(0))
+        .timeout(Duration::from_secs(120))
+        .finish();
+    let url = app.server.url(&format!("{}?count=1", users(&acme)));
+    let attack = join_all((0..2000).map(|n| {
+        let request = attacker
+            .get(url.clone())
+            .insert_header(("Authorization", format!("Bearer wwscim_{prefix}_{n:064x}")));
+        async move {
+            let status = request.send().await.map(|r| r.status().as_u16()).ok();
+            (status, Instant::now())
+        }
+    }));
+    let measured = async {
+        // Once the attack's connections are open and its argon2 runs under way.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let p99s = probes(&app, &globex, &globex_token, 20).await;
+        (p99s, Instant::now())
+    };
+    let (answers, ((busy_scim, busy_check), measured_at)) = futures_join(attack, measured).await;
+
+    let refused = |code: u16| answers.iter().filter(|(s, _)| *s == Some(code)).count();
+    assert_eq!(
+        refused(401) + refused(429),
+        2000,
+        "every attempt was refused"
+    );
+    assert_eq!(
+        refused(401),
+        300,
+        "argon2 ran only for the throttle's slots"
+    );
+    let still_refusing = answers.iter().filter(|(_, at)| *at > measured_at).count();
+    assert!(
+        still_refusing > 0,
+        "the attack was over before Globex was measured"
+    );
+    eprintln!(
+        "idle p99: token {idle_scim:?}, credentials {idle_check:?}; \
+         under attack: token {busy_scim:?}, credentials {busy_check:?}"
+    );
+    assert!(
+        busy_scim < idle_scim * 10,
+        "{busy_scim:?} against {idle_scim:?} idle"
+    );
+    assert!(
+        busy_check < idle_check * 10,
+        "{busy_check:?} against {idle_check:?} idle"
+    );
 }

@@ -9,9 +9,12 @@
 //! 2. a revoked or expired token is refused (its row is read at most a tenant-cache time-to-live
 //!    ago);
 //! 3. a secret verified within the token time-to-live passes without argon2;
-//! 4. otherwise argon2 runs on the [`HashPool`], once however many requests arrive with the same
-//!    secret at once. Only failures on a real prefix count, and only they are throttled: a secret
-//!    this process has seen verify passes the throttle;
+//! 4. otherwise the attempt waits for the token's turn (one verification per token at a time, so
+//!    a burst against one token queues here and holds at most one argon2 worker), looks again at
+//!    what verified meanwhile, takes a slot of its prefix's failure throttle (a secret this
+//!    process has seen verify needs none) and only then runs argon2 on the [`HashPool`] in its
+//!    workspace's turn. A success gives the slot back; a failure, or an attempt abandoned
+//!    half way, keeps it. A prefix whose throttle is full is refused before it waits;
 //! 5. the plan, then single sign-on, must allow provisioning; then the workspace's request rate.
 
 mod throttle;
@@ -30,7 +33,7 @@ use crate::entitlements::effective_entitlements;
 use crate::hash_pool::HashPool;
 use crate::limits::RateLimiter;
 use crate::token::{PresentedToken, TokenPrefix, random_bytes};
-pub use throttle::FailureThrottle;
+pub use throttle::{FailureThrottle, Slot};
 use verified::{Digest, VerifiedTokens};
 
 /// What the store knows of a token, looked up by (workspace, prefix). `Debug` leaves the hash
@@ -291,23 +294,33 @@ impl<D: CredentialDirectory> Authenticator<D> {
             return Ok(Verification::Cached);
         }
         let attempt = (record.workspace_id, presented.prefix().clone());
-        if !self.verified.recognises(record.id, &digest)
-            && let Err(wait) = self.failures.check(&attempt)
-        {
+        let recognised = self.verified.recognises(record.id, &digest);
+        if !recognised && let Err(wait) = self.failures.check(&attempt) {
             return Err(AuthRefusal::Throttled(wait));
         }
-        let hashes = Arc::clone(&self.hashes);
+        let _turn = self.verified.turn(record.id).await;
+        // Whoever waited looks again: the secret may have verified meanwhile, or the prefix
+        // filled its throttle.
+        if self.verified.contains(record.id, &digest) {
+            return Ok(Verification::Cached);
+        }
+        let slot = match recognised {
+            true => None,
+            false => Some(
+                self.failures
+                    .reserve(&attempt)
+                    .map_err(AuthRefusal::Throttled)?,
+            ),
+        };
         let (secret, phc) = (presented.secret().to_vec(), record.secret_hash.clone());
-        let checked = self
-            .verified
-            .verify_once(record.id, digest, async move {
-                hashes.verify(secret, phc).await
-            })
-            .await;
-        if checked {
+        let argon2 = self.hashes.verify(&resolved.workspace.key, secret, phc);
+        if self.verified.verify(record.id, digest, argon2).await {
+            if let Some(slot) = slot {
+                slot.release();
+            }
             Ok(Verification::Argon2)
         } else {
-            self.failures.record_failure(attempt);
+            // The slot stays taken: this failure counts against the prefix.
             Err(AuthRefusal::Unauthorized(AuthFailure::WrongSecret))
         }
     }

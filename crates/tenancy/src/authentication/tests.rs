@@ -173,6 +173,34 @@ async fn requests_with_the_same_secret_share_one_argon2_run() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_burst_of_wrong_secrets_runs_argon2_no_more_often_than_the_throttle_allows() {
+    let f = premium();
+    let forgeries: Vec<String> = (0..40)
+        .map(|n| format!("wwscim_{}_{:064x}", f.token.prefix, n))
+        .collect();
+    let attempts = forgeries
+        .iter()
+        .map(|forged| f.auth.admit(&f.key, Ok(forged)));
+    let outcomes = join_all(attempts).await;
+    let wrong = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(AuthRefusal::Unauthorized(AuthFailure::WrongSecret))))
+        .count();
+    let throttled = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(AuthRefusal::Throttled(_))))
+        .count();
+    assert_eq!((wrong, throttled), (3, 37));
+    assert_eq!(f.auth.argon2_runs(), 3);
+    // The right secret was never seen here, so it too waits for the window; once seen, it
+    // passes whatever the throttle says.
+    assert!(matches!(
+        f.auth.admit(&f.key, Ok(&f.token.plaintext)).await,
+        Err(AuthRefusal::Throttled(_))
+    ));
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn revoked_and_expired_tokens_are_refused_even_when_verified() {
     let now = OffsetDateTime::now_utc();
     for (lifetime, failure) in [

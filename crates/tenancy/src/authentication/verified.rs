@@ -1,5 +1,6 @@
 //! The secrets this replica has verified, so that argon2 runs at most once per token per
-//! time-to-live, and once however many requests bring the same secret at the same moment.
+//! time-to-live, and the per-token turns that make it once however many requests bring the same
+//! secret at the same moment.
 //!
 //! Nothing here holds a secret: each is kept as a BLAKE2b digest under a key drawn at random when
 //! the process starts, and compared in constant time. A digest verified within the time-to-live
@@ -8,11 +9,13 @@
 //! guesses have it closed.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use blake2::{Blake2b256, Digest as _};
 use subtle::ConstantTimeEq;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use webwork_scim_domain::TokenId;
 
 use super::AuthSettings;
@@ -22,9 +25,8 @@ pub(super) type Digest = [u8; 32];
 
 /// How long a verified digest is recognised by the failure throttle.
 const RECOGNISED_FOR: Duration = Duration::from_secs(24 * 3600);
-/// Longer than any verification takes: an entry of `flights` is removed as soon as its
-/// verification ends, this only bounds one whose caller went away.
-const IN_FLIGHT_AT_MOST: Duration = Duration::from_secs(60);
+/// How long an idle token's turn is kept.
+const TURN_IDLE: Duration = Duration::from_secs(60);
 
 pub(super) struct VerifiedTokens {
     key: [u8; 32],
@@ -32,9 +34,9 @@ pub(super) struct VerifiedTokens {
     verified: moka::sync::Cache<TokenId, Digest>,
     /// Each token's digest verified within the last day.
     recognised: moka::sync::Cache<TokenId, Digest>,
-    /// Verifications in flight, by token and digest: requests that bring the same secret at once
-    /// wait for one argon2 run and share its outcome.
-    flights: moka::future::Cache<(TokenId, Digest), bool>,
+    /// One verification per token at a time: requests for a token wait for their turn here, not
+    /// in the argon2 queue, and look again at what was verified while they waited.
+    turns: moka::sync::Cache<TokenId, Arc<Mutex<()>>>,
     argon2_runs: AtomicU64,
 }
 
@@ -50,9 +52,9 @@ impl VerifiedTokens {
             key,
             verified: cache(settings.token_ttl),
             recognised: cache(RECOGNISED_FOR),
-            flights: moka::future::Cache::builder()
+            turns: moka::sync::Cache::builder()
                 .max_capacity(settings.capacity)
-                .time_to_live(IN_FLIGHT_AT_MOST)
+                .time_to_idle(TURN_IDLE)
                 .build(),
             argon2_runs: AtomicU64::new(0),
         }
@@ -82,22 +84,22 @@ impl VerifiedTokens {
         Self::holds(&self.recognised, id, digest)
     }
 
-    /// Runs `check` (argon2) for `digest` unless a request with the same digest is running it,
-    /// in which case its outcome is shared. A success is remembered.
-    pub(super) async fn verify_once(
+    /// Waits for token `id`'s turn to verify. Were the entry evicted while held, two
+    /// verifications of one token could run at once: more argon2, never a wrong answer.
+    pub(super) async fn turn(&self, id: TokenId) -> OwnedMutexGuard<()> {
+        let turn = self.turns.get_with(id, || Arc::new(Mutex::new(())));
+        turn.lock_owned().await
+    }
+
+    /// Runs `check` (argon2) for `digest`, remembering a success.
+    pub(super) async fn verify(
         &self,
         id: TokenId,
         digest: Digest,
         check: impl Future<Output = bool>,
     ) -> bool {
-        let verified = self
-            .flights
-            .get_with((id, digest), async {
-                self.argon2_runs.fetch_add(1, Ordering::Relaxed);
-                check.await
-            })
-            .await;
-        self.flights.invalidate(&(id, digest)).await;
+        self.argon2_runs.fetch_add(1, Ordering::Relaxed);
+        let verified = check.await;
         if verified {
             self.verified.insert(id, digest);
             self.recognised.insert(id, digest);

@@ -183,8 +183,8 @@ def assert_server(objects: list[dict[str, Any]], label: str) -> None:
     check("/tmp" in mounts, f"{label}: /tmp is mounted")
     sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds")
     check(isinstance(sleep, int) and sleep > 0, f"{label}: preStop sleep action")
-    cm = find(objects, "ConfigMap")
-    check(len(cm) == 1, f"{label}: one ConfigMap")
+    cm = [c for c in find(objects, "ConfigMap") if not c["metadata"]["name"].endswith("-webhook-ca")]
+    check(len(cm) == 1, f"{label}: one ConfigMap of settings")
     if cm and isinstance(sleep, int):
         data = cm[0]["data"]
         shutdown = int(data["SHUTDOWN_TIMEOUT_SECS"])
@@ -315,8 +315,17 @@ def assert_scenario(objects: list[dict[str, Any]], merged: dict[str, Any], label
                   f"{label}: NetworkPolicy allows PostgreSQL")
         if not merged["networkPolicy"]["egress"]["webhooks"]["ports"]:
             for url in merged["webhooks"]["urls"]:
-                port = int(urlsplit(url).port or 80)
+                port = int(urlsplit(url).port or (443 if url.startswith("https://") else 80))
                 check(port in egress_ports, f"{label}: NetworkPolicy allows the webhook port of {url}")
+    if merged["webhooks"]["caBundle"]:
+        bundles = find(objects, "ConfigMap", "-webhook-ca")
+        check(len(bundles) == 1 and "BEGIN CERTIFICATE" in bundles[0]["data"]["ca.pem"],
+              f"{label}: the CA bundle is in a ConfigMap of its own")
+        env = next(c for c in find(objects, "ConfigMap") if not c["metadata"]["name"].endswith("-webhook-ca"))
+        mounted = {m["mountPath"] for m in container(deploy)["volumeMounts"]}
+        check(env["data"].get("WEBHOOK_CA_FILE") == "/etc/webwork-scim/webhook-ca/ca.pem"
+              and "/etc/webwork-scim/webhook-ca" in mounted,
+              f"{label}: WEBHOOK_CA_FILE names the mounted bundle")
     if merged["startupProbe"]["enabled"]:
         probe = container(deploy).get("startupProbe", {})
         check(probe.get("httpGet", {}).get("path") == "/healthz", f"{label}: startupProbe GET /healthz")
@@ -383,7 +392,8 @@ def main() -> int:
             ({"replicaCont": 2}, "an unknown top-level key"),
             ({"image": {"tagg": "1"}}, "an unknown key under image"),
             ({"config": {"logFormat": "xml"}}, "a log format outside the enum"),
-            ({"webhooks": {"urls": ["https://app.example.com/hooks"]}}, "an https:// webhook URL"),
+            ({"webhooks": {"urls": ["ftp://app.example.com/hooks"]}}, "an ftp:// webhook URL"),
+            ({"webhooks": {"caBundle": "not a certificate"}}, "a CA bundle that is not PEM"),
             ({"replicaCount": "two"}, "a string replica count"),
         ]:
             try:

@@ -139,10 +139,14 @@ pub struct ServeSettings {
     )]
     pub jwt_internal_audience: String,
 
-    /// Where lifecycle events are posted (comma-separated URLs); without any, events wait in
-    /// the outbox.
+    /// Where lifecycle events are posted (comma-separated `http://` or `https://` URLs);
+    /// without any, events wait in the outbox.
     #[arg(long, env = "WEBHOOK_URLS", value_delimiter = ',')]
     pub webhook_urls: Vec<String>,
+
+    /// A PEM file of CA certificates trusted for `https://` webhook URLs besides the system's.
+    #[arg(long, env = "WEBHOOK_CA_FILE")]
+    pub webhook_ca_file: Option<std::path::PathBuf>,
 
     /// The signing secret of the webhooks, `whsec_` + base64 of at least 24 random bytes.
     #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
@@ -287,11 +291,18 @@ impl ServeSettings {
         if urls.is_empty() {
             return Ok(None);
         }
-        if let Some(bad) = urls.iter().find(|u| !u.starts_with("http://")) {
+        let https = |url: &String| url.starts_with("https://");
+        if let Some(bad) = urls.iter().find(|u| !u.starts_with("http://") && !https(u)) {
             return Err(format!(
-                "WEBHOOK_URLS: '{bad}' must be an http:// URL (TLS ends at the mesh or ingress)"
+                "WEBHOOK_URLS: '{bad}' must be an http:// or https:// URL"
             ));
         }
+        let tls = match urls.iter().any(https) {
+            true => Some(crate::webhook_tls::client_config(
+                self.webhook_ca_file.as_deref(),
+            )?),
+            false => None,
+        };
         let secret = self
             .webhook_secret
             .as_ref()
@@ -306,6 +317,7 @@ impl ServeSettings {
             backoff_base: Duration::from_millis(self.webhook_backoff_base_ms.max(1)),
             max_backoff: Duration::from_secs(self.webhook_max_backoff_secs.max(1)),
             batch: 20,
+            tls,
         }))
     }
 
@@ -359,6 +371,32 @@ mod tests {
         assert_eq!(
             webhooks.secret.expose_secret(),
             b"0123456789abcdef0123456789abcdef"
+        );
+    }
+
+    #[test]
+    fn webhook_urls_may_be_https_and_a_ca_file_must_be_readable() {
+        let webhooks = |urls: &str, ca: Option<&str>| {
+            let mut args = vec![
+                "webwork-scim",
+                "--webhook-secret",
+                "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                "--webhook-urls",
+                urls,
+            ];
+            if let Some(ca) = ca {
+                args.extend(["--webhook-ca-file", ca]);
+            }
+            Settings::try_parse_from(args).unwrap().serve.webhooks()
+        };
+        let plain = webhooks("http://app.test/hooks", None).unwrap().unwrap();
+        assert!(plain.tls.is_none());
+        let refused = webhooks("ftp://app.test/hooks", None).unwrap_err();
+        assert!(refused.contains("http:// or https://"), "{refused}");
+        let missing = webhooks("https://app.test/hooks", Some("/nonexistent/ca.pem")).unwrap_err();
+        assert!(
+            missing.contains("WEBHOOK_CA_FILE '/nonexistent/ca.pem'"),
+            "{missing}"
         );
     }
 }

@@ -18,6 +18,7 @@ pub mod scim;
 pub mod server;
 pub mod state;
 pub mod usecases;
+pub mod webhook_tls;
 pub mod webhooks;
 
 pub use app::configure;

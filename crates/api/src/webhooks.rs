@@ -5,6 +5,7 @@
 //! after the receiver does) until an event is older than the configured horizon, days by
 //! default: only then is it dead.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -37,6 +38,8 @@ pub struct WebhookSettings {
     pub backoff_base: Duration,
     pub max_backoff: Duration,
     pub batch: i64,
+    /// TLS for `https://` URLs; `None` when every URL is `http://`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl WebhookSettings {
@@ -181,7 +184,14 @@ async fn post(
 /// Delivers until the process stops: a pass, then a short wait when nothing was due. The
 /// outbox metrics are refreshed every few seconds.
 pub async fn run(state: AppState, settings: WebhookSettings) {
-    let client = awc::Client::builder().timeout(settings.timeout).finish();
+    let mut connector = awc::Connector::new();
+    if let Some(tls) = &settings.tls {
+        connector = connector.rustls_0_23(Arc::clone(tls));
+    }
+    let client = awc::Client::builder()
+        .connector(connector)
+        .timeout(settings.timeout)
+        .finish();
     let mut stats_due = Instant::now();
     let mut stopping = state.status.stopping();
     // Stopping is checked between batches; within one, `deliver_batch` hands the events it has
@@ -291,6 +301,7 @@ mod tests {
             backoff_base: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             batch: 10,
+            tls: None,
         };
         assert_eq!(settings.retry_after(0), Duration::from_secs(1));
         assert_eq!(settings.retry_after(3), Duration::from_secs(8));

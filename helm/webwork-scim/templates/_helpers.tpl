@@ -329,8 +329,8 @@ The server's egress rules: DNS, PostgreSQL, the webhook targets, and any extra r
 {{- end }}
 
 {{/*
-Ports the webhook egress rule opens: as set, else those of webhooks.urls (80 when a URL names
-none), as a JSON array.
+Ports the webhook egress rule opens: as set, else those of webhooks.urls (80 for http:// and
+443 for https:// when a URL names none), as a JSON array.
 */}}
 {{- define "webwork-scim.webhookPorts" -}}
 {{- $ports := list }}
@@ -339,7 +339,7 @@ none), as a JSON array.
 {{- else }}
 {{- range .Values.webhooks.urls }}
 {{- $host := (urlParse .).host }}
-{{- $port := 80 }}
+{{- $port := ternary 443 80 (hasPrefix "https://" .) }}
 {{- if regexMatch ":[0-9]+$" $host }}
 {{- $port = regexFind "[0-9]+$" $host | atoi }}
 {{- end }}

@@ -31,6 +31,7 @@ pub fn settings(receiver: &Receiver, dead_after: Duration) -> WebhookSettings {
         backoff_base: Duration::from_millis(30),
         max_backoff: Duration::from_millis(200),
         batch: 50,
+        tls: None,
     }
 }
 

@@ -29,3 +29,4 @@ mod process;
 mod receiver;
 mod support;
 mod tenancy;
+mod webhook_tls;

@@ -60,9 +60,18 @@ async fn receive(req: HttpRequest, body: web::Bytes, inbox: web::Data<Inbox>) ->
 
 impl Receiver {
     pub fn start() -> Receiver {
+        Receiver::start_with(actix_test::config())
+    }
+
+    /// A receiver that speaks only TLS, with `tls`'s certificate.
+    pub fn start_tls(tls: rustls::ServerConfig) -> Receiver {
+        Receiver::start_with(actix_test::config().rustls_0_23(tls))
+    }
+
+    fn start_with(config: actix_test::TestServerConfig) -> Receiver {
         let inbox = Inbox::default();
         let shared = inbox.clone();
-        let server = actix_test::start(move || {
+        let server = actix_test::start_with(config, move || {
             App::new()
                 .app_data(web::Data::new(shared.clone()))
                 .route("/events", web::post().to(receive))

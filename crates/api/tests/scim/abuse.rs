@@ -122,14 +122,8 @@ async fn probe(app: &TestApp, ws: &Workspace, token: &str) -> (Duration, Duratio
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
     let login = json!({"userName": "jane@globex.io", "password": "Correct-Horse-9"});
     let started = Instant::now();
-    let checked = app
-        .call(
-            Method::POST,
-            &format!("/internal/v1/workspaces/{}/credentials/verify", ws.key),
-            Some(&service_jwt()),
-            Some(&login),
-        )
-        .await;
+    let path = format!("/workspaces/{}/credentials/verify", ws.key);
+    let checked = app.internal(Method::POST, &path, Some(&login)).await;
     let check = started.elapsed();
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
     (scim, check)

@@ -26,14 +26,8 @@ async fn a_long_receiver_outage_delays_events_without_killing_them() {
 
     // Deactivated while its events wait: the login check refuses her at once.
     let login = json!({"userName": "jane@acme.com", "password": "Okta-Placeholder-1!"});
-    let verify = app
-        .call(
-            Method::POST,
-            &format!("/internal/v1/workspaces/{}/credentials/verify", ws.key),
-            Some(&service_jwt()),
-            Some(&login),
-        )
-        .await;
+    let path = format!("/workspaces/{}/credentials/verify", ws.key);
+    let verify = app.internal(Method::POST, &path, Some(&login)).await;
     verify.expect(403);
     assert!(receiver.deliveries().is_empty());
 

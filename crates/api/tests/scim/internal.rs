@@ -8,13 +8,7 @@ use webwork_scim_domain::Workspace;
 use crate::support::*;
 
 async fn internal(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Response {
-    app.call(
-        method,
-        &format!("/internal/v1{path}"),
-        Some(&service_jwt()),
-        body.as_ref(),
-    )
-    .await
+    app.internal(method, path, body.as_ref()).await
 }
 
 fn verify_path(ws: &Workspace) -> String {

@@ -253,14 +253,8 @@ async fn a_workspace_holds_at_most_the_configured_users_even_under_concurrent_cr
 
     // WebWork's app linking members meets the same limit.
     let body = json!({"members": [{"userName": "linked@acme.com"}]});
-    let linked = app
-        .call(
-            Method::POST,
-            &format!("/internal/v1/workspaces/{}/members/bulk-upsert", ws.key),
-            Some(&service_jwt()),
-            Some(&body),
-        )
-        .await;
+    let path = format!("/workspaces/{}/members/bulk-upsert", ws.key);
+    let linked = app.internal(Method::POST, &path, Some(&body)).await;
     assert_eq!(linked.status, StatusCode::FORBIDDEN, "{}", linked.body);
 }
 

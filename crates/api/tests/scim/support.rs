@@ -166,6 +166,12 @@ impl TestApp {
         read_response(response).await
     }
 
+    /// A call to the internal API (`path` below `/internal/v1`) as WebWork's app makes it.
+    pub async fn internal(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let path = format!("/internal/v1{path}");
+        self.call(method, &path, Some(&service_jwt()), body).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.call(Method::GET, path, Some(token), None).await
     }

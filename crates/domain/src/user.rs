@@ -228,6 +228,17 @@ impl User {
         Ok(())
     }
 
+    /// Whether a create of `draft` is a retry of the create that made this user: the same
+    /// `externalId` (one must be set: without it two people of one name are indistinguishable),
+    /// the same state and an equal document. The caller found this user by `draft`'s userName
+    /// key; a password the draft carries must still be checked against the stored hash.
+    pub fn is_retried_by(&self, draft: &UserDraft) -> bool {
+        self.external_id.is_some()
+            && self.external_id == draft.external_id
+            && self.active == draft.active
+            && self.document == draft.document
+    }
+
     /// Whether this user may be deleted: never the owner.
     pub fn check_deletion(&self) -> Result<(), Refusal> {
         if self.is_owner() {
@@ -402,6 +413,16 @@ fn canonical_single(
 ) -> Result<Option<Value>, DomainError> {
     let canonical = match (def.kind, value) {
         (_, Value::Null) => return Ok(None),
+        // Entra ID sends the enterprise `manager` as a bare id: a singular complex attribute
+        // with a `value` sub-attribute takes a bare string as that value.
+        (Kind::Complex, Value::String(bare)) if !def.multi_valued && def.sub("value").is_some() => {
+            let wrapped = Value::Object(Map::from_iter([(
+                "value".into(),
+                Value::String(bare.clone()),
+            )]));
+            canonical_object(&attribute_path(parent, def), def.sub_attributes, &wrapped)?
+                .map(Value::Object)
+        }
         (Kind::Complex, value) => {
             canonical_object(&attribute_path(parent, def), def.sub_attributes, value)?
                 .map(Value::Object)

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use webwork_scim_domain::audit::user_change_events;
 use webwork_scim_domain::{
-    AuditAction, AuditEvent, Entitlements, Refusal, User, UserDraft, UserId,
+    AuditAction, AuditEvent, DomainError, Entitlements, Refusal, User, UserDraft, UserId,
 };
 use webwork_scim_persistence::users::{self, Replacement};
 use webwork_scim_persistence::{TenantTx, workspaces};
@@ -66,6 +66,42 @@ fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
             draft.user_name.as_str()
         )
     }
+}
+
+/// What a create found: a new user, or the one an earlier attempt of the same create made (an
+/// identity provider retries when an answer was lost), with its password hash for the caller to
+/// compare with the retried password.
+#[derive(Debug)]
+pub(crate) enum Created {
+    New(User),
+    Retry {
+        user: User,
+        password_hash: Option<String>,
+    },
+}
+
+/// The user an earlier attempt of this create made, if the live user of `draft`'s userName is
+/// one; a live user of that name that is not is a uniqueness conflict.
+pub(crate) fn earlier_attempt(
+    tx: &mut TenantTx<'_>,
+    draft: &UserDraft,
+) -> Result<Option<Created>, ProvisioningError> {
+    let Some(user) = users::find_by_user_name(tx, &draft.user_name)? else {
+        return Ok(None);
+    };
+    if !user.is_retried_by(draft) {
+        return Err(name_taken(draft));
+    }
+    let password_hash = users::password_hash(tx, user.id)?;
+    Ok(Some(Created::Retry {
+        user,
+        password_hash,
+    }))
+}
+
+/// The conflict of a create whose userName a live user of the workspace holds.
+pub(crate) fn name_taken(draft: &UserDraft) -> ProvisioningError {
+    DomainError::Uniqueness(taken(draft)()).into()
 }
 
 /// Stores a new user, with a password already hashed, after the checks of the workspace's room

@@ -1,12 +1,17 @@
 //! SCIM users: list, read, create, replace, patch and delete, for an identity provider's token.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use webwork_scim_domain::patch::PatchRequest;
-use webwork_scim_domain::{AuditAction, AuditEvent, Password, Refusal, User, UserDraft, UserId};
+use webwork_scim_domain::{
+    AuditAction, AuditEvent, DomainError, Password, Refusal, User, UserDraft, UserId,
+};
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
 use webwork_scim_persistence::Access;
 
+use super::user_writes::Created;
 use super::{
     IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, events, user_writes,
 };
@@ -95,20 +100,69 @@ impl UseCases {
         .await
     }
 
+    /// POST: creates the user, or answers with the user an earlier attempt of the same create
+    /// made (same userName and externalId, equal document, same password), changing nothing, so
+    /// that an identity provider's retry after a lost answer succeeds. Two attempts that race are
+    /// told apart by the unique index: the loser looks again and finds the winner's user.
     pub async fn create_user(
         &self,
         caller: &ScimCaller,
         draft: UserDraft,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(caller, draft.password.as_ref()).await?;
-        let max_users = self.max_users_per_workspace;
-        self.for_caller(caller, Access::Write, move |tx, caller| {
-            let tenant = &caller.tenant;
-            let workspace = (tenant.workspace_id, &tenant.workspace_key);
-            let caller = caller.caller();
-            user_writes::insert(tx, workspace, &caller, &draft, hash.as_deref(), max_users)
-        })
-        .await
+        let draft = Arc::new(draft);
+        let mut raced = false;
+        let created = loop {
+            let (draft, hash) = (Arc::clone(&draft), hash.clone());
+            let max_users = self.max_users_per_workspace;
+            let attempt = self
+                .for_caller(caller, Access::Write, move |tx, caller| {
+                    if let Some(retry) = user_writes::earlier_attempt(tx, &draft)? {
+                        return Ok(retry);
+                    }
+                    let tenant = &caller.tenant;
+                    let workspace = (tenant.workspace_id, &tenant.workspace_key);
+                    let caller = caller.caller();
+                    let new = user_writes::insert(
+                        tx,
+                        workspace,
+                        &caller,
+                        &draft,
+                        hash.as_deref(),
+                        max_users,
+                    )?;
+                    Ok(Created::New(new))
+                })
+                .await;
+            match attempt {
+                Err(ProvisioningError::Invalid(DomainError::Uniqueness(_))) if !raced => {
+                    raced = true;
+                }
+                other => break other?,
+            }
+        };
+        match created {
+            Created::New(user) => Ok(user),
+            Created::Retry {
+                user,
+                password_hash,
+            } => {
+                let same_password = match (&draft.password, password_hash) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(password), Some(phc)) => {
+                        let secret = password.expose().as_bytes().to_vec();
+                        let lane = &caller.tenant.workspace_key;
+                        self.hashes.verify(lane, secret, phc).await
+                    }
+                };
+                if !same_password {
+                    return Err(user_writes::name_taken(&draft));
+                }
+                tracing::info!(user_id = %user.id, "a create was retried; the user it made is returned");
+                Ok(user)
+            }
+        }
     }
 
     /// PUT: replaces every attribute the body carries; a body without `password` keeps the

@@ -45,7 +45,9 @@ async fn erasure_leaves_no_personal_data_in_delivered_events_or_error_logs() {
     app.post(&users(&ws), &token, &okta_user("JANE.Personal@acme.com"))
         .await
         .expect(409);
-    app.post(&users(&ws), &token, &okta_user("bob@acme.com"))
+    let mut another_bob = okta_user("bob@acme.com");
+    another_bob["externalId"] = json!("00uAnotherBob");
+    app.post(&users(&ws), &token, &another_bob)
         .await
         .expect(409);
     eventually(Duration::from_secs(5), async || {

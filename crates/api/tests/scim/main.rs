@@ -27,6 +27,7 @@ mod outages;
 mod private_postgres;
 mod process;
 mod receiver;
+mod retries;
 mod support;
 mod tenancy;
 mod webhook_tls;

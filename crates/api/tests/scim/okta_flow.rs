@@ -107,7 +107,10 @@ async fn duplicates_in_any_case_conflict_and_write_nothing() {
         "\u{ff4a}ane@acme.com",
         "ＪＡＮＥ@ａｃｍｅ.com",
     ] {
-        let again = app.post(&users(&ws), &token, &okta_user(name)).await;
+        // Another person (another externalId), so never a retry of the first create.
+        let mut other = okta_user(name);
+        other["externalId"] = json!("00u2other");
+        let again = app.post(&users(&ws), &token, &other).await;
         again.assert_scim_error(409, Some("uniqueness"));
     }
     let found = app

@@ -139,6 +139,16 @@ fn enterprise_extension_path() {
 }
 
 #[test]
+fn a_bare_manager_id_as_entra_sends_it_is_stored_as_its_value() {
+    let user = applied(json!([
+        {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+         "value": "boss-2"}
+    ]));
+    let ext = &user.document[schema::ENTERPRISE_USER];
+    assert_eq!(ext["manager"], json!({"value": "boss-2"}));
+}
+
+#[test]
 fn explicit_paths_to_read_only_attributes_are_mutability_errors() {
     let mut document = doc();
     let err = patch(json!([{"op": "replace", "path": "id", "value": "x"}]))

@@ -82,6 +82,21 @@ fn enterprise_extension_is_kept() {
 }
 
 #[test]
+fn a_bare_manager_id_is_its_value_and_other_complex_attributes_stay_objects() {
+    let draft = UserDraft::from_scim(&json!({
+        "userName": "a",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": "m2"}
+    }))
+    .unwrap();
+    assert_eq!(
+        draft.document[schema::ENTERPRISE_USER]["manager"],
+        json!({"value": "m2"})
+    );
+    // `name` has no `value` to take a bare string as.
+    assert!(UserDraft::from_scim(&json!({"userName": "a", "name": "Jane"})).is_err());
+}
+
+#[test]
 fn missing_or_empty_user_name_is_invalid_value() {
     for body in [
         json!({}),

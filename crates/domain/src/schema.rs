@@ -323,6 +323,17 @@ pub fn is_core_user(urn: &str) -> bool {
     urn.eq_ignore_ascii_case(CORE_USER) || urn.eq_ignore_ascii_case(LEGACY_CORE)
 }
 
+/// Whether `urn` names a schema extension this service does not know: an identity provider's
+/// custom attributes (Okta's `urn:okta:…`, Entra ID's `urn:ietf:params:scim:schemas:extension:…`,
+/// OneLogin's and JumpCloud's templates). A body may list one; its attributes are not stored.
+/// The IETF's other SCIM URNs (the Group schema, the API messages) are never an extension.
+pub fn is_foreign_extension(urn: &str) -> bool {
+    let lower = urn.to_ascii_lowercase();
+    lower.starts_with("urn:")
+        && (!lower.starts_with("urn:ietf:params:scim:")
+            || lower.starts_with("urn:ietf:params:scim:schemas:extension:"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -326,19 +326,31 @@ fn check_schemas(object: &Map<String, Value>) -> Result<(), DomainError> {
         .1
         .as_array()
         .ok_or_else(|| DomainError::invalid_value("'schemas' must be an array of URNs"))?;
+    let unknown = |urn: &str| {
+        DomainError::invalid_value(format!(
+            "unknown schema '{urn}': a User takes {} and {}",
+            schema::CORE_USER,
+            schema::ENTERPRISE_USER
+        ))
+    };
+    let (mut user_schema, mut foreign) = (false, None);
     for urn in list {
         let urn = urn
             .as_str()
             .ok_or_else(|| DomainError::invalid_value("'schemas' must be an array of URNs"))?;
-        if !schema::is_core_user(urn) && schema::user_extension(urn).is_none() {
-            return Err(DomainError::invalid_value(format!(
-                "unknown schema '{urn}': a User takes {} and {}",
-                schema::CORE_USER,
-                schema::ENTERPRISE_USER
-            )));
+        if schema::is_core_user(urn) || schema::user_extension(urn).is_some() {
+            user_schema = true;
+        } else if schema::is_foreign_extension(urn) {
+            // Custom attributes of an identity provider: listed, not stored.
+            foreign.get_or_insert(urn);
+        } else {
+            return Err(unknown(urn));
         }
     }
-    Ok(())
+    match (user_schema, foreign) {
+        (false, Some(urn)) => Err(unknown(urn)),
+        _ => Ok(()),
+    }
 }
 
 fn type_error(path: &str, def: &AttributeDef) -> DomainError {

@@ -442,3 +442,25 @@ async fn a_put_that_omits_active_keeps_a_deactivated_user_deactivated() {
         "a create without active is active"
     );
 }
+
+#[actix_web::test]
+async fn custom_attribute_extensions_are_accepted_and_not_stored() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let custom = "urn:okta:webwork_1:1.0:user:custom";
+    let mut body = okta_user("jane@acme.com");
+    body["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", custom]);
+    body[custom] = json!({"badgeColour": "blue"});
+    let created = app.post(&users(&ws), &token, &body).await.expect(201);
+    assert!(created.get(custom).is_none(), "{created}");
+    let mut put = created.clone();
+    put["schemas"] = body["schemas"].clone();
+    put[custom] = json!({"badgeColour": "green"});
+    put["displayName"] = json!("Jane Q. Doe");
+    let replaced = app
+        .put(&user(&ws, &id_of(&created)), &token, &put)
+        .await
+        .expect(200);
+    assert_eq!(replaced["displayName"], "Jane Q. Doe");
+    assert!(replaced.get(custom).is_none(), "{replaced}");
+}

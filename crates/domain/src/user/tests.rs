@@ -123,6 +123,30 @@ fn unknown_schemas_and_wrong_types_are_refused() {
 }
 
 #[test]
+fn custom_extensions_beside_the_user_schema_are_listed_but_not_stored() {
+    let okta = "urn:okta:webwork_1:1.0:user:custom";
+    let entra = "urn:ietf:params:scim:schemas:extension:CostCenters:2.0:User";
+    let draft = UserDraft::from_scim(&json!({
+        "schemas": [schema::CORE_USER, okta, entra],
+        "userName": "a",
+        okta: {"badgeColour": "blue"},
+        entra: {"costCentre": "7"}
+    }))
+    .unwrap();
+    assert!(!draft.document.contains_key(okta));
+    assert!(!draft.document.contains_key(entra));
+    // Another IETF SCIM schema is a mistake, not an extension.
+    let group = UserDraft::from_scim(&json!({
+        "schemas": [schema::CORE_USER, "urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "userName": "a"
+    }));
+    assert!(group.unwrap_err().to_string().contains("core:2.0:Group"));
+    let not_a_urn =
+        UserDraft::from_scim(&json!({"schemas": [schema::CORE_USER, "User"], "userName": "a"}));
+    assert!(not_a_urn.is_err());
+}
+
+#[test]
 fn legacy_core_urn_is_accepted() {
     assert!(
         UserDraft::from_scim(&json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "a"}))

@@ -162,7 +162,10 @@ impl Operation {
                 ))),
             },
             (Some(PatchPath::Attribute { attr, filter, sub }), value) => {
-                let target = Target::resolve(attr)?;
+                // An identity provider's custom extension is not stored: its changes are no-ops.
+                let Some(target) = Target::resolve(attr)? else {
+                    return Ok(());
+                };
                 let change = Change {
                     op: self.op,
                     value: value.as_ref(),
@@ -195,8 +198,14 @@ struct Target {
 }
 
 impl Target {
-    fn resolve(attr: &AttrPath) -> Result<Target, DomainError> {
+    /// The attribute `attr` names; `None` for one of a foreign extension, which is not stored.
+    fn resolve(attr: &AttrPath) -> Result<Option<Target>, DomainError> {
         let (container, def) = match &attr.urn {
+            Some(urn)
+                if schema::user_extension(urn).is_none() && schema::is_foreign_extension(urn) =>
+            {
+                return Ok(None);
+            }
             Some(urn) if !schema::is_core_user(urn) => {
                 let (urn, _) = schema::user_extension(urn)
                     .ok_or_else(|| DomainError::InvalidPath(format!("unknown schema '{urn}'")))?;
@@ -212,7 +221,7 @@ impl Target {
         if def.is_read_only() {
             return Err(DomainError::Mutability(def.name.to_owned()));
         }
-        Ok(Target { container, def })
+        Ok(Some(Target { container, def }))
     }
 
     /// How errors name the target's parent: its extension's URN, or nothing at the top.

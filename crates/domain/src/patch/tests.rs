@@ -139,6 +139,23 @@ fn enterprise_extension_path() {
 }
 
 #[test]
+fn changes_to_a_custom_extension_are_no_ops() {
+    let before = doc();
+    let user = applied(json!([
+        {"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:CostCenters:2.0:User:costCentre",
+         "value": "7"},
+        {"op": "replace", "value": {"urn:okta:webwork_1:1.0:user:custom": {"badgeColour": "blue"}}},
+        {"op": "remove", "path": "urn:okta:webwork_1:1.0:user:custom:badgeColour"}
+    ]));
+    assert_eq!(user.document, before);
+    // Another IETF SCIM schema is still an unknown path.
+    let err = patch(json!([{"op": "add", "path": "urn:ietf:params:scim:schemas:core:2.0:Group:displayName", "value": "x"}]))
+        .apply(&mut doc())
+        .unwrap_err();
+    assert!(matches!(err, DomainError::InvalidPath(_)), "{err:?}");
+}
+
+#[test]
 fn a_bare_manager_id_as_entra_sends_it_is_stored_as_its_value() {
     let user = applied(json!([
         {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",

@@ -80,7 +80,9 @@ impl PatchRequest {
     pub fn apply(&self, doc: &mut Map<String, Value>) -> Result<(), DomainError> {
         let mut budget = Budget::default();
         for operation in &self.operations {
+            let before = primary::primaries(doc);
             operation.apply(doc, &mut budget)?;
+            primary::demote_earlier(doc, &before)?;
         }
         Ok(())
     }
@@ -485,5 +487,6 @@ fn object_entry<'a>(
 
 mod filtered;
 mod password;
+mod primary;
 #[cfg(test)]
 mod tests;

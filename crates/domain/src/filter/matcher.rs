@@ -148,6 +148,15 @@ fn compare(actual: &Value, op: CompareOp, literal: &CompValue, case_exact: bool)
             CompareOp::Ne => actual != expected,
             _ => false,
         },
+        // A quoted boolean (`roles[primary eq "True"]`, as IdPs write them) against a stored one.
+        (Value::Bool(actual), CompValue::String(expected)) => {
+            let parsed = crate::user::parse_bool_text(expected);
+            match op {
+                CompareOp::Eq => parsed == Some(*actual),
+                CompareOp::Ne => parsed != Some(*actual),
+                _ => false,
+            }
+        }
         // IdPs send booleans as strings ("True"); compare them as booleans.
         (Value::String(actual), CompValue::Bool(expected)) => {
             let parsed = crate::user::parse_bool_text(actual);

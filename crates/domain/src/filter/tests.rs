@@ -194,6 +194,12 @@ fn matcher_handles_multi_valued_and_value_paths() {
         &parse(r#"emails[type eq "work" and primary eq true]"#),
         &user
     ));
+    // A quoted boolean, as identity providers write it, compares as the boolean.
+    assert!(matches(&parse(r#"emails[primary eq "True"]"#), &user));
+    assert!(!matches(
+        &parse(r#"emails[primary ne "true"]"#),
+        &json!({"emails": [{"primary": true}]})
+    ));
     assert!(!matches(
         &parse(r#"emails[type eq "work" and value eq "jane@home.example"]"#),
         &user

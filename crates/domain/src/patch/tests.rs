@@ -138,6 +138,61 @@ fn enterprise_extension_path() {
     assert_eq!(ext["manager"]["value"], "boss-1");
 }
 
+fn primaries(user: &UserDraft) -> Vec<(String, bool)> {
+    user.document["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let value = e["value"].as_str().unwrap().to_owned();
+            (value, e.get("primary") == Some(&json!(true)))
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_primary_demotes_the_old_one() {
+    let added = applied(json!([
+        {"op": "add", "path": "emails", "value": [{"value": "j@new.example", "primary": true}]}
+    ]));
+    assert_eq!(
+        primaries(&added),
+        [
+            ("jane@acme.com".into(), false),
+            ("jane@home.example".into(), false),
+            ("j@new.example".into(), true)
+        ]
+    );
+    assert_eq!(added.document["emails"][0]["primary"], json!(false));
+    let marked = applied(json!([
+        {"op": "replace", "path": "emails[value eq \"jane@home.example\"].primary", "value": true}
+    ]));
+    assert_eq!(
+        primaries(&marked),
+        [
+            ("jane@acme.com".into(), false),
+            ("jane@home.example".into(), true)
+        ]
+    );
+    let two = patch(json!([{"op": "add", "path": "emails", "value": [
+        {"value": "a@x.io", "primary": true}, {"value": "b@x.io", "primary": true}
+    ]}]))
+    .apply(&mut doc())
+    .unwrap_err();
+    assert!(two.to_string().contains("at most one primary"), "{two}");
+}
+
+#[test]
+fn a_quoted_boolean_in_a_value_path_matches_the_stored_one() {
+    let user = applied(json!([
+        {"op": "replace", "path": "emails[primary eq \"True\"].type", "value": "office"}
+    ]));
+    let emails = user.document["emails"].as_array().unwrap();
+    assert_eq!(emails.len(), 2, "no element was appended");
+    assert_eq!(emails[0]["type"], "office");
+    assert_eq!(emails[0]["value"], "jane@acme.com");
+}
+
 #[test]
 fn changes_to_a_custom_extension_are_no_ops() {
     let before = doc();

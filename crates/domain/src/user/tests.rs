@@ -147,6 +147,19 @@ fn custom_extensions_beside_the_user_schema_are_listed_but_not_stored() {
 }
 
 #[test]
+fn two_primary_values_are_refused() {
+    let err = UserDraft::from_scim(&json!({"userName": "a", "emails": [
+        {"value": "a@x.io", "primary": true}, {"value": "b@x.io", "primary": "True"}
+    ]}))
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("'emails' may have at most one primary value"),
+        "{err}"
+    );
+}
+
+#[test]
 fn legacy_core_urn_is_accepted() {
     assert!(
         UserDraft::from_scim(&json!({"schemas": ["urn:scim:schemas:core:1.0"], "userName": "a"}))

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::user::parse_bool_text;
 
 use crate::schema::users;
 use crate::sql_filter::{text_condition, text_value, time_condition};
@@ -174,14 +175,21 @@ fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Conditio
             })
         }
         Column::Active => {
-            let CompValue::Bool(wanted) = value else {
-                return Err(DomainError::InvalidFilter(
-                    "'active' compares with true or false".into(),
-                ));
+            // `"True"` as identity providers quote it is the boolean.
+            let wanted = match value {
+                CompValue::Bool(wanted) => *wanted,
+                CompValue::String(text) => parse_bool_text(text).ok_or_else(|| {
+                    DomainError::InvalidFilter("'active' compares with true or false".into())
+                })?,
+                _ => {
+                    return Err(DomainError::InvalidFilter(
+                        "'active' compares with true or false".into(),
+                    ));
+                }
             };
             match op {
-                CompareOp::Eq => Ok(Box::new(users::active.eq(*wanted))),
-                CompareOp::Ne => Ok(Box::new(users::active.ne(*wanted))),
+                CompareOp::Eq => Ok(Box::new(users::active.eq(wanted))),
+                CompareOp::Ne => Ok(Box::new(users::active.ne(wanted))),
                 _ => Err(DomainError::InvalidFilter(
                     "'active' takes only eq and ne".into(),
                 )),

@@ -33,6 +33,7 @@ fn filters_find_by_user_name_and_external_id() {
             vec!["Jane@Acme.com", "bob_o%hara@acme.com"],
         ),
         (r#"active eq false"#, vec!["bob_o%hara@acme.com"]),
+        (r#"active eq "False""#, vec!["bob_o%hara@acme.com"]),
         (
             r#"not (active eq false) and externalId pr"#,
             vec!["Jane@Acme.com"],

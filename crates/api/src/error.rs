@@ -77,6 +77,14 @@ pub enum ApiError {
     /// The path exists but not with this method; holds the methods it allows.
     #[error("method not allowed; use {0}")]
     MethodNotAllowed(&'static str),
+    /// The client's `Accept` allows no JSON.
+    #[error(
+        "responses are application/scim+json or application/json; the Accept header allows neither"
+    )]
+    NotAcceptable,
+    /// An optional part of the protocol this service does not offer.
+    #[error("{0}")]
+    NotImplemented(&'static str),
     /// The database cannot be reached; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -244,6 +252,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::Unavailable(_) | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,5 +1,6 @@
 //! SCIM 2.0 (RFC 7644) under `/scim/v2/{workspace key}`.
 
+pub mod accept;
 pub mod auth;
 pub mod body;
 pub mod discovery;
@@ -9,14 +10,16 @@ pub mod render;
 pub mod users;
 
 use actix_web::http::header;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::usecases::{IfMatch, ScimCaller};
 use crate::{ApiError, AppState};
 
 /// The routes of one workspace's SCIM Base URL.
-pub fn scope() -> actix_web::Scope {
+pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
     web::scope("/scim/v2/{workspace}")
+        .wrap(from_fn(accept::require_json))
         .service(
             resource("/Users", "GET, POST")
                 .route(web::get().to(users::list))
@@ -51,6 +54,7 @@ pub fn scope() -> actix_web::Scope {
         )
         .service(read_only("/Schemas", discovery::schemas))
         .service(resource("/Schemas/{id}", "GET").route(web::get().to(discovery::schema_by_id)))
+        .service(web::resource("/Me").to(me))
         .default_service(web::to(not_found))
 }
 
@@ -84,6 +88,14 @@ pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {
         .map(|value| value.to_str().unwrap_or_default())
         .collect();
     (!values.is_empty()).then(|| IfMatch::parse(&values.join(",")))
+}
+
+/// RFC 7644 §3.11: a service without `/Me` answers 501 (after authentication, like every
+/// endpoint of a workspace). A SCIM token stands for an identity provider, not for a user.
+pub async fn me(_caller: ScimCaller) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotImplemented(
+        "/Me is not supported: a SCIM token acts for an identity provider, not for a user",
+    ))
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

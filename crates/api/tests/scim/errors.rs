@@ -264,3 +264,46 @@ async fn hostile_patch_paths_are_refused_not_evaluated() {
         .await
         .assert_scim_error(400, Some("invalidValue"));
 }
+
+#[actix_web::test]
+async fn an_accept_without_json_is_406_and_me_is_501() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    for accept in [
+        "text/html",
+        "application/xml, text/*",
+        "application/json;q=0",
+    ] {
+        let refused = app
+            .call_with_headers(
+                Method::GET,
+                &users(&ws),
+                &token,
+                &serde_json::Value::Null,
+                &[("Accept", accept)],
+            )
+            .await;
+        refused.assert_scim_error(406, None);
+    }
+    for accept in [
+        "application/scim+json",
+        "application/json",
+        "*/*",
+        "text/html, */*;q=0.1",
+    ] {
+        let listed = app
+            .call_with_headers(
+                Method::GET,
+                &users(&ws),
+                &token,
+                &serde_json::Value::Null,
+                &[("Accept", accept)],
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{accept}: {}", listed.body);
+    }
+    let me = format!("/scim/v2/{}/Me", ws.key);
+    app.get(&me, &token).await.assert_scim_error(501, None);
+    let anonymous = app.call(Method::GET, &me, None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}

@@ -3,6 +3,8 @@
 use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::Filter;
 
+pub use super::projection::Projection;
+
 /// The most resources one page holds, advertised as `filter.maxResults`.
 pub const MAX_RESULTS: i64 = 1000;
 /// The page size when the client gives no `count`.
@@ -15,97 +17,6 @@ pub struct ListParams {
     pub start_index: i64,
     pub count: i64,
     pub projection: Projection,
-}
-
-/// `attributes` and `excludedAttributes` (RFC 7644 §3.9): which top-level attributes a response
-/// carries. `id` and `schemas` are always returned; a sub-attribute (`name.givenName`) selects
-/// or excludes its whole parent attribute.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Projection {
-    attributes: Option<Vec<String>>,
-    excluded: Vec<String>,
-}
-
-impl Projection {
-    /// Reads `attributes` and `excludedAttributes` from a raw query string.
-    pub fn parse(query: &str) -> Result<Projection, DomainError> {
-        let pairs = pairs(query)?;
-        Ok(Projection::from_pairs(&pairs))
-    }
-
-    fn from_pairs(pairs: &[(String, String)]) -> Projection {
-        let names = |param: &str| -> Option<Vec<String>> {
-            let (_, raw) = pairs
-                .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case(param))?;
-            Some(
-                raw.split(',')
-                    .map(top_level)
-                    .filter(|name| !name.is_empty())
-                    .collect(),
-            )
-        };
-        Projection {
-            attributes: names("attributes").filter(|names| !names.is_empty()),
-            excluded: names("excludedAttributes").unwrap_or_default(),
-        }
-    }
-
-    /// Whether the request named attributes to return or to leave out.
-    pub fn is_requested(&self) -> bool {
-        self.attributes.is_some() || !self.excluded.is_empty()
-    }
-
-    /// Whether the top-level attribute `name` is returned.
-    pub fn returns(&self, name: &str) -> bool {
-        if matches!(name, "id" | "schemas") {
-            return true;
-        }
-        let listed = |names: &[String]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
-        match &self.attributes {
-            Some(wanted) => listed(wanted),
-            None => !listed(&self.excluded),
-        }
-    }
-
-    /// Drops the attributes of `resource` this projection does not return.
-    pub fn apply(&self, resource: &mut serde_json::Value) {
-        if self.attributes.is_none() && self.excluded.is_empty() {
-            return;
-        }
-        if let Some(object) = resource.as_object_mut() {
-            object.retain(|key, _| self.returns(key));
-        }
-    }
-}
-
-/// `members.value` → `members`; `urn:…:core:2.0:User:name.givenName` → `name`. An extension's
-/// attribute stays under its URN, which is how the resource holds it.
-fn top_level(raw: &str) -> String {
-    let raw = raw.trim();
-    let core = [
-        webwork_scim_domain::schema::CORE_USER,
-        webwork_scim_domain::schema::CORE_GROUP,
-    ];
-    let unqualified = core
-        .iter()
-        .find_map(|urn| {
-            raw.get(..urn.len())
-                .filter(|head| head.eq_ignore_ascii_case(urn))
-                .and_then(|_| raw[urn.len()..].strip_prefix(':'))
-        })
-        .unwrap_or(raw);
-    if unqualified
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
-    {
-        // `urn:…:User:manager`: the extension object it lives in.
-        return unqualified
-            .rsplit_once(':')
-            .map_or(unqualified, |(urn, _)| urn)
-            .to_owned();
-    }
-    unqualified.split('.').next().unwrap_or_default().to_owned()
 }
 
 fn pairs(query: &str) -> Result<Vec<(String, String)>, DomainError> {
@@ -176,35 +87,6 @@ mod tests {
                 Filter::parse(r#"userName eq "jane@acme.com""#).unwrap()
             );
         }
-    }
-
-    #[test]
-    fn projections_select_or_exclude_top_level_attributes() {
-        let excluded = ListParams::parse("excludedAttributes=members")
-            .unwrap()
-            .projection;
-        assert!(!excluded.returns("members") && excluded.returns("displayName"));
-        let qualified = Projection::parse(
-            "excludedAttributes=urn:ietf:params:scim:schemas:core:2.0:Group:members.value",
-        )
-        .unwrap();
-        assert!(!qualified.returns("members"));
-        let only = Projection::parse("attributes=userName,name.givenName").unwrap();
-        assert!(only.returns("userName") && only.returns("name") && only.returns("id"));
-        assert!(!only.returns("emails"));
-        let mut resource =
-            serde_json::json!({"id": "1", "schemas": [], "userName": "x", "emails": []});
-        only.apply(&mut resource);
-        assert_eq!(
-            resource,
-            serde_json::json!({"id": "1", "schemas": [], "userName": "x"})
-        );
-        let extension = Projection::parse(
-            "excludedAttributes=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-        )
-        .unwrap();
-        assert!(!extension.returns("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
-        assert!(Projection::parse("").unwrap().returns("members"));
     }
 
     #[test]

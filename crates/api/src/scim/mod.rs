@@ -6,6 +6,7 @@ pub mod body;
 pub mod discovery;
 pub mod groups;
 pub mod list;
+pub mod projection;
 pub mod render;
 pub mod users;
 

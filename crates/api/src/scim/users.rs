@@ -49,23 +49,33 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     tenant: ScimCaller,
+    req: HttpRequest,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let projection = Projection::parse(req.query_string())?;
     let draft = UserDraft::from_scim(&body)?;
     let user = state.use_cases.create_user(&tenant, draft).await?;
-    let resource = render::user(&user, &base_url(&state, &tenant));
+    let mut resource = render::user(&user, &base_url(&state, &tenant));
+    let location = resource["meta"]["location"]
+        .as_str()
+        .and_then(|location| header::HeaderValue::from_str(location).ok());
+    projection.apply(&mut resource);
     let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
-    if let Some(location) = resource["meta"]["location"].as_str()
-        && let Ok(value) = header::HeaderValue::from_str(location)
-    {
-        response.headers_mut().insert(header::LOCATION, value);
+    if let Some(location) = location {
+        response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }
 
-/// 200 with the user as a SCIM resource and its ETag.
-fn user_response(state: &AppState, tenant: &ScimCaller, user: &User) -> HttpResponse {
-    let resource = render::user(user, &base_url(state, tenant));
+/// 200 with the user as a SCIM resource, as `projection` shapes it, and its ETag.
+fn user_response(
+    state: &AppState,
+    tenant: &ScimCaller,
+    user: &User,
+    projection: &Projection,
+) -> HttpResponse {
+    let mut resource = render::user(user, &base_url(state, tenant));
+    projection.apply(&mut resource);
     render::respond(StatusCode::OK, &resource, Some(user.version))
 }
 
@@ -78,13 +88,7 @@ pub async fn get(
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let user = state.use_cases.get_user(&tenant, id).await?;
-    let mut resource = render::user(&user, &base_url(&state, &tenant));
-    projection.apply(&mut resource);
-    Ok(render::respond(
-        StatusCode::OK,
-        &resource,
-        Some(user.version),
-    ))
+    Ok(user_response(&state, &tenant, &user, &projection))
 }
 
 pub async fn replace(
@@ -95,13 +99,14 @@ pub async fn replace(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
+    let projection = Projection::parse(req.query_string())?;
     let draft = UserDraft::from_scim(&body)?;
     let expected = if_match(&req);
     let user = state
         .use_cases
         .replace_user(&tenant, id, draft, expected)
         .await?;
-    Ok(user_response(&state, &tenant, &user))
+    Ok(user_response(&state, &tenant, &user, &projection))
 }
 
 pub async fn patch(
@@ -112,13 +117,14 @@ pub async fn patch(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
+    let projection = Projection::parse(req.query_string())?;
     let patch = PatchRequest::parse(body)?;
     let expected = if_match(&req);
     let user = state
         .use_cases
         .patch_user(&tenant, id, patch, expected)
         .await?;
-    Ok(user_response(&state, &tenant, &user))
+    Ok(user_response(&state, &tenant, &user, &projection))
 }
 
 pub async fn delete(

@@ -183,9 +183,10 @@ async fn failed_provisioning_requests_are_listed_for_support() {
     let app = TestApp::start().await;
     let (ws, token) = app.premium("Acme").await;
     app.create_user(&ws, &token, "jane@acme.com").await;
-    app.post(&users(&ws), &token, &okta_user("jane@acme.com"))
-        .await
-        .expect(409);
+    // Another person of the same name: a conflict, not a retry.
+    let mut another = okta_user("jane@acme.com");
+    another["externalId"] = json!("00u2another");
+    app.post(&users(&ws), &token, &another).await.expect(409);
     app.get(&format!("{}?filter=title+eq+%22x%22", users(&ws)), &token)
         .await
         .expect(400);

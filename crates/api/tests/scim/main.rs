@@ -26,6 +26,7 @@ mod operations;
 mod outages;
 mod private_postgres;
 mod process;
+mod projection;
 mod receiver;
 mod retries;
 mod support;

@@ -68,8 +68,8 @@ pub enum ApiError {
     /// The caller's role does not allow this (admin and internal APIs).
     #[error("{0}")]
     Forbidden(&'static str),
-    #[error("the resource is at version {current}, not the one If-Match names")]
-    PreconditionFailed { current: i64 },
+    #[error("the resource's ETag is W/\"{current}\", not one that If-Match names")]
+    PreconditionFailed { current: String },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("unsupported content type '{0}'")]

@@ -202,6 +202,31 @@ pub struct GroupRef {
 }
 
 impl User {
+    /// The entity tag of this user's representation (RFC 7644 §3.14), without `W/` and quotes:
+    /// its version, followed, when it belongs to groups, by a digest of them. Its `groups`
+    /// attribute changes when a group adds or removes it, or is renamed, without a write to the
+    /// user's row; the digest makes the tag move then too.
+    pub fn etag(&self) -> String {
+        if self.groups.is_empty() {
+            return self.version.to_string();
+        }
+        let mut groups: Vec<(String, &str)> = self
+            .groups
+            .iter()
+            .map(|g| (g.id.to_string(), g.display_name.as_str()))
+            .collect();
+        groups.sort();
+        // FNV-1a: stable across processes and releases, unlike the standard library's hasher.
+        let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
+        for (id, name) in &groups {
+            for byte in id.bytes().chain([0]).chain(name.bytes()).chain([0]) {
+                digest ^= u64::from(byte);
+                digest = digest.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        format!("{}-{:08x}", self.version, digest >> 32)
+    }
+
     /// The primary email (or the first one), as events and the internal API show it.
     pub fn primary_email(&self) -> Option<&str> {
         primary_email(&self.document)

@@ -9,7 +9,7 @@ use webwork_scim_domain::{Group, GroupChange, GroupDraft, GroupId};
 
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::{base_url, if_match, render};
+use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::groups::GroupListing;
 use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
@@ -39,7 +39,7 @@ fn group_response(
     projection: &Projection,
 ) -> HttpResponse {
     let body = resource(state, tenant, group, projection);
-    let mut response = render::respond(status, &body, Some(group.version));
+    let mut response = render::respond(status, &body, Some(&group.version.to_string()));
     if status == StatusCode::CREATED
         && let Some(location) = body["meta"]["location"].as_str()
         && let Ok(value) = header::HeaderValue::from_str(location)
@@ -105,6 +105,10 @@ pub async fn get(
         .use_cases
         .get_group(&tenant, id, projection.returns("members"))
         .await?;
+    let tag = group.version.to_string();
+    if if_none_match(&req).is_some_and(|tags| tags.admits(&tag)) {
+        return Ok(render::not_modified(&tag));
+    }
     Ok(group_response(
         &state,
         &tenant,

@@ -83,9 +83,19 @@ pub fn base_url(state: &AppState, caller: &ScimCaller) -> String {
 
 /// The request's `If-Match`, when it has one (RFC 7644 §3.14).
 pub fn if_match(req: &HttpRequest) -> Option<IfMatch> {
+    tags(req, header::IF_MATCH)
+}
+
+/// The request's `If-None-Match`, when it has one: a `GET` of a resource at one of these tags
+/// answers 304.
+pub fn if_none_match(req: &HttpRequest) -> Option<IfMatch> {
+    tags(req, header::IF_NONE_MATCH)
+}
+
+fn tags(req: &HttpRequest, name: header::HeaderName) -> Option<IfMatch> {
     let values: Vec<&str> = req
         .headers()
-        .get_all(header::IF_MATCH)
+        .get_all(name)
         .map(|value| value.to_str().unwrap_or_default())
         .collect();
     (!values.is_empty()).then(|| IfMatch::parse(&values.join(",")))

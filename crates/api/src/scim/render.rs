@@ -15,8 +15,9 @@ fn timestamp(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
-pub fn weak_etag(version: i64) -> String {
-    format!("W/\"{version}\"")
+/// The weak entity tag `W/"<tag>"`.
+pub fn weak_etag(tag: impl std::fmt::Display) -> String {
+    format!("W/\"{tag}\"")
 }
 
 /// A User resource; `base` is the workspace's SCIM Base URL.
@@ -53,7 +54,7 @@ pub fn user(user: &User, base: &str) -> Value {
             "created": timestamp(user.created_at),
             "lastModified": timestamp(user.updated_at),
             "location": format!("{base}/Users/{}", user.id),
-            "version": weak_etag(user.version),
+            "version": weak_etag(user.etag()),
         }),
     );
     Value::Object(resource)
@@ -110,14 +111,24 @@ pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Val
     })
 }
 
-/// A SCIM response with the right content type and, for a single resource, its ETag.
-pub fn respond(status: StatusCode, body: &Value, version: Option<i64>) -> HttpResponse {
+/// A SCIM response with the right content type and, for a single resource, its ETag (`tag`
+/// as [`weak_etag`] wraps it).
+pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
-    if let Some(version) = version
-        && let Ok(etag) = HeaderValue::from_str(&weak_etag(version))
+    if let Some(tag) = tag
+        && let Ok(etag) = HeaderValue::from_str(&weak_etag(tag))
     {
         response.insert_header((header::ETAG, etag));
     }
     response.body(body.to_string())
+}
+
+/// 304 Not Modified for a `GET` whose `If-None-Match` names the resource's current tag.
+pub fn not_modified(tag: &str) -> HttpResponse {
+    let mut response = HttpResponse::NotModified();
+    if let Ok(etag) = HeaderValue::from_str(&weak_etag(tag)) {
+        response.insert_header((header::ETAG, etag));
+    }
+    response.finish()
 }

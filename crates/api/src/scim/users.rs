@@ -8,7 +8,7 @@ use webwork_scim_domain::{User, UserDraft, UserId};
 
 use super::body::JsonBody;
 use super::list::{ListParams, Projection};
-use super::{base_url, if_match, render};
+use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::users::UserQuery;
 use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
@@ -60,7 +60,7 @@ pub async fn create(
         .as_str()
         .and_then(|location| header::HeaderValue::from_str(location).ok());
     projection.apply(&mut resource);
-    let mut response = render::respond(StatusCode::CREATED, &resource, Some(user.version));
+    let mut response = render::respond(StatusCode::CREATED, &resource, Some(&user.etag()));
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -76,7 +76,7 @@ fn user_response(
 ) -> HttpResponse {
     let mut resource = render::user(user, &base_url(state, tenant));
     projection.apply(&mut resource);
-    render::respond(StatusCode::OK, &resource, Some(user.version))
+    render::respond(StatusCode::OK, &resource, Some(&user.etag()))
 }
 
 pub async fn get(
@@ -88,6 +88,10 @@ pub async fn get(
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let user = state.use_cases.get_user(&tenant, id).await?;
+    let tag = user.etag();
+    if if_none_match(&req).is_some_and(|tags| tags.admits(&tag)) {
+        return Ok(render::not_modified(&tag));
+    }
     Ok(user_response(&state, &tenant, &user, &projection))
 }
 

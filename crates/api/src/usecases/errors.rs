@@ -68,8 +68,8 @@ pub enum ProvisioningError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     /// The client's `If-Match` names another version than the resource has.
-    #[error("the resource is at version {current}, not the one If-Match names")]
-    PreconditionFailed { current: i64 },
+    #[error("the resource's ETag is W/\"{current}\", not one that If-Match names")]
+    PreconditionFailed { current: String },
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]

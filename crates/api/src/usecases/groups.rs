@@ -44,7 +44,7 @@ fn lock_checked(
     if_match: Option<&IfMatch>,
 ) -> Result<Group, ProvisioningError> {
     let group = groups::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-    IfMatch::check(if_match, group.version)?;
+    IfMatch::check(if_match, &group.version.to_string())?;
     Ok(group)
 }
 

@@ -110,45 +110,51 @@ impl ScimCaller {
     }
 }
 
-/// `If-Match` (RFC 7644 §3.14): the versions a client expects a resource to be at. A change
-/// whose client sent none never fails for a version: concurrent changes queue instead.
+/// `If-Match` or `If-None-Match` (RFC 7644 §3.14): the entity tags a client names. A change
+/// whose client sent no `If-Match` never fails for a version: concurrent changes queue instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IfMatch {
     /// `*`: any version of an existing resource.
     Any,
-    Versions(Vec<i64>),
+    /// The tags without `W/` and quotes: weak and strong tags compare alike (a weak comparison).
+    Tags(Vec<String>),
 }
 
 impl IfMatch {
-    /// `*`, or a comma-separated list of entity tags, weak (`W/"3"`) or strong (`"3"`); a tag
-    /// that is not one of our versions matches nothing.
+    /// `*`, or a comma-separated list of entity tags, weak (`W/"3"`) or strong (`"3"`).
     pub fn parse(header: &str) -> IfMatch {
         if header.trim() == "*" {
             return IfMatch::Any;
         }
-        let versions = header
+        let tags = header
             .split(',')
             .filter_map(|tag| {
                 let tag = tag.trim();
                 let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+                Some(tag.strip_prefix('"')?.strip_suffix('"')?.to_owned())
             })
             .collect();
-        IfMatch::Versions(versions)
+        IfMatch::Tags(tags)
     }
 
-    pub fn admits(&self, version: i64) -> bool {
+    /// Whether the resource at `current` (a tag as [`IfMatch::parse`] keeps it) is named.
+    pub fn admits(&self, current: &str) -> bool {
         match self {
             IfMatch::Any => true,
-            IfMatch::Versions(versions) => versions.contains(&version),
+            IfMatch::Tags(tags) => tags.iter().any(|tag| tag == current),
         }
     }
 
     /// 412 unless `if_match` (when sent) admits `current`.
-    pub(crate) fn check(if_match: Option<&IfMatch>, current: i64) -> Result<(), ProvisioningError> {
+    pub(crate) fn check(
+        if_match: Option<&IfMatch>,
+        current: &str,
+    ) -> Result<(), ProvisioningError> {
         match if_match {
             Some(expected) if !expected.admits(current) => {
-                Err(ProvisioningError::PreconditionFailed { current })
+                Err(ProvisioningError::PreconditionFailed {
+                    current: current.to_owned(),
+                })
             }
             _ => Ok(()),
         }
@@ -224,14 +230,14 @@ mod tests {
 
     #[test]
     fn if_match_takes_weak_and_strong_tags_and_the_wildcard() {
-        assert!(IfMatch::parse("*").admits(7));
-        let tags = IfMatch::parse(r#"W/"3", "4""#);
-        assert!(tags.admits(3) && tags.admits(4) && !tags.admits(5));
-        assert!(!IfMatch::parse("W/\"x\"").admits(0));
-        assert!(IfMatch::check(None, 9).is_ok());
+        assert!(IfMatch::parse("*").admits("7"));
+        let tags = IfMatch::parse(r#"W/"3", "4-0a1b2c3d""#);
+        assert!(tags.admits("3") && tags.admits("4-0a1b2c3d") && !tags.admits("4"));
+        assert!(!IfMatch::parse("garbage").admits("0"));
+        assert!(IfMatch::check(None, "9").is_ok());
         assert!(matches!(
-            IfMatch::check(Some(&IfMatch::parse(r#"W/"8""#)), 9),
-            Err(ProvisioningError::PreconditionFailed { current: 9 })
+            IfMatch::check(Some(&IfMatch::parse(r#"W/"8""#)), "9"),
+            Err(ProvisioningError::PreconditionFailed { current }) if current == "9"
         ));
     }
 }

@@ -179,7 +179,7 @@ impl UseCases {
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-                IfMatch::check(if_match.as_ref(), current.version)?;
+                IfMatch::check(if_match.as_ref(), &current.etag())?;
                 draft.keep_active(current.active);
                 let tenant = &caller.tenant;
                 let workspace = (tenant.workspace_id, &tenant.workspace_key);
@@ -211,7 +211,7 @@ impl UseCases {
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-                IfMatch::check(if_match.as_ref(), current.version)?;
+                IfMatch::check(if_match.as_ref(), &current.etag())?;
                 let mut document = current.document.clone();
                 patch.apply(&mut document)?;
                 let mut draft = UserDraft::from_scim(&Value::Object(document))?;
@@ -236,7 +236,7 @@ impl UseCases {
     ) -> Result<(), ProvisioningError> {
         self.for_caller(caller, Access::Write, move |tx, caller| {
             let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
-            IfMatch::check(if_match.as_ref(), current.version)?;
+            IfMatch::check(if_match.as_ref(), &current.etag())?;
             let tenant = &caller.tenant;
             let workspace = (tenant.workspace_id, &tenant.workspace_key);
             user_writes::delete(tx, workspace, &caller.caller(), current)

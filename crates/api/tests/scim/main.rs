@@ -14,6 +14,7 @@ mod deprovisioning;
 mod discovery;
 mod erasure;
 mod errors;
+mod etags;
 mod groups;
 mod housekeeping;
 mod internal;

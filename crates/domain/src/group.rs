@@ -266,7 +266,7 @@ enum Strictness {
 }
 
 /// The user ids of a `members` value: an array of (or one) `{"value": "<id>", …}` objects.
-/// `display`, `$ref` (also `null`) and `type: "User"` are accepted and ignored.
+/// `display`, `$ref` (also `null`) and `type` other than `Group` are accepted and ignored.
 fn member_ids(value: &Value, strictness: Strictness) -> Result<Vec<UserId>, DomainError> {
     let items: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
@@ -287,12 +287,12 @@ fn member_ids(value: &Value, strictness: Strictness) -> Result<Vec<UserId>, Doma
                 ));
             }
         };
+        // Only `Group` is refused: identity providers write other values (`user`, `direct`,
+        // `Person`) for what is still a user id, which the id itself proves or not.
         if let Some(kind) = matcher::member(item, "type").and_then(Value::as_str)
-            && !kind.eq_ignore_ascii_case("User")
+            && kind.eq_ignore_ascii_case("Group")
         {
-            return Err(DomainError::invalid_value(format!(
-                "members of type '{kind}' are not supported: a group holds users"
-            )));
+            return Err(nested_group(raw));
         }
         match (raw.parse::<UserId>(), strictness) {
             (Ok(id), _) => {
@@ -305,6 +305,13 @@ fn member_ids(value: &Value, strictness: Strictness) -> Result<Vec<UserId>, Doma
         }
     }
     Ok(ids)
+}
+
+/// The error for a member that is a group.
+pub fn nested_group(raw: &str) -> DomainError {
+    DomainError::invalid_value(format!(
+        "member '{raw}' is a group: nested groups are not supported, a group holds users"
+    ))
 }
 
 /// The error for a member id that names no user of this workspace (unknown, deleted or another

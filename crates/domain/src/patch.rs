@@ -153,7 +153,11 @@ impl Operation {
                 }
                 (_, Some(Value::Object(values))) => {
                     let ext = object_entry(doc, urn)?;
-                    for (key, value) in values {
+                    // Clients copy the extension object as GET showed it, `schemas` and all.
+                    for (key, value) in values
+                        .iter()
+                        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+                    {
                         let def = extension_attribute(urn, key)?;
                         write(ext, (urn, def), self.op, value, budget)?;
                     }

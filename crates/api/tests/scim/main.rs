@@ -30,6 +30,7 @@ mod process;
 mod projection;
 mod receiver;
 mod retries;
+mod rfc_patch;
 mod support;
 mod tenancy;
 mod webhook_tls;

@@ -70,6 +70,29 @@ fn okta_rename_ignores_the_echoed_id() {
 }
 
 #[test]
+fn member_types_other_than_group_are_ignored_and_group_is_refused() {
+    let (one, two, three) = (UserId::generate(), UserId::generate(), UserId::generate());
+    let changes = patch(ops(json!([{"op": "add", "path": "members", "value": [
+        {"value": one.to_string()},
+        {"value": two.to_string(), "type": "user"},
+        {"value": three.to_string(), "type": "Person"}
+    ]}])));
+    assert_eq!(
+        changes,
+        vec![GroupChange::AddMembers(vec![one, two, three])]
+    );
+    let nested = patch_err(ops(json!([{"op": "add", "path": "members", "value": [
+        {"value": one.to_string(), "type": "Group"}
+    ]}])));
+    assert!(
+        nested
+            .to_string()
+            .contains("nested groups are not supported"),
+        "{nested}"
+    );
+}
+
+#[test]
 fn okta_membership_push_removes_by_filter_and_adds_by_value() {
     let (gone, new) = (UserId::generate(), UserId::generate());
     let changes = patch(ops(json!([

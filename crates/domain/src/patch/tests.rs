@@ -138,6 +138,17 @@ fn enterprise_extension_path() {
     assert_eq!(ext["manager"]["value"], "boss-1");
 }
 
+#[test]
+fn an_extension_object_copied_with_its_schemas_key_applies() {
+    let user = applied(json!([
+        {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+         "value": {"schemas": ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+                   "department": "Support", "costCenter": "4130"}}
+    ]));
+    let ext = &user.document[schema::ENTERPRISE_USER];
+    assert_eq!(ext, &json!({"department": "Support", "costCenter": "4130"}));
+}
+
 fn primaries(user: &UserDraft) -> Vec<(String, bool)> {
     user.document["emails"]
         .as_array()

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use webwork_scim_domain::group::unknown_member;
+use webwork_scim_domain::group::{nested_group, unknown_member};
 use webwork_scim_domain::{GroupId, GroupRef, Member, UserId};
 
 use crate::schema::{group_members, groups, users};
@@ -81,7 +81,14 @@ pub(super) fn add(
             .refine(|q| q.filter(users::id.eq_any(wanted.clone())).select(users::id));
         let live: HashSet<String> = tx.load::<String, _>(live_query)?.into_iter().collect();
         if let Some(missing) = wanted.iter().find(|id| !live.contains(*id)) {
-            return Err(StoreError::Domain(unknown_member(missing)));
+            let group_query = tx
+                .groups()
+                .refine(|q| q.filter(groups::id.eq(missing.clone())).select(groups::id));
+            let is_group = !tx.load::<String, _>(group_query)?.is_empty();
+            return Err(StoreError::Domain(match is_group {
+                true => nested_group(missing),
+                false => unknown_member(missing),
+            }));
         }
         let present_query = tx.members().refine(|q| {
             q.filter(group_members::group_id.eq(group_text.clone()))

@@ -14,6 +14,7 @@ pub const ENTRA_GROUP: &str =
 pub const LEGACY_CORE: &str = "urn:scim:schemas:core:1.0";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -55,6 +55,27 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
+    let page = page(&state, &tenant, params).await?;
+    Ok(render::respond(StatusCode::OK, &page.body(), None))
+}
+
+/// `POST /Groups/.search` (RFC 7644 §3.4.3): a list whose parameters are in the body.
+pub async fn search(
+    state: web::Data<AppState>,
+    tenant: ScimCaller,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = ListParams::from_search(&body)?;
+    let page = page(&state, &tenant, params).await?;
+    Ok(render::respond(StatusCode::OK, &page.body(), None))
+}
+
+/// One page of groups as `params` ask, rendered.
+pub async fn page(
+    state: &AppState,
+    tenant: &ScimCaller,
+    params: ListParams,
+) -> Result<render::Page, ApiError> {
     let listing = GroupListing {
         offset: params.offset(),
         limit: params.count,
@@ -62,14 +83,17 @@ pub async fn list(
         filter: params.filter,
     };
     let (start_index, projection) = (params.start_index, params.projection);
-    let page = state.use_cases.list_groups(&tenant, listing).await?;
+    let page = state.use_cases.list_groups(tenant, listing).await?;
     let resources = page
         .groups
         .iter()
-        .map(|group| resource(&state, &tenant, group, &projection))
+        .map(|group| resource(state, tenant, group, &projection))
         .collect();
-    let body = render::list_response(page.total, start_index, resources);
-    Ok(render::respond(StatusCode::OK, &body, None))
+    Ok(render::Page {
+        total: page.total,
+        start_index,
+        resources,
+    })
 }
 
 pub async fn create(

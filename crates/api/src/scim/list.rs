@@ -1,7 +1,8 @@
 //! The query of a SCIM list request: `filter`, `startIndex`, `count` (RFC 7644 §3.4.2).
 
-use webwork_scim_domain::DomainError;
+use serde_json::Value;
 use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::{DomainError, schema};
 
 pub use super::projection::Projection;
 
@@ -26,10 +27,84 @@ fn pairs(query: &str) -> Result<Vec<(String, String)>, DomainError> {
 
 impl ListParams {
     /// Parses a raw query string. Parameter names are matched case-insensitively; unknown ones
-    /// (`sortBy`, `attributes`, …) are ignored. Per RFC 7644 a `startIndex` below 1 means 1 and
-    /// a negative `count` means 0; a `count` above [`MAX_RESULTS`] is capped.
+    /// (`sortBy`, …) are ignored. Per RFC 7644 a `startIndex` below 1 means 1 and a negative
+    /// `count` means 0; a `count` above [`MAX_RESULTS`] is capped.
     pub fn parse(query: &str) -> Result<ListParams, DomainError> {
-        let pairs = pairs(query)?;
+        ListParams::from_pairs(&pairs(query)?)
+    }
+
+    /// The parameters of a `POST …/.search` body (RFC 7644 §3.4.3): the same as a `GET`'s, as
+    /// JSON (`attributes` and `excludedAttributes` as arrays, `startIndex` and `count` as
+    /// numbers).
+    pub fn from_search(body: &Value) -> Result<ListParams, DomainError> {
+        let object = body.as_object().ok_or_else(|| {
+            DomainError::InvalidSyntax("a SearchRequest must be a JSON object".into())
+        })?;
+        let field = |name: &str| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let names_search = field("schemas")
+            .and_then(Value::as_array)
+            .is_some_and(|list| {
+                list.iter()
+                    .any(|urn| urn.as_str() == Some(schema::SEARCH_REQUEST))
+            });
+        if !names_search {
+            return Err(DomainError::invalid_value(format!(
+                "a search body's 'schemas' must be [\"{}\"]",
+                schema::SEARCH_REQUEST
+            )));
+        }
+        let mut pairs = Vec::new();
+        for name in ["attributes", "excludedAttributes"] {
+            match field(name) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(list)) => pairs.push((name.to_owned(), list.clone())),
+                Some(Value::Array(items)) => {
+                    let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                    let names = names.ok_or_else(|| {
+                        DomainError::invalid_value(format!(
+                            "'{name}' must be an array of attribute names"
+                        ))
+                    })?;
+                    pairs.push((name.to_owned(), names.join(",")));
+                }
+                Some(_) => {
+                    return Err(DomainError::invalid_value(format!(
+                        "'{name}' must be an array of attribute names"
+                    )));
+                }
+            }
+        }
+        for name in ["filter", "sortBy", "sortOrder"] {
+            match field(name) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(text)) => pairs.push((name.to_owned(), text.clone())),
+                Some(_) => {
+                    return Err(DomainError::invalid_value(format!(
+                        "'{name}' must be a string"
+                    )));
+                }
+            }
+        }
+        for name in ["startIndex", "count"] {
+            match field(name) {
+                None | Some(Value::Null) => {}
+                Some(Value::Number(n)) => pairs.push((name.to_owned(), n.to_string())),
+                Some(_) => {
+                    return Err(DomainError::invalid_value(format!(
+                        "'{name}' must be an integer"
+                    )));
+                }
+            }
+        }
+        ListParams::from_pairs(&pairs)
+    }
+
+    fn from_pairs(pairs: &[(String, String)]) -> Result<ListParams, DomainError> {
         let get = |name: &str| {
             pairs
                 .iter()
@@ -52,7 +127,7 @@ impl ListParams {
             filter,
             start_index: integer("startIndex", 1)?.max(1),
             count: integer("count", DEFAULT_COUNT)?.clamp(0, MAX_RESULTS),
-            projection: Projection::from_pairs(&pairs),
+            projection: Projection::from_pairs(pairs),
         })
     }
 

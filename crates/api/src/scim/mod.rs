@@ -8,6 +8,7 @@ pub mod groups;
 pub mod list;
 pub mod projection;
 pub mod render;
+pub mod search;
 pub mod users;
 
 use actix_web::http::header;
@@ -26,6 +27,7 @@ pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
                 .route(web::get().to(users::list))
                 .route(web::post().to(users::create)),
         )
+        .service(resource("/Users/.search", "POST").route(web::post().to(users::search)))
         .service(
             resource("/Users/{id}", "GET, PUT, PATCH, DELETE")
                 .route(web::get().to(users::get))
@@ -38,6 +40,7 @@ pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
                 .route(web::get().to(groups::list))
                 .route(web::post().to(groups::create)),
         )
+        .service(resource("/Groups/.search", "POST").route(web::post().to(groups::search)))
         .service(
             resource("/Groups/{id}", "GET, PUT, PATCH, DELETE")
                 .route(web::get().to(groups::get))
@@ -56,6 +59,7 @@ pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
         .service(read_only("/Schemas", discovery::schemas))
         .service(resource("/Schemas/{id}", "GET").route(web::get().to(discovery::schema_by_id)))
         .service(web::resource("/Me").to(me))
+        .service(resource("/.search", "POST").route(web::post().to(search::search)))
         .default_service(web::to(not_found))
 }
 

@@ -111,6 +111,21 @@ pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Val
     })
 }
 
+/// One page of a listing, rendered.
+#[derive(Debug)]
+pub struct Page {
+    pub total: i64,
+    pub start_index: i64,
+    pub resources: Vec<Value>,
+}
+
+impl Page {
+    /// The `ListResponse` of this page.
+    pub fn body(self) -> Value {
+        list_response(self.total, self.start_index, self.resources)
+    }
+}
+
 /// A SCIM response with the right content type and, for a single resource, its ETag (`tag`
 /// as [`weak_etag`] wraps it).
 pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpResponse {

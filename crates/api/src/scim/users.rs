@@ -25,14 +25,35 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
+    let page = page(&state, &tenant, params).await?;
+    Ok(render::respond(StatusCode::OK, &page.body(), None))
+}
+
+/// `POST /Users/.search` (RFC 7644 §3.4.3): a list whose parameters are in the body.
+pub async fn search(
+    state: web::Data<AppState>,
+    tenant: ScimCaller,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = ListParams::from_search(&body)?;
+    let page = page(&state, &tenant, params).await?;
+    Ok(render::respond(StatusCode::OK, &page.body(), None))
+}
+
+/// One page of users as `params` ask, rendered.
+pub async fn page(
+    state: &AppState,
+    tenant: &ScimCaller,
+    params: ListParams,
+) -> Result<render::Page, ApiError> {
     let query = UserQuery {
         offset: params.offset(),
         limit: params.count,
         filter: params.filter,
     };
     let (start_index, projection) = (params.start_index, params.projection);
-    let page = state.use_cases.list_users(&tenant, query).await?;
-    let url = base_url(&state, &tenant);
+    let page = state.use_cases.list_users(tenant, query).await?;
+    let url = base_url(state, tenant);
     let resources = page
         .users
         .iter()
@@ -42,8 +63,11 @@ pub async fn list(
             resource
         })
         .collect();
-    let body = render::list_response(page.total, start_index, resources);
-    Ok(render::respond(StatusCode::OK, &body, None))
+    Ok(render::Page {
+        total: page.total,
+        start_index,
+        resources,
+    })
 }
 
 pub async fn create(

@@ -31,6 +31,7 @@ mod projection;
 mod receiver;
 mod retries;
 mod rfc_patch;
+mod search;
 mod support;
 mod tenancy;
 mod webhook_tls;

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod patch;
 pub mod refusal;
 pub mod schema;
+pub mod sort;
 pub mod text;
 pub mod token;
 pub mod user;

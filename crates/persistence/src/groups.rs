@@ -11,12 +11,14 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::sort::SortBy;
 use webwork_scim_domain::{
     DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
 };
 
 use crate::schema::{group_members, groups};
 use crate::scope::insert_row;
+use crate::sort_sql::{group_key, order_terms};
 use crate::{StoreError, TenantTx, clock};
 
 /// The most members one page of groups shows in all (some 10 MB of JSON): a guard against a
@@ -36,6 +38,8 @@ pub struct GroupPage {
 #[derive(Debug, Clone, Copy)]
 pub struct GroupQuery<'a> {
     pub filter: Option<&'a Filter>,
+    /// By `displayName`, `externalId`, `id` or `meta`; ties, and everything unsorted, by id.
+    pub sort: Option<&'a SortBy>,
     pub offset: i64,
     pub limit: i64,
     pub with_members: bool,
@@ -176,6 +180,10 @@ pub fn find(
 /// A page of groups matching the query, and the total count. Members of the page's groups are
 /// loaded in one query, and not at all unless asked for.
 pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, StoreError> {
+    let order = match query.sort {
+        Some(sort) => Some((group_key(&sort.path)?, sort, tx.is_postgres())),
+        None => None,
+    };
     let count = filtered(tx, query.filter)?.refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
@@ -185,8 +193,14 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
         });
     }
     let page = filtered(tx, query.filter)?.refine(|q| {
-        q.order(groups::id)
-            .offset(query.offset)
+        let q = match &order {
+            Some((key, sort, postgres)) => {
+                let (nulls, value) = order_terms(key, sort, *postgres);
+                q.order((nulls, value, groups::id))
+            }
+            None => q.order(groups::id),
+        };
+        q.offset(query.offset)
             .limit(query.limit)
             .select(GroupRow::as_select())
     });

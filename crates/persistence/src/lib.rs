@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod provisioning_errors;
 mod schema;
 mod scope;
+mod sort_sql;
 mod sql_filter;
 mod store;
 #[cfg(feature = "testing")]

@@ -123,6 +123,12 @@ impl<'c> TenantTx<'c> {
         }
     }
 
+    /// Whether the transaction runs on PostgreSQL (else SQLite), for the few expressions whose
+    /// SQL differs.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.conn, DbConnection::Postgres(_))
+    }
+
     pub fn workspace(&self) -> WorkspaceId {
         self.workspace
     }

@@ -81,6 +81,7 @@ pub async fn page(
         limit: params.count,
         with_members: params.projection.returns("members"),
         filter: params.filter,
+        sort: params.sort,
     };
     let (start_index, projection) = (params.start_index, params.projection);
     let page = state.use_cases.list_groups(tenant, listing).await?;

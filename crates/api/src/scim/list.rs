@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::sort::SortBy;
 use webwork_scim_domain::{DomainError, schema};
 
 pub use super::projection::Projection;
@@ -17,6 +18,7 @@ pub struct ListParams {
     /// 1-based, as on the wire.
     pub start_index: i64,
     pub count: i64,
+    pub sort: Option<SortBy>,
     pub projection: Projection,
 }
 
@@ -27,7 +29,7 @@ fn pairs(query: &str) -> Result<Vec<(String, String)>, DomainError> {
 
 impl ListParams {
     /// Parses a raw query string. Parameter names are matched case-insensitively; unknown ones
-    /// (`sortBy`, …) are ignored. Per RFC 7644 a `startIndex` below 1 means 1 and a negative
+    /// are ignored. Per RFC 7644 a `startIndex` below 1 means 1 and a negative
     /// `count` means 0; a `count` above [`MAX_RESULTS`] is capped.
     pub fn parse(query: &str) -> Result<ListParams, DomainError> {
         ListParams::from_pairs(&pairs(query)?)
@@ -127,6 +129,7 @@ impl ListParams {
             filter,
             start_index: integer("startIndex", 1)?.max(1),
             count: integer("count", DEFAULT_COUNT)?.clamp(0, MAX_RESULTS),
+            sort: SortBy::parse(get("sortBy"), get("sortOrder"))?,
             projection: Projection::from_pairs(pairs),
         })
     }

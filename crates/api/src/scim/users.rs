@@ -50,6 +50,7 @@ pub async fn page(
         offset: params.offset(),
         limit: params.count,
         filter: params.filter,
+        sort: params.sort,
     };
     let (start_index, projection) = (params.start_index, params.projection);
     let page = state.use_cases.list_users(tenant, query).await?;

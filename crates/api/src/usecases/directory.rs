@@ -113,6 +113,7 @@ impl UseCases {
             let filter = lookup.filter();
             let query = ListQuery {
                 filter: filter.as_ref(),
+                sort: None,
                 offset: window.offset,
                 limit: window.limit,
             };
@@ -140,6 +141,7 @@ impl UseCases {
             let filter = lookup.filter();
             let query = GroupQuery {
                 filter: filter.as_ref(),
+                sort: None,
                 offset: window.offset,
                 limit: window.limit,
                 with_members: false,

@@ -15,6 +15,7 @@ use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases
 #[derive(Debug, Clone)]
 pub struct GroupListing {
     pub filter: Option<Filter>,
+    pub sort: Option<webwork_scim_domain::sort::SortBy>,
     pub offset: i64,
     pub limit: i64,
     pub with_members: bool,
@@ -90,6 +91,7 @@ impl UseCases {
         self.for_caller(caller, Access::Read, move |tx, _| {
             let query = GroupQuery {
                 filter: listing.filter.as_ref(),
+                sort: listing.sort.as_ref(),
                 offset: listing.offset,
                 limit: listing.limit,
                 with_members: listing.with_members,

@@ -20,6 +20,7 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct UserQuery {
     pub filter: Option<webwork_scim_domain::filter::Filter>,
+    pub sort: Option<webwork_scim_domain::sort::SortBy>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -81,6 +82,7 @@ impl UseCases {
         self.for_caller(caller, Access::Read, move |tx, _| {
             let list = ListQuery {
                 filter: query.filter.as_ref(),
+                sort: query.sort.as_ref(),
                 offset: query.offset,
                 limit: query.limit,
             };

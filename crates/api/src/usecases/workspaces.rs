@@ -280,6 +280,7 @@ fn export_all(tx: &mut TenantTx<'_>) -> Result<(Vec<User>, Vec<Group>), AdminErr
         let offset = i64::try_from(all_users.len()).unwrap_or(i64::MAX);
         let query = ListQuery {
             filter: None,
+            sort: None,
             offset,
             limit: PAGE,
         };
@@ -294,6 +295,7 @@ fn export_all(tx: &mut TenantTx<'_>) -> Result<(Vec<User>, Vec<Group>), AdminErr
     loop {
         let query = GroupQuery {
             filter: None,
+            sort: None,
             offset: i64::try_from(all_groups.len()).unwrap_or(i64::MAX),
             limit: PAGE,
             with_members: true,

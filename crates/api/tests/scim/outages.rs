@@ -195,6 +195,7 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
                 tx,
                 ListQuery {
                     filter: None,
+                    sort: None,
                     offset: 0,
                     limit: 10_000,
                 },
@@ -361,6 +362,7 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
                 tx,
                 ListQuery {
                     filter: None,
+                    sort: None,
                     offset: 0,
                     limit: 100_000,
                 },

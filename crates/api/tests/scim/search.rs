@@ -129,3 +129,55 @@ async fn bad_search_bodies_are_400_and_other_methods_405() {
     let get = app.call(Method::GET, &path, Some(&token), None).await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[actix_web::test]
+async fn lists_and_searches_sort_by_any_singular_attribute() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    for (name, family) in [
+        ("ann@acme.com", "Young"),
+        ("bob@acme.com", "adams"),
+        ("cat@acme.com", "Mills"),
+    ] {
+        let mut body = okta_user(name);
+        body["name"]["familyName"] = json!(family);
+        app.post(&users(&ws), &token, &body).await.expect(201);
+    }
+    let sorted = app
+        .get(
+            &format!("{}?sortBy=name.familyName&sortOrder=descending", users(&ws)),
+            &token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        user_names(&sorted),
+        ["ann@acme.com", "cat@acme.com", "bob@acme.com"]
+    );
+    let searched = app
+        .post(
+            &format!("{}/.search", users(&ws)),
+            &token,
+            &search(json!({"sortBy": "name.familyName", "startIndex": 2, "count": 1})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(user_names(&searched), ["cat@acme.com"]);
+    app.get(&format!("{}?sortBy=emails.type", users(&ws)), &token)
+        .await
+        .assert_scim_error(400, Some("invalidValue"));
+    app.get(
+        &format!("{}?sortBy=userName&sortOrder=up", users(&ws)),
+        &token,
+    )
+    .await
+    .assert_scim_error(400, Some("invalidValue"));
+    let config = app
+        .get(
+            &format!("/scim/v2/{}/ServiceProviderConfig", ws.key),
+            &token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(config["sort"]["supported"], json!(true));
+}

@@ -6,9 +6,12 @@ use serde_json::Value;
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{DomainError, User};
 
+use webwork_scim_domain::sort::SortBy;
+
 use super::{UserRow, filter_sql, with_groups};
 use crate::schema::users;
 use crate::scope::Scoped;
+use crate::sort_sql::{Key, order_terms, user_key};
 use crate::{StoreError, TenantTx};
 
 /// One page of a listing, and how many users match in all.
@@ -18,13 +21,27 @@ pub struct UserPage {
     pub users: Vec<User>,
 }
 
-/// What to list: an optional filter and a window in the stable order (by id, which is
-/// time-ordered).
+/// What to list: an optional filter, an optional sort, and a window in the order the sort gives
+/// (ties, and everything without a sort, by id, which is time-ordered).
 #[derive(Debug, Clone, Copy)]
 pub struct ListQuery<'a> {
     pub filter: Option<&'a Filter>,
+    pub sort: Option<&'a SortBy>,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// A sort resolved against the columns, with the backend it is written for.
+type Order<'a> = Option<(Key, &'a SortBy, bool)>;
+
+fn ordered(query: Boxed, order: &Order<'_>) -> Boxed {
+    match order {
+        Some((key, sort, postgres)) => {
+            let (nulls, value) = order_terms(key, sort, *postgres);
+            query.order((nulls, value, users::id))
+        }
+        None => query.order(users::id),
+    }
 }
 
 /// The most rows an inexact filter may narrow to before each is checked; an email look-up
@@ -48,8 +65,12 @@ fn filtered(tx: &TenantTx<'_>, filter: Option<&Filter>) -> Result<Scoped<Boxed>,
 /// A page of users matching the query, and the total count. A filter the database cannot answer
 /// is [`DomainError::UnsupportedFilter`], never a silent full listing.
 pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+    let order: Order<'_> = match query.sort {
+        Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
+        None => None,
+    };
     if query.filter.is_some_and(filter_sql::needs_row_check) {
-        return list_checked(tx, query);
+        return list_checked(tx, query, &order);
     }
     let count = filtered(tx, query.filter)?.refine(|q| q.count());
     let total: i64 = tx.get(count)?;
@@ -60,7 +81,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         });
     }
     let page = filtered(tx, query.filter)?.refine(|q| {
-        q.order(users::id)
+        ordered(q, &order)
             .offset(query.offset)
             .limit(query.limit)
             .select(UserRow::as_select())
@@ -92,9 +113,14 @@ fn resource(user: &User) -> Value {
 /// Rows read and checked at a time: memory holds one chunk and the page, never every match.
 const CHECK_CHUNK: i64 = 100;
 
-/// Lists through an inexact SQL condition: reads the narrowed rows a chunk at a time in id
-/// order, counts those the filter matches and keeps only the ones inside the page's window.
-fn list_checked(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+/// Lists through an inexact SQL condition: reads the narrowed rows a chunk at a time in the
+/// listing's order (after the last id read, or by position when sorted), counts those the filter
+/// matches and keeps only the ones inside the page's window.
+fn list_checked(
+    tx: &mut TenantTx<'_>,
+    query: ListQuery<'_>,
+    order: &Order<'_>,
+) -> Result<UserPage, StoreError> {
     let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
     let limit = usize::try_from(query.limit.max(0)).unwrap_or(0);
     let mut total = 0_usize;
@@ -104,10 +130,11 @@ fn list_checked(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage,
     loop {
         let from = after.clone();
         let chunk = filtered(tx, query.filter)?.refine(|q| {
-            q.filter(users::id.gt(from))
-                .order(users::id)
-                .limit(CHECK_CHUNK)
-                .select(UserRow::as_select())
+            let window = match order {
+                None => ordered(q.filter(users::id.gt(from)), order),
+                Some(_) => ordered(q, order).offset(checked),
+            };
+            window.limit(CHECK_CHUNK).select(UserRow::as_select())
         });
         let rows = tx.load::<UserRow, _>(chunk)?;
         let Some(last) = rows.last() else {

@@ -162,6 +162,7 @@ fn pages_are_stable_and_counted() {
                     tx,
                     ListQuery {
                         filter: None,
+                        sort: None,
                         offset,
                         limit: 3,
                     },
@@ -180,6 +181,7 @@ fn pages_are_stable_and_counted() {
                 tx,
                 ListQuery {
                     filter: None,
+                    sort: None,
                     offset: 50,
                     limit: 3,
                 },
@@ -194,6 +196,7 @@ fn pages_are_stable_and_counted() {
                 tx,
                 ListQuery {
                     filter: None,
+                    sort: None,
                     offset: 0,
                     limit: 0,
                 },
@@ -234,6 +237,7 @@ fn row_checked_filters_page_through_many_matches_in_chunks() {
                 tx,
                 ListQuery {
                     filter: Some(&filter),
+                    sort: None,
                     offset: 100,
                     limit: 20,
                 },
@@ -250,6 +254,7 @@ fn row_checked_filters_page_through_many_matches_in_chunks() {
                 tx,
                 ListQuery {
                     filter: Some(&filter),
+                    sort: None,
                     offset: 120,
                     limit: 20,
                 },

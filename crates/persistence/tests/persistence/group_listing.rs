@@ -27,6 +27,7 @@ fn filters_select_groups_by_name_external_id_and_id() {
                 tx,
                 GroupQuery {
                     filter: Some(&filter),
+                    sort: None,
                     offset: 0,
                     limit: 10,
                     with_members: true,
@@ -90,6 +91,7 @@ fn a_page_of_groups_shows_fewer_groups_rather_than_too_many_members() {
                     tx,
                     GroupQuery {
                         filter: None,
+                        sort: None,
                         offset: 0,
                         limit: 10,
                         with_members: true,

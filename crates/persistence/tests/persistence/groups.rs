@@ -109,6 +109,7 @@ fn members_must_be_live_users_of_the_same_workspace_or_nothing_is_written() {
                 tx,
                 GroupQuery {
                     filter: None,
+                    sort: None,
                     offset: 0,
                     limit: 10,
                     with_members: false,

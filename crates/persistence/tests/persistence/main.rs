@@ -14,6 +14,7 @@ mod outbox;
 mod rekeying;
 mod scoping;
 mod security;
+mod sorting;
 mod support;
 mod token_rows;
 mod users;

@@ -165,6 +165,7 @@ fn keys_of_the_earlier_folding_are_recomputed_and_look_alikes_reported() {
     let by_name = Filter::parse(r#"displayName eq "SALES""#).unwrap();
     let query = GroupQuery {
         filter: Some(&by_name),
+        sort: None,
         offset: 0,
         limit: 10,
         with_members: false,

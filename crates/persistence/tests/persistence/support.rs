@@ -22,6 +22,7 @@ pub fn jane() -> UserDraft {
 pub fn all(filter: Option<&Filter>) -> ListQuery<'_> {
     ListQuery {
         filter,
+        sort: None,
         offset: 0,
         limit: 100,
     }

@@ -59,6 +59,7 @@ pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
         .service(read_only("/Schemas", discovery::schemas))
         .service(resource("/Schemas/{id}", "GET").route(web::get().to(discovery::schema_by_id)))
         .service(web::resource("/Me").to(me))
+        .service(web::resource("/Bulk").to(bulk))
         .service(resource("/.search", "POST").route(web::post().to(search::search)))
         .default_service(web::to(not_found))
 }
@@ -110,6 +111,13 @@ fn tags(req: &HttpRequest, name: header::HeaderName) -> Option<IfMatch> {
 pub async fn me(_caller: ScimCaller) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotImplemented(
         "/Me is not supported: a SCIM token acts for an identity provider, not for a user",
+    ))
+}
+
+/// RFC 7644 §3.7: `bulk.supported` is false, and the endpoint says so.
+pub async fn bulk(_caller: ScimCaller) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotImplemented(
+        "Bulk is not supported: send one request per change",
     ))
 }
 

@@ -8,6 +8,7 @@ mod abuse;
 mod admin_api;
 mod admin_tokens;
 mod admin_workspaces;
+mod announced;
 mod cli;
 mod concurrency;
 mod deprovisioning;

@@ -1,0 +1,128 @@
+//! Discovery tells the truth: every feature `/ServiceProviderConfig` announces works as
+//! announced, what it says is not offered is refused, and every resource type and schema
+//! extension it lists can be read.
+
+use actix_web::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn every_announced_feature_works_and_the_rest_is_refused() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let base = format!("/scim/v2/{}", ws.key);
+    let config = app
+        .get(&format!("{base}/ServiceProviderConfig"), &token)
+        .await
+        .expect(200);
+    let supported = |section: &str| config[section]["supported"] == json!(true);
+    for name in ["ann@acme.com", "bob@acme.com"] {
+        app.create_user(&ws, &token, name).await;
+    }
+    let bob = app
+        .get(
+            &format!("{}?filter=userName%20eq%20%22bob@acme.com%22", users(&ws)),
+            &token,
+        )
+        .await
+        .expect(200);
+    let bob_path = user(&ws, bob["Resources"][0]["id"].as_str().unwrap());
+
+    assert!(supported("filter"));
+    assert_eq!(bob["totalResults"], json!(1));
+    let max = config["filter"]["maxResults"].as_i64().unwrap();
+    let capped = app
+        .get(&format!("{}?count={}", users(&ws), max * 10), &token)
+        .await
+        .expect(200);
+    assert!(capped["itemsPerPage"].as_i64().unwrap() <= max);
+
+    assert!(supported("sort"));
+    let sorted = app
+        .get(
+            &format!("{}?sortBy=userName&sortOrder=descending", users(&ws)),
+            &token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(sorted["Resources"][0]["userName"], "bob@acme.com");
+
+    assert!(supported("patch"));
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                       "Operations": [{"op": "replace", "path": "title", "value": "Lead"}]});
+    assert_eq!(
+        app.patch(&bob_path, &token, &patch).await.expect(200)["title"],
+        "Lead"
+    );
+
+    assert!(supported("etag"));
+    let read = app.get(&bob_path, &token).await;
+    let tag = read.header("etag").unwrap().to_owned();
+    let unchanged = app
+        .call_with_headers(
+            Method::GET,
+            &bob_path,
+            &token,
+            &Value::Null,
+            &[("If-None-Match", &tag)],
+        )
+        .await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+
+    assert!(supported("changePassword"));
+    let change = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "replace", "path": "password", "value": "New-Secret-42"}]});
+    app.patch(&bob_path, &token, &change).await.expect(200);
+    let login = json!({"userName": "bob@acme.com", "password": "New-Secret-42"});
+    let path = format!("/workspaces/{}/credentials/verify", ws.key);
+    app.internal(Method::POST, &path, Some(&login))
+        .await
+        .expect(200);
+
+    assert!(!supported("bulk"));
+    let bulk =
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
+    app.post(&format!("{base}/Bulk"), &token, &bulk)
+        .await
+        .assert_scim_error(501, None);
+}
+
+#[actix_web::test]
+async fn every_listed_resource_type_and_schema_can_be_read() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let base = format!("/scim/v2/{}", ws.key);
+    let types = app
+        .get(&format!("{base}/ResourceTypes"), &token)
+        .await
+        .expect(200);
+    let schemas = app
+        .get(&format!("{base}/Schemas"), &token)
+        .await
+        .expect(200);
+    let schema_ids: Vec<&str> = schemas["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    for resource_type in types["Resources"].as_array().unwrap() {
+        let endpoint = resource_type["endpoint"].as_str().unwrap();
+        app.get(&format!("{base}{endpoint}"), &token)
+            .await
+            .expect(200);
+        assert!(schema_ids.contains(&resource_type["schema"].as_str().unwrap()));
+        for extension in resource_type["schemaExtensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let urn = extension["schema"].as_str().unwrap();
+            assert!(schema_ids.contains(&urn), "{urn}");
+            app.get(&format!("{base}/Schemas/{urn}"), &token)
+                .await
+                .expect(200);
+        }
+    }
+}

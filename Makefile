@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export DATABASE_URL ?= sqlite://data/webwork-scim.db
 
-.PHONY: run build test test-postgres test-openapi test-deploy bench fmt lint check migrate clean
+.PHONY: run build test test-postgres test-openapi test-deploy fuzz bench fmt lint check migrate clean
 
 ## Build, migrate the embedded SQLite database under data/, create a demo workspace on first
 ## start (printing its SCIM Base URL and token), and serve on http://127.0.0.1:8080.
@@ -38,6 +38,12 @@ test-openapi:
 test-deploy:
 	deploy/check.sh
 	helm/check.sh
+
+## The filter parser, the PATCH path parser and the PATCH engine on generated hostile input, far
+## longer than `make test` runs them (FUZZ_CASES per property).
+FUZZ_CASES ?= 100000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) $(TEST_CMD) -p webwork-scim-domain --test fuzz
 
 ## Throughput and latency of the SCIM calls that matter most, through real HTTP on the embedded
 ## database (TEST_BACKEND=postgres for PostgreSQL), against the goals printed beside them;

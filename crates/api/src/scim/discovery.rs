@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
 
 use super::list::MAX_RESULTS;
+use super::schema_text;
 use super::{base_url, render};
 use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
@@ -107,9 +108,10 @@ fn kind(def: &AttributeDef) -> &'static str {
     }
 }
 
-fn attribute(def: &AttributeDef) -> Value {
+fn attribute(parent: Option<&str>, def: &AttributeDef) -> Value {
     let mut value = json!({
         "name": def.name,
+        "description": schema_text::description(parent, def.name),
         "type": kind(def),
         "multiValued": def.multi_valued,
         "required": def.required,
@@ -132,8 +134,19 @@ fn attribute(def: &AttributeDef) -> Value {
             Uniqueness::Global => "global",
         },
     });
+    if def.kind == Kind::Reference {
+        value["referenceTypes"] = json!(schema_text::reference_types(parent, def.name));
+    }
+    let canonical = schema_text::canonical_values(parent, def.name);
+    if !canonical.is_empty() {
+        value["canonicalValues"] = json!(canonical);
+    }
     if !def.sub_attributes.is_empty() {
-        value["subAttributes"] = def.sub_attributes.iter().map(attribute).collect();
+        value["subAttributes"] = def
+            .sub_attributes
+            .iter()
+            .map(|sub| attribute(Some(def.name), sub))
+            .collect();
     }
     value
 }
@@ -157,7 +170,7 @@ fn schema_resource(base: &str, id: &str) -> Option<Value> {
         "schemas": [SCHEMA],
         "id": id,
         "name": name,
-        "attributes": attributes.iter().map(attribute).collect::<Vec<_>>(),
+        "attributes": attributes.iter().map(|def| attribute(None, def)).collect::<Vec<_>>(),
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")}
     }))
 }

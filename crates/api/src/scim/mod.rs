@@ -8,6 +8,7 @@ pub mod groups;
 pub mod list;
 pub mod projection;
 pub mod render;
+pub mod schema_text;
 pub mod search;
 pub mod users;
 

@@ -126,3 +126,59 @@ async fn every_listed_resource_type_and_schema_can_be_read() {
         }
     }
 }
+
+/// Every attribute of `attributes`, sub-attributes included, with the path that names it.
+fn every_attribute(attributes: &Value, parent: &str, out: &mut Vec<(String, Value)>) {
+    for attribute in attributes.as_array().into_iter().flatten() {
+        let path = format!("{parent}{}", attribute["name"].as_str().unwrap());
+        if let Some(subs) = attribute.get("subAttributes") {
+            every_attribute(subs, &format!("{path}."), out);
+        }
+        out.push((path, attribute.clone()));
+    }
+}
+
+#[actix_web::test]
+async fn every_schema_attribute_is_described() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let schemas = app
+        .get(&format!("/scim/v2/{}/Schemas", ws.key), &token)
+        .await
+        .expect(200);
+    let mut attributes = Vec::new();
+    for schema in schemas["Resources"].as_array().unwrap() {
+        every_attribute(&schema["attributes"], "", &mut attributes);
+    }
+    assert!(attributes.len() > 50, "{}", attributes.len());
+    for (path, attribute) in &attributes {
+        let description = attribute["description"].as_str().unwrap_or_default();
+        assert!(!description.is_empty(), "{path} has no description");
+        if attribute["type"] == "reference" {
+            assert!(
+                attribute["referenceTypes"]
+                    .as_array()
+                    .is_some_and(|t| !t.is_empty()),
+                "{path}"
+            );
+        }
+    }
+    let find = |wanted: &str| {
+        attributes
+            .iter()
+            .find(|(path, _)| path == wanted)
+            .map(|(_, a)| a.clone())
+    };
+    assert_eq!(
+        find("emails.type").unwrap()["canonicalValues"],
+        json!(["work", "home", "other"])
+    );
+    assert_eq!(
+        find("groups.$ref").unwrap()["referenceTypes"],
+        json!(["Group"])
+    );
+    assert_eq!(
+        find("members.$ref").unwrap()["referenceTypes"],
+        json!(["User"])
+    );
+}

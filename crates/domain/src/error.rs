@@ -13,6 +13,8 @@ pub enum ScimType {
     Mutability,
     Uniqueness,
     TooMany,
+    /// A cursor this service did not give, or gave to another workspace (RFC 9865).
+    InvalidCursor,
 }
 
 impl ScimType {
@@ -26,6 +28,7 @@ impl ScimType {
             Self::Mutability => "mutability",
             Self::Uniqueness => "uniqueness",
             Self::TooMany => "tooMany",
+            Self::InvalidCursor => "invalidCursor",
         }
     }
 }
@@ -51,6 +54,8 @@ pub enum DomainError {
     /// The filter selects more resources than the server will examine (RFC 7644 `tooMany`).
     #[error("{0}")]
     TooMany(String),
+    #[error("{0}")]
+    InvalidCursor(String),
 }
 
 impl DomainError {
@@ -68,6 +73,7 @@ impl DomainError {
             Self::Mutability(_) => ScimType::Mutability,
             Self::Uniqueness(_) => ScimType::Uniqueness,
             Self::TooMany(_) => ScimType::TooMany,
+            Self::InvalidCursor(_) => ScimType::InvalidCursor,
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct GroupQuery<'a> {
     pub filter: Option<&'a Filter>,
     /// By `displayName`, `externalId`, `id` or `meta`; ties, and everything unsorted, by id.
     pub sort: Option<&'a SortBy>,
+    /// Only groups created after, or before, the group with this id (cursor pages).
+    pub after: Option<&'a str>,
+    pub before: Option<&'a str>,
     pub offset: i64,
     pub limit: i64,
     pub with_members: bool,
@@ -105,15 +108,25 @@ type Boxed = groups::BoxedQuery<'static, crate::db::MultiBackend>;
 /// The groups the filter's SQL selects.
 fn filtered(
     tx: &TenantTx<'_>,
-    filter: Option<&Filter>,
+    query: &GroupQuery<'_>,
 ) -> Result<crate::scope::Scoped<Boxed>, DomainError> {
-    let condition = filter.map(filter_sql::condition).transpose()?;
+    let condition = query.filter.map(filter_sql::condition).transpose()?;
+    let (after, before) = (
+        query.after.map(str::to_owned),
+        query.before.map(str::to_owned),
+    );
     Ok(tx.groups().refine(|q| {
-        let boxed = q.into_boxed();
-        match condition {
-            Some(condition) => boxed.filter(condition),
-            None => boxed,
+        let mut boxed = q.into_boxed();
+        if let Some(condition) = condition {
+            boxed = boxed.filter(condition);
         }
+        if let Some(after) = after {
+            boxed = boxed.filter(groups::id.gt(after));
+        }
+        if let Some(before) = before {
+            boxed = boxed.filter(groups::id.lt(before));
+        }
+        boxed
     }))
 }
 
@@ -184,7 +197,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
         Some(sort) => Some((group_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    let count = filtered(tx, query.filter)?.refine(|q| q.count());
+    let count = filtered(tx, &query)?.refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(GroupPage {
@@ -192,7 +205,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
             groups: Vec::new(),
         });
     }
-    let page = filtered(tx, query.filter)?.refine(|q| {
+    let page = filtered(tx, &query)?.refine(|q| {
         let q = match &order {
             Some((key, sort, postgres)) => {
                 let (nulls, value) = order_terms(key, sort, *postgres);

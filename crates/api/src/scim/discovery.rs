@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
 
-use super::list::MAX_RESULTS;
+use super::list::{DEFAULT_COUNT, MAX_RESULTS};
 use super::schema_text;
 use super::{base_url, render};
 use crate::usecases::{NotFound, Resource, ScimCaller};
@@ -29,6 +29,13 @@ pub async fn service_provider_config(
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": true},
         "sort": {"supported": true},
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_RESULTS,
+        },
         "etag": {"supported": true},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

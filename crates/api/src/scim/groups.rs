@@ -8,6 +8,7 @@ use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{Group, GroupChange, GroupDraft, GroupId};
 
 use super::body::JsonBody;
+use super::cursor_page::{self, Window};
 use super::list::{ListParams, Projection};
 use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::groups::GroupListing;
@@ -70,30 +71,56 @@ pub async fn search(
     Ok(render::respond(StatusCode::OK, &page.body(), None))
 }
 
-/// One page of groups as `params` ask, rendered.
+/// One page of groups as `params` ask, rendered: by index, or by cursor when one is given.
 pub async fn page(
     state: &AppState,
     tenant: &ScimCaller,
     params: ListParams,
 ) -> Result<render::Page, ApiError> {
-    let listing = GroupListing {
+    if params.cursor.is_some() {
+        let workspace = tenant.tenant.workspace_id;
+        return cursor_page::page(&params, workspace, async |window| {
+            window_of(state, tenant, &params, window).await
+        })
+        .await;
+    }
+    let window = Window {
         offset: params.offset(),
         limit: params.count,
-        with_members: params.projection.returns("members"),
-        filter: params.filter,
-        sort: params.sort,
+        ..Window::default()
     };
-    let (start_index, projection) = (params.start_index, params.projection);
+    let mut page = window_of(state, tenant, &params, window).await?;
+    page.start_index = params.start_index;
+    Ok(page)
+}
+
+/// The groups of `window` that `params` select, in its order, rendered as it projects them.
+async fn window_of(
+    state: &AppState,
+    tenant: &ScimCaller,
+    params: &ListParams,
+    window: Window,
+) -> Result<render::Page, ApiError> {
+    let listing = GroupListing {
+        offset: window.offset,
+        limit: window.limit,
+        with_members: params.projection.returns("members"),
+        filter: params.filter.clone(),
+        sort: params.sort.clone(),
+        after: window.after,
+        before: window.before,
+    };
     let page = state.use_cases.list_groups(tenant, listing).await?;
     let resources = page
         .groups
         .iter()
-        .map(|group| resource(state, tenant, group, &projection))
+        .map(|group| resource(state, tenant, group, &params.projection))
         .collect();
     Ok(render::Page {
         total: page.total,
-        start_index,
+        start_index: 1,
         resources,
+        cursors: None,
     })
 }
 

@@ -19,6 +19,8 @@ pub struct ListParams {
     pub start_index: i64,
     pub count: i64,
     pub sort: Option<SortBy>,
+    /// `cursor` (RFC 9865): present, even empty, for cursor pagination in creation order.
+    pub cursor: Option<String>,
     pub projection: Projection,
 }
 
@@ -81,7 +83,7 @@ impl ListParams {
                 }
             }
         }
-        for name in ["filter", "sortBy", "sortOrder"] {
+        for name in ["filter", "sortBy", "sortOrder", "cursor"] {
             match field(name) {
                 None | Some(Value::Null) => {}
                 Some(Value::String(text)) => pairs.push((name.to_owned(), text.clone())),
@@ -125,11 +127,20 @@ impl ListParams {
             Some(text) if !text.trim().is_empty() => Some(Filter::parse(text)?),
             _ => None,
         };
+        let sort = SortBy::parse(get("sortBy"), get("sortOrder"))?;
+        let cursor = get("cursor").map(str::to_owned);
+        if cursor.is_some() && (sort.is_some() || get("startIndex").is_some()) {
+            return Err(DomainError::invalid_value(
+                "cursor pages follow creation order: send 'cursor' without 'sortBy' and \
+                 'startIndex', or page by 'startIndex'",
+            ));
+        }
         Ok(ListParams {
             filter,
             start_index: integer("startIndex", 1)?.max(1),
             count: integer("count", DEFAULT_COUNT)?.clamp(0, MAX_RESULTS),
-            sort: SortBy::parse(get("sortBy"), get("sortOrder"))?,
+            sort,
+            cursor,
             projection: Projection::from_pairs(pairs),
         })
     }

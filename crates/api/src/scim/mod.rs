@@ -3,6 +3,7 @@
 pub mod accept;
 pub mod auth;
 pub mod body;
+pub mod cursor_page;
 pub mod discovery;
 pub mod groups;
 pub mod list;

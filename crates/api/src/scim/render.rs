@@ -112,17 +112,42 @@ pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Val
 }
 
 /// One page of a listing, rendered.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Page {
     pub total: i64,
     pub start_index: i64,
     pub resources: Vec<Value>,
+    /// Set on a page in cursor pagination (RFC 9865): the next and previous pages' cursors.
+    pub cursors: Option<(Option<String>, Option<String>)>,
 }
 
 impl Page {
-    /// The `ListResponse` of this page.
+    /// The `ListResponse` of this page: `startIndex` for an index page, `nextCursor` and
+    /// `previousCursor` (when there is such a page) for a cursor page.
     pub fn body(self) -> Value {
-        list_response(self.total, self.start_index, self.resources)
+        let mut body = list_response(self.total, self.start_index, self.resources);
+        if let Some((next, previous)) = self.cursors
+            && let Some(object) = body.as_object_mut()
+        {
+            object.remove("startIndex");
+            if let Some(next) = next {
+                object.insert("nextCursor".into(), Value::String(next));
+            }
+            if let Some(previous) = previous {
+                object.insert("previousCursor".into(), Value::String(previous));
+            }
+        }
+        body
+    }
+
+    /// The id of the page's first (`last` false) or last resource.
+    pub fn edge_id(&self, last: bool) -> Option<String> {
+        let resource = if last {
+            self.resources.last()
+        } else {
+            self.resources.first()
+        };
+        resource?.get("id")?.as_str().map(str::to_owned)
     }
 }
 

@@ -19,9 +19,8 @@ fn cannot_filter(err: &ApiError) -> bool {
 
 fn empty(params: &ListParams) -> render::Page {
     render::Page {
-        total: 0,
         start_index: params.start_index,
-        resources: Vec::new(),
+        ..render::Page::default()
     }
 }
 
@@ -31,6 +30,12 @@ pub async fn search(
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_search(&body)?;
+    if params.cursor.is_some() {
+        return Err(webwork_scim_domain::DomainError::invalid_value(
+            "cursors page /Users and /Groups; at the root, page by 'startIndex'",
+        )
+        .into());
+    }
     let (users, users_error) = match users::page(&state, &tenant, params.clone()).await {
         Ok(page) => (page, None),
         Err(err) if cannot_filter(&err) => (empty(&params), Some(err)),
@@ -57,6 +62,7 @@ pub async fn search(
         total: users.total + groups.total,
         start_index: params.start_index,
         resources,
+        cursors: None,
     };
     Ok(render::respond(StatusCode::OK, &page.body(), None))
 }

@@ -7,6 +7,7 @@ use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{User, UserDraft, UserId};
 
 use super::body::JsonBody;
+use super::cursor_page::{self, Window};
 use super::list::{ListParams, Projection};
 use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::users::UserQuery;
@@ -40,19 +41,44 @@ pub async fn search(
     Ok(render::respond(StatusCode::OK, &page.body(), None))
 }
 
-/// One page of users as `params` ask, rendered.
+/// One page of users as `params` ask, rendered: by index, or by cursor when one is given.
 pub async fn page(
     state: &AppState,
     tenant: &ScimCaller,
     params: ListParams,
 ) -> Result<render::Page, ApiError> {
-    let query = UserQuery {
+    if params.cursor.is_some() {
+        let workspace = tenant.tenant.workspace_id;
+        return cursor_page::page(&params, workspace, async |window| {
+            window_of(state, tenant, &params, window).await
+        })
+        .await;
+    }
+    let window = Window {
         offset: params.offset(),
         limit: params.count,
-        filter: params.filter,
-        sort: params.sort,
+        ..Window::default()
     };
-    let (start_index, projection) = (params.start_index, params.projection);
+    let mut page = window_of(state, tenant, &params, window).await?;
+    page.start_index = params.start_index;
+    Ok(page)
+}
+
+/// The users of `window` that `params` select, in its order, rendered as it projects them.
+async fn window_of(
+    state: &AppState,
+    tenant: &ScimCaller,
+    params: &ListParams,
+    window: Window,
+) -> Result<render::Page, ApiError> {
+    let query = UserQuery {
+        offset: window.offset,
+        limit: window.limit,
+        filter: params.filter.clone(),
+        sort: params.sort.clone(),
+        after: window.after,
+        before: window.before,
+    };
     let page = state.use_cases.list_users(tenant, query).await?;
     let url = base_url(state, tenant);
     let resources = page
@@ -60,14 +86,15 @@ pub async fn page(
         .iter()
         .map(|user| {
             let mut resource = render::user(user, &url);
-            projection.apply(&mut resource);
+            params.projection.apply(&mut resource);
             resource
         })
         .collect();
     Ok(render::Page {
         total: page.total,
-        start_index,
+        start_index: 1,
         resources,
+        cursors: None,
     })
 }
 

@@ -114,6 +114,8 @@ impl UseCases {
             let query = ListQuery {
                 filter: filter.as_ref(),
                 sort: None,
+                after: None,
+                before: None,
                 offset: window.offset,
                 limit: window.limit,
             };
@@ -142,6 +144,8 @@ impl UseCases {
             let query = GroupQuery {
                 filter: filter.as_ref(),
                 sort: None,
+                after: None,
+                before: None,
                 offset: window.offset,
                 limit: window.limit,
                 with_members: false,

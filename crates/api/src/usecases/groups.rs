@@ -16,6 +16,9 @@ use super::{IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases
 pub struct GroupListing {
     pub filter: Option<Filter>,
     pub sort: Option<webwork_scim_domain::sort::SortBy>,
+    /// Only groups created after, or before, the group with this id (cursor pages).
+    pub after: Option<String>,
+    pub before: Option<String>,
     pub offset: i64,
     pub limit: i64,
     pub with_members: bool,
@@ -92,6 +95,8 @@ impl UseCases {
             let query = GroupQuery {
                 filter: listing.filter.as_ref(),
                 sort: listing.sort.as_ref(),
+                after: listing.after.as_deref(),
+                before: listing.before.as_deref(),
                 offset: listing.offset,
                 limit: listing.limit,
                 with_members: listing.with_members,

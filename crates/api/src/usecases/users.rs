@@ -21,6 +21,9 @@ use super::{
 pub struct UserQuery {
     pub filter: Option<webwork_scim_domain::filter::Filter>,
     pub sort: Option<webwork_scim_domain::sort::SortBy>,
+    /// Only users created after, or before, the user with this id (cursor pages).
+    pub after: Option<String>,
+    pub before: Option<String>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -83,6 +86,8 @@ impl UseCases {
             let list = ListQuery {
                 filter: query.filter.as_ref(),
                 sort: query.sort.as_ref(),
+                after: query.after.as_deref(),
+                before: query.before.as_deref(),
                 offset: query.offset,
                 limit: query.limit,
             };

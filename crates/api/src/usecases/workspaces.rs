@@ -281,6 +281,8 @@ fn export_all(tx: &mut TenantTx<'_>) -> Result<(Vec<User>, Vec<Group>), AdminErr
         let query = ListQuery {
             filter: None,
             sort: None,
+            after: None,
+            before: None,
             offset,
             limit: PAGE,
         };
@@ -296,6 +298,8 @@ fn export_all(tx: &mut TenantTx<'_>) -> Result<(Vec<User>, Vec<Group>), AdminErr
         let query = GroupQuery {
             filter: None,
             sort: None,
+            after: None,
+            before: None,
             offset: i64::try_from(all_groups.len()).unwrap_or(i64::MAX),
             limit: PAGE,
             with_members: true,

@@ -11,6 +11,7 @@ mod admin_workspaces;
 mod announced;
 mod cli;
 mod concurrency;
+mod cursors;
 mod deprovisioning;
 mod discovery;
 mod erasure;

@@ -196,6 +196,8 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
                 ListQuery {
                     filter: None,
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 0,
                     limit: 10_000,
                 },
@@ -363,6 +365,8 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
                 ListQuery {
                     filter: None,
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 0,
                     limit: 100_000,
                 },

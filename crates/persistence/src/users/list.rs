@@ -27,6 +27,9 @@ pub struct UserPage {
 pub struct ListQuery<'a> {
     pub filter: Option<&'a Filter>,
     pub sort: Option<&'a SortBy>,
+    /// Only users created after, or before, the user with this id (cursor pages).
+    pub after: Option<&'a str>,
+    pub before: Option<&'a str>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -50,15 +53,25 @@ const MAX_CHECKED_ROWS: i64 = 10_000;
 
 type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
 
-/// The live users the filter's SQL selects.
-fn filtered(tx: &TenantTx<'_>, filter: Option<&Filter>) -> Result<Scoped<Boxed>, DomainError> {
-    let condition = filter.map(filter_sql::condition).transpose()?;
+/// The live users the query's filter and id bounds select.
+fn filtered(tx: &TenantTx<'_>, query: &ListQuery<'_>) -> Result<Scoped<Boxed>, DomainError> {
+    let condition = query.filter.map(filter_sql::condition).transpose()?;
+    let (after, before) = (
+        query.after.map(str::to_owned),
+        query.before.map(str::to_owned),
+    );
     Ok(tx.live_users().refine(|q| {
-        let boxed = q.into_boxed();
-        match condition {
-            Some(condition) => boxed.filter(condition),
-            None => boxed,
+        let mut boxed = q.into_boxed();
+        if let Some(condition) = condition {
+            boxed = boxed.filter(condition);
         }
+        if let Some(after) = after {
+            boxed = boxed.filter(users::id.gt(after));
+        }
+        if let Some(before) = before {
+            boxed = boxed.filter(users::id.lt(before));
+        }
+        boxed
     }))
 }
 
@@ -72,7 +85,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
     if query.filter.is_some_and(filter_sql::needs_row_check) {
         return list_checked(tx, query, &order);
     }
-    let count = filtered(tx, query.filter)?.refine(|q| q.count());
+    let count = filtered(tx, &query)?.refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(UserPage {
@@ -80,7 +93,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
             users: Vec::new(),
         });
     }
-    let page = filtered(tx, query.filter)?.refine(|q| {
+    let page = filtered(tx, &query)?.refine(|q| {
         ordered(q, &order)
             .offset(query.offset)
             .limit(query.limit)
@@ -129,7 +142,7 @@ fn list_checked(
     let mut users = Vec::with_capacity(limit.min(1000));
     loop {
         let from = after.clone();
-        let chunk = filtered(tx, query.filter)?.refine(|q| {
+        let chunk = filtered(tx, &query)?.refine(|q| {
             let window = match order {
                 None => ordered(q.filter(users::id.gt(from)), order),
                 Some(_) => ordered(q, order).offset(checked),

@@ -163,6 +163,8 @@ fn pages_are_stable_and_counted() {
                     ListQuery {
                         filter: None,
                         sort: None,
+                        after: None,
+                        before: None,
                         offset,
                         limit: 3,
                     },
@@ -182,6 +184,8 @@ fn pages_are_stable_and_counted() {
                 ListQuery {
                     filter: None,
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 50,
                     limit: 3,
                 },
@@ -197,6 +201,8 @@ fn pages_are_stable_and_counted() {
                 ListQuery {
                     filter: None,
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 0,
                     limit: 0,
                 },
@@ -238,6 +244,8 @@ fn row_checked_filters_page_through_many_matches_in_chunks() {
                 ListQuery {
                     filter: Some(&filter),
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 100,
                     limit: 20,
                 },
@@ -255,6 +263,8 @@ fn row_checked_filters_page_through_many_matches_in_chunks() {
                 ListQuery {
                     filter: Some(&filter),
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 120,
                     limit: 20,
                 },

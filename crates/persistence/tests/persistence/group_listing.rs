@@ -28,6 +28,8 @@ fn filters_select_groups_by_name_external_id_and_id() {
                 GroupQuery {
                     filter: Some(&filter),
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 0,
                     limit: 10,
                     with_members: true,
@@ -92,6 +94,8 @@ fn a_page_of_groups_shows_fewer_groups_rather_than_too_many_members() {
                     GroupQuery {
                         filter: None,
                         sort: None,
+                        after: None,
+                        before: None,
                         offset: 0,
                         limit: 10,
                         with_members: true,

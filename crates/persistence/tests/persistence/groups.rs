@@ -110,6 +110,8 @@ fn members_must_be_live_users_of_the_same_workspace_or_nothing_is_written() {
                 GroupQuery {
                     filter: None,
                     sort: None,
+                    after: None,
+                    before: None,
                     offset: 0,
                     limit: 10,
                     with_members: false,

@@ -166,6 +166,8 @@ fn keys_of_the_earlier_folding_are_recomputed_and_look_alikes_reported() {
     let query = GroupQuery {
         filter: Some(&by_name),
         sort: None,
+        after: None,
+        before: None,
         offset: 0,
         limit: 10,
         with_members: false,

@@ -58,6 +58,8 @@ fn list(
             ListQuery {
                 filter,
                 sort: Some(sort),
+                after: None,
+                before: None,
                 offset: window.0,
                 limit: window.1,
             },
@@ -144,6 +146,8 @@ fn groups_sort_by_display_name() {
                     GroupQuery {
                         filter: None,
                         sort: Some(sort),
+                        after: None,
+                        before: None,
                         offset: 0,
                         limit: 10,
                         with_members: false,

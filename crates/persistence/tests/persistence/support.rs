@@ -23,6 +23,8 @@ pub fn all(filter: Option<&Filter>) -> ListQuery<'_> {
     ListQuery {
         filter,
         sort: None,
+        after: None,
+        before: None,
         offset: 0,
         limit: 100,
     }

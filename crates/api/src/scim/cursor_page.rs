@@ -29,9 +29,28 @@ fn cursor(workspace: WorkspaceId, backward: bool, id: Option<String>) -> Option<
     })
 }
 
-/// The page `params.cursor` asks for; `fetch` reads one window (its `total` counts every
-/// match within the window's bounds).
-pub async fn page(
+/// The page `params` ask for, by cursor when they carry one, else by index; `fetch` reads one
+/// window (its `total` counts every match within the window's bounds).
+pub async fn paged(
+    params: &ListParams,
+    workspace: WorkspaceId,
+    fetch: impl AsyncFn(Window) -> Result<Page, ApiError>,
+) -> Result<Page, ApiError> {
+    if params.cursor.is_some() {
+        return page(params, workspace, fetch).await;
+    }
+    let window = Window {
+        offset: params.offset(),
+        limit: params.count,
+        ..Window::default()
+    };
+    let mut page = fetch(window).await?;
+    page.start_index = params.start_index;
+    Ok(page)
+}
+
+/// The page `params.cursor` asks for.
+async fn page(
     params: &ListParams,
     workspace: WorkspaceId,
     fetch: impl AsyncFn(Window) -> Result<Page, ApiError>,

@@ -47,21 +47,11 @@ pub async fn page(
     tenant: &ScimCaller,
     params: ListParams,
 ) -> Result<render::Page, ApiError> {
-    if params.cursor.is_some() {
-        let workspace = tenant.tenant.workspace_id;
-        return cursor_page::page(&params, workspace, async |window| {
-            window_of(state, tenant, &params, window).await
-        })
-        .await;
-    }
-    let window = Window {
-        offset: params.offset(),
-        limit: params.count,
-        ..Window::default()
-    };
-    let mut page = window_of(state, tenant, &params, window).await?;
-    page.start_index = params.start_index;
-    Ok(page)
+    let workspace = tenant.tenant.workspace_id;
+    cursor_page::paged(&params, workspace, async |window| {
+        window_of(state, tenant, &params, window).await
+    })
+    .await
 }
 
 /// The users of `window` that `params` select, in its order, rendered as it projects them.

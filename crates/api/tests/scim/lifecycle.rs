@@ -160,7 +160,14 @@ async fn a_restarted_worker_resumes_delivery() {
     let app = TestApp::start().await;
     let receiver = Receiver::start();
     receiver.fail(true);
-    let first = start_worker(&app, settings(&receiver, LONG_LIFE));
+    // Small batches and a short timeout keep the lease short: a worker stopped between claiming
+    // and recording, as a crash can leave it, holds its batch only that long.
+    let quick = || WebhookSettings {
+        batch: 1,
+        timeout: Duration::from_millis(500),
+        ..settings(&receiver, LONG_LIFE)
+    };
+    let first = start_worker(&app, quick());
     let (ws, token) = app.premium("Acme").await;
     let id = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
     app.patch(&user(&ws, &id), &token, &patch_active(false))
@@ -175,12 +182,11 @@ async fn a_restarted_worker_resumes_delivery() {
     receiver.fail(false);
     // The process comes back: a new replica with its own state, on the same database.
     let (second_state, _server) = app.replica(|_| {});
-    let second = actix_web::rt::spawn(webhooks::run(second_state, settings(&receiver, LONG_LIFE)));
-    // Usually at once; but had the first worker stopped between claiming a batch and recording
-    // its outcome, as a crash can, the batch waits for its lease (110 s here) to expire.
+    let second = actix_web::rt::spawn(webhooks::run(second_state, quick()));
+    // Usually at once; had the first worker stopped holding a lease, once it expires (10.5 s).
     assert!(
         receiver
-            .wait_until(Duration::from_secs(130), |r| r.types_for(&id).len() == 3)
+            .wait_until(Duration::from_secs(30), |r| r.types_for(&id).len() == 3)
             .await
     );
     assert_eq!(

@@ -320,6 +320,19 @@ pub fn primary_email(document: &Map<String, Value>) -> Option<&str> {
     primary.get("value")?.as_str()
 }
 
+/// Whether a multi-valued attribute's element is marked primary (`true`, or `"True"` as
+/// identity providers write it).
+pub fn is_primary(element: &Value) -> bool {
+    element
+        .as_object()
+        .and_then(|e| e.iter().find(|(k, _)| k.eq_ignore_ascii_case("primary")))
+        .is_some_and(|(_, v)| match v {
+            Value::Bool(b) => *b,
+            Value::String(s) => parse_bool_text(s) == Some(true),
+            _ => false,
+        })
+}
+
 /// `"true"`/`"false"` in any case, as Entra ID sends booleans.
 pub fn parse_bool_text(text: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") {

@@ -140,6 +140,11 @@ impl Page {
         body
     }
 
+    /// 200 with this page's `ListResponse`.
+    pub fn respond(self) -> HttpResponse {
+        respond(StatusCode::OK, &self.body(), None)
+    }
+
     /// The id of the page's first (`last` false) or last resource.
     pub fn edge_id(&self, last: bool) -> Option<String> {
         let resource = if last {

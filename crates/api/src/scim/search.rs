@@ -1,7 +1,6 @@
 //! `POST /.search` at a workspace's SCIM Base URL (RFC 7644 §3.4.3): users, then groups, as one
 //! listing whose `startIndex` and `count` run over both.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use webwork_scim_domain::ScimType;
 
@@ -64,5 +63,5 @@ pub async fn search(
         resources,
         cursors: None,
     };
-    Ok(render::respond(StatusCode::OK, &page.body(), None))
+    Ok(page.respond())
 }

@@ -27,7 +27,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::parse(req.query_string())?;
     let page = page(&state, &tenant, params).await?;
-    Ok(render::respond(StatusCode::OK, &page.body(), None))
+    Ok(page.respond())
 }
 
 /// `POST /Users/.search` (RFC 7644 §3.4.3): a list whose parameters are in the body.
@@ -38,7 +38,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let params = ListParams::from_search(&body)?;
     let page = page(&state, &tenant, params).await?;
-    Ok(render::respond(StatusCode::OK, &page.body(), None))
+    Ok(page.respond())
 }
 
 /// One page of users as `params` ask, rendered: by index, or by cursor when one is given.

@@ -8,21 +8,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn names(page: &Value) -> Vec<String> {
-    page["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r["userName"]
-                .as_str()
-                .or(r["displayName"].as_str())
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
-}
-
 fn cursor_query(cursor: &Value) -> String {
     cursor
         .as_str()
@@ -44,7 +29,7 @@ async fn cursor_pages_survive_changes_between_them_and_walk_both_ways() {
         .get(&format!("{}?cursor&count=2", users(&ws)), &token)
         .await
         .expect(200);
-    assert_eq!(names(&first), ["u1@acme.com", "u2@acme.com"]);
+    assert_eq!(resource_names(&first), ["u1@acme.com", "u2@acme.com"]);
     assert_eq!(first["totalResults"], json!(5));
     assert!(first.get("startIndex").is_none() && first.get("previousCursor").is_none());
 
@@ -52,7 +37,7 @@ async fn cursor_pages_survive_changes_between_them_and_walk_both_ways() {
     app.delete(&user(&ws, &ids[3]), &token).await;
     app.create_user(&ws, &token, "u6@acme.com").await;
 
-    let mut seen: Vec<String> = names(&first);
+    let mut seen: Vec<String> = resource_names(&first);
     let mut page = first.clone();
     let mut pages = vec![first];
     while page.get("nextCursor").is_some() {
@@ -62,7 +47,7 @@ async fn cursor_pages_survive_changes_between_them_and_walk_both_ways() {
             cursor_query(&page["nextCursor"])
         );
         page = app.get(&next, &token).await.expect(200);
-        seen.extend(names(&page));
+        seen.extend(resource_names(&page));
         pages.push(page.clone());
     }
     assert_eq!(
@@ -88,7 +73,7 @@ async fn cursor_pages_survive_changes_between_them_and_walk_both_ways() {
         cursor_query(&pages[1]["previousCursor"])
     );
     let again = app.get(&back, &token).await.expect(200);
-    assert_eq!(names(&again), ["u1@acme.com", "u2@acme.com"]);
+    assert_eq!(resource_names(&again), ["u1@acme.com", "u2@acme.com"]);
     assert!(again.get("previousCursor").is_none());
     assert!(again.get("nextCursor").is_some());
 
@@ -103,7 +88,7 @@ async fn cursor_pages_survive_changes_between_them_and_walk_both_ways() {
         .await
         .expect(200);
     assert_eq!(
-        names(&searched),
+        resource_names(&searched),
         ["u1@acme.com", "u2@acme.com", "u3@acme.com"]
     );
 }
@@ -123,7 +108,7 @@ async fn cursors_are_refused_elsewhere_and_groups_page_alike() {
         .get(&format!("{}?cursor=&count=2", groups(&acme)), &acme_token)
         .await
         .expect(200);
-    assert_eq!(names(&first), ["Sales", "Support"]);
+    assert_eq!(resource_names(&first), ["Sales", "Support"]);
     let next = first["nextCursor"].as_str().unwrap().to_owned();
     let second = app
         .get(
@@ -132,7 +117,7 @@ async fn cursors_are_refused_elsewhere_and_groups_page_alike() {
         )
         .await
         .expect(200);
-    assert_eq!(names(&second), ["Admins"]);
+    assert_eq!(resource_names(&second), ["Admins"]);
     assert!(second.get("nextCursor").is_none());
 
     // Acme's cursor in Globex, a made-up one, and a cursor beside sortBy are refused.

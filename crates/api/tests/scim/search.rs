@@ -14,20 +14,6 @@ fn search(body: Value) -> Value {
     request
 }
 
-fn user_names(page: &Value) -> Vec<&str> {
-    page["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r["userName"]
-                .as_str()
-                .or(r["displayName"].as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 #[actix_web::test]
 async fn searches_answer_as_the_same_gets_do() {
     let app = TestApp::start().await;
@@ -59,7 +45,7 @@ async fn searches_answer_as_the_same_gets_do() {
         .await
         .expect(200);
     assert_eq!(found, got);
-    assert_eq!(user_names(&found), ["bob@acme.com"]);
+    assert_eq!(resource_names(&found), ["bob@acme.com"]);
     assert_eq!(found["Resources"][0]["name"], json!({"givenName": "Jane"}));
 
     let windowed = app
@@ -71,8 +57,8 @@ async fn searches_answer_as_the_same_gets_do() {
         .await
         .expect(200);
     assert_eq!(
-        (windowed["totalResults"].clone(), user_names(&windowed)),
-        (json!(3), vec!["bob@acme.com"])
+        (windowed["totalResults"].clone(), resource_names(&windowed)),
+        (json!(3), vec!["bob@acme.com".to_owned()])
     );
 
     let group_page = app
@@ -93,7 +79,7 @@ async fn searches_answer_as_the_same_gets_do() {
         .await
         .expect(200);
     assert_eq!(all["totalResults"], json!(4));
-    assert_eq!(user_names(&all), ["cat@acme.com", "Sales"]);
+    assert_eq!(resource_names(&all), ["cat@acme.com", "Sales"]);
     // A filter only users can answer selects no group.
     let only_users = app
         .post(
@@ -103,7 +89,7 @@ async fn searches_answer_as_the_same_gets_do() {
         )
         .await
         .expect(200);
-    assert_eq!(user_names(&only_users), ["ann@acme.com"]);
+    assert_eq!(resource_names(&only_users), ["ann@acme.com"]);
     assert_eq!(only_users["totalResults"], json!(1));
 }
 
@@ -151,7 +137,7 @@ async fn lists_and_searches_sort_by_any_singular_attribute() {
         .await
         .expect(200);
     assert_eq!(
-        user_names(&sorted),
+        resource_names(&sorted),
         ["ann@acme.com", "cat@acme.com", "bob@acme.com"]
     );
     let searched = app
@@ -162,7 +148,7 @@ async fn lists_and_searches_sort_by_any_singular_attribute() {
         )
         .await
         .expect(200);
-    assert_eq!(user_names(&searched), ["cat@acme.com"]);
+    assert_eq!(resource_names(&searched), ["cat@acme.com"]);
     app.get(&format!("{}?sortBy=emails.type", users(&ws)), &token)
         .await
         .assert_scim_error(400, Some("invalidValue"));

@@ -363,6 +363,20 @@ pub fn id_of(resource: &Value) -> String {
         .to_owned()
 }
 
+/// The `userName` (or, for a group, the `displayName`) of each resource of a ListResponse, in
+/// order.
+pub fn resource_names(page: &Value) -> Vec<String> {
+    page["Resources"]
+        .as_array()
+        .expect("a ListResponse")
+        .iter()
+        .map(|r| {
+            let name = r["userName"].as_str().or(r["displayName"].as_str());
+            name.expect("a named resource").to_owned()
+        })
+        .collect()
+}
+
 /// The body of Okta's create request.
 pub fn okta_user(user_name: &str) -> Value {
     json!({

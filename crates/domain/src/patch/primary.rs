@@ -5,22 +5,11 @@
 use serde_json::{Map, Value};
 
 use crate::DomainError;
-use crate::user::parse_bool_text;
+use crate::user::is_primary;
 
 /// For each multi-valued attribute at the top of the document, the indices of the elements
 /// marked primary.
 pub(super) type Primaries = Vec<(String, Vec<usize>)>;
-
-fn is_primary(element: &Value) -> bool {
-    element
-        .as_object()
-        .and_then(|e| e.iter().find(|(k, _)| k.eq_ignore_ascii_case("primary")))
-        .is_some_and(|(_, v)| match v {
-            Value::Bool(b) => *b,
-            Value::String(s) => parse_bool_text(s) == Some(true),
-            _ => false,
-        })
-}
 
 pub(super) fn primaries(doc: &Map<String, Value>) -> Primaries {
     doc.iter()

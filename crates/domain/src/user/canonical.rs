@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{MAX_DOCUMENT_BYTES, MAX_VALUES, parse_bool_text};
+use super::{MAX_DOCUMENT_BYTES, MAX_VALUES, is_primary, parse_bool_text};
 use crate::DomainError;
 use crate::schema::{self, AttributeDef, Kind};
 
@@ -24,10 +24,7 @@ pub(super) fn check_primaries(document: &Map<String, Value>) -> Result<(), Domai
         let Some(elements) = value.as_array() else {
             continue;
         };
-        let marked = elements
-            .iter()
-            .filter(|e| e.get("primary") == Some(&Value::Bool(true)))
-            .count();
+        let marked = elements.iter().filter(|e| is_primary(e)).count();
         if marked > 1 {
             return Err(DomainError::invalid_value(format!(
                 "'{name}' may have at most one primary value"

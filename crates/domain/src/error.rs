@@ -37,8 +37,6 @@ impl ScimType {
 pub enum DomainError {
     #[error("invalid filter: {0}")]
     InvalidFilter(String),
-    #[error("filter is valid but not supported here: {0}")]
-    UnsupportedFilter(String),
     #[error("{0}")]
     InvalidSyntax(String),
     #[error("invalid path: {0}")]
@@ -65,7 +63,7 @@ impl DomainError {
 
     pub fn scim_type(&self) -> ScimType {
         match self {
-            Self::InvalidFilter(_) | Self::UnsupportedFilter(_) => ScimType::InvalidFilter,
+            Self::InvalidFilter(_) => ScimType::InvalidFilter,
             Self::InvalidSyntax(_) => ScimType::InvalidSyntax,
             Self::InvalidPath(_) => ScimType::InvalidPath,
             Self::InvalidValue(_) => ScimType::InvalidValue,

@@ -345,6 +345,9 @@ pub fn parse_bool_text(text: &str) -> Option<bool> {
 }
 
 mod canonical;
+mod folded;
+
+pub use folded::{folded_document, folds};
 
 pub(crate) use canonical::check_value;
 use canonical::{

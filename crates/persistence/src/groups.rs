@@ -110,7 +110,11 @@ fn filtered(
     tx: &TenantTx<'_>,
     query: &GroupQuery<'_>,
 ) -> Result<crate::scope::Scoped<Boxed>, DomainError> {
-    let condition = query.filter.map(filter_sql::condition).transpose()?;
+    let dialect = tx.dialect();
+    let condition = query
+        .filter
+        .map(|filter| filter_sql::condition(filter, dialect))
+        .transpose()?;
     let (after, before) = (
         query.after.map(str::to_owned),
         query.before.map(str::to_owned),

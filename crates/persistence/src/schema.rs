@@ -51,6 +51,7 @@ diesel::table! {
         app_roles -> Text,
         session_version -> BigInt,
         email_key -> Nullable<Text>,
+        folded_document -> Text,
     }
 }
 

@@ -129,6 +129,15 @@ impl<'c> TenantTx<'c> {
         matches!(self.conn, DbConnection::Postgres(_))
     }
 
+    /// The dialect filters are written in for this connection.
+    pub(crate) fn dialect(&self) -> crate::sql_filter::Dialect {
+        if self.is_postgres() {
+            crate::sql_filter::Dialect::Postgres
+        } else {
+            crate::sql_filter::Dialect::Sqlite
+        }
+    }
+
     pub fn workspace(&self) -> WorkspaceId {
         self.workspace
     }

@@ -9,6 +9,7 @@ mod list;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::user::folded_document;
 use webwork_scim_domain::{GroupId, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list};
@@ -70,6 +71,11 @@ fn document_json(draft: &UserDraft) -> Result<String, StoreError> {
     serde_json::to_string(&draft.document).map_err(|err| StoreError::Corrupt(err.to_string()))
 }
 
+fn folded_json(document: &Map<String, Value>) -> Result<String, StoreError> {
+    serde_json::to_string(&folded_document(document))
+        .map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
 /// Stores a new user. A `userName` already live in this workspace (in any case) is
 /// [`StoreError::Conflict`].
 pub fn insert(
@@ -91,6 +97,7 @@ pub fn insert(
             users::display_name.eq(draft.display_name.as_deref()),
             users::password_hash.eq(password_hash),
             users::document.eq(document_json(draft)?),
+            users::folded_document.eq(folded_json(&draft.document)?),
             users::version.eq(1_i64),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -207,6 +214,7 @@ pub fn replace(
         display_name: draft.display_name.as_deref(),
         password_hash: new.password_hash,
         document: document_json(draft)?,
+        folded_document: folded_json(&draft.document)?,
         version: current.version + 1,
         updated_at: clock::now(),
         email_key: email_key(draft),
@@ -235,6 +243,7 @@ struct UserChanges<'a> {
     #[diesel(treat_none_as_null = false)]
     password_hash: Option<&'a str>,
     document: String,
+    folded_document: String,
     version: i64,
     updated_at: time::PrimitiveDateTime,
     email_key: Option<String>,
@@ -285,7 +294,8 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, 
         return Ok(None);
     };
     let placeholder = format!("erased-{id}");
-    let document = serde_json::json!({"userName": placeholder, "active": false}).to_string();
+    let document = serde_json::json!({"userName": placeholder, "active": false});
+    let folded = serde_json::json!({"userName": fold_key(&placeholder), "active": false});
     let now = clock::now();
     let target = tx
         .users()
@@ -300,7 +310,8 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, 
             users::password_hash.eq(None::<String>),
             users::active.eq(false),
             users::email_key.eq(None::<String>),
-            users::document.eq(document),
+            users::document.eq(document.to_string()),
+            users::folded_document.eq(folded.to_string()),
             users::version.eq(user.version + 1),
             users::session_version.eq(user.sessions_after_removal()),
             users::updated_at.eq(now),

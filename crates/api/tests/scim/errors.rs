@@ -118,13 +118,33 @@ async fn bad_filters_are_invalid_filter_never_a_full_list() {
         "userName+eq",
         "userName+eq+jane",
         "%28userName+eq+%22a%22",
-        "title+eq+%22CTO%22",
-        "phoneNumbers%5Btype+eq+%22work%22%5D.value+eq+%22123%22",
-        "not+%28emails%5Btype+eq+%22work%22%5D.value+eq+%22jane%40acme.com%22%29",
+        "nosuch+eq+%22x%22",
+        "title+eq+true",
+        "userName+eq+null",
+        "password+eq+%22secret%22",
     ] {
         app.get(&format!("{}?filter={filter}", users(&ws)), &token)
             .await
             .assert_scim_error(400, Some("invalidFilter"));
+    }
+    // Any attribute filters, through the database.
+    for (filter, found) in [
+        ("title+eq+%22CTO%22", 0),
+        ("phoneNumbers%5Btype+eq+%22work%22%5D.value+eq+%22123%22", 0),
+        (
+            "not+%28emails%5Btype+eq+%22work%22%5D.value+eq+%22jane%40acme.com%22%29",
+            0,
+        ),
+        (
+            "not+%28emails%5Btype+eq+%22work%22%5D.value+eq+%22bob%40acme.com%22%29",
+            1,
+        ),
+    ] {
+        let answer = app
+            .get(&format!("{}?filter={filter}", users(&ws)), &token)
+            .await;
+        assert_eq!(answer.status.as_u16(), 200, "{filter}: {}", answer.body);
+        assert_eq!(answer.body["totalResults"], json!(found), "{filter}");
     }
     // Entra ID's look-up by work email is answered, not refused.
     let entra = app

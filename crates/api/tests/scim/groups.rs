@@ -291,7 +291,7 @@ async fn bad_members_filters_and_bodies_are_refused_and_write_nothing() {
     .await
     .assert_scim_error(400, Some("invalidFilter"));
     app.get(
-        &format!("{}?filter=members.value+eq+%22x%22", groups(&ws)),
+        &format!("{}?filter=members.nosuch+eq+%22x%22", groups(&ws)),
         &token,
     )
     .await

@@ -40,11 +40,11 @@ pub(crate) fn eval(filter: &Filter, value: &Value, scope: Scope) -> bool {
             if *op == CompareOp::Ne {
                 return !candidates
                     .iter()
-                    .any(|(v, exact)| compare(v, CompareOp::Eq, literal, *exact));
+                    .any(|(v, how)| compare(v, CompareOp::Eq, literal, *how));
             }
             candidates
                 .iter()
-                .any(|(v, exact)| compare(v, *op, literal, *exact))
+                .any(|(v, how)| compare(v, *op, literal, *how))
         }
         Filter::ValuePath { path, filter } => {
             let element_scope = definition(path, scope).map_or(scope, Scope::Element);
@@ -81,10 +81,21 @@ pub(crate) fn member<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
+/// How the values of an attribute compare: case-exactly or not, and as instants or as text.
+#[derive(Clone, Copy)]
+struct Comparison {
+    case_exact: bool,
+    instants: bool,
+}
+
 /// Every value `path` reaches in `value`, flattened over multi-valued attributes, each with
-/// whether it compares case-exactly.
-fn resolve<'a>(path: &AttrPath, value: &'a Value, scope: Scope) -> Vec<(&'a Value, bool)> {
-    let exact = definition(path, scope).is_some_and(|def| def.case_exact);
+/// how it compares.
+fn resolve<'a>(path: &AttrPath, value: &'a Value, scope: Scope) -> Vec<(&'a Value, Comparison)> {
+    let def = definition(path, scope);
+    let how = Comparison {
+        case_exact: def.is_some_and(|def| def.case_exact),
+        instants: def.is_some_and(|def| def.kind == schema::Kind::DateTime),
+    };
     let container = match (&path.urn, scope) {
         (Some(urn), Scope::Resource) if !schema::is_core_user(urn) => member(value, urn),
         _ => Some(value),
@@ -99,7 +110,7 @@ fn resolve<'a>(path: &AttrPath, value: &'a Value, scope: Scope) -> Vec<(&'a Valu
             None => out.push(item),
         }
     }
-    out.into_iter().map(|v| (v, exact)).collect()
+    out.into_iter().map(|v| (v, how)).collect()
 }
 
 fn flatten(value: &Value) -> Vec<&Value> {
@@ -119,17 +130,18 @@ fn is_present(value: &Value) -> bool {
     }
 }
 
-fn compare(actual: &Value, op: CompareOp, literal: &CompValue, case_exact: bool) -> bool {
+fn compare(actual: &Value, op: CompareOp, literal: &CompValue, how: Comparison) -> bool {
     match (actual, literal) {
         (Value::String(actual), CompValue::String(expected)) => {
             // Two RFC 3339 timestamps (`meta.lastModified`) compare as instants, whatever their
             // offsets and fractions.
-            if !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+            if how.instants
+                && !matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
                 && let (Some(actual), Some(expected)) = (instant(actual), instant(expected))
             {
                 return ordered(actual.cmp(&expected), op);
             }
-            let (actual, expected) = if case_exact {
+            let (actual, expected) = if how.case_exact {
                 (actual.clone(), expected.clone())
             } else {
                 (fold_key(actual), fold_key(expected))

@@ -1,99 +1,165 @@
-//! Translates a SCIM filter into a SQL condition on the groups table: `displayName` (compared
-//! case-insensitively through its folded column), `externalId`, `id` and `meta.lastModified`.
-//! Anything else is refused with `invalidFilter`, never answered by a full scan.
+//! The attributes of a Group as a filter names them, mapped to SQL: `displayName` (through its
+//! folded column), `externalId`, `id` and `meta`'s times to columns; `members` and its
+//! sub-attributes to the memberships, any member.
 
-use diesel::dsl::not;
-use diesel::prelude::*;
-use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
-use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::filter::{AttrPath, Filter};
+use webwork_scim_domain::schema::AttributeDef;
 use webwork_scim_domain::{DomainError, schema};
 
-use crate::schema::groups;
-use crate::sql_filter::{Condition, text_condition, text_value, time_condition};
+use crate::sql_filter::{Dialect, Leaf, Operand, Resolve, Source, Sql, compile};
 
-pub(super) fn condition(filter: &Filter) -> Result<Condition<groups::table>, DomainError> {
-    Ok(match filter {
-        Filter::And(left, right) => Box::new(condition(left)?.and(condition(right)?)),
-        Filter::Or(left, right) => Box::new(condition(left)?.or(condition(right)?)),
-        Filter::Not(inner) => Box::new(not(condition(inner)?)),
-        Filter::Present(path) => match column(path)? {
-            Column::ExternalId => Box::new(groups::external_id.is_not_null()),
-            Column::DisplayName | Column::Id | Column::LastModified => {
-                Box::new(groups::id.is_not_null())
-            }
-        },
-        Filter::Compare { path, op, value } => compare(path, *op, value)?,
-        Filter::ValuePath { path, .. } => return Err(unsupported(path)),
-    })
+/// `filter` as a condition on the groups table.
+pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
+    compile(filter, &Groups { dialect })
 }
 
-fn unsupported(path: &AttrPath) -> DomainError {
-    DomainError::UnsupportedFilter(format!(
-        "filtering groups on '{path}' is not supported; use displayName, externalId, id or \
-         meta.lastModified"
-    ))
+struct Groups {
+    dialect: Dialect,
 }
 
-#[derive(Clone, Copy)]
-enum Column {
-    DisplayName,
-    ExternalId,
-    Id,
-    LastModified,
+fn unknown(path: &AttrPath) -> DomainError {
+    DomainError::InvalidFilter(format!("'{path}' is not an attribute of a Group"))
 }
 
-fn column(path: &AttrPath) -> Result<Column, DomainError> {
-    let core = path
+fn not_filterable(path: &AttrPath, why: &str) -> DomainError {
+    DomainError::InvalidFilter(format!("'{path}' cannot be filtered: {why}"))
+}
+
+fn definition(
+    path: &AttrPath,
+) -> Result<(&'static AttributeDef, Option<&'static AttributeDef>), DomainError> {
+    if path
         .urn
         .as_deref()
-        .is_none_or(|urn| urn.eq_ignore_ascii_case(schema::CORE_GROUP));
-    let name = |wanted: &str| core && path.sub.is_none() && path.name.eq_ignore_ascii_case(wanted);
-    if name("displayName") {
-        Ok(Column::DisplayName)
-    } else if name("externalId") {
-        Ok(Column::ExternalId)
-    } else if name("id") {
-        Ok(Column::Id)
-    } else if path.urn.is_none()
-        && path.name.eq_ignore_ascii_case("meta")
-        && path
-            .sub
-            .as_deref()
-            .is_some_and(|sub| sub.eq_ignore_ascii_case("lastModified"))
+        .is_some_and(|urn| !urn.eq_ignore_ascii_case(schema::CORE_GROUP))
     {
-        Ok(Column::LastModified)
-    } else {
-        Err(unsupported(path))
+        return Err(unknown(path));
+    }
+    let def = AttributeDef::find(schema::GROUP, &path.name)
+        .or_else(|| AttributeDef::find(schema::COMMON, &path.name))
+        .ok_or_else(|| unknown(path))?;
+    let sub = match &path.sub {
+        Some(sub) => Some(def.sub(sub).ok_or_else(|| unknown(path))?),
+        None => None,
+    };
+    Ok((def, sub))
+}
+
+/// `EXISTS (… WHERE` one membership of the group `AND …`.
+const MEMBERS: &str = "EXISTS (SELECT 1 FROM group_members AS scim_membership WHERE \
+                       scim_membership.workspace_id = groups.workspace_id AND \
+                       scim_membership.group_id = groups.id AND ";
+
+impl Resolve for Groups {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
+        let (def, sub) = definition(path)?;
+        let column = |column: &str, nullable: bool| Leaf::Values {
+            def,
+            source: Source::One(Operand::column(self.dialect, column, nullable)),
+        };
+        Ok(match (def.name, sub.map(|s| s.name)) {
+            ("displayName", None) => column("groups.display_name_key", false),
+            ("externalId", None) => column("groups.external_id", true),
+            ("id", None) => column("groups.id", false),
+            ("meta", Some("created")) => Leaf::Time("groups.created_at"),
+            ("meta", Some("lastModified")) => Leaf::Time("groups.updated_at"),
+            ("meta", Some("resourceType")) => Leaf::Constant("Group"),
+            ("meta", _) => {
+                return Err(not_filterable(
+                    path,
+                    "filter on meta.created, meta.lastModified or meta.resourceType",
+                ));
+            }
+            ("members", _) => {
+                let members = Members {
+                    dialect: self.dialect,
+                };
+                // `members pr`: the group has a member.
+                let value = def.sub("value").ok_or_else(|| unknown(path))?;
+                let (def, operand) = match sub {
+                    Some(sub) => (sub, members.operand(path, sub)?),
+                    None => (def, members.operand(path, value)?),
+                };
+                Leaf::Values {
+                    def,
+                    source: Source::Any {
+                        open: MEMBERS.to_owned(),
+                        operand,
+                    },
+                }
+            }
+            _ => return Err(unknown(path)),
+        })
+    }
+
+    fn value_path(&self, path: &AttrPath, filter: &Filter) -> Result<Sql, DomainError> {
+        let (def, sub) = definition(path)?;
+        if def.name != "members" || sub.is_some() {
+            return Err(DomainError::InvalidFilter(format!(
+                "'{path}[…]': a Group's value filters are on members"
+            )));
+        }
+        let mut sql = Sql::raw(MEMBERS);
+        sql.append(compile(
+            filter,
+            &Members {
+                dialect: self.dialect,
+            },
+        )?)
+        .push(")");
+        Ok(sql)
     }
 }
 
-fn compare(
-    path: &AttrPath,
-    op: CompareOp,
-    value: &CompValue,
-) -> Result<Condition<groups::table>, DomainError> {
-    match column(path)? {
-        Column::DisplayName => {
-            let key = fold_key(text_value(path, value)?);
-            text_condition(groups::display_name_key, op, key, path)
+/// A group's members, one row of `group_members` each.
+struct Members {
+    dialect: Dialect,
+}
+
+impl Members {
+    fn operand(&self, path: &AttrPath, sub: &AttributeDef) -> Result<Operand, DomainError> {
+        let d = self.dialect;
+        match sub.name {
+            "value" => Ok(Operand::column(d, "scim_membership.user_id", false)),
+            // A member's display is its userName, compared through the folded key.
+            "display" => Ok(Operand::column(
+                d,
+                "(SELECT scim_user.user_name_key FROM users AS scim_user WHERE \
+                 scim_user.workspace_id = scim_membership.workspace_id AND scim_user.id = \
+                 scim_membership.user_id)",
+                true,
+            )),
+            "type" => Ok(Operand::column(d, "'user'", false)),
+            _ => Err(not_filterable(path, "filter on members.value")),
         }
-        Column::Id => {
-            let id = text_value(path, value)?.to_owned();
-            text_condition(groups::id, op, id, path)
+    }
+}
+
+impl Resolve for Members {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
+        let members = AttributeDef::find(schema::GROUP, "members").ok_or_else(|| unknown(path))?;
+        let def = match (&path.urn, &path.sub) {
+            (None, None) => members.sub(&path.name),
+            _ => None,
         }
-        Column::ExternalId => {
-            let external = text_value(path, value)?.to_owned();
-            let column = groups::external_id.assume_not_null();
-            Ok(match op {
-                // A group without externalId is not equal to any value.
-                CompareOp::Ne => Box::new(groups::external_id.is_null().or(column.ne(external))),
-                _ => Box::new(
-                    groups::external_id
-                        .is_not_null()
-                        .and(text_condition(column, op, external, path)?),
-                ),
-            })
-        }
-        Column::LastModified => time_condition(groups::updated_at, op, value),
+        .ok_or_else(|| unknown(path))?;
+        Ok(Leaf::Values {
+            def,
+            source: Source::One(self.operand(path, def)?),
+        })
+    }
+
+    fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
+        Err(DomainError::InvalidFilter(format!(
+            "'{path}[…]' cannot sit inside another value filter"
+        )))
     }
 }

@@ -1,200 +1,278 @@
-//! Translates a SCIM filter into a SQL condition on the users table, for the attributes that
-//! have columns. Anything else is refused with `invalidFilter`, never answered by a full scan.
+//! The attributes of a User as a filter names them, mapped to SQL: `userName`, `externalId`,
+//! `id`, `active` and `meta`'s times to their columns (and indexes); `groups` to the memberships;
+//! every other attribute, in the core schema or the Enterprise extension, to its place in the
+//! folded document, any element of a multi-valued one.
 
-use diesel::dsl::not;
-use diesel::prelude::*;
 use webwork_scim_domain::DomainError;
-use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
-use webwork_scim_domain::text::fold_key;
-use webwork_scim_domain::user::parse_bool_text;
+use webwork_scim_domain::filter::{AttrPath, Filter};
+use webwork_scim_domain::schema::{self, AttributeDef, Kind};
 
-use crate::schema::users;
-use crate::sql_filter::{text_condition, text_value, time_condition};
+use crate::sql_filter::{Dialect, JsonDocument, Leaf, Operand, Resolve, Source, Sql, compile};
 
-type Condition = crate::sql_filter::Condition<users::table>;
-
-/// A SQL condition for `filter`. It is exact unless [`needs_row_check`]: a value path on
-/// `emails` narrows to the users whose primary email has the value, and the caller then checks
-/// each row against the filter itself. Email look-ups match the primary email only, as
-/// `emails.value` does.
-pub(super) fn condition(filter: &Filter) -> Result<Condition, DomainError> {
-    Ok(match filter {
-        Filter::And(left, right) => Box::new(condition(left)?.and(condition(right)?)),
-        Filter::Or(left, right) => Box::new(condition(left)?.or(condition(right)?)),
-        // The complement of a narrowing is no narrowing of the complement.
-        Filter::Not(inner) if needs_row_check(inner) => {
-            return Err(DomainError::UnsupportedFilter(
-                "'not' cannot enclose a value filter".into(),
-            ));
-        }
-        Filter::Not(inner) => Box::new(not(condition(inner)?)),
-        Filter::Present(path) => present(path)?,
-        Filter::Compare { path, op, value } => compare(path, *op, value)?,
-        Filter::ValuePath { path, filter } => email_value_path(path, filter)?,
-    })
+/// `filter` as a condition on the users table.
+pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
+    compile(filter, &Users { dialect })
 }
 
-/// Whether the SQL of `filter` only narrows, so that each row must be checked afterwards.
-pub(super) fn needs_row_check(filter: &Filter) -> bool {
-    match filter {
-        Filter::And(left, right) | Filter::Or(left, right) => {
-            needs_row_check(left) || needs_row_check(right)
+struct Users {
+    dialect: Dialect,
+}
+
+fn unknown(path: &AttrPath) -> DomainError {
+    DomainError::InvalidFilter(format!("'{path}' is not an attribute of a User"))
+}
+
+fn not_filterable(path: &AttrPath, why: &str) -> DomainError {
+    DomainError::InvalidFilter(format!("'{path}' cannot be filtered: {why}"))
+}
+
+/// A core or common attribute's definition (`sub` resolved too), or an error naming the path.
+fn definition(
+    path: &AttrPath,
+) -> Result<
+    (
+        Option<&'static str>,
+        &'static AttributeDef,
+        Option<&'static AttributeDef>,
+    ),
+    DomainError,
+> {
+    let (container, def) = match path.urn.as_deref() {
+        Some(urn) if !schema::is_core_user(urn) => {
+            let (urn, defs) = schema::user_extension(urn).ok_or_else(|| unknown(path))?;
+            (Some(urn), AttributeDef::find(defs, &path.name))
         }
-        Filter::Not(inner) => needs_row_check(inner),
-        Filter::ValuePath { .. } => true,
-        Filter::Present(_) | Filter::Compare { .. } => false,
+        _ => (None, schema::user_attribute(&path.name)),
+    };
+    let def = def.ok_or_else(|| unknown(path))?;
+    let sub = match &path.sub {
+        Some(sub) => Some(def.sub(sub).ok_or_else(|| unknown(path))?),
+        None => None,
+    };
+    Ok((container, def, sub))
+}
+
+impl Users {
+    fn document(&self) -> JsonDocument {
+        JsonDocument {
+            column: "users.folded_document",
+            dialect: self.dialect,
+        }
+    }
+
+    fn column(&self, def: &'static AttributeDef, column: &str, nullable: bool) -> Leaf {
+        Leaf::Values {
+            def,
+            source: Source::One(Operand::column(self.dialect, column, nullable)),
+        }
+    }
+
+    fn meta(
+        &self,
+        path: &AttrPath,
+        sub: Option<&'static AttributeDef>,
+    ) -> Result<Leaf, DomainError> {
+        match sub.map(|def| def.name) {
+            Some("created") => Ok(Leaf::Time("users.created_at")),
+            Some("lastModified") => Ok(Leaf::Time("users.updated_at")),
+            Some("resourceType") => Ok(Leaf::Constant("User")),
+            Some(_) => Err(not_filterable(
+                path,
+                "it is derived when the resource is returned; filter on id or meta.lastModified",
+            )),
+            None => Err(not_filterable(path, "name one of its sub-attributes")),
+        }
     }
 }
 
-/// `emails[type eq "work" and value eq "x"]`, as Entra ID looks users up (also written
-/// `emails[type eq "work"].value eq "x"`): the rows whose primary email is `x`.
-fn email_value_path(path: &AttrPath, filter: &Filter) -> Result<Condition, DomainError> {
-    let is_emails = path
-        .urn
-        .as_deref()
-        .is_none_or(webwork_scim_domain::schema::is_core_user)
-        && path.sub.is_none()
-        && path.name.eq_ignore_ascii_case("emails");
-    let value = filter.equalities().and_then(|terms| {
-        terms.into_iter().find_map(|(attr, value)| match value {
-            CompValue::String(text)
-                if attr.urn.is_none()
-                    && attr.sub.is_none()
-                    && attr.name.eq_ignore_ascii_case("value") =>
-            {
-                Some(text.clone())
-            }
-            _ => None,
-        })
-    });
-    match (is_emails, value) {
-        (true, Some(value)) => {
-            Ok(Box::new(users::email_key.is_not_null().and(
-                users::email_key.assume_not_null().eq(fold_key(&value)),
-            )))
-        }
-        _ => Err(DomainError::UnsupportedFilter(format!(
-            "'{path}[…]' is supported only as emails[… and value eq \"…\"]"
-        ))),
+impl Resolve for Users {
+    fn dialect(&self) -> Dialect {
+        self.dialect
     }
-}
 
-fn unsupported(path: &AttrPath) -> DomainError {
-    DomainError::UnsupportedFilter(format!(
-        "filtering on '{path}' is not supported; use userName, externalId, emails.value, id, \
-         active or meta.lastModified"
-    ))
-}
-
-#[derive(Clone, Copy)]
-enum Column {
-    /// `emails.value`, answered from the folded primary email.
-    Email,
-    UserName,
-    ExternalId,
-    Id,
-    Active,
-    LastModified,
-}
-
-fn column(path: &AttrPath) -> Result<Column, DomainError> {
-    if path.is_core("userName") {
-        Ok(Column::UserName)
-    } else if path.is_core("externalId") {
-        Ok(Column::ExternalId)
-    } else if path
-        .urn
-        .as_deref()
-        .is_none_or(webwork_scim_domain::schema::is_core_user)
-        && path.name.eq_ignore_ascii_case("emails")
-        && path
-            .sub
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("value"))
-    {
-        Ok(Column::Email)
-    } else if path.is_core("id") {
-        Ok(Column::Id)
-    } else if path.is_core("active") {
-        Ok(Column::Active)
-    } else if path.urn.is_none()
-        && path.name.eq_ignore_ascii_case("meta")
-        && path
-            .sub
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("lastModified"))
-    {
-        Ok(Column::LastModified)
-    } else {
-        Err(unsupported(path))
-    }
-}
-
-fn present(path: &AttrPath) -> Result<Condition, DomainError> {
-    Ok(match column(path)? {
-        Column::ExternalId => Box::new(users::external_id.is_not_null()),
-        Column::Email => Box::new(users::email_key.is_not_null()),
-        // The other columns are never null.
-        Column::UserName | Column::Id | Column::Active | Column::LastModified => {
-            Box::new(users::id.is_not_null())
-        }
-    })
-}
-
-fn compare(path: &AttrPath, op: CompareOp, value: &CompValue) -> Result<Condition, DomainError> {
-    match column(path)? {
-        Column::UserName => {
-            let key = fold_key(text_value(path, value)?);
-            text_condition(users::user_name_key, op, key, path)
-        }
-        Column::Id => {
-            let id = text_value(path, value)?.to_owned();
-            text_condition(users::id, op, id, path)
-        }
-        Column::Email => {
-            if op != CompareOp::Eq {
-                return Err(DomainError::UnsupportedFilter(
-                    "'emails.value' takes only eq (it matches the primary email)".into(),
-                ));
-            }
-            let key = fold_key(text_value(path, value)?);
-            Ok(Box::new(
-                users::email_key
-                    .is_not_null()
-                    .and(users::email_key.assume_not_null().eq(key)),
-            ))
-        }
-        Column::ExternalId => {
-            let external = text_value(path, value)?.to_owned();
-            let not_null = users::external_id.is_not_null();
-            let column = users::external_id.assume_not_null();
-            Ok(match op {
-                // A user without externalId is not equal to any value.
-                CompareOp::Ne => Box::new(users::external_id.is_null().or(column.ne(external))),
-                _ => Box::new(not_null.and(text_condition(column, op, external, path)?)),
-            })
-        }
-        Column::Active => {
-            // `"True"` as identity providers quote it is the boolean.
-            let wanted = match value {
-                CompValue::Bool(wanted) => *wanted,
-                CompValue::String(text) => parse_bool_text(text).ok_or_else(|| {
-                    DomainError::InvalidFilter("'active' compares with true or false".into())
-                })?,
-                _ => {
-                    return Err(DomainError::InvalidFilter(
-                        "'active' compares with true or false".into(),
-                    ));
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
+        let (container, def, sub) = definition(path)?;
+        if container.is_none() {
+            match (def.name, sub) {
+                ("userName", None) => return Ok(self.column(def, "users.user_name_key", false)),
+                ("externalId", None) => return Ok(self.column(def, "users.external_id", true)),
+                ("id", None) => return Ok(self.column(def, "users.id", false)),
+                ("active", None) => return Ok(Leaf::Flag("users.active")),
+                ("meta", _) => return self.meta(path, sub),
+                ("password", _) => return Err(not_filterable(path, "it is never returned")),
+                ("groups", _) => {
+                    let memberships = GroupsOfUser {
+                        dialect: self.dialect,
+                    };
+                    // `groups pr`: the user has a membership.
+                    let value = def.sub("value").ok_or_else(|| unknown(path))?;
+                    let (def, operand) = match sub {
+                        Some(sub) => (sub, memberships.operand(path, sub)?),
+                        None => (def, memberships.operand(path, value)?),
+                    };
+                    return Ok(Leaf::Values {
+                        def,
+                        source: Source::Any {
+                            open: GroupsOfUser::OPEN.to_owned(),
+                            operand,
+                        },
+                    });
                 }
-            };
-            match op {
-                CompareOp::Eq => Ok(Box::new(users::active.eq(wanted))),
-                CompareOp::Ne => Ok(Box::new(users::active.ne(wanted))),
-                _ => Err(DomainError::InvalidFilter(
-                    "'active' takes only eq and ne".into(),
-                )),
+                _ => {}
             }
         }
-        Column::LastModified => time_condition(users::updated_at, op, value),
+        let document = self.document();
+        let mut steps: Vec<&'static str> = container.into_iter().collect();
+        steps.push(def.name);
+        let leaf = sub.unwrap_or(def);
+        let source = if def.multi_valued {
+            Source::Any {
+                open: document.each(&steps),
+                operand: document.element(sub.map(|s| s.name)),
+            }
+        } else {
+            steps.extend(sub.map(|s| s.name));
+            Source::One(document.at(&steps))
+        };
+        Ok(Leaf::Values { def: leaf, source })
+    }
+
+    fn value_path(&self, path: &AttrPath, filter: &Filter) -> Result<Sql, DomainError> {
+        let (container, def, sub) = definition(path)?;
+        if sub.is_some() || def.kind != Kind::Complex {
+            return Err(DomainError::InvalidFilter(format!(
+                "'{path}[…]' needs a complex attribute"
+            )));
+        }
+        if container.is_none() && def.name == "groups" {
+            let mut sql = Sql::raw(GroupsOfUser::OPEN);
+            sql.append(compile(
+                filter,
+                &GroupsOfUser {
+                    dialect: self.dialect,
+                },
+            )?)
+            .push(")");
+            return Ok(sql);
+        }
+        if container.is_none() && def.name == "meta" {
+            return Err(not_filterable(path, "filter on meta's sub-attributes"));
+        }
+        let document = self.document();
+        let mut steps: Vec<&'static str> = container.into_iter().collect();
+        steps.push(def.name);
+        let element = Element {
+            document,
+            parent: def,
+            at: (!def.multi_valued).then(|| steps.clone()),
+        };
+        let inner = compile(filter, &element)?;
+        // A singular value filters only where the value is there: `name[givenName ne "x"]`
+        // is false for a user without a name, as `emails[…]` is for one without emails.
+        let open = if def.multi_valued {
+            document.each(&steps)
+        } else {
+            format!("({} AND ", document.is_object(&steps))
+        };
+        let mut sql = Sql::raw(open);
+        sql.append(inner).push(")");
+        Ok(sql)
+    }
+}
+
+/// The sub-attributes of one complex value in the document: an element of a multi-valued
+/// attribute (`at` is `None`), or the singular value at `at`.
+struct Element {
+    document: JsonDocument,
+    parent: &'static AttributeDef,
+    at: Option<Vec<&'static str>>,
+}
+
+impl Resolve for Element {
+    fn dialect(&self) -> Dialect {
+        self.document.dialect
+    }
+
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
+        let def = match (&path.urn, &path.sub) {
+            (None, None) => self.parent.sub(&path.name),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            DomainError::InvalidFilter(format!(
+                "'{path}' is not a sub-attribute of '{}'",
+                self.parent.name
+            ))
+        })?;
+        let operand = match &self.at {
+            Some(steps) => {
+                let mut steps = steps.clone();
+                steps.push(def.name);
+                self.document.at(&steps)
+            }
+            None => self.document.element(Some(def.name)),
+        };
+        Ok(Leaf::Values {
+            def,
+            source: Source::One(operand),
+        })
+    }
+
+    fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
+        Err(DomainError::InvalidFilter(format!(
+            "'{path}[…]' cannot sit inside another value filter"
+        )))
+    }
+}
+
+/// The groups a user belongs to, one row of `group_members` each.
+struct GroupsOfUser {
+    dialect: Dialect,
+}
+
+impl GroupsOfUser {
+    const OPEN: &'static str = "EXISTS (SELECT 1 FROM group_members AS scim_membership WHERE \
+                                scim_membership.workspace_id = users.workspace_id AND \
+                                scim_membership.user_id = users.id AND ";
+
+    fn operand(&self, path: &AttrPath, sub: &AttributeDef) -> Result<Operand, DomainError> {
+        let d = self.dialect;
+        match sub.name {
+            "value" => Ok(Operand::column(d, "scim_membership.group_id", false)),
+            "display" => Ok(Operand::column(
+                d,
+                "(SELECT scim_group.display_name_key FROM groups AS scim_group WHERE \
+                 scim_group.workspace_id = scim_membership.workspace_id AND scim_group.id = \
+                 scim_membership.group_id)",
+                true,
+            )),
+            "type" => Ok(Operand::column(d, "'direct'", false)),
+            _ => Err(not_filterable(path, "filter on groups.value")),
+        }
+    }
+}
+
+impl Resolve for GroupsOfUser {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
+        let groups = schema::user_attribute("groups").ok_or_else(|| unknown(path))?;
+        let def = match (&path.urn, &path.sub) {
+            (None, None) => groups.sub(&path.name),
+            _ => None,
+        }
+        .ok_or_else(|| unknown(path))?;
+        Ok(Leaf::Values {
+            def,
+            source: Source::One(self.operand(path, def)?),
+        })
+    }
+
+    fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
+        Err(DomainError::InvalidFilter(format!(
+            "'{path}[…]' cannot sit inside another value filter"
+        )))
     }
 }

@@ -1,8 +1,6 @@
-//! Listing a workspace's users: a page through a SCIM filter translated to SQL, or, for filters
-//! whose SQL only narrows, through each narrowed row checked against the filter.
+//! Listing a workspace's users: a page through a SCIM filter translated to SQL.
 
 use diesel::prelude::*;
-use serde_json::Value;
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{DomainError, User};
 
@@ -47,15 +45,15 @@ fn ordered(query: Boxed, order: &Order<'_>) -> Boxed {
     }
 }
 
-/// The most rows an inexact filter may narrow to before each is checked; an email look-up
-/// narrows to one or two.
-const MAX_CHECKED_ROWS: i64 = 10_000;
-
 type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
 
 /// The live users the query's filter and id bounds select.
 fn filtered(tx: &TenantTx<'_>, query: &ListQuery<'_>) -> Result<Scoped<Boxed>, DomainError> {
-    let condition = query.filter.map(filter_sql::condition).transpose()?;
+    let dialect = tx.dialect();
+    let condition = query
+        .filter
+        .map(|filter| filter_sql::condition(filter, dialect))
+        .transpose()?;
     let (after, before) = (
         query.after.map(str::to_owned),
         query.before.map(str::to_owned),
@@ -75,16 +73,12 @@ fn filtered(tx: &TenantTx<'_>, query: &ListQuery<'_>) -> Result<Scoped<Boxed>, D
     }))
 }
 
-/// A page of users matching the query, and the total count. A filter the database cannot answer
-/// is [`DomainError::UnsupportedFilter`], never a silent full listing.
+/// A page of users matching the query, and the total count.
 pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
     let order: Order<'_> = match query.sort {
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    if query.filter.is_some_and(filter_sql::needs_row_check) {
-        return list_checked(tx, query, &order);
-    }
     let count = filtered(tx, &query)?.refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
@@ -106,81 +100,4 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         .collect::<Result<_, _>>()?;
     with_groups(tx, &mut users)?;
     Ok(UserPage { total, users })
-}
-
-/// The user as a filter sees it: its document, `id` and `meta`'s times.
-fn resource(user: &User) -> Value {
-    let time = |at: time::OffsetDateTime| {
-        at.format(&time::format_description::well_known::Rfc3339)
-            .map_or(Value::Null, Value::String)
-    };
-    let mut resource = user.document.clone();
-    resource.insert("id".into(), Value::String(user.id.to_string()));
-    resource.insert(
-        "meta".into(),
-        serde_json::json!({"created": time(user.created_at), "lastModified": time(user.updated_at)}),
-    );
-    Value::Object(resource)
-}
-
-/// Rows read and checked at a time: memory holds one chunk and the page, never every match.
-const CHECK_CHUNK: i64 = 100;
-
-/// Lists through an inexact SQL condition: reads the narrowed rows a chunk at a time in the
-/// listing's order (after the last id read, or by position when sorted), counts those the filter
-/// matches and keeps only the ones inside the page's window.
-fn list_checked(
-    tx: &mut TenantTx<'_>,
-    query: ListQuery<'_>,
-    order: &Order<'_>,
-) -> Result<UserPage, StoreError> {
-    let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(query.limit.max(0)).unwrap_or(0);
-    let mut total = 0_usize;
-    let mut checked = 0_i64;
-    let mut after = String::new();
-    let mut users = Vec::with_capacity(limit.min(1000));
-    loop {
-        let from = after.clone();
-        let chunk = filtered(tx, &query)?.refine(|q| {
-            let window = match order {
-                None => ordered(q.filter(users::id.gt(from)), order),
-                Some(_) => ordered(q, order).offset(checked),
-            };
-            window.limit(CHECK_CHUNK).select(UserRow::as_select())
-        });
-        let rows = tx.load::<UserRow, _>(chunk)?;
-        let Some(last) = rows.last() else {
-            break;
-        };
-        after = last.id.clone();
-        let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) == CHECK_CHUNK;
-        checked += i64::try_from(rows.len()).unwrap_or(i64::MAX);
-        if checked > MAX_CHECKED_ROWS {
-            return Err(DomainError::TooMany(format!(
-                "the filter selects more than {MAX_CHECKED_ROWS} users to check; narrow it"
-            ))
-            .into());
-        }
-        for row in rows {
-            let user = User::try_from(row)?;
-            let matched = query.filter.is_none_or(|filter| {
-                webwork_scim_domain::filter::matches(filter, &resource(&user))
-            });
-            if matched {
-                if total >= offset && users.len() < limit {
-                    users.push(user);
-                }
-                total += 1;
-            }
-        }
-        if !full {
-            break;
-        }
-    }
-    with_groups(tx, &mut users)?;
-    Ok(UserPage {
-        total: i64::try_from(total).unwrap_or(i64::MAX),
-        users,
-    })
 }

@@ -54,8 +54,8 @@ fn filters_select_groups_by_name_external_id_and_id() {
     );
     assert!(names(r#"displayName eq "Nope""#).unwrap().is_empty());
     assert!(matches!(
-        names(r#"members.value eq "x""#),
-        Err(StoreError::Domain(DomainError::UnsupportedFilter(_)))
+        names(r#"members.nosuch eq "x""#),
+        Err(StoreError::Domain(DomainError::InvalidFilter(_)))
     ));
 }
 
@@ -161,4 +161,86 @@ fn a_membership_add_racing_the_users_deletion_leaves_no_member_row() {
             "round {round}: a deleted user kept a membership"
         );
     }
+}
+
+#[test]
+fn memberships_filter_groups_by_member_and_users_by_group() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let jane = user(&db, ws.id, "Jane@Acme.com");
+    let bob = user(&db, ws.id, "bob@acme.com");
+    let sales = create(&db, ws.id, "Sales", &[jane, bob]);
+    create(&db, ws.id, "Admins", &[jane]);
+    create(&db, ws.id, "Empty", &[]);
+    let groups_named = |text: &str| -> Vec<String> {
+        let filter = Filter::parse(text).unwrap();
+        let page = db
+            .store
+            .read(ws.id, |tx| {
+                groups::list(
+                    tx,
+                    GroupQuery {
+                        filter: Some(&filter),
+                        sort: None,
+                        after: None,
+                        before: None,
+                        offset: 0,
+                        limit: 10,
+                        with_members: false,
+                        member_budget: i64::MAX,
+                    },
+                )
+            })
+            .unwrap_or_else(|err| panic!("{text}: {err:?}"));
+        page.groups.into_iter().map(|g| g.display_name).collect()
+    };
+    assert_eq!(
+        groups_named(&format!(r#"members.value eq "{bob}""#)),
+        ["Sales"]
+    );
+    assert_eq!(
+        groups_named(&format!(r#"members[value eq "{jane}"]"#)),
+        ["Sales", "Admins"]
+    );
+    assert_eq!(
+        groups_named(r#"members.display eq "JANE@acme.com""#),
+        ["Sales", "Admins"]
+    );
+    assert_eq!(
+        groups_named(r#"members[type eq "User" and display sw "bob"]"#),
+        ["Sales"]
+    );
+    assert_eq!(groups_named("members pr"), ["Sales", "Admins"]);
+    assert_eq!(groups_named("not (members pr)"), ["Empty"]);
+    assert_eq!(
+        groups_named(r#"meta.resourceType eq "Group" and displayName ew "s""#),
+        ["Sales", "Admins"]
+    );
+    let users_named = |text: &str| -> Vec<String> {
+        let filter = Filter::parse(text).unwrap();
+        let page = db
+            .store
+            .read(ws.id, |tx| users::list(tx, all(Some(&filter))))
+            .unwrap_or_else(|err| panic!("{text}: {err:?}"));
+        page.users.into_iter().map(|u| u.user_name).collect()
+    };
+    assert_eq!(
+        users_named(&format!(r#"groups.value eq "{sales}""#)),
+        ["Jane@Acme.com", "bob@acme.com"]
+    );
+    assert_eq!(
+        users_named(r#"groups[display eq "ADMINS"]"#),
+        ["Jane@Acme.com"]
+    );
+    assert_eq!(
+        users_named(r#"groups.display eq "admins" or groups.type ne "direct""#),
+        ["Jane@Acme.com"]
+    );
+    assert!(matches!(
+        db.store.read(ws.id, |tx| users::list(
+            tx,
+            all(Some(&Filter::parse(r#"groups.$ref eq "x""#).unwrap()))
+        )),
+        Err(StoreError::Domain(DomainError::InvalidFilter(_)))
+    ));
 }

@@ -188,3 +188,33 @@ fn keys_of_the_earlier_folding_are_recomputed_and_look_alikes_reported() {
     assert_eq!(rekey(&mut conn).unwrap(), Default::default());
     assert!(migrations::run_pending(&mut conn).unwrap().is_empty());
 }
+
+#[test]
+fn users_stored_before_folded_documents_get_theirs_at_migration() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let jane = insert(
+        &db,
+        ws.id,
+        json!({"userName": "jane", "name": {"familyName": "STRAßE"}}),
+    );
+    let mut conn = owner(&db);
+    // As the column's migration leaves a user written before it.
+    store_legacy(
+        &mut conn,
+        "users",
+        &jane.to_string(),
+        "folded_document",
+        "{}",
+    );
+    conn.batch_execute("UPDATE key_folding SET version = 2")
+        .unwrap();
+    assert!(names_found(&db, ws.id, r#"name.familyName eq "strasse""#).is_empty());
+    let rekeyed = rekey(&mut conn).unwrap();
+    assert_eq!(rekeyed.documents, 1);
+    assert_eq!(
+        names_found(&db, ws.id, r#"name.familyName eq "strasse""#),
+        ["jane"]
+    );
+    assert_eq!(rekey(&mut conn).unwrap(), Default::default());
+}

@@ -1,0 +1,322 @@
+//! A filter's tree as SQL: `and`/`or`/`not` as written, `ne` as the complement of `eq` (a
+//! resource without the attribute is "not equal"), and each comparison as its resolver maps the
+//! attribute. Literals are checked against the attribute's type first: comparing a string with a
+//! boolean, or anything with `null`, is `invalidFilter`, not a silent empty answer.
+
+use time::format_description::well_known::Rfc3339;
+use webwork_scim_domain::DomainError;
+use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
+use webwork_scim_domain::schema::{AttributeDef, Kind};
+use webwork_scim_domain::text::{escape_like, fold_key};
+use webwork_scim_domain::user::{folds, parse_bool_text};
+
+use super::json::{Operand, Origin};
+use super::{Dialect, Sql};
+use crate::clock;
+
+/// What an attribute path names, for its resource.
+pub(crate) enum Leaf {
+    /// Values compared as `def` says (type, `caseExact`), read through `source`.
+    Values {
+        def: &'static AttributeDef,
+        source: Source,
+    },
+    /// A boolean column that every resource has.
+    Flag(&'static str),
+    /// A time column that every resource has (`meta.created`, `meta.lastModified`).
+    Time(&'static str),
+    /// A value every resource of the listing shares (`meta.resourceType`), compared exactly.
+    Constant(&'static str),
+}
+
+/// How a leaf's values are reached.
+pub(crate) enum Source {
+    /// One value: a column or a place in the document.
+    One(Operand),
+    /// Any of several values: `open` begins `EXISTS (SELECT 1 FROM … WHERE `, and `operand`
+    /// reads the value of one row.
+    Any { open: String, operand: Operand },
+}
+
+/// The attribute names of one resource type, or of the elements of one of its attributes.
+pub(crate) trait Resolve {
+    fn dialect(&self) -> Dialect;
+
+    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError>;
+
+    /// `path[filter]`: some value of `path` matches `filter`, whose names are relative to it.
+    fn value_path(&self, path: &AttrPath, filter: &Filter) -> Result<Sql, DomainError>;
+}
+
+/// `filter` as a condition that is true or false for every row, never `NULL`.
+pub(crate) fn compile(filter: &Filter, scope: &dyn Resolve) -> Result<Sql, DomainError> {
+    Ok(match filter {
+        Filter::And(left, right) => Sql::join(compile(left, scope)?, "AND", compile(right, scope)?),
+        Filter::Or(left, right) => Sql::join(compile(left, scope)?, "OR", compile(right, scope)?),
+        Filter::Not(inner) => Sql::negate(compile(inner, scope)?),
+        Filter::Present(path) => leaf_condition(scope, path, Test::Present)?,
+        Filter::Compare {
+            path,
+            op: CompareOp::Ne,
+            value,
+        } => Sql::negate(leaf_condition(
+            scope,
+            path,
+            Test::Compare(CompareOp::Eq, value),
+        )?),
+        Filter::Compare { path, op, value } => {
+            leaf_condition(scope, path, Test::Compare(*op, value))?
+        }
+        Filter::ValuePath { path, filter } => scope.value_path(path, filter)?,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Test<'a> {
+    Present,
+    Compare(CompareOp, &'a CompValue),
+}
+
+fn invalid(message: String) -> DomainError {
+    DomainError::InvalidFilter(message)
+}
+
+fn truth(value: bool) -> Sql {
+    Sql::raw(if value { "(1 = 1)" } else { "(1 = 0)" })
+}
+
+fn leaf_condition(
+    scope: &dyn Resolve,
+    path: &AttrPath,
+    test: Test<'_>,
+) -> Result<Sql, DomainError> {
+    if let Test::Compare(_, CompValue::Null) = test {
+        return Err(invalid(format!(
+            "'{path}' compares with null: write '{path} pr' or 'not ({path} pr)'"
+        )));
+    }
+    let dialect = scope.dialect();
+    match scope.leaf(path)? {
+        Leaf::Values { def, source } => {
+            let (open, operand) = match source {
+                Source::One(operand) => (None, operand),
+                Source::Any { open, operand } => (Some(open), operand),
+            };
+            let predicate = predicate(dialect, def, &operand, path, test)?;
+            Ok(match open {
+                None => predicate,
+                Some(open) => {
+                    let mut sql = Sql::raw(open);
+                    sql.append(predicate).push(")");
+                    sql
+                }
+            })
+        }
+        Leaf::Flag(column) => match test {
+            Test::Present => Ok(truth(true)),
+            Test::Compare(CompareOp::Eq, literal) => {
+                let wanted = boolean(path, literal)?;
+                Ok(Sql::raw(if wanted {
+                    format!("({column})")
+                } else {
+                    format!("(NOT {column})")
+                }))
+            }
+            Test::Compare(..) => Err(invalid(format!("'{path}' takes only eq and ne"))),
+        },
+        Leaf::Time(column) => match test {
+            Test::Present => Ok(truth(true)),
+            Test::Compare(op, literal) => time_condition(column, path, op, literal),
+        },
+        Leaf::Constant(value) => match test {
+            Test::Present => Ok(truth(true)),
+            Test::Compare(op, literal) => {
+                let literal = string(path, literal)?;
+                Ok(truth(compare_exact(value, op, literal)))
+            }
+        },
+    }
+}
+
+fn string<'a>(path: &AttrPath, literal: &'a CompValue) -> Result<&'a str, DomainError> {
+    match literal {
+        CompValue::String(text) => Ok(text),
+        _ => Err(invalid(format!("'{path}' compares with a string"))),
+    }
+}
+
+/// A boolean literal, also as identity providers quote it (`"True"`).
+fn boolean(path: &AttrPath, literal: &CompValue) -> Result<bool, DomainError> {
+    match literal {
+        CompValue::Bool(value) => Some(*value),
+        CompValue::String(text) => parse_bool_text(text),
+        _ => None,
+    }
+    .ok_or_else(|| invalid(format!("'{path}' compares with true or false")))
+}
+
+fn compare_exact(actual: &str, op: CompareOp, expected: &str) -> bool {
+    match op {
+        CompareOp::Eq => actual == expected,
+        CompareOp::Ne => actual != expected,
+        CompareOp::Co => actual.contains(expected),
+        CompareOp::Sw => actual.starts_with(expected),
+        CompareOp::Ew => actual.ends_with(expected),
+        CompareOp::Gt => actual > expected,
+        CompareOp::Ge => actual >= expected,
+        CompareOp::Lt => actual < expected,
+        CompareOp::Le => actual <= expected,
+    }
+}
+
+fn time_condition(
+    column: &str,
+    path: &AttrPath,
+    op: CompareOp,
+    literal: &CompValue,
+) -> Result<Sql, DomainError> {
+    let wrong = || invalid(format!("'{path}' compares with an RFC 3339 date-time"));
+    let CompValue::String(text) = literal else {
+        return Err(wrong());
+    };
+    let at = clock::to_db(time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| wrong())?);
+    let sign = match op {
+        CompareOp::Eq => "=",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        _ => {
+            return Err(invalid(format!("'{path}' takes eq, ne, gt, ge, lt and le")));
+        }
+    };
+    let mut sql = Sql::raw(format!("({column} {sign} "));
+    sql.bind_time(at).push(")");
+    Ok(sql)
+}
+
+/// The condition on one value of `def`, read by `operand`.
+fn predicate(
+    dialect: Dialect,
+    def: &AttributeDef,
+    operand: &Operand,
+    path: &AttrPath,
+    test: Test<'_>,
+) -> Result<Sql, DomainError> {
+    let (op, literal) = match test {
+        Test::Present => return Ok(present(dialect, operand)),
+        Test::Compare(op, literal) => (op, literal),
+    };
+    match def.kind {
+        Kind::Boolean => {
+            let wanted = boolean(path, literal)?;
+            if op != CompareOp::Eq {
+                return Err(invalid(format!("'{path}' takes only eq and ne")));
+            }
+            let check = match dialect {
+                Dialect::Sqlite => format!(
+                    "{} = '{}'",
+                    operand.json_type,
+                    if wanted { "true" } else { "false" }
+                ),
+                Dialect::Postgres => format!(
+                    "{} = 'boolean' AND {} = '{wanted}'",
+                    operand.json_type, operand.text
+                ),
+            };
+            Ok(guarded(dialect, operand, Sql::raw(check)))
+        }
+        Kind::String | Kind::Reference => {
+            let literal = string(path, literal)?;
+            let literal = if folds(def) {
+                fold_key(literal)
+            } else {
+                literal.to_owned()
+            };
+            let (expression, bound) = match op {
+                CompareOp::Eq => (format!("{} = ", operand.text), literal),
+                CompareOp::Ne => (format!("{} <> ", operand.text), literal),
+                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+                    let sign = match op {
+                        CompareOp::Gt => ">",
+                        CompareOp::Ge => ">=",
+                        CompareOp::Lt => "<",
+                        _ => "<=",
+                    };
+                    (
+                        format!("{} {sign} ", dialect.binary(&operand.text)),
+                        literal,
+                    )
+                }
+                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                    let escaped = escape_like(&literal);
+                    let pattern = match op {
+                        CompareOp::Co => format!("%{escaped}%"),
+                        CompareOp::Sw => format!("{escaped}%"),
+                        _ => format!("%{escaped}"),
+                    };
+                    (format!("{} LIKE ", operand.text), pattern)
+                }
+            };
+            let mut check = Sql::raw(expression);
+            check.bind_text(bound);
+            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+                check.push(" ESCAPE '\\'");
+            }
+            if operand.origin == Origin::Json {
+                let mut typed = Sql::raw(format!(
+                    "{} = {} AND ",
+                    operand.json_type,
+                    dialect.text_type()
+                ));
+                typed.append(check);
+                check = typed;
+            }
+            Ok(guarded(dialect, operand, check))
+        }
+        Kind::Complex => Err(invalid(format!(
+            "'{path}' is complex: compare one of its sub-attributes"
+        ))),
+        Kind::DateTime | Kind::Integer | Kind::Decimal => {
+            Err(invalid(format!("'{path}' cannot be compared")))
+        }
+    }
+}
+
+/// `check` made true or false where the value is missing: a document's value may be absent
+/// (`NULL`), a nullable column too.
+fn guarded(dialect: Dialect, operand: &Operand, check: Sql) -> Sql {
+    match operand.origin {
+        Origin::Json => {
+            let mut sql = Sql::raw("COALESCE((");
+            sql.append(check).push(format!("), {})", dialect.falsity()));
+            sql
+        }
+        Origin::Column { nullable: true } => {
+            let mut sql = Sql::raw(format!("({} IS NOT NULL AND ", operand.text));
+            sql.append(check).push(")");
+            sql
+        }
+        Origin::Column { nullable: false } => {
+            let mut sql = Sql::raw("(");
+            sql.append(check).push(")");
+            sql
+        }
+    }
+}
+
+/// RFC 7644: `pr` is true for a value that is not null, not an empty string, array or object.
+/// Stored documents hold no empty arrays or objects (they are not stored), so only strings are
+/// checked for emptiness.
+fn present(dialect: Dialect, operand: &Operand) -> Sql {
+    let check = match operand.origin {
+        Origin::Json => format!(
+            "{t} <> 'null' AND ({t} <> {text} OR {x} <> '')",
+            t = operand.json_type,
+            text = dialect.text_type(),
+            x = operand.text
+        ),
+        Origin::Column { .. } => format!("{} <> ''", operand.text),
+    };
+    guarded(dialect, operand, Sql::raw(check))
+}

@@ -1,0 +1,51 @@
+//! SCIM filters (RFC 7644 §3.4.2.2) as SQL conditions, for every attribute of a resource.
+//!
+//! Attributes with a column compare there (and use its index); every other attribute is read
+//! from the folded document with the database's JSON functions (`json_extract`/`json_each` on
+//! SQLite, `jsonb` operators on PostgreSQL), and a membership through its table. The condition is
+//! exact: it selects what the in-memory matcher would, so no row is checked afterwards and no
+//! filter is refused for the attribute it names. Strings that ignore case are compared folded on
+//! both sides; ordering compares code points (`COLLATE "C"` on PostgreSQL, SQLite's binary
+//! collation), as Rust's strings do.
+//!
+//! Every condition is `true` or `false`, never SQL `NULL`, so that `not` is the complement.
+
+mod compile;
+mod fragment;
+mod json;
+
+pub(crate) use compile::{Leaf, Resolve, Source, compile};
+pub(crate) use fragment::Sql;
+pub(crate) use json::{JsonDocument, Operand};
+
+/// The SQL dialect a condition is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The JSON type name of a string.
+    fn text_type(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "'text'",
+            Dialect::Postgres => "'string'",
+        }
+    }
+
+    fn falsity(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "false",
+        }
+    }
+
+    /// `expression` ordered by code points.
+    fn binary(self, expression: &str) -> String {
+        match self {
+            Dialect::Sqlite => expression.to_owned(),
+            Dialect::Postgres => format!("({expression}) COLLATE \"C\""),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+-- The document as filters compare it: the strings of attributes that ignore case folded by the
+-- service's key folding. `webwork-scim migrate` (and the embedded database at start) fills it for
+-- existing users, as it recomputes keys of an older folding.
+ALTER TABLE users ADD COLUMN folded_document TEXT NOT NULL DEFAULT '{}';

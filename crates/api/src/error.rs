@@ -72,6 +72,12 @@ pub enum ApiError {
     PreconditionFailed { current: String },
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// A Bulk request over `bulk.maxOperations`.
+    #[error("a Bulk request carries at most {0} operations (maxOperations)")]
+    TooManyOperations(usize),
+    /// A Bulk operation names a `bulkId` that cannot be resolved.
+    #[error("{0}")]
+    UnresolvedReference(String),
     #[error("unsupported content type '{0}'")]
     UnsupportedMediaType(String),
     /// The path exists but not with this method; holds the methods it allows.
@@ -122,6 +128,7 @@ impl ApiError {
             ApiError::Refused(refusal) if refusal_status(refusal) == StatusCode::BAD_REQUEST => {
                 Some(ScimType::InvalidValue)
             }
+            ApiError::UnresolvedReference(_) => Some(ScimType::InvalidValue),
             _ => None,
         }
     }
@@ -249,7 +256,10 @@ impl ResponseError for ApiError {
             }
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) | ApiError::TooManyOperations(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::UnresolvedReference(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
@@ -260,16 +270,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
         self.log();
-        let mut body = json!({
-            "schemas": [schema::ERROR],
-            "status": status.as_str(),
-            "detail": self.detail(),
-        });
-        if let Some(scim_type) = self.scim_type() {
-            body["scimType"] = json!(scim_type.as_str());
-        }
+        let (status, body) = self.scim_body();
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
         self.add_headers(&mut response);
@@ -284,7 +286,22 @@ impl ResponseError for ApiError {
 }
 
 impl ApiError {
-    fn log(&self) {
+    /// The status and the RFC 7644 §3.12 error body: `status` as a string, `scimType` where one
+    /// applies.
+    pub fn scim_body(&self) -> (StatusCode, serde_json::Value) {
+        let status = self.status_code();
+        let mut body = json!({
+            "schemas": [schema::ERROR],
+            "status": status.as_str(),
+            "detail": self.detail(),
+        });
+        if let Some(scim_type) = self.scim_type() {
+            body["scimType"] = json!(scim_type.as_str());
+        }
+        (status, body)
+    }
+
+    pub(crate) fn log(&self) {
         match self {
             ApiError::Internal(cause) => {
                 tracing::error!(error = %Chain(cause.as_ref()), "request failed");

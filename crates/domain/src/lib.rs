@@ -6,6 +6,7 @@
 //! cause is a [`DomainError`].
 
 pub mod audit;
+pub mod bulk;
 pub mod cursor;
 pub mod error;
 pub mod filter;

@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
+use webwork_scim_domain::bulk::MAX_OPERATIONS;
 use webwork_scim_domain::schema::{self, AttributeDef, Kind, Mutability, Returned, Uniqueness};
 
 use super::list::{DEFAULT_COUNT, MAX_RESULTS};
@@ -25,7 +26,11 @@ pub async fn service_provider_config(
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://www.webwork-tracker.com/",
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": MAX_OPERATIONS,
+            "maxPayloadSize": state.config.max_body_bytes,
+        },
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": true},
         "sort": {"supported": true},

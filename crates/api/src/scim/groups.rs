@@ -16,7 +16,7 @@ use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
 
 /// An id that is not one of ours cannot name a group: 404, like an unknown one.
-fn group_id(raw: &str) -> Result<GroupId, ApiError> {
+pub(super) fn group_id(raw: &str) -> Result<GroupId, ApiError> {
     raw.parse()
         .map_err(|_| NotFound::new(Resource::Group, raw).into())
 }

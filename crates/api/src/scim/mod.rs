@@ -3,6 +3,7 @@
 pub mod accept;
 pub mod auth;
 pub mod body;
+pub mod bulk;
 pub mod cursor_page;
 pub mod discovery;
 pub mod groups;
@@ -61,7 +62,7 @@ pub fn scope() -> impl actix_web::dev::HttpServiceFactory {
         .service(read_only("/Schemas", discovery::schemas))
         .service(resource("/Schemas/{id}", "GET").route(web::get().to(discovery::schema_by_id)))
         .service(web::resource("/Me").to(me))
-        .service(web::resource("/Bulk").to(bulk))
+        .service(resource("/Bulk", "POST").route(web::post().to(bulk::bulk)))
         .service(resource("/.search", "POST").route(web::post().to(search::search)))
         .default_service(web::to(not_found))
 }
@@ -113,13 +114,6 @@ fn tags(req: &HttpRequest, name: header::HeaderName) -> Option<IfMatch> {
 pub async fn me(_caller: ScimCaller) -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotImplemented(
         "/Me is not supported: a SCIM token acts for an identity provider, not for a user",
-    ))
-}
-
-/// RFC 7644 §3.7: `bulk.supported` is false, and the endpoint says so.
-pub async fn bulk(_caller: ScimCaller) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotImplemented(
-        "Bulk is not supported: send one request per change",
     ))
 }
 

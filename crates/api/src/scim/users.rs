@@ -15,7 +15,7 @@ use crate::usecases::{NotFound, Resource, ScimCaller};
 use crate::{ApiError, AppState};
 
 /// An id that is not one of ours cannot name a user: 404, like an unknown one.
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
+pub(super) fn user_id(raw: &str) -> Result<UserId, ApiError> {
     raw.parse()
         .map_err(|_| NotFound::new(Resource::User, raw).into())
 }

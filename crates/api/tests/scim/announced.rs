@@ -80,12 +80,23 @@ async fn every_announced_feature_works_and_the_rest_is_refused() {
         .await
         .expect(200);
 
-    assert!(!supported("bulk"));
-    let bulk =
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
-    app.post(&format!("{base}/Bulk"), &token, &bulk)
+    assert!(supported("bulk"));
+    assert_eq!(config["bulk"]["maxOperations"], json!(1000));
+    let max_payload = config["bulk"]["maxPayloadSize"].as_u64().unwrap();
+    let oversized = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                           "Operations": [{"method": "POST", "path": "/Users", "bulkId": "x",
+                                           "data": {"userName": "x".repeat(usize::try_from(max_payload).unwrap())}}]});
+    app.post(&format!("{base}/Bulk"), &token, &oversized)
         .await
-        .assert_scim_error(501, None);
+        .assert_scim_error(413, None);
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                      "Operations": [{"method": "POST", "path": "/Users", "bulkId": "c",
+                                      "data": {"userName": "carol@acme.com"}}]});
+    let answered = app
+        .post(&format!("{base}/Bulk"), &token, &bulk)
+        .await
+        .expect(200);
+    assert_eq!(answered["Operations"][0]["status"], json!("201"));
 }
 
 #[actix_web::test]

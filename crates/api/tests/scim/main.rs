@@ -9,6 +9,7 @@ mod admin_api;
 mod admin_tokens;
 mod admin_workspaces;
 mod announced;
+mod bulk;
 mod cli;
 mod concurrency;
 mod cursors;

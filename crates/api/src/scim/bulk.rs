@@ -1,0 +1,281 @@
+//! `POST /Bulk` (RFC 7644 §3.7): many operations in one request, each run as its own request
+//! would be (its own transaction, its own events), answered in request order.
+//!
+//! An operation that refers to another's `bulkId` runs after it, wherever it is in the request
+//! (a group may list members that later operations create); a reference to a `bulkId` that no
+//! operation creates, or to one whose creation failed, or a cycle, is 409 for that operation.
+//! With `failOnErrors`, the request stops after that many failures and reports what ran.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use webwork_scim_domain::bulk::{BULK_RESPONSE, BulkRequest, MAX_OPERATIONS, Operation, Target};
+use webwork_scim_domain::patch::PatchRequest;
+use webwork_scim_domain::{DomainError, GroupChange, GroupDraft, UserDraft};
+
+use super::body::JsonBody;
+use super::{base_url, groups, render, users};
+use crate::usecases::{IfMatch, ScimCaller};
+use crate::{ApiError, AppState};
+
+/// What a successful operation reports.
+struct Done {
+    status: StatusCode,
+    location: Option<String>,
+    version: Option<String>,
+    /// The id a POST created, for the `bulkId` references of later operations.
+    created: Option<String>,
+}
+
+pub async fn bulk(
+    state: web::Data<AppState>,
+    tenant: ScimCaller,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    if BulkRequest::count(&body) > MAX_OPERATIONS {
+        return Err(ApiError::TooManyOperations(MAX_OPERATIONS));
+    }
+    let request = BulkRequest::parse(body)?;
+    let results = run_all(&state, &tenant, request).await;
+    let operations: Vec<Value> = results.into_iter().flatten().collect();
+    Ok(render::respond(
+        StatusCode::OK,
+        &json!({"schemas": [BULK_RESPONSE], "Operations": operations}),
+        None,
+    ))
+}
+
+/// Runs the operations whose references are resolved, pass after pass, until each has run or
+/// can never run; `None` for those left when `failOnErrors` stopped the request.
+async fn run_all(
+    state: &AppState,
+    tenant: &ScimCaller,
+    request: BulkRequest,
+) -> Vec<Option<Value>> {
+    let count = request.operations.len();
+    let mut results: Vec<Option<Value>> = vec![None; count];
+    let mut created: HashMap<String, String> = HashMap::new();
+    let mut failed: HashSet<String> = HashSet::new();
+    let mut pending: Vec<(usize, Operation)> = request.operations.into_iter().enumerate().collect();
+    let mut errors = 0_usize;
+    let stop = request.fail_on_errors.unwrap_or(usize::MAX);
+    let mut seen_ids = HashSet::new();
+    while !pending.is_empty() && errors < stop {
+        // bulkIds that operations still waiting will create.
+        let coming: HashSet<String> = pending
+            .iter()
+            .filter_map(|(_, op)| op.bulk_id.clone())
+            .collect();
+        let mut waiting = Vec::new();
+        let mut progressed = false;
+        for (index, mut op) in pending {
+            if errors >= stop {
+                break;
+            }
+            let references = op.references();
+            let unresolved = references.iter().find(|id| !created.contains_key(*id));
+            if unresolved.is_some_and(|id| coming.contains(id) && !failed.contains(id)) {
+                waiting.push((index, op));
+                continue;
+            }
+            progressed = true;
+            let outcome = match unresolved {
+                Some(id) => Err(unresolvable(id, &failed)),
+                None => {
+                    op.resolve(&created);
+                    run_one(state, tenant, &op, &mut seen_ids).await
+                }
+            };
+            let entry = report(&op, outcome, &mut created, &mut failed, &mut errors);
+            results[index] = Some(entry);
+        }
+        if !progressed {
+            // Every operation left waits for another that waits too: a cycle.
+            for (index, op) in waiting.drain(..) {
+                if errors >= stop {
+                    break;
+                }
+                let id = op
+                    .references()
+                    .into_iter()
+                    .find(|id| !created.contains_key(id));
+                let err = ApiError::UnresolvedReference(format!(
+                    "the bulkId '{}' is part of a cycle of references",
+                    id.unwrap_or_default()
+                ));
+                results[index] = Some(report(
+                    &op,
+                    Err(err),
+                    &mut created,
+                    &mut failed,
+                    &mut errors,
+                ));
+            }
+        }
+        pending = waiting;
+    }
+    results
+}
+
+fn unresolvable(id: &str, failed: &HashSet<String>) -> ApiError {
+    ApiError::UnresolvedReference(if failed.contains(id) {
+        format!("the operation that creates bulkId '{id}' failed")
+    } else {
+        format!("no operation of this request creates bulkId '{id}'")
+    })
+}
+
+/// The response entry of `op`, counting its failure and recording what it created.
+fn report(
+    op: &Operation,
+    outcome: Result<Done, ApiError>,
+    created: &mut HashMap<String, String>,
+    failed: &mut HashSet<String>,
+    errors: &mut usize,
+) -> Value {
+    let mut entry = json!({"method": op.method});
+    if let Some(bulk_id) = &op.bulk_id {
+        entry["bulkId"] = json!(bulk_id);
+    }
+    match outcome {
+        Ok(done) => {
+            if let (Some(bulk_id), Some(id)) = (&op.bulk_id, done.created) {
+                created.insert(bulk_id.clone(), id);
+            }
+            if let Some(location) = done.location {
+                entry["location"] = json!(location);
+            }
+            if let Some(version) = done.version {
+                entry["version"] = json!(render::weak_etag(&version));
+            }
+            entry["status"] = json!(done.status.as_str());
+        }
+        Err(err) => {
+            *errors += 1;
+            if let Some(bulk_id) = &op.bulk_id {
+                failed.insert(bulk_id.clone());
+            }
+            err.log();
+            let (status, body) = err.scim_body();
+            entry["status"] = json!(status.as_str());
+            entry["response"] = body;
+        }
+    }
+    entry
+}
+
+fn data(op: &Operation) -> Result<&Value, ApiError> {
+    op.data
+        .as_ref()
+        .ok_or_else(|| DomainError::InvalidSyntax(format!("{} takes 'data'", op.method)).into())
+}
+
+fn expected(op: &Operation) -> Option<IfMatch> {
+    op.version.as_deref().map(IfMatch::parse)
+}
+
+/// Runs one operation as its single request would run.
+async fn run_one(
+    state: &AppState,
+    tenant: &ScimCaller,
+    op: &Operation,
+    bulk_ids: &mut HashSet<String>,
+) -> Result<Done, ApiError> {
+    let target = op.target()?;
+    let base = base_url(state, tenant);
+    let uses = &state.use_cases;
+    let done = |status, location: Option<String>, version: Option<String>| Done {
+        status,
+        location,
+        version,
+        created: None,
+    };
+    match (op.method.as_str(), target) {
+        ("POST", target) => {
+            let bulk_id = op.bulk_id.as_deref().ok_or_else(|| {
+                ApiError::from(DomainError::invalid_value(
+                    "a POST operation takes a bulkId",
+                ))
+            })?;
+            if !bulk_ids.insert(bulk_id.to_owned()) {
+                return Err(DomainError::invalid_value(format!(
+                    "the bulkId '{bulk_id}' names an earlier operation"
+                ))
+                .into());
+            }
+            let (id, version, kind) = if target == Target::Users {
+                let user = uses
+                    .create_user(tenant, UserDraft::from_scim(data(op)?)?)
+                    .await?;
+                (user.id.to_string(), user.etag(), "Users")
+            } else {
+                let group = uses
+                    .create_group(tenant, GroupDraft::from_scim(data(op)?)?, false)
+                    .await?;
+                (group.id.to_string(), group.version.to_string(), "Groups")
+            };
+            Ok(Done {
+                status: StatusCode::CREATED,
+                location: Some(format!("{base}/{kind}/{id}")),
+                version: Some(version),
+                created: Some(id),
+            })
+        }
+        ("PUT", Target::User(raw)) => {
+            let id = users::user_id(&raw)?;
+            let draft = UserDraft::from_scim(data(op)?)?;
+            let user = uses.replace_user(tenant, id, draft, expected(op)).await?;
+            Ok(done(
+                StatusCode::OK,
+                Some(format!("{base}/Users/{raw}")),
+                Some(user.etag()),
+            ))
+        }
+        ("PATCH", Target::User(raw)) => {
+            let id = users::user_id(&raw)?;
+            let patch = PatchRequest::parse(data(op)?.clone())?;
+            let user = uses.patch_user(tenant, id, patch, expected(op)).await?;
+            Ok(done(
+                StatusCode::OK,
+                Some(format!("{base}/Users/{raw}")),
+                Some(user.etag()),
+            ))
+        }
+        ("DELETE", Target::User(raw)) => {
+            uses.delete_user(tenant, users::user_id(&raw)?, expected(op))
+                .await?;
+            Ok(done(StatusCode::NO_CONTENT, None, None))
+        }
+        ("PUT", Target::Group(raw)) => {
+            let id = groups::group_id(&raw)?;
+            let draft = GroupDraft::from_scim(data(op)?)?;
+            let group = uses
+                .replace_group(tenant, id, draft, expected(op), false)
+                .await?;
+            Ok(done(
+                StatusCode::OK,
+                Some(format!("{base}/Groups/{raw}")),
+                Some(group.version.to_string()),
+            ))
+        }
+        ("PATCH", Target::Group(raw)) => {
+            let id = groups::group_id(&raw)?;
+            let changes = GroupChange::from_patch(&PatchRequest::parse(data(op)?.clone())?)?;
+            uses.patch_group(tenant, id, changes, expected(op), None)
+                .await?;
+            Ok(done(
+                StatusCode::NO_CONTENT,
+                Some(format!("{base}/Groups/{raw}")),
+                None,
+            ))
+        }
+        ("DELETE", Target::Group(raw)) => {
+            uses.delete_group(tenant, groups::group_id(&raw)?, expected(op))
+                .await?;
+            Ok(done(StatusCode::NO_CONTENT, None, None))
+        }
+        _ => Err(DomainError::invalid_value("the method does not apply to this path").into()),
+    }
+}

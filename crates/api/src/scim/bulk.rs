@@ -183,99 +183,120 @@ async fn run_one(
     op: &Operation,
     bulk_ids: &mut HashSet<String>,
 ) -> Result<Done, ApiError> {
-    let target = op.target()?;
-    let base = base_url(state, tenant);
-    let uses = &state.use_cases;
-    let done = |status, location: Option<String>, version: Option<String>| Done {
+    match op.target()? {
+        Target::Users => create(state, tenant, op, "Users", bulk_ids).await,
+        Target::Groups => create(state, tenant, op, "Groups", bulk_ids).await,
+        Target::User(raw) => change_user(state, tenant, op, &raw).await,
+        Target::Group(raw) => change_group(state, tenant, op, &raw).await,
+    }
+}
+
+fn done(status: StatusCode, location: Option<String>, version: Option<String>) -> Done {
+    Done {
         status,
         location,
         version,
         created: None,
+    }
+}
+
+/// A POST to `/Users` or `/Groups` (`kind`).
+async fn create(
+    state: &AppState,
+    tenant: &ScimCaller,
+    op: &Operation,
+    kind: &str,
+    bulk_ids: &mut HashSet<String>,
+) -> Result<Done, ApiError> {
+    let bulk_id = op.bulk_id.as_deref().ok_or_else(|| {
+        ApiError::from(DomainError::invalid_value(
+            "a POST operation takes a bulkId",
+        ))
+    })?;
+    if !bulk_ids.insert(bulk_id.to_owned()) {
+        return Err(DomainError::invalid_value(format!(
+            "the bulkId '{bulk_id}' names an earlier operation"
+        ))
+        .into());
+    }
+    let uses = &state.use_cases;
+    let (id, version) = if kind == "Users" {
+        let user = uses
+            .create_user(tenant, UserDraft::from_scim(data(op)?)?)
+            .await?;
+        (user.id.to_string(), user.etag())
+    } else {
+        let group = uses
+            .create_group(tenant, GroupDraft::from_scim(data(op)?)?, false)
+            .await?;
+        (group.id.to_string(), group.version.to_string())
     };
-    match (op.method.as_str(), target) {
-        ("POST", target) => {
-            let bulk_id = op.bulk_id.as_deref().ok_or_else(|| {
-                ApiError::from(DomainError::invalid_value(
-                    "a POST operation takes a bulkId",
-                ))
-            })?;
-            if !bulk_ids.insert(bulk_id.to_owned()) {
-                return Err(DomainError::invalid_value(format!(
-                    "the bulkId '{bulk_id}' names an earlier operation"
-                ))
-                .into());
-            }
-            let (id, version, kind) = if target == Target::Users {
-                let user = uses
-                    .create_user(tenant, UserDraft::from_scim(data(op)?)?)
-                    .await?;
-                (user.id.to_string(), user.etag(), "Users")
-            } else {
-                let group = uses
-                    .create_group(tenant, GroupDraft::from_scim(data(op)?)?, false)
-                    .await?;
-                (group.id.to_string(), group.version.to_string(), "Groups")
-            };
-            Ok(Done {
-                status: StatusCode::CREATED,
-                location: Some(format!("{base}/{kind}/{id}")),
-                version: Some(version),
-                created: Some(id),
-            })
-        }
-        ("PUT", Target::User(raw)) => {
-            let id = users::user_id(&raw)?;
+    Ok(Done {
+        status: StatusCode::CREATED,
+        location: Some(format!("{}/{kind}/{id}", base_url(state, tenant))),
+        version: Some(version),
+        created: Some(id),
+    })
+}
+
+async fn change_user(
+    state: &AppState,
+    tenant: &ScimCaller,
+    op: &Operation,
+    raw: &str,
+) -> Result<Done, ApiError> {
+    let id = users::user_id(raw)?;
+    let uses = &state.use_cases;
+    let location = Some(format!("{}/Users/{raw}", base_url(state, tenant)));
+    match op.method.as_str() {
+        "PUT" => {
             let draft = UserDraft::from_scim(data(op)?)?;
             let user = uses.replace_user(tenant, id, draft, expected(op)).await?;
-            Ok(done(
-                StatusCode::OK,
-                Some(format!("{base}/Users/{raw}")),
-                Some(user.etag()),
-            ))
+            Ok(done(StatusCode::OK, location, Some(user.etag())))
         }
-        ("PATCH", Target::User(raw)) => {
-            let id = users::user_id(&raw)?;
+        "PATCH" => {
             let patch = PatchRequest::parse(data(op)?.clone())?;
             let user = uses.patch_user(tenant, id, patch, expected(op)).await?;
-            Ok(done(
-                StatusCode::OK,
-                Some(format!("{base}/Users/{raw}")),
-                Some(user.etag()),
-            ))
+            Ok(done(StatusCode::OK, location, Some(user.etag())))
         }
-        ("DELETE", Target::User(raw)) => {
-            uses.delete_user(tenant, users::user_id(&raw)?, expected(op))
-                .await?;
+        _ => {
+            uses.delete_user(tenant, id, expected(op)).await?;
             Ok(done(StatusCode::NO_CONTENT, None, None))
         }
-        ("PUT", Target::Group(raw)) => {
-            let id = groups::group_id(&raw)?;
+    }
+}
+
+async fn change_group(
+    state: &AppState,
+    tenant: &ScimCaller,
+    op: &Operation,
+    raw: &str,
+) -> Result<Done, ApiError> {
+    let id = groups::group_id(raw)?;
+    let uses = &state.use_cases;
+    let location = Some(format!("{}/Groups/{raw}", base_url(state, tenant)));
+    match op.method.as_str() {
+        "PUT" => {
             let draft = GroupDraft::from_scim(data(op)?)?;
             let group = uses
                 .replace_group(tenant, id, draft, expected(op), false)
                 .await?;
             Ok(done(
                 StatusCode::OK,
-                Some(format!("{base}/Groups/{raw}")),
+                location,
                 Some(group.version.to_string()),
             ))
         }
-        ("PATCH", Target::Group(raw)) => {
-            let id = groups::group_id(&raw)?;
+        "PATCH" => {
             let changes = GroupChange::from_patch(&PatchRequest::parse(data(op)?.clone())?)?;
             uses.patch_group(tenant, id, changes, expected(op), None)
                 .await?;
-            Ok(done(
-                StatusCode::NO_CONTENT,
-                Some(format!("{base}/Groups/{raw}")),
-                None,
-            ))
+            // As its single request: 204, the group not rendered.
+            Ok(done(StatusCode::NO_CONTENT, location, None))
         }
-        ("DELETE", Target::Group(raw)) => {
-            uses.delete_group(tenant, groups::group_id(&raw)?, expected(op))
-                .await?;
+        _ => {
+            uses.delete_group(tenant, id, expected(op)).await?;
             Ok(done(StatusCode::NO_CONTENT, None, None))
         }
-        _ => Err(DomainError::invalid_value("the method does not apply to this path").into()),
     }
 }

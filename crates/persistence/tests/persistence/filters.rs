@@ -101,13 +101,12 @@ fn filters_that_cannot_mean_anything_are_invalid() {
     }
 }
 
-#[test]
-fn every_attribute_filters_in_the_database() {
-    let db = TestDb::new();
-    let ws = db.workspace("Acme", Plan::Premium, true);
+/// Jane with a name, two emails, a phone, a role and the Enterprise extension; Bob with fewer;
+/// Carol inactive with nothing else.
+fn seed_three_users(db: &TestDb, ws: webwork_scim_domain::WorkspaceId) {
     let insert = |body: serde_json::Value| {
         db.store
-            .write(ws.id, |tx| users::insert(tx, &draft(body), None))
+            .write(ws, |tx| users::insert(tx, &draft(body), None))
             .unwrap()
     };
     insert(json!({
@@ -125,6 +124,13 @@ fn every_attribute_filters_in_the_database() {
         ENTERPRISE_USER: {"department": "Sales"},
     }));
     insert(json!({"userName": "carol", "active": false}));
+}
+
+#[test]
+fn every_attribute_filters_in_the_database() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    seed_three_users(&db, ws.id);
     let names = |text: &str| -> Vec<String> {
         let filter = Filter::parse(text).unwrap();
         let page = db

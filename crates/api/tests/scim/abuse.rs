@@ -58,9 +58,11 @@ async fn a_patch_that_would_build_a_huge_document_is_refused_at_once() {
         "{}",
         refused.body
     );
-    // Reading and parsing the megabyte of JSON is most of it.
+    // Reading and parsing the megabyte of JSON is most of it: 60 to 110 ms of the whole
+    // process (server, client and background tasks, in 10 ms ticks) on a 2-core machine, where
+    // building the document the PATCH asks for took seconds.
     eprintln!("{spent:?} of CPU time");
-    assert!(spent <= Duration::from_millis(100), "{spent:?} of CPU time");
+    assert!(spent <= Duration::from_millis(150), "{spent:?} of CPU time");
     let stored = app.get(&user(&ws, &id), &token).await.expect(200);
     assert_eq!(stored["emails"].as_array().map(Vec::len), Some(1));
 }

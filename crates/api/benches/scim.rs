@@ -63,7 +63,7 @@ fn main() {
     actix_web::rt::System::new().block_on(run());
 }
 
-fn scenarios() -> [Scenario; 6] {
+fn scenarios() -> [Scenario; 7] {
     let scenario = |name, request, requests, concurrency, goal| Scenario {
         name,
         request,
@@ -78,6 +78,13 @@ fn scenarios() -> [Scenario; 6] {
             4_000,
             16,
             Goal::P99Ms(50.0),
+        ),
+        scenario(
+            "Unindexed: ?filter=name.familyName eq",
+            Request::DocumentLookup,
+            1_000,
+            16,
+            Goal::P99Ms(250.0),
         ),
         scenario(
             "Test API Credentials: GET /Users?count=2",
@@ -252,6 +259,8 @@ async fn create(url: &str, token: &str, body: &Value) -> String {
 #[derive(Clone, Copy)]
 enum Request {
     Lookup,
+    /// A filter on an attribute without a column: read from every user's folded document.
+    DocumentLookup,
     List,
     Patch,
     AddMember,
@@ -330,6 +339,14 @@ async fn send(client: &awc::Client, target: &Target, request: Request, n: usize)
         Request::Lookup => {
             let url = format!(
                 "{}/Users?filter=userName%20eq%20%22user{}%40bench.example%22&startIndex=1&count=100",
+                target.base,
+                n % USERS
+            );
+            client.get(url).insert_header(auth).send().await
+        }
+        Request::DocumentLookup => {
+            let url = format!(
+                "{}/Users?filter=name.familyName%20eq%20%22USER%20{}%22",
                 target.base,
                 n % USERS
             );

@@ -45,7 +45,8 @@ impl Operand {
     }
 }
 
-/// A column holding a JSON object, such as `users.folded_document`.
+/// A column holding a JSON object: text on SQLite (`users.folded_document`), `jsonb` on
+/// PostgreSQL (`users.folded_jsonb`, parsed once when the row is written).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct JsonDocument {
     pub(crate) column: &'static str,
@@ -66,8 +67,8 @@ fn postgres_path(steps: &[&str]) -> String {
 }
 
 impl JsonDocument {
-    fn jsonb(&self) -> String {
-        format!("CAST({} AS jsonb)", self.column)
+    fn jsonb(&self) -> &str {
+        self.column
     }
 
     /// The value at `steps`, outermost key first.

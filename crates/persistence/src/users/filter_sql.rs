@@ -55,7 +55,10 @@ fn definition(
 impl Users {
     fn document(&self) -> JsonDocument {
         JsonDocument {
-            column: "users.folded_document",
+            column: match self.dialect {
+                Dialect::Sqlite => "users.folded_document",
+                Dialect::Postgres => "users.folded_jsonb",
+            },
             dialect: self.dialect,
         }
     }

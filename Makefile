@@ -40,10 +40,15 @@ test-deploy:
 	helm/check.sh
 
 ## The filter parser, the PATCH path parser and the PATCH engine on generated hostile input, far
-## longer than `make test` runs them (FUZZ_CASES per property).
+## longer than `make test` runs them (FUZZ_CASES per property); then filters' SQL held to the
+## in-memory matcher on FILTER_CASES random workspaces of 10 users and 12 filters each
+## (TEST_BACKEND=postgres for PostgreSQL).
 FUZZ_CASES ?= 100000
+FILTER_CASES ?= 2000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) $(TEST_CMD) -p webwork-scim-domain --test fuzz
+	FILTER_AGREEMENT_CASES=$(FILTER_CASES) $(CARGO) $(TEST_CMD) -p webwork-scim-persistence \
+		filter_agreement
 
 ## Throughput and latency of the SCIM calls that matter most, through real HTTP on the embedded
 ## database (TEST_BACKEND=postgres for PostgreSQL), against the goals printed beside them;

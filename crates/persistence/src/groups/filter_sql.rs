@@ -6,7 +6,7 @@ use webwork_scim_domain::filter::{AttrPath, Filter};
 use webwork_scim_domain::schema::AttributeDef;
 use webwork_scim_domain::{DomainError, schema};
 
-use crate::sql_filter::{Dialect, Leaf, Operand, Resolve, Source, Sql, compile};
+use crate::sql_filter::{Dialect, Leaf, Memberships, Operand, Resolve, Source, Sql, compile};
 
 /// `filter` as a condition on the groups table.
 pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
@@ -74,24 +74,7 @@ impl Resolve for Groups {
                     "filter on meta.created, meta.lastModified or meta.resourceType",
                 ));
             }
-            ("members", _) => {
-                let members = Members {
-                    dialect: self.dialect,
-                };
-                // `members pr`: the group has a member.
-                let value = def.sub("value").ok_or_else(|| unknown(path))?;
-                let (def, operand) = match sub {
-                    Some(sub) => (sub, members.operand(path, sub)?),
-                    None => (def, members.operand(path, value)?),
-                };
-                Leaf::Values {
-                    def,
-                    source: Source::Any {
-                        open: MEMBERS.to_owned(),
-                        operand,
-                    },
-                }
-            }
+            ("members", _) => return members(self.dialect, def).leaf(path, sub),
             _ => return Err(unknown(path)),
         })
     }
@@ -103,63 +86,20 @@ impl Resolve for Groups {
                 "'{path}[…]': a Group's value filters are on members"
             )));
         }
-        let mut sql = Sql::raw(MEMBERS);
-        sql.append(compile(
-            filter,
-            &Members {
-                dialect: self.dialect,
-            },
-        )?)
-        .push(")");
-        Ok(sql)
+        members(self.dialect, def).value_path(filter)
     }
 }
 
-/// A group's members, one row of `group_members` each.
-struct Members {
-    dialect: Dialect,
-}
-
-impl Members {
-    fn operand(&self, path: &AttrPath, sub: &AttributeDef) -> Result<Operand, DomainError> {
-        let d = self.dialect;
-        match sub.name {
-            "value" => Ok(Operand::column(d, "scim_membership.user_id", false)),
-            // A member's display is its userName, compared through the folded key.
-            "display" => Ok(Operand::column(
-                d,
-                "(SELECT scim_user.user_name_key FROM users AS scim_user WHERE \
-                 scim_user.workspace_id = scim_membership.workspace_id AND scim_user.id = \
-                 scim_membership.user_id)",
-                true,
-            )),
-            "type" => Ok(Operand::column(d, "'user'", false)),
-            _ => Err(not_filterable(path, "filter on members.value")),
-        }
-    }
-}
-
-impl Resolve for Members {
-    fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
-        let members = AttributeDef::find(schema::GROUP, "members").ok_or_else(|| unknown(path))?;
-        let def = match (&path.urn, &path.sub) {
-            (None, None) => members.sub(&path.name),
-            _ => None,
-        }
-        .ok_or_else(|| unknown(path))?;
-        Ok(Leaf::Values {
-            def,
-            source: Source::One(self.operand(path, def)?),
-        })
-    }
-
-    fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
-        Err(DomainError::InvalidFilter(format!(
-            "'{path}[…]' cannot sit inside another value filter"
-        )))
+/// A group's members (`members` is `def`): a member's display is its folded userName.
+fn members(dialect: Dialect, def: &'static AttributeDef) -> Memberships {
+    Memberships {
+        dialect,
+        parent: def,
+        open: MEMBERS,
+        value: "scim_membership.user_id",
+        display: "(SELECT scim_user.user_name_key FROM users AS scim_user WHERE \
+                  scim_user.workspace_id = scim_membership.workspace_id AND scim_user.id = \
+                  scim_membership.user_id)",
+        kind: "'user'",
     }
 }

@@ -13,10 +13,12 @@
 mod compile;
 mod fragment;
 mod json;
+mod memberships;
 
 pub(crate) use compile::{Leaf, Resolve, Source, compile};
 pub(crate) use fragment::Sql;
 pub(crate) use json::{JsonDocument, Operand};
+pub(crate) use memberships::Memberships;
 
 /// The SQL dialect a condition is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

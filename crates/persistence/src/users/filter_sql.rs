@@ -7,7 +7,9 @@ use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::{AttrPath, Filter};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind};
 
-use crate::sql_filter::{Dialect, JsonDocument, Leaf, Operand, Resolve, Source, Sql, compile};
+use crate::sql_filter::{
+    Dialect, JsonDocument, Leaf, Memberships, Operand, Resolve, Source, Sql, compile,
+};
 
 /// `filter` as a condition on the users table.
 pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
@@ -103,24 +105,7 @@ impl Resolve for Users {
                 ("active", None) => return Ok(Leaf::Flag("users.active")),
                 ("meta", _) => return self.meta(path, sub),
                 ("password", _) => return Err(not_filterable(path, "it is never returned")),
-                ("groups", _) => {
-                    let memberships = GroupsOfUser {
-                        dialect: self.dialect,
-                    };
-                    // `groups pr`: the user has a membership.
-                    let value = def.sub("value").ok_or_else(|| unknown(path))?;
-                    let (def, operand) = match sub {
-                        Some(sub) => (sub, memberships.operand(path, sub)?),
-                        None => (def, memberships.operand(path, value)?),
-                    };
-                    return Ok(Leaf::Values {
-                        def,
-                        source: Source::Any {
-                            open: GroupsOfUser::OPEN.to_owned(),
-                            operand,
-                        },
-                    });
-                }
+                ("groups", _) => return groups_of_user(self.dialect, def).leaf(path, sub),
                 _ => {}
             }
         }
@@ -148,15 +133,7 @@ impl Resolve for Users {
             )));
         }
         if container.is_none() && def.name == "groups" {
-            let mut sql = Sql::raw(GroupsOfUser::OPEN);
-            sql.append(compile(
-                filter,
-                &GroupsOfUser {
-                    dialect: self.dialect,
-                },
-            )?)
-            .push(")");
-            return Ok(sql);
+            return groups_of_user(self.dialect, def).value_path(filter);
         }
         if container.is_none() && def.name == "meta" {
             return Err(not_filterable(path, "filter on meta's sub-attributes"));
@@ -228,54 +205,18 @@ impl Resolve for Element {
     }
 }
 
-/// The groups a user belongs to, one row of `group_members` each.
-struct GroupsOfUser {
-    dialect: Dialect,
-}
-
-impl GroupsOfUser {
-    const OPEN: &'static str = "EXISTS (SELECT 1 FROM group_members AS scim_membership WHERE \
-                                scim_membership.workspace_id = users.workspace_id AND \
-                                scim_membership.user_id = users.id AND ";
-
-    fn operand(&self, path: &AttrPath, sub: &AttributeDef) -> Result<Operand, DomainError> {
-        let d = self.dialect;
-        match sub.name {
-            "value" => Ok(Operand::column(d, "scim_membership.group_id", false)),
-            "display" => Ok(Operand::column(
-                d,
-                "(SELECT scim_group.display_name_key FROM groups AS scim_group WHERE \
-                 scim_group.workspace_id = scim_membership.workspace_id AND scim_group.id = \
-                 scim_membership.group_id)",
-                true,
-            )),
-            "type" => Ok(Operand::column(d, "'direct'", false)),
-            _ => Err(not_filterable(path, "filter on groups.value")),
-        }
-    }
-}
-
-impl Resolve for GroupsOfUser {
-    fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
-    fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
-        let groups = schema::user_attribute("groups").ok_or_else(|| unknown(path))?;
-        let def = match (&path.urn, &path.sub) {
-            (None, None) => groups.sub(&path.name),
-            _ => None,
-        }
-        .ok_or_else(|| unknown(path))?;
-        Ok(Leaf::Values {
-            def,
-            source: Source::One(self.operand(path, def)?),
-        })
-    }
-
-    fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
-        Err(DomainError::InvalidFilter(format!(
-            "'{path}[…]' cannot sit inside another value filter"
-        )))
+/// The groups a user belongs to (`groups` is `def`): a group's display is its folded name.
+fn groups_of_user(dialect: Dialect, def: &'static AttributeDef) -> Memberships {
+    Memberships {
+        dialect,
+        parent: def,
+        open: "EXISTS (SELECT 1 FROM group_members AS scim_membership WHERE \
+               scim_membership.workspace_id = users.workspace_id AND \
+               scim_membership.user_id = users.id AND ",
+        value: "scim_membership.group_id",
+        display: "(SELECT scim_group.display_name_key FROM groups AS scim_group WHERE \
+                  scim_group.workspace_id = scim_membership.workspace_id AND scim_group.id = \
+                  scim_membership.group_id)",
+        kind: "'direct'",
     }
 }

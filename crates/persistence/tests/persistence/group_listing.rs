@@ -176,21 +176,7 @@ fn memberships_filter_groups_by_member_and_users_by_group() {
         let filter = Filter::parse(text).unwrap();
         let page = db
             .store
-            .read(ws.id, |tx| {
-                groups::list(
-                    tx,
-                    GroupQuery {
-                        filter: Some(&filter),
-                        sort: None,
-                        after: None,
-                        before: None,
-                        offset: 0,
-                        limit: 10,
-                        with_members: false,
-                        member_budget: i64::MAX,
-                    },
-                )
-            })
+            .read(ws.id, |tx| groups::list(tx, all_groups(Some(&filter))))
             .unwrap_or_else(|err| panic!("{text}: {err:?}"));
         page.groups.into_iter().map(|g| g.display_name).collect()
     };

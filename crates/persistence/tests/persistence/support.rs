@@ -30,6 +30,20 @@ pub fn all(filter: Option<&Filter>) -> ListQuery<'_> {
     }
 }
 
+/// Every group (up to 100) that `filter` selects, without their members.
+pub fn all_groups(filter: Option<&Filter>) -> groups::GroupQuery<'_> {
+    groups::GroupQuery {
+        filter,
+        sort: None,
+        after: None,
+        before: None,
+        offset: 0,
+        limit: 100,
+        with_members: false,
+        member_budget: i64::MAX,
+    }
+}
+
 pub fn stored_hash(db: &TestDb, ws: WorkspaceId, id: UserId) -> Option<String> {
     db.store
         .read(ws, |tx| users::password_hash(tx, id))

@@ -77,6 +77,30 @@ enum Test<'a> {
     Compare(CompareOp, &'a CompValue),
 }
 
+/// The definition of `path` among `parent`'s sub-attributes, in a value filter of `parent`.
+pub(crate) fn sub_attribute(
+    parent: &'static AttributeDef,
+    path: &AttrPath,
+) -> Result<&'static AttributeDef, DomainError> {
+    match (&path.urn, &path.sub) {
+        (None, None) => parent.sub(&path.name),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        invalid(format!(
+            "'{path}' is not a sub-attribute of '{}'",
+            parent.name
+        ))
+    })
+}
+
+/// `a[b[…]]`: value filters do not nest.
+pub(crate) fn nested_value_path(path: &AttrPath) -> DomainError {
+    invalid(format!(
+        "'{path}[…]' cannot sit inside another value filter"
+    ))
+}
+
 fn invalid(message: String) -> DomainError {
     DomainError::InvalidFilter(message)
 }

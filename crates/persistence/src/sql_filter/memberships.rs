@@ -5,7 +5,9 @@ use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::{AttrPath, Filter};
 use webwork_scim_domain::schema::AttributeDef;
 
-use super::{Dialect, Leaf, Operand, Resolve, Source, Sql, compile};
+use super::{
+    Dialect, Leaf, Operand, Resolve, Source, Sql, compile, nested_value_path, sub_attribute,
+};
 
 /// The memberships of the outer row, as the sub-attributes of `parent` see them.
 pub(crate) struct Memberships {
@@ -76,16 +78,7 @@ impl Resolve for Memberships {
     }
 
     fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
-        let def = match (&path.urn, &path.sub) {
-            (None, None) => self.parent.sub(&path.name),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            DomainError::InvalidFilter(format!(
-                "'{path}' is not a sub-attribute of '{}'",
-                self.parent.name
-            ))
-        })?;
+        let def = sub_attribute(self.parent, path)?;
         Ok(Leaf::Values {
             def,
             source: Source::One(self.operand(path, def)?),
@@ -93,8 +86,6 @@ impl Resolve for Memberships {
     }
 
     fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
-        Err(DomainError::InvalidFilter(format!(
-            "'{path}[…]' cannot sit inside another value filter"
-        )))
+        Err(nested_value_path(path))
     }
 }

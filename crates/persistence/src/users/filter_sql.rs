@@ -9,6 +9,7 @@ use webwork_scim_domain::schema::{self, AttributeDef, Kind};
 
 use crate::sql_filter::{
     Dialect, JsonDocument, Leaf, Memberships, Operand, Resolve, Source, Sql, compile,
+    nested_value_path, sub_attribute,
 };
 
 /// `filter` as a condition on the users table.
@@ -174,16 +175,7 @@ impl Resolve for Element {
     }
 
     fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
-        let def = match (&path.urn, &path.sub) {
-            (None, None) => self.parent.sub(&path.name),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            DomainError::InvalidFilter(format!(
-                "'{path}' is not a sub-attribute of '{}'",
-                self.parent.name
-            ))
-        })?;
+        let def = sub_attribute(self.parent, path)?;
         let operand = match &self.at {
             Some(steps) => {
                 let mut steps = steps.clone();
@@ -199,9 +191,7 @@ impl Resolve for Element {
     }
 
     fn value_path(&self, path: &AttrPath, _: &Filter) -> Result<Sql, DomainError> {
-        Err(DomainError::InvalidFilter(format!(
-            "'{path}[…]' cannot sit inside another value filter"
-        )))
+        Err(nested_value_path(path))
     }
 }
 

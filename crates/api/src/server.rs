@@ -20,6 +20,9 @@ use crate::{AppState, app};
 
 /// How often retention and the token-expiry count run.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(15 * 60);
+/// How soon a user written by an earlier release during a rollout is found by filters on
+/// attributes without a column.
+const REFOLD_EVERY: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -89,6 +92,7 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
         seed_demo(&state, &public_base_url).await?;
     }
     actix_web::rt::spawn(housekeeping(state.clone(), settings.retention()));
+    actix_web::rt::spawn(refolding(state.clone()));
     let worker = start_delivery(&state, &settings)?;
     let workers = settings
         .http_workers
@@ -219,6 +223,20 @@ async fn housekeeping(state: AppState, retention: Retention) {
                 );
             }
             Err(err) => tracing::warn!(error = %err, "housekeeping pass failed"),
+        }
+    }
+}
+
+/// At start and then every [`REFOLD_EVERY`]: recompute the folded documents that filters read
+/// where an earlier release (during a rollout) or the time before the column left them stale.
+async fn refolding(state: AppState) {
+    let mut every = tokio::time::interval(REFOLD_EVERY);
+    loop {
+        every.tick().await;
+        match state.use_cases.refold_pass().await {
+            Ok(0) => {}
+            Ok(refolded) => tracing::info!(refolded, "folded documents recomputed"),
+            Err(err) => tracing::warn!(error = %err, "recomputing folded documents failed"),
         }
     }
 }

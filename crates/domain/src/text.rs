@@ -62,9 +62,9 @@ impl fmt::Display for PlainText {
     }
 }
 
-/// Which [`fold_key`] the stored `*_key` columns and folded documents hold; a stored key of an
-/// older folding is recomputed when the database is migrated. 3: users' folded documents.
-pub const KEY_FOLDING_VERSION: i32 = 3;
+/// Which [`fold_key`] the stored `*_key` columns hold; a stored key of an older folding is
+/// recomputed when the database is migrated.
+pub const KEY_FOLDING_VERSION: i32 = 2;
 
 /// The most bytes of a folded key: folding can expand text (one ligature becomes up to 18
 /// letters), and PostgreSQL refuses an index row over about 2.7 kB.

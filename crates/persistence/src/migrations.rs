@@ -38,7 +38,6 @@ fn report(rekeyed: &Rekeyed) {
             user_names = rekeyed.user_names,
             emails = rekeyed.emails,
             group_names = rekeyed.group_names,
-            documents = rekeyed.documents,
             "keys recomputed for the current folding"
         );
     }

@@ -51,7 +51,8 @@ diesel::table! {
         app_roles -> Text,
         session_version -> BigInt,
         email_key -> Nullable<Text>,
-        folded_document -> Text,
+        folded_document -> Nullable<Text>,
+        folded_version -> Nullable<BigInt>,
     }
 }
 

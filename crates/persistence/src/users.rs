@@ -5,6 +5,7 @@
 
 mod filter_sql;
 mod list;
+mod refold;
 
 use diesel::prelude::*;
 use serde_json::{Map, Value};
@@ -13,6 +14,7 @@ use webwork_scim_domain::user::folded_document;
 use webwork_scim_domain::{GroupId, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list};
+pub use refold::refold_stale;
 
 use crate::schema::users;
 use crate::scope::{LockMode, insert_row};
@@ -98,6 +100,7 @@ pub fn insert(
             users::password_hash.eq(password_hash),
             users::document.eq(document_json(draft)?),
             users::folded_document.eq(folded_json(&draft.document)?),
+            users::folded_version.eq(1_i64),
             users::version.eq(1_i64),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -215,6 +218,7 @@ pub fn replace(
         password_hash: new.password_hash,
         document: document_json(draft)?,
         folded_document: folded_json(&draft.document)?,
+        folded_version: current.version + 1,
         version: current.version + 1,
         updated_at: clock::now(),
         email_key: email_key(draft),
@@ -244,6 +248,7 @@ struct UserChanges<'a> {
     password_hash: Option<&'a str>,
     document: String,
     folded_document: String,
+    folded_version: i64,
     version: i64,
     updated_at: time::PrimitiveDateTime,
     email_key: Option<String>,
@@ -312,6 +317,7 @@ pub fn erase(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<Vec<GroupId>>, 
             users::email_key.eq(None::<String>),
             users::document.eq(document.to_string()),
             users::folded_document.eq(folded.to_string()),
+            users::folded_version.eq(user.version + 1),
             users::version.eq(user.version + 1),
             users::session_version.eq(user.sessions_after_removal()),
             users::updated_at.eq(now),
@@ -351,6 +357,8 @@ pub fn set_app_roles(
         (
             users::app_roles.eq(roles),
             users::version.eq(users::version + 1),
+            // The document is unchanged: a folded copy of the current version stays current.
+            users::folded_version.eq(users::folded_version + 1),
             users::updated_at.eq(clock::now()),
         ),
     )?;

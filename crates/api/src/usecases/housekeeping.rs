@@ -1,7 +1,8 @@
 //! Housekeeping: retention purges old audit events and provisioning errors, tombstones of
 //! deleted users, delivered events and workspaces past their deletion grace period, one
 //! workspace at a time (each in its own tenant transaction, so that row-level security applies
-//! to this work too); and the tokens about to expire are counted for the alerts.
+//! to this work too); the tokens about to expire are counted for the alerts; and users' folded
+//! documents that an earlier release left behind are recomputed.
 
 use std::time::Duration;
 
@@ -28,6 +29,26 @@ pub struct Purged {
     pub user_tombstones: usize,
     pub workspaces: usize,
     pub delivered_events: usize,
+}
+
+/// Users' folded documents recomputed per transaction.
+const REFOLD_BATCH: i64 = 500;
+
+/// Recomputes every folded document that is missing or older than its row, workspace by
+/// workspace, a batch per transaction; returns how many. Blocking.
+pub fn refold(store: &Store) -> Result<usize, StoreError> {
+    let batch = usize::try_from(REFOLD_BATCH).unwrap_or(usize::MAX);
+    let mut refolded = 0;
+    for workspace in unscoped::workspace_ids(store)? {
+        loop {
+            let done = store.write(workspace, |tx| users::refold_stale(tx, REFOLD_BATCH))?;
+            refolded += done;
+            if done < batch {
+                break;
+            }
+        }
+    }
+    Ok(refolded)
 }
 
 /// One retention pass at `now`. Blocking.
@@ -85,6 +106,13 @@ impl super::UseCases {
             Ok((purged, expiring))
         })
         .await
+    }
+
+    /// Recomputes the folded documents an earlier release left missing or stale (see
+    /// [`refold`]); returns how many.
+    pub async fn refold_pass(&self) -> Result<usize, StoreError> {
+        let store = self.store.clone();
+        super::run_blocking(move || refold(&store)).await
     }
 
     /// Whether any workspace exists (the demo workspace is made only on an empty database).

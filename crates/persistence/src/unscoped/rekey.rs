@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::{KEY_FOLDING_VERSION, fold_key};
-use webwork_scim_domain::user::{folded_document, primary_email};
+use webwork_scim_domain::user::primary_email;
 
 use crate::schema::{groups, key_folding, users};
 use crate::{DbConnection, StoreError};
@@ -35,8 +35,6 @@ pub struct Rekeyed {
     pub user_names: usize,
     pub emails: usize,
     pub group_names: usize,
-    /// Users whose folded document was (re)computed.
-    pub documents: usize,
     pub collisions: Vec<Collision>,
 }
 
@@ -62,7 +60,6 @@ pub fn rekey(conn: &mut DbConnection) -> Result<Rekeyed, StoreError> {
         rekey_user_names(conn, &mut rekeyed)?;
         rekeyed.emails = rekey_emails(conn)?;
         rekey_group_names(conn, &mut rekeyed)?;
-        rekeyed.documents = refold_documents(conn)?;
         diesel::update(key_folding::table)
             .set(key_folding::version.eq(KEY_FOLDING_VERSION))
             .execute(conn)?;
@@ -184,36 +181,6 @@ fn rekey_emails(conn: &mut DbConnection) -> Result<usize, StoreError> {
                     .filter(users::id.eq(id)),
             )
             .set(users::email_key.eq(key))
-            .execute(conn)?;
-            changed += 1;
-        }
-    }
-    Ok(changed)
-}
-
-/// Every user's folded document, computed from its document; rows already right are left alone.
-fn refold_documents(conn: &mut DbConnection) -> Result<usize, StoreError> {
-    let rows: Vec<(String, String, String, String)> = users::table
-        .select((
-            users::workspace_id,
-            users::id,
-            users::document,
-            users::folded_document,
-        ))
-        .load(conn)?;
-    let mut changed = 0;
-    for (workspace_id, id, document, stored) in rows {
-        let document: Map<String, Value> = serde_json::from_str(&document)
-            .map_err(|err| StoreError::Corrupt(format!("user {id}'s document: {err}")))?;
-        let folded = serde_json::to_string(&folded_document(&document))
-            .map_err(|err| StoreError::Corrupt(err.to_string()))?;
-        if folded != stored {
-            diesel::update(
-                users::table
-                    .filter(users::workspace_id.eq(workspace_id))
-                    .filter(users::id.eq(id)),
-            )
-            .set(users::folded_document.eq(folded))
             .execute(conn)?;
             changed += 1;
         }

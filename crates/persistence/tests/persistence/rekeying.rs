@@ -190,7 +190,7 @@ fn keys_of_the_earlier_folding_are_recomputed_and_look_alikes_reported() {
 }
 
 #[test]
-fn users_stored_before_folded_documents_get_theirs_at_migration() {
+fn folded_documents_an_earlier_release_left_behind_are_recomputed() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);
     let jane = insert(
@@ -198,23 +198,33 @@ fn users_stored_before_folded_documents_get_theirs_at_migration() {
         ws.id,
         json!({"userName": "jane", "name": {"familyName": "STRAßE"}}),
     );
+    let bob = insert(&db, ws.id, json!({"userName": "bob"}));
     let mut conn = owner(&db);
-    // As the column's migration leaves a user written before it.
-    store_legacy(
-        &mut conn,
-        "users",
-        &jane.to_string(),
-        "folded_document",
-        "{}",
-    );
-    conn.batch_execute("UPDATE key_folding SET version = 2")
-        .unwrap();
+    // As an earlier release inserts (no folded copy) and updates (document and version only).
+    conn.batch_execute(&format!(
+        "UPDATE users SET folded_document = NULL, folded_version = NULL WHERE id = '{jane}'"
+    ))
+    .unwrap();
+    conn.batch_execute(&format!(
+        "UPDATE users SET document = '{{\"userName\": \"bob\", \"title\": \"CTO\"}}', \
+         version = version + 1 WHERE id = '{bob}'"
+    ))
+    .unwrap();
     assert!(names_found(&db, ws.id, r#"name.familyName eq "strasse""#).is_empty());
-    let rekeyed = rekey(&mut conn).unwrap();
-    assert_eq!(rekeyed.documents, 1);
+    assert!(names_found(&db, ws.id, r#"title eq "cto""#).is_empty());
+    let refolded = db
+        .store
+        .write(ws.id, |tx| users::refold_stale(tx, 500))
+        .unwrap();
+    assert_eq!(refolded, 2);
     assert_eq!(
         names_found(&db, ws.id, r#"name.familyName eq "strasse""#),
         ["jane"]
     );
-    assert_eq!(rekey(&mut conn).unwrap(), Default::default());
+    assert_eq!(names_found(&db, ws.id, r#"title eq "cto""#), ["bob"]);
+    let again = db
+        .store
+        .write(ws.id, |tx| users::refold_stale(tx, 500))
+        .unwrap();
+    assert_eq!(again, 0);
 }

@@ -203,13 +203,17 @@ fn time_condition(
     let CompValue::String(text) = literal else {
         return Err(wrong());
     };
-    let at = clock::to_db(time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| wrong())?);
-    let sign = match op {
-        CompareOp::Eq => "=",
-        CompareOp::Gt => ">",
-        CompareOp::Ge => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Le => "<=",
+    let literal = time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| wrong())?;
+    // Stored times have microseconds; a literal finer than that lies between two of them.
+    let between = literal.nanosecond() % 1_000 != 0;
+    let at = clock::to_db(literal);
+    let sign = match (op, between) {
+        (CompareOp::Eq, false) => "=",
+        (CompareOp::Eq, true) => return Ok(truth(false)),
+        (CompareOp::Gt, _) | (CompareOp::Ge, true) => ">",
+        (CompareOp::Ge, false) => ">=",
+        (CompareOp::Lt, false) => "<",
+        (CompareOp::Lt, true) | (CompareOp::Le, _) => "<=",
         _ => {
             return Err(invalid(format!("'{path}' takes eq, ne, gt, ge, lt and le")));
         }

@@ -14,6 +14,29 @@ use webwork_scim_persistence::users;
 
 use crate::support::all;
 
+/// Users per generated workspace.
+const USERS: usize = 10;
+/// Nanoseconds added to a user's time in a generated literal.
+const DELTAS: &[i64] = &[-1_000, -1, 0, 1, 500, 1_000, 86_400_000_000_000];
+
+/// The filter with each `@T<user>_<delta>` replaced by that user's `meta.lastModified` (also its
+/// creation time: nothing changes the users here) plus `delta` nanoseconds, and `@ID<user>` by
+/// its id.
+fn with_instants(text: &str, users: &[User]) -> String {
+    let mut text = text.to_owned();
+    for (n, user) in users.iter().enumerate().rev() {
+        for delta in DELTAS {
+            let at = user.updated_at + time::Duration::nanoseconds(*delta);
+            let formatted = at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            text = text.replace(&format!("@T{n}_{delta}\""), &format!("{formatted}\""));
+        }
+        text = text.replace(&format!("@ID{n}\""), &format!("{}\"", user.id));
+    }
+    text
+}
+
 /// Words that fold alike and apart, with LIKE's metacharacters, accents composed and not, and
 /// the empty string.
 const WORDS: &[&str] = &[
@@ -186,13 +209,29 @@ fn leaf() -> BoxedStrategy<String> {
                 })
         });
     let present = prop::sample::select(PRESENT_PATHS).prop_map(|path| format!("{path} pr"));
-    let modified = prop::sample::select(&["gt", "lt", "ge", "le", "eq", "ne"][..])
-        .prop_map(|op| format!("meta.lastModified {op} \"2001-01-01T00:00:00Z\""));
+    // Times and ids of the workspace's own users, filled in when the users exist (see
+    // [`with_instants`]): a user's time itself, and a nanosecond or a microsecond around it.
+    let modified = (
+        prop::sample::select(&["meta.lastModified", "meta.created"][..]),
+        prop::sample::select(&["gt", "lt", "ge", "le", "eq", "ne"][..]),
+        0..USERS,
+        prop::sample::select(DELTAS),
+    )
+        .prop_map(|(path, op, user, delta)| format!("{path} {op} \"@T{user}_{delta}\""));
+    let id = (
+        prop::sample::select(&["eq", "ne", "sw", "gt"][..]),
+        0..USERS,
+    )
+        .prop_map(|(op, user)| format!("id {op} \"@ID{user}\""));
+    let resource_type = prop::sample::select(&["User", "Group", "user"][..])
+        .prop_map(|kind| format!("meta.resourceType eq \"{kind}\""));
     prop_oneof![
         6 => comparison(TEXT_PATHS, FLAG_PATHS),
         2 => value_path,
         1 => present,
         1 => modified,
+        1 => id,
+        1 => resource_type,
     ]
     .boxed()
 }
@@ -207,7 +246,7 @@ fn filter() -> impl Strategy<Value = String> {
     })
 }
 
-/// The user as the matcher sees it: its document, `id` and `meta`'s times.
+/// The user as the matcher sees it: its document, `id` and `meta` as a response shows them.
 fn resource(user: &User) -> Value {
     let time = |at: time::OffsetDateTime| {
         at.format(&time::format_description::well_known::Rfc3339)
@@ -217,7 +256,8 @@ fn resource(user: &User) -> Value {
     resource.insert("id".into(), json!(user.id.to_string()));
     resource.insert(
         "meta".into(),
-        json!({"created": time(user.created_at), "lastModified": time(user.updated_at)}),
+        json!({"resourceType": "User", "created": time(user.created_at),
+               "lastModified": time(user.updated_at)}),
     );
     Value::Object(resource)
 }
@@ -235,6 +275,7 @@ fn agree(db: &TestDb, bodies: Vec<Value>, filters: Vec<String>) -> Result<(), Te
         .read(ws.id, |tx| users::list(tx, all(None)))
         .unwrap();
     for text in filters {
+        let text = with_instants(&text, &everyone.users);
         let filter =
             Filter::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
         let expected: BTreeSet<String> = everyone

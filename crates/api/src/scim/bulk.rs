@@ -6,7 +6,7 @@
 //! operation creates, or to one whose creation failed, or a cycle, is 409 for that operation.
 //! With `failOnErrors`, the request stops after that many failures and reports what ran.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -47,6 +47,21 @@ pub async fn bulk(
     ))
 }
 
+/// An operation waiting to run, with the bulkIds of this request it refers to.
+struct Waiting {
+    index: usize,
+    op: Operation,
+    references: BTreeSet<String>,
+}
+
+/// What the operations run so far created and failed to create, by bulkId.
+#[derive(Default)]
+struct Ledger {
+    created: HashMap<String, String>,
+    failed: HashSet<String>,
+    errors: usize,
+}
+
 /// Runs the operations whose references are resolved, pass after pass, until each has run or
 /// can never run; `None` for those left when `failOnErrors` stopped the request.
 async fn run_all(
@@ -54,64 +69,82 @@ async fn run_all(
     tenant: &ScimCaller,
     request: BulkRequest,
 ) -> Vec<Option<Value>> {
-    let count = request.operations.len();
-    let mut results: Vec<Option<Value>> = vec![None; count];
-    let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed: HashSet<String> = HashSet::new();
-    let mut pending: Vec<(usize, Operation)> = request.operations.into_iter().enumerate().collect();
-    let mut errors = 0_usize;
+    let base = base_url(state, tenant);
+    let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
+    // The POST that declares each bulkId: the first in the request's order.
+    let mut owners: HashMap<String, usize> = HashMap::new();
+    for (index, op) in request.operations.iter().enumerate() {
+        if let (Some(bulk_id), "POST") = (&op.bulk_id, op.method.as_str()) {
+            owners.entry(bulk_id.clone()).or_insert(index);
+        }
+    }
+    // Only the bulkIds this request declares are references; other text stays as written.
+    let mut pending: Vec<Waiting> = request
+        .operations
+        .into_iter()
+        .enumerate()
+        .map(|(index, op)| {
+            let mut references = op.references();
+            references.retain(|id| owners.contains_key(id));
+            Waiting {
+                index,
+                op,
+                references,
+            }
+        })
+        .collect();
     let stop = request.fail_on_errors.unwrap_or(usize::MAX);
-    let mut seen_ids = HashSet::new();
-    while !pending.is_empty() && errors < stop {
-        // bulkIds that operations still waiting will create.
-        let coming: HashSet<String> = pending
-            .iter()
-            .filter_map(|(_, op)| op.bulk_id.clone())
-            .collect();
+    let mut ledger = Ledger::default();
+    while !pending.is_empty() && ledger.errors < stop {
         let mut waiting = Vec::new();
         let mut progressed = false;
-        for (index, mut op) in pending {
-            if errors >= stop {
+        for mut item in pending {
+            if ledger.errors >= stop {
                 break;
             }
-            let references = op.references();
-            let unresolved = references.iter().find(|id| !created.contains_key(*id));
-            if unresolved.is_some_and(|id| coming.contains(id) && !failed.contains(id)) {
-                waiting.push((index, op));
+            let unresolved = item
+                .references
+                .iter()
+                .find(|id| !ledger.created.contains_key(*id))
+                .cloned();
+            if unresolved
+                .as_ref()
+                .is_some_and(|id| !ledger.failed.contains(id))
+            {
+                waiting.push(item);
                 continue;
             }
             progressed = true;
-            let outcome = match unresolved {
-                Some(id) => Err(unresolvable(id, &failed)),
-                None => {
-                    op.resolve(&created);
-                    run_one(state, tenant, &op, &mut seen_ids).await
+            let duplicate =
+                item.op.bulk_id.as_ref().is_some_and(|id| {
+                    item.op.method == "POST" && owners.get(id) != Some(&item.index)
+                });
+            let outcome = match (unresolved, duplicate) {
+                (Some(id), _) => Err(ApiError::UnresolvedReference(format!(
+                    "the operation that creates bulkId '{id}' failed"
+                ))),
+                (None, true) => Err(DomainError::invalid_value(
+                    "an earlier operation of this request has the same bulkId",
+                )
+                .into()),
+                (None, false) => {
+                    item.op.resolve(&ledger.created);
+                    run_one(state, tenant, &item.op).await
                 }
             };
-            let entry = report(&op, outcome, &mut created, &mut failed, &mut errors);
-            results[index] = Some(entry);
+            results[item.index] = Some(report(&item.op, outcome, &base, &mut ledger));
         }
         if !progressed {
             // Every operation left waits for another that waits too: a cycle.
-            for (index, op) in waiting.drain(..) {
-                if errors >= stop {
+            for item in waiting.drain(..) {
+                if ledger.errors >= stop {
                     break;
                 }
-                let id = op
-                    .references()
-                    .into_iter()
-                    .find(|id| !created.contains_key(id));
                 let err = ApiError::UnresolvedReference(format!(
-                    "the bulkId '{}' is part of a cycle of references",
-                    id.unwrap_or_default()
+                    "the bulkIds {:?} are part of a cycle of references",
+                    item.references
                 ));
-                results[index] = Some(report(
-                    &op,
-                    Err(err),
-                    &mut created,
-                    &mut failed,
-                    &mut errors,
-                ));
+                results[item.index] = Some(report(&item.op, Err(err), &base, &mut ledger));
             }
         }
         pending = waiting;
@@ -119,21 +152,21 @@ async fn run_all(
     results
 }
 
-fn unresolvable(id: &str, failed: &HashSet<String>) -> ApiError {
-    ApiError::UnresolvedReference(if failed.contains(id) {
-        format!("the operation that creates bulkId '{id}' failed")
-    } else {
-        format!("no operation of this request creates bulkId '{id}'")
-    })
+/// Where the resource a PUT, PATCH or DELETE names is.
+fn location_of(op: &Operation, base: &str) -> Option<String> {
+    match op.target() {
+        Ok(Target::User(id)) => Some(format!("{base}/Users/{id}")),
+        Ok(Target::Group(id)) => Some(format!("{base}/Groups/{id}")),
+        _ => None,
+    }
 }
 
 /// The response entry of `op`, counting its failure and recording what it created.
 fn report(
     op: &Operation,
     outcome: Result<Done, ApiError>,
-    created: &mut HashMap<String, String>,
-    failed: &mut HashSet<String>,
-    errors: &mut usize,
+    base: &str,
+    ledger: &mut Ledger,
 ) -> Value {
     let mut entry = json!({"method": op.method});
     if let Some(bulk_id) = &op.bulk_id {
@@ -142,9 +175,9 @@ fn report(
     match outcome {
         Ok(done) => {
             if let (Some(bulk_id), Some(id)) = (&op.bulk_id, done.created) {
-                created.insert(bulk_id.clone(), id);
+                ledger.created.insert(bulk_id.clone(), id);
             }
-            if let Some(location) = done.location {
+            if let Some(location) = done.location.or_else(|| location_of(op, base)) {
                 entry["location"] = json!(location);
             }
             if let Some(version) = done.version {
@@ -153,9 +186,12 @@ fn report(
             entry["status"] = json!(done.status.as_str());
         }
         Err(err) => {
-            *errors += 1;
+            ledger.errors += 1;
             if let Some(bulk_id) = &op.bulk_id {
-                failed.insert(bulk_id.clone());
+                ledger.failed.insert(bulk_id.clone());
+            }
+            if let Some(location) = location_of(op, base) {
+                entry["location"] = json!(location);
             }
             err.log();
             let (status, body) = err.scim_body();
@@ -177,15 +213,10 @@ fn expected(op: &Operation) -> Option<IfMatch> {
 }
 
 /// Runs one operation as its single request would run.
-async fn run_one(
-    state: &AppState,
-    tenant: &ScimCaller,
-    op: &Operation,
-    bulk_ids: &mut HashSet<String>,
-) -> Result<Done, ApiError> {
+async fn run_one(state: &AppState, tenant: &ScimCaller, op: &Operation) -> Result<Done, ApiError> {
     match op.target()? {
-        Target::Users => create(state, tenant, op, "Users", bulk_ids).await,
-        Target::Groups => create(state, tenant, op, "Groups", bulk_ids).await,
+        Target::Users => create(state, tenant, op, "Users").await,
+        Target::Groups => create(state, tenant, op, "Groups").await,
         Target::User(raw) => change_user(state, tenant, op, &raw).await,
         Target::Group(raw) => change_group(state, tenant, op, &raw).await,
     }
@@ -206,18 +237,9 @@ async fn create(
     tenant: &ScimCaller,
     op: &Operation,
     kind: &str,
-    bulk_ids: &mut HashSet<String>,
 ) -> Result<Done, ApiError> {
-    let bulk_id = op.bulk_id.as_deref().ok_or_else(|| {
-        ApiError::from(DomainError::invalid_value(
-            "a POST operation takes a bulkId",
-        ))
-    })?;
-    if !bulk_ids.insert(bulk_id.to_owned()) {
-        return Err(DomainError::invalid_value(format!(
-            "the bulkId '{bulk_id}' names an earlier operation"
-        ))
-        .into());
+    if op.bulk_id.is_none() {
+        return Err(DomainError::invalid_value("a POST operation takes a bulkId").into());
     }
     let uses = &state.use_cases;
     let (id, version) = if kind == "Users" {

@@ -152,7 +152,7 @@ async fn bad_operations_are_answered_in_place_and_the_rest_run() {
     assert_eq!(
         statuses(&answer),
         [
-            "400", "400", "400", "400", "404", "412", "409", "409", "200", "204"
+            "400", "400", "400", "400", "404", "412", "400", "409", "200", "204"
         ],
         "{answer}"
     );
@@ -163,10 +163,16 @@ async fn bad_operations_are_answered_in_place_and_the_rest_run() {
             assert!(response["detail"].is_string(), "{op}");
         }
     }
-    assert_eq!(
-        answer["Operations"][6]["response"]["scimType"],
-        "invalidValue"
-    );
+    let ops = answer["Operations"].as_array().unwrap();
+    // `bulkId:nobody` names no operation of the request: it stays as written, and is no user.
+    assert_eq!(ops[6]["response"]["scimType"], "invalidValue");
+    // `bad` was declared but failed: what refers to it cannot run.
+    assert_eq!(ops[7]["response"]["scimType"], "invalidValue");
+    // Every operation on a resource says where it is, failed or not.
+    for (n, id) in [(4, &theirs), (5, &mine), (8, &mine), (9, &mine)] {
+        let location = ops[n]["location"].as_str().unwrap_or_default();
+        assert!(location.ends_with(&format!("/Users/{id}")), "{}", ops[n]);
+    }
     // The other workspace's user is untouched; this one was patched, then deleted.
     let still = app
         .get(&user(&other, &theirs), &other_token)
@@ -262,4 +268,27 @@ async fn concurrent_bulk_requests_create_each_user_once() {
     assert_eq!(created, 10);
     let listed = app.get(&users(&ws), &token).await.expect(200);
     assert_eq!(listed["totalResults"], json!(10));
+}
+
+#[actix_web::test]
+async fn a_bulk_id_belongs_to_its_first_post_and_undeclared_ones_are_plain_text() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    // The second `dup` comes later in the request; the reference waits for the first.
+    let body = request(json!([
+        {"method": "PATCH", "path": "/Users/bulkId:dup",
+         "data": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                  "Operations": [{"op": "replace", "path": "title", "value": "bulkId:not-declared"}]}},
+        {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"userName": "first@acme.com"}},
+        {"method": "POST", "path": "/Users", "bulkId": "dup", "data": {"userName": "second@acme.com"}},
+    ]));
+    let answer = app.post(&bulk_path(&ws), &token, &body).await.expect(200);
+    assert_eq!(statuses(&answer), ["200", "201", "400"], "{answer}");
+    let first = answer["Operations"][1]["location"].as_str().unwrap();
+    let id = first.rsplit('/').next().unwrap();
+    let stored = app.get(&user(&ws, id), &token).await.expect(200);
+    assert_eq!(stored["userName"], "first@acme.com");
+    assert_eq!(stored["title"], "bulkId:not-declared");
+    let listed = app.get(&users(&ws), &token).await.expect(200);
+    assert_eq!(listed["totalResults"], json!(1));
 }

@@ -102,8 +102,9 @@ impl JsonDocument {
     }
 
     /// `EXISTS (SELECT 1 FROM` the elements of the array at `steps` `WHERE `: the caller writes
-    /// a condition on [`JsonDocument::element`] and closes with `)`. A value that is not an array
-    /// has no elements.
+    /// a condition on [`JsonDocument::element`] and closes with `)`. On PostgreSQL a value that
+    /// is not an array has no elements; SQLite's `json_each` would walk an object's members, but
+    /// stored documents hold every multi-valued attribute as an array (the canonical form).
     pub(crate) fn each(&self, steps: &[&str]) -> String {
         match self.dialect {
             Dialect::Sqlite => format!(

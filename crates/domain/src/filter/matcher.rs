@@ -31,6 +31,21 @@ pub(crate) fn eval(filter: &Filter, value: &Value, scope: Scope) -> bool {
         Filter::Present(path) => resolve(path, value, scope)
             .iter()
             .any(|(v, _)| is_present(v)),
+        // RFC 7643 §2.5: null and unassigned are one state, so `eq null` is "not present".
+        Filter::Compare {
+            path,
+            op,
+            value: CompValue::Null,
+        } => {
+            let present = resolve(path, value, scope)
+                .iter()
+                .any(|(v, _)| is_present(v));
+            match op {
+                CompareOp::Eq => !present,
+                CompareOp::Ne => present,
+                _ => false,
+            }
+        }
         Filter::Compare {
             path,
             op,

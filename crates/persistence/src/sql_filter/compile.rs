@@ -1,7 +1,8 @@
 //! A filter's tree as SQL: `and`/`or`/`not` as written, `ne` as the complement of `eq` (a
 //! resource without the attribute is "not equal"), and each comparison as its resolver maps the
 //! attribute. Literals are checked against the attribute's type first: comparing a string with a
-//! boolean, or anything with `null`, is `invalidFilter`, not a silent empty answer.
+//! boolean, or ordering against `null`, is `invalidFilter`, not a silent empty answer. `eq null`
+//! is "not present" and `ne null` "present" (RFC 7643 §2.5: null and unassigned are one state).
 
 use time::format_description::well_known::Rfc3339;
 use webwork_scim_domain::DomainError;
@@ -55,6 +56,17 @@ pub(crate) fn compile(filter: &Filter, scope: &dyn Resolve) -> Result<Sql, Domai
         Filter::Or(left, right) => Sql::join(compile(left, scope)?, "OR", compile(right, scope)?),
         Filter::Not(inner) => Sql::negate(compile(inner, scope)?),
         Filter::Present(path) => leaf_condition(scope, path, Test::Present)?,
+        // RFC 7643 §2.5: null and unassigned are one state.
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::Null,
+        } => Sql::negate(leaf_condition(scope, path, Test::Present)?),
+        Filter::Compare {
+            path,
+            op: CompareOp::Ne,
+            value: CompValue::Null,
+        } => leaf_condition(scope, path, Test::Present)?,
         Filter::Compare {
             path,
             op: CompareOp::Ne,
@@ -116,7 +128,7 @@ fn leaf_condition(
 ) -> Result<Sql, DomainError> {
     if let Test::Compare(_, CompValue::Null) = test {
         return Err(invalid(format!(
-            "'{path}' compares with null: write '{path} pr' or 'not ({path} pr)'"
+            "'{path}' compares with null by eq or ne only"
         )));
     }
     let dialect = scope.dialect();

@@ -223,6 +223,12 @@ fn leaf() -> BoxedStrategy<String> {
         0..USERS,
     )
         .prop_map(|(op, user)| format!("id {op} \"@ID{user}\""));
+    let null = (
+        prop::sample::select(&[TEXT_PATHS, FLAG_PATHS, PRESENT_PATHS][..]),
+        any::<prop::sample::Index>(),
+        prop::sample::select(&["eq", "ne"][..]),
+    )
+        .prop_map(|(paths, index, op)| format!("{} {op} null", index.get(paths)));
     let resource_type = prop::sample::select(&["User", "Group", "user"][..])
         .prop_map(|kind| format!("meta.resourceType eq \"{kind}\""));
     prop_oneof![
@@ -232,6 +238,7 @@ fn leaf() -> BoxedStrategy<String> {
         1 => modified,
         1 => id,
         1 => resource_type,
+        1 => null,
     ]
     .boxed()
 }

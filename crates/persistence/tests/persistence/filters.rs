@@ -75,7 +75,7 @@ fn filters_that_cannot_mean_anything_are_invalid() {
         r#"urn:example:custom:User:tier eq "x""#,
         r#"name.nosuch eq "x""#,
         r#"title eq true"#,
-        r#"userName eq null"#,
+        r#"userName gt null"#,
         r#"active gt true"#,
         r#"active eq "maybe""#,
         r#"name eq "x""#,
@@ -190,6 +190,8 @@ fn every_attribute_filters_in_the_database() {
             &["jane", "bob", "carol"],
         ),
         (r#"groups pr"#, &[]),
+        (r#"title eq null"#, &["carol"]),
+        (r#"title ne null"#, &["jane", "bob"]),
     ];
     for (text, expected) in cases {
         assert_eq!(names(text), *expected, "{text}");

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of deploy/: the Prometheus configuration and alert rules (with their unit tests,
-# and a check that those tests can fail), the Dockerfile, the shell scripts and the YAML files.
+# and a check that those tests can fail), the Grafana dashboard, the Dockerfile, the shell scripts
+# and the YAML files.
 # Installs its tools when they are missing: promtool from Debian's prometheus package, the
 # others with pip into target/deploy-venv.
 #
@@ -140,6 +141,13 @@ if missing:
     sys.exit(f"deploy/placeholders.sh does not create {missing}")
 print("ok")
 EOF
+
+step "the Grafana dashboard"
+# Valid JSON, and the chart ships this very file (helm/check.py renders it; the API tests check
+# that every metric it queries is exposed).
+python3 -m json.tool deploy/grafana/webwork-scim.json >/dev/null
+cmp deploy/grafana/webwork-scim.json helm/webwork-scim/dashboards/webwork-scim.json
+echo "valid JSON; helm/webwork-scim/dashboards/webwork-scim.json is the same file"
 
 step "hadolint"
 hadolint --config deploy/.hadolint.yaml deploy/Dockerfile

@@ -13,6 +13,7 @@ any failure.
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -183,7 +184,8 @@ def assert_server(objects: list[dict[str, Any]], label: str) -> None:
     check("/tmp" in mounts, f"{label}: /tmp is mounted")
     sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds")
     check(isinstance(sleep, int) and sleep > 0, f"{label}: preStop sleep action")
-    cm = [c for c in find(objects, "ConfigMap") if not c["metadata"]["name"].endswith("-webhook-ca")]
+    cm = [c for c in find(objects, "ConfigMap")
+          if not c["metadata"]["name"].endswith(("-webhook-ca", "-dashboard"))]
     check(len(cm) == 1, f"{label}: one ConfigMap of settings")
     if cm and isinstance(sleep, int):
         data = cm[0]["data"]
@@ -321,11 +323,21 @@ def assert_scenario(objects: list[dict[str, Any]], merged: dict[str, Any], label
         bundles = find(objects, "ConfigMap", "-webhook-ca")
         check(len(bundles) == 1 and "BEGIN CERTIFICATE" in bundles[0]["data"]["ca.pem"],
               f"{label}: the CA bundle is in a ConfigMap of its own")
-        env = next(c for c in find(objects, "ConfigMap") if not c["metadata"]["name"].endswith("-webhook-ca"))
+        env = next(c for c in find(objects, "ConfigMap")
+                   if not c["metadata"]["name"].endswith(("-webhook-ca", "-dashboard")))
         mounted = {m["mountPath"] for m in container(deploy)["volumeMounts"]}
         check(env["data"].get("WEBHOOK_CA_FILE") == "/etc/webwork-scim/webhook-ca/ca.pem"
               and "/etc/webwork-scim/webhook-ca" in mounted,
               f"{label}: WEBHOOK_CA_FILE names the mounted bundle")
+    dashboards = find(objects, "ConfigMap", "-dashboard")
+    if merged["metrics"]["grafanaDashboard"]["enabled"]:
+        shipped = json.loads((HERE.parent / "deploy" / "grafana" / "webwork-scim.json").read_text())
+        check(len(dashboards) == 1
+              and json.loads(dashboards[0]["data"]["webwork-scim.json"]) == shipped
+              and dashboards[0]["metadata"]["labels"].get("grafana_dashboard") == "1",
+              f"{label}: the dashboard ConfigMap holds deploy/grafana/webwork-scim.json for the sidecar")
+    else:
+        check(not dashboards, f"{label}: no dashboard ConfigMap unless asked")
     if merged["startupProbe"]["enabled"]:
         probe = container(deploy).get("startupProbe", {})
         check(probe.get("httpGet", {}).get("path") == "/healthz", f"{label}: startupProbe GET /healthz")

@@ -154,3 +154,93 @@ async fn readiness_follows_start_and_stop_while_liveness_stays() {
     );
     assert_eq!(status("/healthz").await.status(), StatusCode::OK);
 }
+
+/// The metric names a PromQL expression reads, without a histogram's `_bucket`, `_sum` or
+/// `_count`.
+fn metrics_read(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("webwork_scim_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        let name = &tail[..end];
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(name);
+        names.push(base.to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+fn expressions(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value) {
+                    ("expr", serde_json::Value::String(text)) => out.push(text.clone()),
+                    // A variable's query (`label_values(…)`); a data source variable names only
+                    // its type.
+                    ("query", serde_json::Value::String(text)) if text.contains('(') => {
+                        out.push(text.clone());
+                    }
+                    _ => expressions(value, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| expressions(item, out)),
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_grafana_dashboard_queries_only_metrics_that_are_exposed() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/grafana/webwork-scim.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut exprs = Vec::new();
+    expressions(&dashboard, &mut exprs);
+    assert!(exprs.len() >= 20, "{} queries", exprs.len());
+    // Traffic that gives every labelled series a sample: a create, a read, a refused token.
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let jane = id_of(&app.create_user(&ws, &token, "jane@acme.com").await);
+    app.get(&user(&ws, &jane), &token).await.expect(200);
+    app.get(&users(&ws), "wwscim_000000000000_nope")
+        .await
+        .expect(401);
+    let page = metrics_page(&app).await;
+    let exposed: std::collections::HashSet<String> = series(&page)
+        .into_iter()
+        .map(|line| {
+            let name = line.split('{').next().unwrap_or_default();
+            ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name)
+                .to_owned()
+        })
+        .collect();
+    let mut read = 0;
+    for expr in &exprs {
+        let names = metrics_read(expr);
+        assert!(
+            !names.is_empty(),
+            "a query that reads no metric of ours: {expr}"
+        );
+        for name in names {
+            assert!(
+                exposed.contains(&name),
+                "{name} (in {expr}) is not on /metrics"
+            );
+            read += 1;
+        }
+    }
+    assert!(read >= exprs.len());
+}

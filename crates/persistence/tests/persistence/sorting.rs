@@ -1,6 +1,6 @@
 //! `sortBy`: users by a column, by a value in the document, by an extension's attribute, with
 //! rows without a value last and id breaking ties; groups by their name; the same on both
-//! backends, through exact and row-checked filters alike.
+//! backends, with and without filters.
 
 use serde_json::json;
 use webwork_scim_domain::filter::{AttrPath, Filter};

@@ -316,17 +316,28 @@ impl Metrics {
             self.db_unavailable.inc();
         }
         if let Some((resource, operation)) = scim_operation(method, route) {
-            let outcome = if status.is_server_error() {
-                "server_error"
-            } else if status.is_client_error() {
-                "client_error"
-            } else {
-                "success"
-            };
             self.scim_operations
-                .with_label_values(&[resource, operation, outcome])
+                .with_label_values(&[resource, operation, outcome(status)])
                 .inc();
         }
+    }
+
+    /// Counts one operation of a Bulk request, as its single request would be counted; an
+    /// operation whose method or path names nothing is counted under `Bulk`.
+    pub fn observe_bulk_operation(&self, method: &str, path: &str, status: StatusCode) {
+        let route = match path.strip_prefix('/').unwrap_or(path).split_once('/') {
+            Some((kind, _)) => format!("/scim/v2/{{workspace}}/{kind}/{{id}}"),
+            None => format!("/scim/v2/{{workspace}}/{}", path.trim_start_matches('/')),
+        };
+        let (resource, operation) = match scim_operation(method, &route) {
+            Some((resource @ ("User" | "Group"), operation)) if operation != "other" => {
+                (resource, operation)
+            }
+            _ => ("Bulk", "operation"),
+        };
+        self.scim_operations
+            .with_label_values(&[resource, operation, outcome(status)])
+            .inc();
     }
 
     /// Counts what the authentication of one SCIM request found: cache hits and misses, failures
@@ -389,6 +400,16 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
+fn outcome(status: StatusCode) -> &'static str {
+    if status.is_server_error() {
+        "server_error"
+    } else if status.is_client_error() {
+        "client_error"
+    } else {
+        "success"
+    }
+}
+
 /// The SCIM resource and operation of a route template under `/scim/v2/{workspace}`.
 fn scim_operation(method: &str, route: &str) -> Option<(&'static str, &'static str)> {
     let rest = route.strip_prefix("/scim/v2/{workspace}")?;
@@ -397,6 +418,11 @@ fn scim_operation(method: &str, route: &str) -> Option<(&'static str, &'static s
         "/Users/{id}" => ("User", true),
         "/Groups" => ("Group", false),
         "/Groups/{id}" => ("Group", true),
+        "/Users/.search" => return Some(("User", "search")),
+        "/Groups/.search" => return Some(("Group", "search")),
+        "/.search" => return Some(("Search", "search")),
+        // Its operations are counted one by one as well (`observe_bulk_operation`).
+        "/Bulk" => return Some(("Bulk", "request")),
         _ => return Some(("Discovery", "read")),
     };
     let operation = match (method, single) {

@@ -14,6 +14,14 @@ fn scim_routes_map_to_resources_and_operations() {
         scim_operation("GET", "/scim/v2/{workspace}/Schemas/{id}"),
         Some(("Discovery", "read"))
     );
+    assert_eq!(
+        scim_operation("POST", "/scim/v2/{workspace}/Users/.search"),
+        Some(("User", "search"))
+    );
+    assert_eq!(
+        scim_operation("POST", "/scim/v2/{workspace}/Bulk"),
+        Some(("Bulk", "request"))
+    );
     assert_eq!(scim_operation("GET", "/api/v1/workspaces"), None);
 }
 

@@ -132,7 +132,9 @@ async fn run_all(
                     run_one(state, tenant, &item.op).await
                 }
             };
-            results[item.index] = Some(report(&item.op, outcome, &base, &mut ledger));
+            let entry = report(&item.op, outcome, &base, &mut ledger);
+            count(state, &item.op, &entry);
+            results[item.index] = Some(entry);
         }
         if !progressed {
             // Every operation left waits for another that waits too: a cycle.
@@ -144,12 +146,26 @@ async fn run_all(
                     "the bulkIds {:?} are part of a cycle of references",
                     item.references
                 ));
-                results[item.index] = Some(report(&item.op, Err(err), &base, &mut ledger));
+                let entry = report(&item.op, Err(err), &base, &mut ledger);
+                count(state, &item.op, &entry);
+                results[item.index] = Some(entry);
             }
         }
         pending = waiting;
     }
     results
+}
+
+/// Counts `op` in the SCIM operation metrics by the status its `entry` reports.
+fn count(state: &AppState, op: &Operation, entry: &Value) {
+    let status = entry["status"]
+        .as_str()
+        .and_then(|status| status.parse::<u16>().ok())
+        .and_then(|status| StatusCode::from_u16(status).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    state
+        .metrics
+        .observe_bulk_operation(&op.method, &op.path, status);
 }
 
 /// Where the resource a PUT, PATCH or DELETE names is.

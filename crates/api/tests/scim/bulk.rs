@@ -87,6 +87,33 @@ async fn a_group_is_created_with_members_that_the_same_request_creates() {
     let bob = app.get(&user(&ws, bob_id), &token).await.expect(200);
     assert_eq!(bob["title"], "Lead");
     assert_eq!(bob["groups"][0]["value"], group_id);
+    // Each operation is counted as its single request would be, and the request once.
+    let page = crate::operations::metrics_page(&app).await;
+    for (resource, operation, expected) in [
+        ("User", "create", 2.0),
+        ("Group", "create", 1.0),
+        ("User", "patch", 1.0),
+        ("Bulk", "request", 1.0),
+    ] {
+        assert_eq!(
+            operations_counted(&page, resource, operation, "success"),
+            expected,
+            "{resource} {operation}"
+        );
+    }
+}
+
+/// The `scim_operations_total` sample of one resource, operation and outcome.
+fn operations_counted(page: &str, resource: &str, operation: &str, outcome: &str) -> f64 {
+    page.lines()
+        .filter(|line| line.starts_with("webwork_scim_scim_operations_total{"))
+        .filter(|line| {
+            line.contains(&format!("resource=\"{resource}\""))
+                && line.contains(&format!("operation=\"{operation}\""))
+                && line.contains(&format!("outcome=\"{outcome}\""))
+        })
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
 }
 
 #[actix_web::test]

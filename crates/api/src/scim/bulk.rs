@@ -71,28 +71,7 @@ async fn run_all(
 ) -> Vec<Option<Value>> {
     let base = base_url(state, tenant);
     let mut results: Vec<Option<Value>> = vec![None; request.operations.len()];
-    // The POST that declares each bulkId: the first in the request's order.
-    let mut owners: HashMap<String, usize> = HashMap::new();
-    for (index, op) in request.operations.iter().enumerate() {
-        if let (Some(bulk_id), "POST") = (&op.bulk_id, op.method.as_str()) {
-            owners.entry(bulk_id.clone()).or_insert(index);
-        }
-    }
-    // Only the bulkIds this request declares are references; other text stays as written.
-    let mut pending: Vec<Waiting> = request
-        .operations
-        .into_iter()
-        .enumerate()
-        .map(|(index, op)| {
-            let mut references = op.references();
-            references.retain(|id| owners.contains_key(id));
-            Waiting {
-                index,
-                op,
-                references,
-            }
-        })
-        .collect();
+    let (owners, mut pending) = schedule(request.operations);
     let stop = request.fail_on_errors.unwrap_or(usize::MAX);
     let mut ledger = Ledger::default();
     while !pending.is_empty() && ledger.errors < stop {
@@ -154,6 +133,31 @@ async fn run_all(
         pending = waiting;
     }
     results
+}
+
+/// The POST that declares each bulkId (the first in the request's order), and every operation
+/// with the declared bulkIds it refers to; other `bulkId:` text stays as written.
+fn schedule(operations: Vec<Operation>) -> (HashMap<String, usize>, Vec<Waiting>) {
+    let mut owners: HashMap<String, usize> = HashMap::new();
+    for (index, op) in operations.iter().enumerate() {
+        if let (Some(bulk_id), "POST") = (&op.bulk_id, op.method.as_str()) {
+            owners.entry(bulk_id.clone()).or_insert(index);
+        }
+    }
+    let pending = operations
+        .into_iter()
+        .enumerate()
+        .map(|(index, op)| {
+            let mut references = op.references();
+            references.retain(|id| owners.contains_key(id));
+            Waiting {
+                index,
+                op,
+                references,
+            }
+        })
+        .collect();
+    (owners, pending)
 }
 
 /// Counts `op` in the SCIM operation metrics by the status its `entry` reports.

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::sort::SortBy;
 use webwork_scim_domain::{
-    DomainError, Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
+    Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
 };
 
 use crate::schema::{group_members, groups};
@@ -105,21 +105,18 @@ fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreErro
 
 type Boxed = groups::BoxedQuery<'static, crate::db::MultiBackend>;
 
-/// The groups the filter's SQL selects.
+/// The groups `condition` (the query's filter in SQL) and the query's id bounds select.
 fn filtered(
     tx: &TenantTx<'_>,
+    condition: Option<&crate::sql_filter::Sql>,
     query: &GroupQuery<'_>,
-) -> Result<crate::scope::Scoped<Boxed>, DomainError> {
-    let dialect = tx.dialect();
-    let condition = query
-        .filter
-        .map(|filter| filter_sql::condition(filter, dialect))
-        .transpose()?;
+) -> crate::scope::Scoped<Boxed> {
+    let condition = condition.cloned();
     let (after, before) = (
         query.after.map(str::to_owned),
         query.before.map(str::to_owned),
     );
-    Ok(tx.groups().refine(|q| {
+    tx.groups().refine(|q| {
         let mut boxed = q.into_boxed();
         if let Some(condition) = condition {
             boxed = boxed.filter(condition);
@@ -131,7 +128,7 @@ fn filtered(
             boxed = boxed.filter(groups::id.lt(before));
         }
         boxed
-    }))
+    })
 }
 
 /// Stores a new group with its members. A `displayName` already used in this workspace (in any
@@ -201,7 +198,13 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
         Some(sort) => Some((group_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    let count = filtered(tx, &query)?.refine(|q| q.count());
+    let dialect = tx.dialect();
+    // Compiled once, for the count and the page.
+    let condition = query
+        .filter
+        .map(|filter| filter_sql::condition(filter, dialect))
+        .transpose()?;
+    let count = filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(GroupPage {
@@ -209,7 +212,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
             groups: Vec::new(),
         });
     }
-    let page = filtered(tx, &query)?.refine(|q| {
+    let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
         let q = match &order {
             Some((key, sort, postgres)) => {
                 let (nulls, value) = order_terms(key, sort, *postgres);

@@ -14,7 +14,7 @@ use webwork_scim_domain::user::folded_document;
 use webwork_scim_domain::{GroupId, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list};
-pub use refold::refold_stale;
+pub use refold::{any_stale, refold_stale};
 
 use crate::schema::users;
 use crate::scope::{LockMode, insert_row};

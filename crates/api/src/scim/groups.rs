@@ -8,8 +8,9 @@ use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{Group, GroupChange, GroupDraft, GroupId};
 
 use super::body::JsonBody;
-use super::cursor_page::{self, Window};
+use super::cursor_page::Window;
 use super::list::{ListParams, Projection};
+use super::listing::{self, Listed};
 use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::groups::GroupListing;
 use crate::usecases::{NotFound, Resource, ScimCaller};
@@ -55,37 +56,20 @@ pub async fn list(
     tenant: ScimCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ListParams::parse(req.query_string())?;
-    let page = page(&state, &tenant, params).await?;
-    Ok(page.respond())
+    listing::list(Listed::Groups, state, tenant, req).await
 }
 
-/// `POST /Groups/.search` (RFC 7644 §3.4.3): a list whose parameters are in the body.
+/// `POST /Groups/.search` (RFC 7644 §3.4.3).
 pub async fn search(
     state: web::Data<AppState>,
     tenant: ScimCaller,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let params = ListParams::from_search(&body)?;
-    let page = page(&state, &tenant, params).await?;
-    Ok(page.respond())
-}
-
-/// One page of groups as `params` ask, rendered: by index, or by cursor when one is given.
-pub async fn page(
-    state: &AppState,
-    tenant: &ScimCaller,
-    params: ListParams,
-) -> Result<render::Page, ApiError> {
-    let workspace = tenant.tenant.workspace_id;
-    cursor_page::paged(&params, workspace, async |window| {
-        window_of(state, tenant, &params, window).await
-    })
-    .await
+    listing::search(Listed::Groups, state, tenant, body).await
 }
 
 /// The groups of `window` that `params` select, in its order, rendered as it projects them.
-async fn window_of(
+pub(super) async fn window_of(
     state: &AppState,
     tenant: &ScimCaller,
     params: &ListParams,

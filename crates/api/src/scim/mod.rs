@@ -8,6 +8,7 @@ pub mod cursor_page;
 pub mod discovery;
 pub mod groups;
 pub mod list;
+pub mod listing;
 pub mod projection;
 pub mod render;
 pub mod schema_text;

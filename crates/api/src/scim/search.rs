@@ -6,7 +6,8 @@ use webwork_scim_domain::ScimType;
 
 use super::body::JsonBody;
 use super::list::ListParams;
-use super::{groups, render, users};
+use super::listing::Listed;
+use super::render;
 use crate::usecases::ScimCaller;
 use crate::{ApiError, AppState};
 
@@ -35,7 +36,7 @@ pub async fn search(
         )
         .into());
     }
-    let (users, users_error) = match users::page(&state, &tenant, params.clone()).await {
+    let (users, users_error) = match Listed::Users.page(&state, &tenant, params.clone()).await {
         Ok(page) => (page, None),
         Err(err) if cannot_filter(&err) => (empty(&params), Some(err)),
         Err(err) => return Err(err),
@@ -47,7 +48,7 @@ pub async fn search(
         count: (params.count - shown).max(0),
         ..params.clone()
     };
-    let groups = match groups::page(&state, &tenant, group_params).await {
+    let groups = match Listed::Groups.page(&state, &tenant, group_params).await {
         Ok(page) => page,
         Err(err) if cannot_filter(&err) => match users_error {
             Some(first) => return Err(first),

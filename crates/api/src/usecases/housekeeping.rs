@@ -40,6 +40,9 @@ pub fn refold(store: &Store) -> Result<usize, StoreError> {
     let batch = usize::try_from(REFOLD_BATCH).unwrap_or(usize::MAX);
     let mut refolded = 0;
     for workspace in unscoped::workspace_ids(store)? {
+        if !store.read(workspace, users::any_stale)? {
+            continue;
+        }
         loop {
             let done = store.write(workspace, |tx| users::refold_stale(tx, REFOLD_BATCH))?;
             refolded += done;

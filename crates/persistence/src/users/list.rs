@@ -1,8 +1,8 @@
 //! Listing a workspace's users: a page through a SCIM filter translated to SQL.
 
 use diesel::prelude::*;
+use webwork_scim_domain::User;
 use webwork_scim_domain::filter::Filter;
-use webwork_scim_domain::{DomainError, User};
 
 use webwork_scim_domain::sort::SortBy;
 
@@ -10,6 +10,7 @@ use super::{UserRow, filter_sql, with_groups};
 use crate::schema::users;
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
+use crate::sql_filter::Sql;
 use crate::{StoreError, TenantTx};
 
 /// One page of a listing, and how many users match in all.
@@ -47,18 +48,14 @@ fn ordered(query: Boxed, order: &Order<'_>) -> Boxed {
 
 type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
 
-/// The live users the query's filter and id bounds select.
-fn filtered(tx: &TenantTx<'_>, query: &ListQuery<'_>) -> Result<Scoped<Boxed>, DomainError> {
-    let dialect = tx.dialect();
-    let condition = query
-        .filter
-        .map(|filter| filter_sql::condition(filter, dialect))
-        .transpose()?;
+/// The live users `condition` (the query's filter in SQL) and the query's id bounds select.
+fn filtered(tx: &TenantTx<'_>, condition: Option<&Sql>, query: &ListQuery<'_>) -> Scoped<Boxed> {
+    let condition = condition.cloned();
     let (after, before) = (
         query.after.map(str::to_owned),
         query.before.map(str::to_owned),
     );
-    Ok(tx.live_users().refine(|q| {
+    tx.live_users().refine(|q| {
         let mut boxed = q.into_boxed();
         if let Some(condition) = condition {
             boxed = boxed.filter(condition);
@@ -70,7 +67,7 @@ fn filtered(tx: &TenantTx<'_>, query: &ListQuery<'_>) -> Result<Scoped<Boxed>, D
             boxed = boxed.filter(users::id.lt(before));
         }
         boxed
-    }))
+    })
 }
 
 /// A page of users matching the query, and the total count.
@@ -79,7 +76,13 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    let count = filtered(tx, &query)?.refine(|q| q.count());
+    let dialect = tx.dialect();
+    // Compiled once, for the count and the page.
+    let condition = query
+        .filter
+        .map(|filter| filter_sql::condition(filter, dialect))
+        .transpose()?;
+    let count = filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     let total: i64 = tx.get(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(UserPage {
@@ -87,7 +90,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
             users: Vec::new(),
         });
     }
-    let page = filtered(tx, &query)?.refine(|q| {
+    let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
         ordered(q, &order)
             .offset(query.offset)
             .limit(query.limit)

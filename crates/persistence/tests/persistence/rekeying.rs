@@ -212,6 +212,7 @@ fn folded_documents_an_earlier_release_left_behind_are_recomputed() {
     .unwrap();
     assert!(names_found(&db, ws.id, r#"name.familyName eq "strasse""#).is_empty());
     assert!(names_found(&db, ws.id, r#"title eq "cto""#).is_empty());
+    assert!(db.store.read(ws.id, users::any_stale).unwrap());
     let refolded = db
         .store
         .write(ws.id, |tx| users::refold_stale(tx, 500))
@@ -227,4 +228,5 @@ fn folded_documents_an_earlier_release_left_behind_are_recomputed() {
         .write(ws.id, |tx| users::refold_stale(tx, 500))
         .unwrap();
     assert_eq!(again, 0);
+    assert!(!db.store.read(ws.id, users::any_stale).unwrap());
 }

@@ -50,10 +50,12 @@ fuzz:
 	FILTER_AGREEMENT_CASES=$(FILTER_CASES) $(CARGO) $(TEST_CMD) -p webwork-scim-persistence \
 		filter_agreement
 
-## Throughput and latency of the SCIM calls that matter most, through real HTTP on the embedded
-## database (TEST_BACKEND=postgres for PostgreSQL), against the goals printed beside them;
-## BENCH_STRICT=1 fails when one is missed.
+## The service under load from wrk (installed from Debian's packages on first use): every
+## scenario's requests/s, p50, p99, p99.9, errors and ratio to the ceiling measured in the same
+## run, on SQLite (TEST_BACKEND=postgres for PostgreSQL); JSON in target/bench/, method and the
+## latest figures in docs/performance.md. BENCH_STRICT=1 fails when a target is missed.
 bench:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(CARGO) bench -p webwork-scim-api --bench scim
 
 fmt:

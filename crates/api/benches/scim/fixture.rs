@@ -1,0 +1,120 @@
+//! The system under load: workspaces with users and groups written straight to the store, and
+//! the service's HTTP server on its own threads, as `webwork-scim serve` runs it.
+
+use std::net::SocketAddr;
+
+use actix_web::HttpServer;
+use serde_json::json;
+use webwork_scim_api::usecases::workspaces::NewWorkspace;
+use webwork_scim_api::usecases::{Caller, UseCases};
+use webwork_scim_api::{AppState, app};
+use webwork_scim_domain::{GroupDraft, PlainText, Plan, UserDraft, WorkspaceName};
+use webwork_scim_persistence::testing::TestDb;
+use webwork_scim_persistence::workspaces::WorkspaceUpdate;
+use webwork_scim_persistence::{StoreError, groups, users};
+
+/// Groups in each workspace, for Group Push.
+pub const GROUPS: usize = 8;
+
+pub struct SeededUser {
+    pub id: String,
+    pub user_name: String,
+}
+
+/// A workspace the scenarios address: its key, a token, and what it holds.
+pub struct Tenant {
+    pub key: String,
+    pub token: String,
+    pub users: Vec<SeededUser>,
+    pub groups: Vec<String>,
+}
+
+impl Tenant {
+    pub fn base(&self) -> String {
+        format!("/scim/v2/{}", self.key)
+    }
+}
+
+/// A Premium workspace without a rate limit (nothing gets in the way of measuring the service
+/// itself), and a token for it.
+pub async fn workspace(use_cases: &UseCases, name: &str) -> (String, String) {
+    let operator = Caller::operator();
+    let new = NewWorkspace {
+        name: WorkspaceName::parse(name).unwrap(),
+        plan: Plan::Premium,
+        sso_enabled: true,
+        seats: None,
+    };
+    let workspace = use_cases.create_workspace(&operator, new).await.unwrap();
+    let key = workspace.key.as_str().to_owned();
+    let unlimited = json!({"requests_per_second": 0, "burst": 0});
+    let update = WorkspaceUpdate {
+        overrides: Some((Some(serde_json::from_value(unlimited).unwrap()), None)),
+        ..WorkspaceUpdate::default()
+    };
+    use_cases
+        .update_workspace(&operator, &key, update)
+        .await
+        .unwrap();
+    let label = PlainText::parse("label", "bench", 100).unwrap();
+    let token = use_cases
+        .issue_token(&operator, &key, label, None)
+        .await
+        .unwrap();
+    (key, token.plaintext)
+}
+
+/// `users` users and [`GROUPS`] empty groups in a new workspace, in one transaction.
+pub async fn tenant(db: &TestDb, use_cases: &UseCases, n: usize, users: usize) -> Tenant {
+    let (key, token) = workspace(use_cases, &format!("Bench {n}")).await;
+    let workspace = use_cases.find_workspace(&key).await.unwrap();
+    let (users, groups) = db
+        .store
+        .write(workspace.id, |tx| {
+            let seeded = (0..users)
+                .map(|u| {
+                    let user_name = format!("user{u}@w{n}.example");
+                    let draft = UserDraft::from_scim(&json!({
+                        "userName": user_name,
+                        "name": {"givenName": "Bench", "familyName": format!("User {u}")},
+                        "emails": [{"value": user_name, "primary": true}],
+                    }))
+                    .unwrap();
+                    let id = users::insert(tx, &draft, None)?.id.to_string();
+                    Ok(SeededUser { id, user_name })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            let groups = (0..GROUPS)
+                .map(|g| {
+                    let draft = GroupDraft::from_scim(&json!({"displayName": format!("Team {g}")}))
+                        .unwrap();
+                    Ok(groups::insert(tx, &draft)?.group.id.to_string())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            Ok::<_, StoreError>((seeded, groups))
+        })
+        .unwrap();
+    Tenant {
+        key,
+        token,
+        users,
+        groups,
+    }
+}
+
+/// Serves the app on a free loopback port with `workers` HTTP workers, on threads of its own.
+pub fn serve(state: AppState, workers: usize) -> SocketAddr {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || app::app(state.clone()))
+                .workers(workers)
+                .disable_signals()
+                .bind(("127.0.0.1", 0))
+                .unwrap();
+            sender.send(server.addrs()[0]).unwrap();
+            server.run().await.unwrap();
+        });
+    });
+    receiver.recv().unwrap()
+}

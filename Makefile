@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 export DATABASE_URL ?= sqlite://data/webwork-scim.db
 
-.PHONY: run build test test-postgres test-openapi test-deploy fuzz bench fmt lint check migrate clean
+.PHONY: run build test test-postgres test-pgbouncer test-openapi test-deploy fuzz bench fmt lint check migrate clean
 
 ## Build, migrate the embedded SQLite database under data/, create a demo workspace on first
 ## start (printing its SCIM Base URL and token), and serve on http://127.0.0.1:8080.
@@ -26,6 +26,11 @@ test:
 test-postgres:
 	TEST_BACKEND=postgres TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
 		$(CARGO) $(TEST_CMD) -p webwork-scim-persistence -p webwork-scim-api
+
+## The same PostgreSQL suites with the service's connections through a PgBouncer in transaction
+## pooling mode that the target starts (installed from Debian's packages on first use).
+test-pgbouncer:
+	CARGO=$(CARGO) TEST_CMD="$(TEST_CMD)" TEST_DATABASE_URL=$(TEST_DATABASE_URL) deploy/pgbouncer/test.sh
 
 ## docs/openapi.yaml checked against the running server by schemathesis (installed from PyPI
 ## into target/openapi-venv on first use).
@@ -65,7 +70,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-check: lint test test-postgres test-openapi test-deploy
+check: lint test test-postgres test-pgbouncer test-openapi test-deploy
 
 migrate:
 	$(CARGO) run --bin webwork-scim -- migrate

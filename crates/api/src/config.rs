@@ -45,6 +45,19 @@ pub struct CommonSettings {
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, global = true)]
     pub db_pool_size: u32,
 
+    /// Whether PostgreSQL connections prepare each statement once and reuse it. Set to false
+    /// behind a pooler in transaction mode (PgBouncer before 1.21, or without
+    /// `max_prepared_statements`): its server connections change under a client between
+    /// transactions, and named statements with them.
+    #[arg(
+        long,
+        env = "DB_PREPARED_STATEMENTS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub db_prepared_statements: bool,
+
     /// When the embedded SQLite database syncs to disk: NORMAL (at checkpoints; an
     /// acknowledged write can be lost if the machine loses power) or FULL (on every commit).
     #[arg(

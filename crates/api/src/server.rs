@@ -44,6 +44,7 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
         &url,
         &PoolSettings {
             max_size: common.db_pool_size,
+            prepared_statements: common.db_prepared_statements,
             sqlite: SqliteSettings {
                 busy_timeout: Duration::from_millis(common.sqlite_busy_timeout_ms),
                 synchronous: common.sqlite_synchronous,

@@ -10,7 +10,9 @@ use diesel::r2d2::R2D2Connection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
-use crate::StoreError;
+use diesel::connection::CacheSize;
+
+use crate::{StatementLog, StoreError};
 
 /// A connection to either backend; diesel derives the common query interface.
 #[derive(diesel::MultiConnection)]
@@ -246,6 +248,8 @@ impl Default for SqliteSettings {
 pub struct ConnectionManager {
     url: DatabaseUrl,
     sqlite: SqliteSettings,
+    prepared_statements: bool,
+    statement_log: Option<StatementLog>,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -253,7 +257,18 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = ConnectionError;
 
     fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        self.url.connect_with(&self.sqlite)
+        let mut conn = self.url.connect_with(&self.sqlite)?;
+        if !self.prepared_statements
+            && let DbConnection::Postgres(pg) = &mut conn
+        {
+            // Named prepared statements live on one server connection, which a pooler in
+            // transaction mode does not keep for us between transactions.
+            pg.set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
+        if let Some(log) = &self.statement_log {
+            conn.set_instrumentation(log.instrumentation());
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
@@ -275,6 +290,11 @@ pub struct PoolSettings {
     pub max_size: u32,
     pub connection_timeout: Duration,
     pub sqlite: SqliteSettings,
+    /// Whether PostgreSQL connections prepare each statement once and reuse it (the default).
+    /// Off behind a pooler in transaction mode that cannot carry prepared statements.
+    pub prepared_statements: bool,
+    /// Records what the connections run and prepare (tests and benchmarks).
+    pub statement_log: Option<StatementLog>,
 }
 
 impl Default for PoolSettings {
@@ -283,6 +303,8 @@ impl Default for PoolSettings {
             max_size: 10,
             connection_timeout: Duration::from_secs(5),
             sqlite: SqliteSettings::default(),
+            prepared_statements: true,
+            statement_log: None,
         }
     }
 }
@@ -303,6 +325,8 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
         .build(ConnectionManager {
             url: url.clone(),
             sqlite: settings.sqlite.clone(),
+            prepared_statements: settings.prepared_statements,
+            statement_log: settings.statement_log.clone(),
         })
         .map_err(StoreError::Unavailable)
 }

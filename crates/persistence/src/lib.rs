@@ -15,10 +15,12 @@ pub mod groups;
 pub mod migrations;
 pub mod outbox;
 pub mod provisioning_errors;
+mod reused;
 mod schema;
 mod scope;
 mod sort_sql;
 mod sql_filter;
+mod statement_log;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -31,4 +33,5 @@ mod writer_queue;
 pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings, SqliteSettings, Synchronous};
 pub use error::StoreError;
 pub use scope::TenantTx;
+pub use statement_log::StatementLog;
 pub use store::{Access, Store};

@@ -17,6 +17,10 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 
 /// One test's database. Keep it alive for the whole test.
 ///
+/// With TEST_POOLER_URL (a PgBouncer in transaction mode in front of TEST_DATABASE_URL's server)
+/// the service role connects through the pooler, while schemas and migrations go straight to the
+/// server, as a migration Job does in production.
+///
 /// On PostgreSQL the schema is migrated by the owning role (TEST_DATABASE_URL's user) and
 /// [`TestDb::store`] connects as a role of its own that neither owns the tables nor bypasses
 /// row-level security, exactly as the service does in production. TEST_DATABASE_URL must let new
@@ -89,9 +93,23 @@ impl TestDb {
                 schema = pg.schema
             ))
             .expect("create the service role");
-        let url = DatabaseUrl::Postgres(with_user(&db.url.expose(), &pg.role));
+        let url = match std::env::var("TEST_POOLER_URL") {
+            // Through a pooler in transaction mode, whose server connections take no startup
+            // options: the role carries its search path itself.
+            Ok(pooler) => {
+                owner
+                    .batch_execute(&format!(
+                        "ALTER ROLE {role} SET search_path TO {schema}",
+                        role = pg.role,
+                        schema = pg.schema
+                    ))
+                    .expect("the service role's search path");
+                DatabaseUrl::Postgres(with_user(&without_tls(&pooler), &pg.role))
+            }
+            Err(_) => DatabaseUrl::Postgres(with_user(&db.url.expose(), &pg.role)),
+        };
         TestDb {
-            store: Store::connect(&url, &settings()).expect("pool of the service role"),
+            store: Store::connect(&url, &pool_settings()).expect("pool of the service role"),
             owner_url: Some(db.url.clone()),
             url,
             _dir: None,
@@ -106,7 +124,7 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = DatabaseUrl::Sqlite(dir.path().join("test.db"));
                 TestDb {
-                    store: Store::connect(&url, &settings()).expect("sqlite pool"),
+                    store: Store::connect(&url, &pool_settings()).expect("sqlite pool"),
                     url,
                     owner_url: None,
                     _dir: Some(dir),
@@ -130,7 +148,7 @@ impl TestDb {
                     "{admin}{separator}options=-csearch_path%3D{schema}"
                 ));
                 TestDb {
-                    store: Store::connect(&url, &settings()).expect("postgres pool"),
+                    store: Store::connect(&url, &pool_settings()).expect("postgres pool"),
                     owner_url: Some(url.clone()),
                     url,
                     _dir: None,
@@ -157,9 +175,13 @@ impl TestDb {
     }
 }
 
-fn settings() -> PoolSettings {
+/// The pool settings of [`TestDb::store`], for tests that build a pool of their own: four
+/// connections; TEST_PREPARED_STATEMENTS=false runs the suite without prepared statements, as
+/// behind a pooler in transaction mode.
+pub fn pool_settings() -> PoolSettings {
     PoolSettings {
         max_size: 4,
+        prepared_statements: std::env::var("TEST_PREPARED_STATEMENTS").as_deref() != Ok("false"),
         ..PoolSettings::default()
     }
 }

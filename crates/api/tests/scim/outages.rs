@@ -100,7 +100,7 @@ async fn a_database_outage_answers_503_then_recovers_and_loses_no_acknowledged_w
         &PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_millis(800),
-            ..PoolSettings::default()
+            ..webwork_scim_persistence::testing::pool_settings()
         },
     )
     .unwrap();
@@ -228,7 +228,7 @@ async fn a_saturated_pool_answers_503_without_calling_it_an_outage() {
         &PoolSettings {
             max_size: 1,
             connection_timeout: Duration::from_millis(300),
-            ..PoolSettings::default()
+            ..webwork_scim_persistence::testing::pool_settings()
         },
     )
     .unwrap();
@@ -274,7 +274,7 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
         &PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_millis(800),
-            ..PoolSettings::default()
+            ..webwork_scim_persistence::testing::pool_settings()
         },
     )
     .unwrap();
@@ -391,7 +391,7 @@ fn sqlite_store(dir: &tempfile::TempDir, sqlite: SqliteSettings) -> (DatabaseUrl
     let settings = PoolSettings {
         max_size: 4,
         sqlite,
-        ..PoolSettings::default()
+        ..webwork_scim_persistence::testing::pool_settings()
     };
     let store = Store::connect(&url, &settings).unwrap();
     store.migrate().unwrap();

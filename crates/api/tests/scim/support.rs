@@ -71,6 +71,12 @@ impl TestApp {
         TestApp { db, state, server }
     }
 
+    /// An app on `store`, a pool of the test's own making on `db`.
+    pub fn on_store(db: TestDb, store: Store) -> TestApp {
+        let (state, server) = serve_store(store, test_config());
+        TestApp { db, state, server }
+    }
+
     /// A second replica on the same database, with its own caches.
     pub fn replica(
         &self,

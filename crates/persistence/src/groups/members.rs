@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use webwork_scim_domain::group::{nested_group, unknown_member};
 use webwork_scim_domain::{GroupId, GroupRef, Member, UserId};
 
+use crate::reused::{Reused, padded};
 use crate::schema::{group_members, groups, users};
 use crate::scope::{LockMode, insert_rows};
 use crate::{StoreError, TenantTx, clock};
@@ -76,9 +77,12 @@ pub(super) fn add(
         // The users stay share-locked until commit, so that a concurrent deletion waits for this
         // add and then removes the new rows too.
         tx.lock_users(&wanted, LockMode::Shared)?;
-        let live_query = tx
-            .live_users()
-            .refine(|q| q.filter(users::id.eq_any(wanted.clone())).select(users::id));
+        let live_query = tx.live_users().refine(|q| {
+            Reused(
+                q.filter(users::id.eq_any(padded(wanted.clone())))
+                    .select(users::id),
+            )
+        });
         let live: HashSet<String> = tx.load::<String, _>(live_query)?.into_iter().collect();
         if let Some(missing) = wanted.iter().find(|id| !live.contains(*id)) {
             let group_query = tx
@@ -91,9 +95,11 @@ pub(super) fn add(
             }));
         }
         let present_query = tx.members().refine(|q| {
-            q.filter(group_members::group_id.eq(group_text.clone()))
-                .filter(group_members::user_id.eq_any(wanted.clone()))
-                .select(group_members::user_id)
+            Reused(
+                q.filter(group_members::group_id.eq(group_text.clone()))
+                    .filter(group_members::user_id.eq_any(padded(wanted.clone())))
+                    .select(group_members::user_id),
+            )
         });
         let present: HashSet<String> = tx.load::<String, _>(present_query)?.into_iter().collect();
         let fresh: Vec<UserId> = chunk
@@ -196,10 +202,12 @@ pub(super) fn of_groups(
     let mut by_group: HashMap<String, Vec<Member>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let query = tx.members_with_users().refine(|q| {
-            q.filter(group_members::group_id.eq_any(chunk.to_vec()))
-                .filter(users::deleted_at.is_null())
-                .order((group_members::group_id, group_members::user_id))
-                .select((group_members::group_id, users::id, users::user_name))
+            Reused(
+                q.filter(group_members::group_id.eq_any(padded(chunk.to_vec())))
+                    .filter(users::deleted_at.is_null())
+                    .order((group_members::group_id, group_members::user_id))
+                    .select((group_members::group_id, users::id, users::user_name)),
+            )
         });
         for (group, user, user_name) in tx.load::<(String, String, String), _>(query)? {
             by_group.entry(group).or_default().push(Member {
@@ -289,9 +297,11 @@ pub(super) fn memberships_of(
     let mut by_user: HashMap<UserId, Vec<GroupRef>> = HashMap::new();
     for chunk in users.chunks(CHUNK) {
         let query = tx.members_with_groups().refine(|q| {
-            q.filter(group_members::user_id.eq_any(texts(chunk)))
-                .order((group_members::user_id, groups::id))
-                .select((group_members::user_id, groups::id, groups::display_name))
+            Reused(
+                q.filter(group_members::user_id.eq_any(padded(texts(chunk))))
+                    .order((group_members::user_id, groups::id))
+                    .select((group_members::user_id, groups::id, groups::display_name)),
+            )
         });
         for (user, group, display_name) in tx.load::<(String, String, String), _>(query)? {
             by_user
@@ -314,9 +324,11 @@ pub(super) fn counts(
     let mut counts = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let query = tx.members().refine(|q| {
-            q.filter(group_members::group_id.eq_any(chunk.to_vec()))
-                .group_by(group_members::group_id)
-                .select((group_members::group_id, diesel::dsl::count_star()))
+            Reused(
+                q.filter(group_members::group_id.eq_any(padded(chunk.to_vec())))
+                    .group_by(group_members::group_id)
+                    .select((group_members::group_id, diesel::dsl::count_star())),
+            )
         });
         counts.extend(tx.load::<(String, i64), _>(query)?);
     }

@@ -1,0 +1,67 @@
+//! The queries of the SCIM calls IdPs repeat all day are prepared once per connection and
+//! reused: the second time a call runs, no query is parsed or planned again.
+
+use serde_json::json;
+use webwork_scim_persistence::testing::{TestDb, pool_settings};
+use webwork_scim_persistence::{PoolSettings, StatementLog, Store};
+
+use crate::support::*;
+
+fn patch(operations: serde_json::Value) -> serde_json::Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
+}
+
+/// Okta's calls, each shape once; `n` varies the values.
+async fn okta_calls(app: &TestApp, ws: &webwork_scim_domain::Workspace, token: &str, n: usize) {
+    let name = format!("new{n}@acme.com");
+    let lookup = format!("{}?filter=userName%20eq%20%22{name}%22", users(ws));
+    assert_eq!(app.get(&lookup, token).await.body["totalResults"], 0);
+    let body = json!({"userName": name, "name": {"givenName": "A", "familyName": "B"}});
+    let id = id_of(&app.post(&users(ws), token, &body).await.expect(201));
+    assert_eq!(app.get(&lookup, token).await.body["totalResults"], 1);
+    app.get(&user(ws, &id), token).await.expect(200);
+    let listing = format!("{}?startIndex=1&count=2", users(ws));
+    app.get(&listing, token).await.expect(200);
+    for active in [false, true] {
+        let body = patch(json!([{"op": "replace", "value": {"active": active}}]));
+        app.patch(&user(ws, &id), token, &body).await.expect(200);
+    }
+    let replaced = json!({"userName": name, "name": {"givenName": "C", "familyName": "D"}});
+    app.put(&user(ws, &id), token, &replaced).await.expect(200);
+    let groups = format!("/scim/v2/{}/Groups", ws.key);
+    let group = json!({"displayName": format!("Team {n}")});
+    let group = id_of(&app.post(&groups, token, &group).await.expect(201));
+    let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
+    let added = app.patch(&format!("{groups}/{group}"), token, &add).await;
+    assert!(added.status.is_success(), "{}", added.status);
+}
+
+#[actix_web::test]
+async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
+    let db = TestDb::new();
+    let log = StatementLog::default();
+    let settings = PoolSettings {
+        max_size: 1,
+        statement_log: Some(log.clone()),
+        ..pool_settings()
+    };
+    if !settings.prepared_statements {
+        return; // turned off, as behind a pooler in transaction mode
+    }
+    let store = Store::connect(&db.url, &settings).unwrap();
+    let app = TestApp::on_store(db, store);
+    let (ws, token) = app.premium("Acme").await;
+    okta_calls(&app, &ws, &token, 0).await;
+    log.clear_runs();
+    okta_calls(&app, &ws, &token, 1).await;
+    assert!(log.runs() > 20, "the calls ran {} statements", log.runs());
+    // Diesel prepares UPDATEs and multi-row INSERTs on every run (it never caches them); every
+    // query is reused.
+    let anew = log.prepared_anew();
+    assert!(
+        anew.iter().all(|sql| sql.starts_with("UPDATE")
+            || sql.starts_with("INSERT INTO `group_members`")
+            || sql.starts_with("INSERT INTO \"group_members\"")),
+        "{anew:#?}"
+    );
+}

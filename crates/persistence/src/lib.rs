@@ -21,6 +21,7 @@ mod scope;
 mod sort_sql;
 mod sql_filter;
 mod statement_log;
+mod subselect;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

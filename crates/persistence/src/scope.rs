@@ -46,6 +46,12 @@ impl<Q> Scoped<Q> {
     pub(crate) fn refine<R>(self, refine: impl FnOnce(Q) -> R) -> Scoped<R> {
         Scoped(refine(self.0))
     }
+
+    /// The query itself, to nest inside another query of the same transaction (it keeps the
+    /// workspace filter it started from).
+    pub(crate) fn nested(self) -> Q {
+        self.0
+    }
 }
 
 /// `table.filter(table.workspace_id.eq(…))`, the base of every scoped query of `table`.

@@ -11,6 +11,7 @@ use crate::schema::users;
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
 use crate::sql_filter::Sql;
+use crate::subselect::{Count, UserIdIn};
 use crate::{StoreError, TenantTx};
 
 /// One page of a listing, and how many users match in all.
@@ -82,24 +83,39 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         .filter
         .map(|filter| filter_sql::condition(filter, dialect))
         .transpose()?;
-    let count = filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
-    let total: i64 = tx.get(count)?;
-    if query.limit <= 0 || query.offset >= total {
+    let count = |tx: &TenantTx<'_>| filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
+    if query.limit <= 0 {
+        let total = tx.get(count(tx))?;
         return Ok(UserPage {
             total,
             users: Vec::new(),
         });
     }
-    let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
-        ordered(q, &order)
-            .offset(query.offset)
-            .limit(query.limit)
-            .select(UserRow::as_select())
+    // The ids of the page first, read from an index where the order allows (a deep page skips
+    // index entries, not rows); then their rows and the total, in the same statement.
+    let ids = filtered(tx, condition.as_ref(), &query)
+        .refine(|q| {
+            ordered(q, &order)
+                .offset(query.offset)
+                .limit(query.limit)
+                .select(users::id)
+        })
+        .nested();
+    let total = Count(count(tx).nested());
+    let page = tx.live_users().refine(|q| {
+        ordered(q.into_boxed().filter(UserIdIn(ids)), &order)
+            .select((UserRow::as_select(), total))
     });
-    let mut users: Vec<User> = tx
-        .load::<UserRow, _>(page)?
+    let rows = tx.load::<(UserRow, i64), _>(page)?;
+    let total = match rows.first() {
+        Some((_, total)) => *total,
+        // Past the end (or nothing matches): the count alone.
+        None if query.offset > 0 => tx.get(count(tx))?,
+        None => 0,
+    };
+    let mut users: Vec<User> = rows
         .into_iter()
-        .map(User::try_from)
+        .map(|(row, _)| User::try_from(row))
         .collect::<Result<_, _>>()?;
     with_groups(tx, &mut users)?;
     Ok(UserPage { total, users })

@@ -7,6 +7,12 @@ use tracing_subscriber::EnvFilter;
 use webwork_scim_api::cli::{self, Cli};
 use webwork_scim_api::config::LogFormat;
 
+// Requests allocate and free many small buffers on several threads at once: mimalloc's
+// thread-local free lists serve them without the contention and consolidation passes of the
+// system allocator (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

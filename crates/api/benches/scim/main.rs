@@ -24,6 +24,10 @@ use crate::report::{Run, Targets};
 use crate::scenarios::Draw;
 use crate::wrk::Load;
 
+// The allocator of the `webwork-scim` binary, so that the server measured here is that one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()

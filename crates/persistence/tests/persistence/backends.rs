@@ -22,7 +22,7 @@ fn migrations_go_up_down_and_up_again() {
 }
 
 #[test]
-fn sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys() {
+fn sqlite_connections_use_wal_a_busy_timeout_foreign_keys_and_stable_plans() {
     if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Sqlite {
         return;
     }
@@ -51,6 +51,14 @@ fn sqlite_connections_use_wal_a_busy_timeout_and_foreign_keys() {
         .get_result(&mut *conn)
         .unwrap();
     assert!(busy.value >= 1000);
+    // One plan per prepared statement whatever is bound: a statement with a bound LIMIT is not
+    // parsed again on every run (see .cargo/config.toml).
+    let qpsg: Flag = diesel::sql_query(
+        "SELECT count(*) AS value FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    assert_eq!(qpsg.value, 1, "SQLite is built with SQLITE_ENABLE_QPSG");
     // Foreign keys are enforced: a user of a workspace that does not exist is refused.
     let orphan = diesel::sql_query(
         "INSERT INTO users (workspace_id, id, user_name, user_name_key, active, document, version, created_at, updated_at)

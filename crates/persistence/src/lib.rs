@@ -21,8 +21,8 @@ mod scope;
 mod sort_sql;
 mod sql_filter;
 mod statement_log;
-mod subselect;
 mod store;
+mod subselect;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;

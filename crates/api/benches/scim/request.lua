@@ -11,25 +11,37 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local function parse(line)
+  local method, target, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+  local headers = {}
+  if token ~= "" then
+    headers["Authorization"] = "Bearer " .. token
+  end
+  if body == "" then
+    body = nil
+  else
+    headers["Content-Type"] = "application/scim+json"
+  end
+  return wrk.format(method, target, headers, body)
+end
+
 function init(args)
   local path, count = args[1], tonumber(args[2])
-  requests = {}
-  local n = 0
+  local lines = {}
   for line in io.lines(path) do
-    if n % count == id then
-      local method, target, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
-      local headers = {}
-      if token ~= "" then
-        headers["Authorization"] = "Bearer " .. token
-      end
-      if body == "" then
-        body = nil
-      else
-        headers["Content-Type"] = "application/scim+json"
-      end
-      requests[#requests + 1] = wrk.format(method, target, headers, body)
+    lines[#lines + 1] = line
+  end
+  requests = {}
+  for n, line in ipairs(lines) do
+    if (n - 1) % count == id then
+      requests[#requests + 1] = parse(line)
     end
-    n = n + 1
+  end
+  -- Fewer lines than threads: every thread replays them all.
+  if #requests == 0 then
+    for _, line in ipairs(lines) do
+      requests[#requests + 1] = parse(line)
+    end
   end
   index = 0
 end

@@ -9,6 +9,7 @@
 // A benchmark's fixtures fail it at once, like a test's.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod fairness;
 mod fixture;
 mod report;
 mod scenarios;
@@ -82,17 +83,25 @@ async fn run() {
         postgres: backend == "postgres",
     };
     // wrk runs while this runtime stays free for the tasks the app's state spawned on it.
-    let tenants = std::sync::Arc::new(tenants);
-    let measured = tenants.clone();
-    let rows =
-        actix_web::rt::task::spawn_blocking(move || measure_all(address, &measured, load, targets))
-            .await
-            .unwrap();
-    let missed: Vec<_> = rows
+    let (rows, fairness) = actix_web::rt::task::spawn_blocking(move || {
+        let rows = measure_all(address, &tenants, load, targets);
+        let fairness = (tenants.len() >= 2 && chosen("fairness"))
+            .then(|| fairness::measure(address, &tenants[0], &tenants[1], load));
+        if let Some(fair) = &fairness {
+            report::print_fairness(fair);
+        }
+        (rows, fairness)
+    })
+    .await
+    .unwrap();
+    let mut missed: Vec<_> = rows
         .iter()
         .filter(|row| row.met == Some(false))
         .map(|row| row.slug)
         .collect();
+    if fairness.as_ref().is_some_and(|fair| !fair.met) {
+        missed.push("fairness");
+    }
     let run = Run {
         backend: backend.clone(),
         workspaces,
@@ -103,6 +112,7 @@ async fn run() {
         argon2_hashes_per_second: hashes_per_second,
         seeded_users_per_second: seeded_per_second,
         rows,
+        fairness,
     };
     let file = wrk::output_dir().join(format!("scim-{backend}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(&run).unwrap()).unwrap();
@@ -120,9 +130,6 @@ fn measure_all(
     load: Load,
     mut targets: Targets,
 ) -> Vec<report::Row> {
-    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let chosen =
-        |slug: &str| only.is_empty() || slug == "ceiling" || only.split(',').any(|s| s == slug);
     let mut rows = Vec::new();
     for scenario in scenarios::all().into_iter().filter(|s| chosen(s.slug)) {
         let mut draw = Draw::new(tenants, lines_for(load), scenario.slug);
@@ -142,6 +149,13 @@ fn measure_all(
         rows.push(row);
     }
     rows
+}
+
+/// Whether BENCH_ONLY (a comma-separated list of slugs; empty: all) names `slug`. The ceiling is
+/// always measured.
+fn chosen(slug: &str) -> bool {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    only.is_empty() || slug == "ceiling" || only.split(',').any(|s| s == slug)
 }
 
 /// Enough requests per file that a scenario creating users never repeats one within its time.

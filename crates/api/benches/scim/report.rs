@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::fairness::{self, Fairness};
 use crate::scenarios::Target;
 use crate::wrk::{Load, Measured};
 
@@ -33,6 +34,7 @@ pub struct Run {
     pub argon2_hashes_per_second: f64,
     pub seeded_users_per_second: f64,
     pub rows: Vec<Row>,
+    pub fairness: Option<Fairness>,
 }
 
 /// Share of each SQLite ratio PostgreSQL is held to: it runs on the same two cores.
@@ -103,5 +105,19 @@ pub fn print(row: &Row) {
         row.errors,
         row.ratio,
         target
+    );
+}
+
+pub fn print_fairness(fair: &Fairness) {
+    let ms = |us: u64| us as f64 / 1000.0;
+    println!(
+        "\nFairness: a workspace's lookups (2 connections) p99 {:.2} ms alone, {:.2} ms while \
+         another imports at {:.0} req/s: {:.2}× (target ≤{:.0}×) {}",
+        ms(fair.quiet_alone.p99_us),
+        ms(fair.quiet_beside_import.p99_us),
+        fair.import.per_second(),
+        fair.p99_ratio,
+        fairness::AT_MOST,
+        if fair.met { "ok" } else { "MISSED" }
     );
 }

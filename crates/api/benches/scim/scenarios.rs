@@ -72,7 +72,7 @@ fn encoded(text: &str) -> String {
     text.replace('@', "%40")
 }
 
-fn lookup(tenant: &Tenant, user_name: &str) -> Line {
+pub fn lookup(tenant: &Tenant, user_name: &str) -> Line {
     Line::get(
         format!(
             "{}/Users?filter=userName%20eq%20%22{}%22",
@@ -83,7 +83,7 @@ fn lookup(tenant: &Tenant, user_name: &str) -> Line {
     )
 }
 
-fn create(tenant: &Tenant, user_name: &str, password: Option<&str>) -> Line {
+pub fn create(tenant: &Tenant, user_name: &str, password: Option<&str>) -> Line {
     let mut body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": user_name,

@@ -118,3 +118,34 @@ pub fn serve(state: AppState, workers: usize) -> SocketAddr {
     });
     receiver.recv().unwrap()
 }
+
+/// Bytes the database holds on disk: the SQLite file and its write-ahead log, or on PostgreSQL
+/// the tables and indexes of the bench's schema.
+pub fn database_bytes(db: &TestDb) -> u64 {
+    use diesel::RunQueryDsl;
+    use webwork_scim_persistence::DatabaseUrl;
+    match &db.url {
+        DatabaseUrl::Sqlite(path) => {
+            let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            size(path) + size(std::path::Path::new(&wal))
+        }
+        DatabaseUrl::Postgres(_) => {
+            #[derive(diesel::QueryableByName)]
+            struct Bytes {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                bytes: i64,
+            }
+            let mut conn = db.store.raw_connection().unwrap();
+            let bytes: Bytes = diesel::sql_query(
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+            )
+            .get_result(&mut *conn)
+            .unwrap();
+            u64::try_from(bytes.bytes).unwrap_or_default()
+        }
+    }
+}

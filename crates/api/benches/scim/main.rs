@@ -68,13 +68,19 @@ async fn run() {
         tenants.push(fixture::tenant(&db, &state.use_cases, n, users).await);
     }
     let seeded_per_second = (workspaces * users) as f64 / seeding.elapsed().as_secs_f64();
+    let seeded_bytes = fixture::database_bytes(&db);
     let address = fixture::serve(state.clone(), cores);
     warm_up(address, &tenants).await;
     let hashes_per_second = argon2_rate(cores, Duration::from_secs(3));
     println!(
-        "seeded at {seeded_per_second:.0} users/s; argon2id: {hashes_per_second:.1} hashes/s on \
+        "seeded at {seeded_per_second:.0} users/s, {:.0} MB on disk ({:.0} MB per million \
+         users); argon2id: {hashes_per_second:.1} hashes/s on \
          {cores} cores; wrk: {} threads, {} connections, {} s per scenario\n",
-        load.threads, load.connections, load.seconds
+        seeded_bytes as f64 / 1e6,
+        seeded_bytes as f64 / (workspaces * users).max(1) as f64,
+        load.threads,
+        load.connections,
+        load.seconds
     );
     report::print_header();
     let targets = Targets {
@@ -111,6 +117,7 @@ async fn run() {
         cores,
         argon2_hashes_per_second: hashes_per_second,
         seeded_users_per_second: seeded_per_second,
+        seeded_bytes,
         rows,
         fairness,
     };

@@ -33,6 +33,8 @@ pub struct Run {
     pub cores: usize,
     pub argon2_hashes_per_second: f64,
     pub seeded_users_per_second: f64,
+    /// The database's size on disk after seeding.
+    pub seeded_bytes: u64,
     pub rows: Vec<Row>,
     pub fairness: Option<Fairness>,
 }

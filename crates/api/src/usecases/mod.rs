@@ -19,6 +19,7 @@ pub mod errors;
 pub mod events;
 pub mod groups;
 pub mod housekeeping;
+pub mod lanes;
 pub mod logs;
 pub mod members;
 pub mod sso;
@@ -46,6 +47,8 @@ pub struct UseCases {
     pub auth: Arc<Authenticator<StoreDirectory>>,
     /// The most users (active and inactive, not deleted) one workspace may hold.
     pub max_users_per_workspace: u32,
+    /// Each workspace's share of the database pool.
+    pub lanes: Arc<lanes::WorkspaceLanes>,
 }
 
 /// The default of [`UseCases::max_users_per_workspace`].
@@ -65,6 +68,7 @@ impl UseCases {
         };
         let auth = Authenticator::new(directory, hashes.clone(), settings)?;
         Ok(UseCases {
+            lanes: lanes::WorkspaceLanes::new(store.pool_max_size()),
             store,
             hashes,
             auth: Arc::new(auth),
@@ -162,8 +166,9 @@ impl IfMatch {
 }
 
 impl UseCases {
-    /// Runs `f` on the blocking pool in one transaction of an identity provider's workspace;
-    /// `f` is handed the transaction and the caller.
+    /// Runs `f` on the blocking pool in one transaction of an identity provider's workspace,
+    /// once the workspace has a place in its share of the pool; `f` is handed the transaction
+    /// and the caller.
     pub(crate) async fn for_caller<R, F>(
         &self,
         caller: &ScimCaller,
@@ -176,11 +181,9 @@ impl UseCases {
     {
         let store = self.store.clone();
         let caller = caller.clone();
-        run_blocking(move || {
-            let workspace = caller.tenant.workspace_id;
-            store.tenant(workspace, access, |tx| f(tx, &caller))
-        })
-        .await
+        let workspace = caller.tenant.workspace_id;
+        let _place = self.lanes.enter(workspace).await;
+        run_blocking(move || store.tenant(workspace, access, |tx| f(tx, &caller))).await
     }
 }
 

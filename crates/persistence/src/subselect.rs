@@ -41,9 +41,14 @@ impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for Count<Q> {
     }
 }
 
-/// `users.id IN (query)`, `query` selecting user ids.
+/// `users.id IN (query)`, `query` selecting user ids. On PostgreSQL `users.id = ANY(ARRAY(query))`:
+/// the ids are read once, before the outer scan, and the rows found by the primary key, where
+/// the planner would otherwise be free to run the subquery for each row of the workspace.
 #[derive(Debug, Clone)]
-pub(crate) struct UserIdIn<Q>(pub(crate) Q);
+pub(crate) struct UserIdIn<Q> {
+    pub(crate) query: Q,
+    pub(crate) postgres: bool,
+}
 
 impl<Q> Expression for UserIdIn<Q> {
     type SqlType = Bool;
@@ -64,9 +69,15 @@ impl<Q> QueryId for UserIdIn<Q> {
 
 impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for UserIdIn<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        out.push_sql("users.id IN (");
-        self.0.walk_ast(out.reborrow())?;
-        out.push_sql(")");
+        if self.postgres {
+            out.push_sql("users.id = ANY(ARRAY(");
+            self.query.walk_ast(out.reborrow())?;
+            out.push_sql("))");
+        } else {
+            out.push_sql("users.id IN (");
+            self.query.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
         Ok(())
     }
 }

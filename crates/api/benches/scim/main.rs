@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use webwork_scim_api::AppState;
 use webwork_scim_api::state::AppConfig;
 use webwork_scim_persistence::testing::TestDb;
+use webwork_scim_persistence::{PoolSettings, Store};
 
 use crate::report::{Run, Targets};
 use crate::scenarios::Draw;
@@ -58,16 +59,13 @@ async fn run() {
         max_body_bytes: 1 << 20,
         ..AppConfig::new("http://bench.local")
     };
-    let state = AppState::new(db.store.clone(), config).unwrap();
+    // The pool as `webwork-scim serve` opens it by default (DB_POOL_SIZE), not the tests' own.
+    let store = Store::connect(&db.url, &PoolSettings::default()).unwrap();
+    let state = AppState::new(store, config).unwrap();
     state.status.mark_ready();
     let backend = format!("{:?}", db.store.backend()).to_lowercase();
     println!("backend: {backend}; seeding {workspaces} workspaces × {users} users");
-    let seeding = Instant::now();
-    let mut tenants = Vec::with_capacity(workspaces);
-    for n in 0..workspaces {
-        tenants.push(fixture::tenant(&db, &state.use_cases, n, users).await);
-    }
-    let seeded_per_second = (workspaces * users) as f64 / seeding.elapsed().as_secs_f64();
+    let (tenants, seeded_per_second) = seed(&db, &state, workspaces, users).await;
     let seeded_bytes = fixture::database_bytes(&db);
     let address = fixture::serve(state.clone(), cores);
     warm_up(address, &tenants).await;
@@ -156,6 +154,22 @@ fn measure_all(
         rows.push(row);
     }
     rows
+}
+
+/// `workspaces` workspaces of `users` users each, and the users written per second.
+async fn seed(
+    db: &TestDb,
+    state: &AppState,
+    workspaces: usize,
+    users: usize,
+) -> (Vec<fixture::Tenant>, f64) {
+    let seeding = Instant::now();
+    let mut tenants = Vec::with_capacity(workspaces);
+    for n in 0..workspaces {
+        tenants.push(fixture::tenant(db, &state.use_cases, n, users).await);
+    }
+    let per_second = (workspaces * users) as f64 / seeding.elapsed().as_secs_f64();
+    (tenants, per_second)
 }
 
 /// Whether BENCH_ONLY (a comma-separated list of slugs; empty: all) names `slug`. The ceiling is

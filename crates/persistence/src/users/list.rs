@@ -102,8 +102,12 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         })
         .nested();
     let total = Count(count(tx).nested());
+    let ids = UserIdIn {
+        query: ids,
+        postgres: tx.is_postgres(),
+    };
     let page = tx.live_users().refine(|q| {
-        ordered(q.into_boxed().filter(UserIdIn(ids)), &order).select((UserRow::as_select(), total))
+        ordered(q.into_boxed().filter(ids), &order).select((UserRow::as_select(), total))
     });
     let rows = tx.load::<(UserRow, i64), _>(page)?;
     let total = match rows.first() {

@@ -8,6 +8,6 @@ for crate in domain tenancy persistence api; do
   touch "crates/$crate/src/lib.rs"
 done
 echo 'fn main() {}' > crates/api/src/main.rs
-mkdir -p crates/api/tests/scim crates/api/benches
+mkdir -p crates/api/tests/scim crates/api/benches/scim
 touch crates/api/tests/scim/main.rs
-echo 'fn main() {}' > crates/api/benches/scim.rs
+echo 'fn main() {}' > crates/api/benches/scim/main.rs

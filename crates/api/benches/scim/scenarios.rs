@@ -22,7 +22,7 @@ pub struct Scenario {
     pub slug: &'static str,
     pub target: Target,
     /// Where the requests go, drawn from the seeded workspaces.
-    pub lines: fn(&mut Draw<'_>) -> Vec<Line>,
+    pub lines: Lines,
 }
 
 /// A source of random picks among the seeded workspaces (splitmix64: repeatable runs).
@@ -265,70 +265,76 @@ fn okta_import(draw: &mut Draw<'_>) -> Vec<Line> {
     lines
 }
 
+type Lines = fn(&mut Draw<'_>) -> Vec<Line>;
+
+/// Every scenario in the order they run: reads before the writes that add users.
 pub fn all() -> Vec<Scenario> {
-    let scenario = |name, slug, target, lines| Scenario {
-        name,
-        slug,
-        target,
-        lines,
-    };
-    vec![
-        scenario("Ceiling: GET /healthz", "ceiling", Target::None, ceiling),
-        scenario(
+    let table: [(&'static str, &'static str, Target, Lines); 12] = [
+        ("Ceiling: GET /healthz", "ceiling", Target::None, ceiling),
+        (
             "Test API Credentials: ?startIndex=1&count=2",
             "credentials",
             Target::None,
             credentials,
         ),
-        scenario(
+        (
             "Lookup: ?filter=userName eq",
             "user_name_eq",
             Target::Ceiling(0.35),
             user_name_eq,
         ),
-        scenario(
+        (
             "GET /Users/{id}",
             "get_by_id",
             Target::Ceiling(0.40),
             get_by_id,
         ),
-        scenario(
+        (
             "Page of 100, first",
             "first_page",
             Target::Ceiling(0.03),
             first_page,
         ),
-        scenario(
+        (
             "Page of 100, last",
             "last_page",
             Target::Ceiling(0.03),
             last_page,
         ),
-        scenario(
+        (
             "PATCH active (deactivate, reactivate)",
             "patch_active",
             Target::Ceiling(0.10),
             patch_active,
         ),
-        scenario("PUT /Users/{id}", "put", Target::None, put),
-        scenario("POST /Users", "post", Target::Ceiling(0.08), post),
-        scenario(
+        ("PUT /Users/{id}", "put", Target::None, put),
+        ("POST /Users", "post", Target::Ceiling(0.08), post),
+        (
             "POST /Users with a password",
             "post_password",
             Target::Hashing(0.9),
             post_with_password,
         ),
-        scenario(
+        (
             "Group Push: PATCH adding 256 members",
             "add_members",
             Target::None,
             add_members,
         ),
-        scenario(
+        (
             "Okta import, every workspace at once",
             "okta_import",
             Target::None,
             okta_import,
         ),
-    ]
+    ];
+    table
+        .into_iter()
+        .map(|(name, slug, target, lines)| Scenario {
+            name,
+            slug,
+            target,
+            lines,
+        })
+        .collect()
 }

@@ -11,7 +11,7 @@ use crate::schema::users;
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
 use crate::sql_filter::Sql;
-use crate::subselect::{Count, UserIdIn};
+use crate::subselect;
 use crate::{StoreError, TenantTx};
 
 /// One page of a listing, and how many users match in all.
@@ -101,11 +101,8 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
                 .select(users::id)
         })
         .nested();
-    let total = Count(count(tx).nested());
-    let ids = UserIdIn {
-        query: ids,
-        postgres: tx.is_postgres(),
-    };
+    let total = subselect::count(count(tx).nested());
+    let ids = subselect::user_id_in(ids, dialect);
     let page = tx.live_users().refine(|q| {
         ordered(q.into_boxed().filter(ids), &order).select((UserRow::as_select(), total))
     });

@@ -5,6 +5,7 @@
 
 mod filter_sql;
 mod list;
+mod load;
 mod refold;
 
 use diesel::prelude::*;
@@ -14,6 +15,7 @@ use webwork_scim_domain::user::folded_document;
 use webwork_scim_domain::{GroupId, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list};
+pub use load::insert_many;
 pub use refold::{any_stale, refold_stale};
 
 use crate::schema::users;

@@ -23,10 +23,8 @@ pub struct Fairness {
 
 /// `quiet`'s look-ups alone, then beside `busy`'s creations on most of the connections.
 pub fn measure(address: SocketAddr, busy: &Tenant, quiet: &Tenant, load: Load) -> Fairness {
-    let lookups: Vec<_> = quiet
-        .users
-        .iter()
-        .map(|user| lookup(quiet, &user.user_name))
+    let lookups: Vec<_> = (0..quiet.users.len())
+        .map(|user| lookup(quiet, &quiet.user_name(user)))
         .collect();
     let creations: Vec<_> = (0..load.seconds as usize * 12_000)
         .map(|n| create(busy, &format!("fair{n}@import.example"), None))

@@ -1,14 +1,10 @@
-//! The system under load: workspaces with users and groups written straight to the store, and
-//! the service's HTTP server on its own threads, as `webwork-scim serve` runs it.
+//! The data under load: workspaces with their tokens made through the use cases, their users
+//! and groups written straight to the store by the bulk loader.
 
-use std::net::SocketAddr;
-
-use actix_web::HttpServer;
 use serde_json::json;
 use webwork_scim_api::usecases::workspaces::NewWorkspace;
 use webwork_scim_api::usecases::{Caller, UseCases};
-use webwork_scim_api::{AppState, app};
-use webwork_scim_domain::{GroupDraft, PlainText, Plan, UserDraft, WorkspaceName};
+use webwork_scim_domain::{GroupDraft, PlainText, Plan, UserDraft, UserId, WorkspaceName};
 use webwork_scim_persistence::testing::TestDb;
 use webwork_scim_persistence::workspaces::WorkspaceUpdate;
 use webwork_scim_persistence::{StoreError, groups, users};
@@ -16,22 +12,26 @@ use webwork_scim_persistence::{StoreError, groups, users};
 /// Groups in each workspace, for Group Push.
 pub const GROUPS: usize = 8;
 
-pub struct SeededUser {
-    pub id: String,
-    pub user_name: String,
-}
+/// Users written per transaction while seeding.
+const USERS_PER_TRANSACTION: usize = 10_000;
 
-/// A workspace the scenarios address: its key, a token, and what it holds.
+/// A workspace the scenarios address: its key, a token, and what it holds. User `u` of workspace
+/// `n` is named by [`user_name`], so only the ids are kept.
 pub struct Tenant {
+    pub n: usize,
     pub key: String,
     pub token: String,
-    pub users: Vec<SeededUser>,
+    pub users: Vec<UserId>,
     pub groups: Vec<String>,
 }
 
 impl Tenant {
     pub fn base(&self) -> String {
         format!("/scim/v2/{}", self.key)
+    }
+
+    pub fn user_name(&self, u: usize) -> String {
+        format!("user{u}@w{}.example", self.n)
     }
 }
 
@@ -64,59 +64,57 @@ pub async fn workspace(use_cases: &UseCases, name: &str) -> (String, String) {
     (key, token.plaintext)
 }
 
-/// `users` users and [`GROUPS`] empty groups in a new workspace, in one transaction.
+/// A new workspace `n` with `users` users and [`GROUPS`] empty groups.
 pub async fn tenant(db: &TestDb, use_cases: &UseCases, n: usize, users: usize) -> Tenant {
     let (key, token) = workspace(use_cases, &format!("Bench {n}")).await;
     let workspace = use_cases.find_workspace(&key).await.unwrap();
-    let (users, groups) = db
+    let groups = db
         .store
         .write(workspace.id, |tx| {
-            let seeded = (0..users)
-                .map(|u| {
-                    let user_name = format!("user{u}@w{n}.example");
-                    let draft = UserDraft::from_scim(&json!({
-                        "userName": user_name,
-                        "name": {"givenName": "Bench", "familyName": format!("User {u}")},
-                        "emails": [{"value": user_name, "primary": true}],
-                    }))
-                    .unwrap();
-                    let id = users::insert(tx, &draft, None)?.id.to_string();
-                    Ok(SeededUser { id, user_name })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let groups = (0..GROUPS)
+            (0..GROUPS)
                 .map(|g| {
                     let draft = GroupDraft::from_scim(&json!({"displayName": format!("Team {g}")}))
                         .unwrap();
                     Ok(groups::insert(tx, &draft)?.group.id.to_string())
                 })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            Ok::<_, StoreError>((seeded, groups))
+                .collect::<Result<Vec<_>, StoreError>>()
         })
         .unwrap();
-    Tenant {
+    let mut tenant = Tenant {
+        n,
         key,
         token,
-        users,
+        users: Vec::new(),
         groups,
-    }
+    };
+    grow(db, use_cases, &mut tenant, users).await;
+    tenant
 }
 
-/// Serves the app on a free loopback port with `workers` HTTP workers, on threads of its own.
-pub fn serve(state: AppState, workers: usize) -> SocketAddr {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || app::app(state.clone()))
-                .workers(workers)
-                .disable_signals()
-                .bind(("127.0.0.1", 0))
-                .unwrap();
-            sender.send(server.addrs()[0]).unwrap();
-            server.run().await.unwrap();
-        });
-    });
-    receiver.recv().unwrap()
+/// Adds users to `tenant` until it holds `users`, with the bulk loader
+/// ([`users::insert_many`]), [`USERS_PER_TRANSACTION`] per transaction.
+pub async fn grow(db: &TestDb, use_cases: &UseCases, tenant: &mut Tenant, users: usize) {
+    let workspace = use_cases.find_workspace(&tenant.key).await.unwrap();
+    while tenant.users.len() < users {
+        let from = tenant.users.len();
+        let to = users.min(from + USERS_PER_TRANSACTION);
+        let drafts: Vec<_> = (from..to)
+            .map(|u| {
+                let user_name = tenant.user_name(u);
+                UserDraft::from_scim(&json!({
+                    "userName": user_name,
+                    "name": {"givenName": "Bench", "familyName": format!("User {u}")},
+                    "emails": [{"value": user_name, "primary": true}],
+                }))
+                .unwrap()
+            })
+            .collect();
+        let ids = db
+            .store
+            .write(workspace.id, |tx| users::insert_many(tx, &drafts))
+            .unwrap();
+        tenant.users.extend(ids);
+    }
 }
 
 /// Bytes the database holds on disk: the SQLite file and its write-ahead log, or on PostgreSQL

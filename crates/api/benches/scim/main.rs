@@ -1,18 +1,22 @@
-//! `make bench`: the service under real HTTP load from wrk (a separate process), every scenario
-//! beside the ceiling measured in the same run (an unauthenticated route of the same server that
-//! touches no database), on SQLite by default and PostgreSQL with `TEST_BACKEND=postgres`.
+//! `make bench`: the `webwork-scim` binary serving under real HTTP load from wrk (both separate
+//! processes), every scenario beside the ceiling measured in the same run (an unauthenticated
+//! route of the same server that touches no database), on SQLite by default and PostgreSQL with
+//! `TEST_BACKEND=postgres`.
 //! Prints requests/s, p50, p99, p99.9, errors and the ratio to the ceiling, writes the run as
 //! JSON to `target/bench/scim-<backend>.json`, and with `BENCH_STRICT=1` fails when a target is
 //! missed. BENCH_WORKSPACES, BENCH_USERS, BENCH_SECONDS and BENCH_CONNECTIONS size the run;
-//! BENCH_ONLY=slug,slug runs only those scenarios (and the ceiling).
+//! BENCH_ONLY=slug,slug runs only those scenarios (and the ceiling); BENCH_GROWTH=N then grows
+//! one more workspace to N users while the server runs, measuring it after each tenfold step.
 
 // A benchmark's fixtures fail it at once, like a test's.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod fairness;
 mod fixture;
+mod growth;
 mod report;
 mod scenarios;
+mod server;
 mod wrk;
 
 use std::time::{Duration, Instant};
@@ -24,11 +28,8 @@ use webwork_scim_persistence::{PoolSettings, Store};
 
 use crate::report::{Run, Targets};
 use crate::scenarios::Draw;
+use crate::server::Server;
 use crate::wrk::Load;
-
-// The allocator of the `webwork-scim` binary, so that the server measured here is that one.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -54,21 +55,20 @@ async fn run() {
         connections: setting("BENCH_CONNECTIONS", 32),
         seconds: setting("BENCH_SECONDS", 8) as u64,
     };
+    let growth_to = setting("BENCH_GROWTH", 0);
     let db = TestDb::new();
-    let config = AppConfig {
-        max_body_bytes: 1 << 20,
-        ..AppConfig::new("http://bench.local")
-    };
-    // The pool as `webwork-scim serve` opens it by default (DB_POOL_SIZE), not the tests' own.
+    // The use cases make the workspaces and their tokens; the binary serves them.
     let store = Store::connect(&db.url, &PoolSettings::default()).unwrap();
-    let state = AppState::new(store, config).unwrap();
-    state.status.mark_ready();
+    let state = AppState::new(store, AppConfig::new("http://bench.local")).unwrap();
     let backend = format!("{:?}", db.store.backend()).to_lowercase();
     println!("backend: {backend}; seeding {workspaces} workspaces × {users} users");
     let (tenants, seeded_per_second) = seed(&db, &state, workspaces, users).await;
     let seeded_bytes = fixture::database_bytes(&db);
-    let address = fixture::serve(state.clone(), cores);
-    warm_up(address, &tenants).await;
+    let server = Server::start(
+        &db.url.expose(),
+        &wrk::output_dir().join(format!("server-{backend}.log")),
+    );
+    warm_up(server.address, &tenants).await;
     let hashes_per_second = argon2_rate(cores, Duration::from_secs(3));
     println!(
         "seeded at {seeded_per_second:.0} users/s, {:.0} MB on disk ({:.0} MB per million \
@@ -86,28 +86,14 @@ async fn run() {
         hashes_per_second,
         postgres: backend == "postgres",
     };
-    // wrk runs while this runtime stays free for the tasks the app's state spawned on it.
-    let (rows, fairness) = actix_web::rt::task::spawn_blocking(move || {
-        let rows = measure_all(address, &tenants, load, targets);
-        let fairness = (tenants.len() >= 2 && chosen("fairness"))
-            .then(|| fairness::measure(address, &tenants[0], &tenants[1], load));
-        if let Some(fair) = &fairness {
-            report::print_fairness(fair);
-        }
-        (rows, fairness)
-    })
-    .await
-    .unwrap();
-    let mut missed: Vec<_> = rows
-        .iter()
-        .filter(|row| row.met == Some(false))
-        .map(|row| row.slug)
-        .collect();
-    if fairness.as_ref().is_some_and(|fair| !fair.met) {
-        missed.push("fairness");
-    }
+    let (rows, fairness) = measure_scenarios(&server, &tenants, load, targets);
+    let growth = if growth_to > 0 {
+        growth::measure(&db, &state, &server, workspaces, growth_to, load).await
+    } else {
+        Vec::new()
+    };
     let run = Run {
-        backend: backend.clone(),
+        backend,
         workspaces,
         users_per_workspace: users,
         load,
@@ -118,9 +104,47 @@ async fn run() {
         seeded_bytes,
         rows,
         fairness,
+        growth,
     };
-    let file = wrk::output_dir().join(format!("scim-{backend}.json"));
-    std::fs::write(&file, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+    finish(&run);
+}
+
+/// The scenarios, then the fairness check, on a thread of their own: wrk's runs block.
+fn measure_scenarios(
+    server: &Server,
+    tenants: &[fixture::Tenant],
+    load: Load,
+    targets: Targets,
+) -> (Vec<report::Row>, Option<fairness::Fairness>) {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let rows = measure_all(server, tenants, load, targets);
+                let fairness = (tenants.len() >= 2 && chosen("fairness"))
+                    .then(|| fairness::measure(server.address, &tenants[0], &tenants[1], load));
+                if let Some(fair) = &fairness {
+                    report::print_fairness(fair);
+                }
+                (rows, fairness)
+            })
+            .join()
+            .unwrap()
+    })
+}
+
+/// Writes the run's JSON; with BENCH_STRICT=1, exits with 1 when a target was missed.
+fn finish(run: &Run) {
+    let mut missed: Vec<_> = run
+        .rows
+        .iter()
+        .filter(|row| row.met == Some(false))
+        .map(|row| row.slug)
+        .collect();
+    if run.fairness.as_ref().is_some_and(|fair| !fair.met) {
+        missed.push("fairness");
+    }
+    let file = wrk::output_dir().join(format!("scim-{}.json", run.backend));
+    std::fs::write(&file, serde_json::to_string_pretty(run).unwrap()).unwrap();
     println!("\nwritten to {}", file.display());
     if !missed.is_empty() && std::env::var("BENCH_STRICT").is_ok_and(|v| v == "1") {
         eprintln!("targets missed: {missed:?}");
@@ -130,7 +154,7 @@ async fn run() {
 
 /// Every chosen scenario (BENCH_ONLY), the ceiling first, each row printed as it is measured.
 fn measure_all(
-    address: std::net::SocketAddr,
+    server: &Server,
     tenants: &[fixture::Tenant],
     load: Load,
     mut targets: Targets,
@@ -139,7 +163,8 @@ fn measure_all(
     for scenario in scenarios::all().into_iter().filter(|s| chosen(s.slug)) {
         let mut draw = Draw::new(tenants, lines_for(load), scenario.slug);
         let lines = (scenario.lines)(&mut draw);
-        let measured = wrk::run(address, scenario.slug, &lines, load);
+        let (measured, resident) =
+            server.peak_resident_during(|| wrk::run(server.address, scenario.slug, &lines, load));
         if scenario.slug == "ceiling" {
             targets.ceiling = measured.per_second();
         }
@@ -149,6 +174,7 @@ fn measure_all(
             measured,
             targets.ceiling,
             targets.per_second(scenario.target),
+            resident,
         );
         report::print(&row);
         rows.push(row);
@@ -180,7 +206,7 @@ fn chosen(slug: &str) -> bool {
 }
 
 /// Enough requests per file that a scenario creating users never repeats one within its time.
-fn lines_for(load: Load) -> usize {
+pub fn lines_for(load: Load) -> usize {
     (load.seconds as usize * 12_000).max(1_000)
 }
 

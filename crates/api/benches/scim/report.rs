@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::fairness::{self, Fairness};
+use crate::growth::Step;
 use crate::scenarios::Target;
 use crate::wrk::{Load, Measured};
 
@@ -20,6 +21,8 @@ pub struct Row {
     /// What the target asks of this scenario's requests/s, and whether it was met.
     pub target_per_second: Option<f64>,
     pub met: Option<bool>,
+    /// The server's highest resident memory sampled during the scenario.
+    pub peak_resident_mb: f64,
     pub raw: Measured,
 }
 
@@ -37,6 +40,8 @@ pub struct Run {
     pub seeded_bytes: u64,
     pub rows: Vec<Row>,
     pub fairness: Option<Fairness>,
+    /// A workspace grown while the server runs (BENCH_GROWTH), step by step.
+    pub growth: Vec<Step>,
 }
 
 /// Share of each SQLite ratio PostgreSQL is held to: it runs on the same two cores.
@@ -66,6 +71,7 @@ pub fn row(
     measured: Measured,
     ceiling: f64,
     target_per_second: Option<f64>,
+    resident_bytes: u64,
 ) -> Row {
     let per_second = measured.per_second();
     Row {
@@ -79,14 +85,15 @@ pub fn row(
         ratio: per_second / ceiling.max(1.0),
         target_per_second,
         met: target_per_second.map(|at_least| per_second >= at_least && measured.errors() == 0),
+        peak_resident_mb: megabytes(resident_bytes),
         raw: measured,
     }
 }
 
 pub fn print_header() {
     println!(
-        "{:<42} {:>9} {:>8} {:>8} {:>9} {:>6} {:>7} {:>15}",
-        "scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ratio", "target"
+        "{:<42} {:>9} {:>8} {:>8} {:>9} {:>6} {:>7} {:>7} {:>15}",
+        "scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ratio", "RSS MB", "target"
     );
 }
 
@@ -98,7 +105,7 @@ pub fn print(row: &Row) {
         _ => String::new(),
     };
     println!(
-        "{:<42} {:>9.0} {:>8.2} {:>8.2} {:>9.2} {:>6} {:>7.3} {:>15}",
+        "{:<42} {:>9.0} {:>8.2} {:>8.2} {:>9.2} {:>6} {:>7.3} {:>7.0} {:>15}",
         row.scenario,
         row.requests_per_second,
         row.p50_ms,
@@ -106,6 +113,7 @@ pub fn print(row: &Row) {
         row.p999_ms,
         row.errors,
         row.ratio,
+        row.peak_resident_mb,
         target
     );
 }
@@ -122,4 +130,8 @@ pub fn print_fairness(fair: &Fairness) {
         fairness::AT_MOST,
         if fair.met { "ok" } else { "MISSED" }
     );
+}
+
+pub fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
 }

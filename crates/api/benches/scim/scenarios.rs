@@ -103,18 +103,18 @@ pub fn create(tenant: &Tenant, user_name: &str, password: Option<&str>) -> Line 
 }
 
 fn replace(tenant: &Tenant, user: usize, n: usize) -> Line {
-    let seeded = &tenant.users[user];
+    let user_name = tenant.user_name(user);
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": seeded.user_name,
+        "userName": user_name,
         "name": {"givenName": "Bench", "familyName": format!("Renamed {n}")},
-        "emails": [{"value": seeded.user_name, "primary": true, "type": "work"}],
+        "emails": [{"value": user_name, "primary": true, "type": "work"}],
         "title": "Engineer",
         "active": true,
     });
     Line::with_body(
         "PUT",
-        format!("{}/Users/{}", tenant.base(), seeded.id),
+        format!("{}/Users/{}", tenant.base(), tenant.users[user]),
         &tenant.token,
         body.to_string(),
     )
@@ -147,7 +147,7 @@ fn credentials(draw: &mut Draw<'_>) -> Vec<Line> {
 fn user_name_eq(draw: &mut Draw<'_>) -> Vec<Line> {
     draw.each(draw.lines, |draw, _| {
         let (tenant, user) = draw.user();
-        lookup(tenant, &tenant.users[user].user_name)
+        lookup(tenant, &tenant.user_name(user))
     })
 }
 
@@ -155,7 +155,7 @@ fn get_by_id(draw: &mut Draw<'_>) -> Vec<Line> {
     draw.each(draw.lines, |draw, _| {
         let (tenant, user) = draw.user();
         Line::get(
-            format!("{}/Users/{}", tenant.base(), tenant.users[user].id),
+            format!("{}/Users/{}", tenant.base(), tenant.users[user]),
             &tenant.token,
         )
     })
@@ -192,7 +192,7 @@ fn patch_active(draw: &mut Draw<'_>) -> Vec<Line> {
             picks.iter().map(move |(tenant, user)| {
                 Line::with_body(
                     "PATCH",
-                    format!("{}/Users/{}", tenant.base(), tenant.users[*user].id),
+                    format!("{}/Users/{}", tenant.base(), tenant.users[*user]),
                     &tenant.token,
                     patch_body(json!([{"op": "replace", "value": {"active": active}}])),
                 )
@@ -234,7 +234,7 @@ fn add_members(draw: &mut Draw<'_>) -> Vec<Line> {
             for group in &tenant.groups {
                 let users = &tenant.users;
                 let value: Vec<_> = (0..256)
-                    .map(|k| json!({"value": users[(chunk * 256 + k) % users.len()].id}))
+                    .map(|k| json!({"value": users[(chunk * 256 + k) % users.len()].to_string()}))
                     .collect();
                 lines.push(Line::with_body(
                     "PATCH",
@@ -259,7 +259,7 @@ fn okta_import(draw: &mut Draw<'_>) -> Vec<Line> {
         lines.push(lookup(tenant, &user_name));
         lines.push(create(tenant, &user_name, None));
         let user = draw.next(tenant.users.len());
-        lines.push(lookup(tenant, &tenant.users[user].user_name));
+        lines.push(lookup(tenant, &tenant.user_name(user)));
         lines.push(replace(tenant, user, n));
     }
     lines

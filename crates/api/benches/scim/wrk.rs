@@ -38,7 +38,7 @@ impl Line {
 }
 
 /// How hard wrk pushes.
-#[derive(Clone, Copy, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct Load {
     pub threads: usize,
     pub connections: usize,

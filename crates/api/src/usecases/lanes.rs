@@ -1,6 +1,9 @@
 //! A share of the database pool per workspace: one identity provider importing on many
 //! connections at once holds at most half of the pool, so that every other workspace's requests
-//! still find a connection instead of queueing behind the import.
+//! still find a connection instead of queueing behind the import. Past its lane, a transaction
+//! also waits for one of the pool's connections here, on the async side: only as many
+//! transactions as the pool has connections go to the blocking pool at once, instead of a
+//! parked thread (with its stack and its allocator's heap) for every request in flight.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,11 +15,15 @@ use webwork_scim_domain::WorkspaceId;
 pub struct WorkspaceLanes {
     per_workspace: usize,
     lanes: Mutex<HashMap<WorkspaceId, Arc<Semaphore>>>,
+    /// One permit per connection of the pool.
+    connections: Arc<Semaphore>,
 }
 
-/// A place in a workspace's lane, held while its transaction runs.
+/// A place in a workspace's lane and one of the pool's connections, held while its transaction
+/// runs.
 #[derive(Debug)]
 pub struct Place {
+    connection: Option<OwnedSemaphorePermit>,
     permit: Option<OwnedSemaphorePermit>,
     workspace: WorkspaceId,
     lanes: Arc<WorkspaceLanes>,
@@ -29,6 +36,7 @@ impl WorkspaceLanes {
         Arc::new(WorkspaceLanes {
             per_workspace: (pool_size as usize / 2).max(1),
             lanes: Mutex::new(HashMap::new()),
+            connections: Arc::new(Semaphore::new((pool_size as usize).max(1))),
         })
     }
 
@@ -37,20 +45,29 @@ impl WorkspaceLanes {
         self.per_workspace
     }
 
-    /// Waits, in arrival order, for a place in `workspace`'s lane.
+    /// Waits, in arrival order, for a place in `workspace`'s lane, then for a connection.
     pub async fn enter(self: &Arc<Self>, workspace: WorkspaceId) -> Place {
         let lane = self
             .lock()
             .entry(workspace)
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_workspace)))
             .clone();
-        // The semaphore is never closed, so acquiring cannot fail.
-        let permit = lane.acquire_owned().await.ok();
-        Place {
-            permit,
+        let mut place = Place {
+            connection: None,
+            permit: None,
             workspace,
             lanes: self.clone(),
-        }
+        };
+        // The semaphores are never closed, so acquiring cannot fail. Dropped while waiting (the
+        // client went away), the place gives back what it took and forgets an idle lane.
+        place.permit = lane.acquire_owned().await.ok();
+        place.connection = self.connections.clone().acquire_owned().await.ok();
+        place
+    }
+
+    /// Connections no transaction holds a place for now.
+    pub fn free_connections(&self) -> usize {
+        self.connections.available_permits()
     }
 
     /// Workspaces with a lane now: those with a transaction running or waiting.
@@ -65,6 +82,7 @@ impl WorkspaceLanes {
 
 impl Drop for Place {
     fn drop(&mut self) {
+        drop(self.connection.take());
         drop(self.permit.take());
         let mut lanes = self.lanes.lock();
         // A lane nobody holds or waits for is forgotten, so idle workspaces cost nothing.
@@ -102,6 +120,37 @@ mod tests {
         assert!(freed.is_ok(), "a place freed is taken");
         drop(freed);
         held.clear();
+        assert_eq!(lanes.open_lanes(), 0, "idle lanes are forgotten");
+    }
+
+    #[tokio::test]
+    async fn no_more_transactions_than_connections_pass_at_once() {
+        let lanes = WorkspaceLanes::new(4);
+        let workspaces: Vec<_> = (0..3).map(|_| WorkspaceId::generate()).collect();
+        let mut held = Vec::new();
+        for workspace in &workspaces[..2] {
+            for _ in 0..lanes.per_workspace() {
+                held.push(lanes.enter(*workspace).await);
+            }
+        }
+        assert_eq!(lanes.free_connections(), 0);
+        let third = tokio::time::timeout(Duration::from_millis(50), lanes.enter(workspaces[2]));
+        assert!(
+            third.await.is_err(),
+            "a fifth transaction waits for a connection"
+        );
+        assert_eq!(
+            lanes.free_connections(),
+            0,
+            "the one that gave up took nothing"
+        );
+        held.pop();
+        let third = tokio::time::timeout(Duration::from_millis(50), lanes.enter(workspaces[2]));
+        let third = third.await.expect("a connection given back is taken");
+        assert_eq!(lanes.free_connections(), 0);
+        drop(third);
+        held.clear();
+        assert_eq!(lanes.free_connections(), 4);
         assert_eq!(lanes.open_lanes(), 0, "idle lanes are forgotten");
     }
 

@@ -280,3 +280,79 @@ fn seats_count_active_users_and_erasure_scrubs_personal_data() {
         1
     );
 }
+
+#[test]
+fn users_loaded_in_bulk_are_stored_as_one_by_one_inserts_would_store_them() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    // More than one statement's worth of rows.
+    let drafts: Vec<_> = (0..1_201)
+        .map(|n| {
+            draft(json!({
+                "userName": format!("user{n}@acme.com"),
+                "externalId": format!("ext-{n}"),
+                "active": n % 2 == 0,
+                "emails": [{"value": format!("User{n}@Acme.com"), "primary": true}],
+            }))
+        })
+        .collect();
+    let ids = db
+        .store
+        .write(ws.id, |tx| users::insert_many(tx, &drafts))
+        .unwrap();
+    assert_eq!(ids.len(), drafts.len());
+    for n in [0, 499, 500, 1_200] {
+        let name = webwork_scim_domain::UserName::parse(&format!("USER{n}@acme.com")).unwrap();
+        let found = db
+            .store
+            .read(ws.id, |tx| users::find_by_user_name(tx, &name))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, ids[n]);
+        assert_eq!(
+            found.external_id.as_deref(),
+            Some(format!("ext-{n}").as_str())
+        );
+        assert_eq!(found.active, n % 2 == 0);
+        assert_eq!(found.version, 1);
+        assert_eq!(
+            found.document["emails"][0]["value"],
+            format!("User{n}@Acme.com")
+        );
+        let elsewhere = db
+            .store
+            .read(other.id, |tx| users::find(tx, ids[n]))
+            .unwrap();
+        assert!(elsewhere.is_none(), "another workspace sees a loaded user");
+    }
+}
+
+#[test]
+fn a_bulk_load_with_a_taken_user_name_writes_none_of_its_users() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    db.store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let drafts = vec![
+        draft(json!({"userName": "first@acme.com"})),
+        draft(json!({"userName": "JANE@acme.com"})),
+    ];
+    let loaded = db.store.write(ws.id, |tx| users::insert_many(tx, &drafts));
+    assert!(matches!(loaded, Err(StoreError::Conflict)), "{loaded:?}");
+    let twice = vec![
+        draft(json!({"userName": "twice@acme.com"})),
+        draft(json!({"userName": "Twice@acme.com"})),
+    ];
+    let loaded = db.store.write(ws.id, |tx| users::insert_many(tx, &twice));
+    assert!(matches!(loaded, Err(StoreError::Conflict)), "{loaded:?}");
+    for name in ["first@acme.com", "twice@acme.com"] {
+        let name = webwork_scim_domain::UserName::parse(name).unwrap();
+        let found = db
+            .store
+            .read(ws.id, |tx| users::find_by_user_name(tx, &name))
+            .unwrap();
+        assert!(found.is_none(), "{name:?} was written by a failed load");
+    }
+}

@@ -1,0 +1,111 @@
+//! The service under load: the `webwork-scim` binary itself, started with `serve` on the bench's
+//! database in a process of its own, so that what is measured (its requests and its resident
+//! memory) is the service's alone.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Child,
+    pub address: SocketAddr,
+}
+
+impl Server {
+    /// `webwork-scim serve` on `database_url` with its defaults (pool size, one HTTP worker per
+    /// core, JSON request log) unless the environment sets them, its log written to `log`;
+    /// returns once it accepts connections.
+    pub fn start(database_url: &str, log: &Path) -> Server {
+        let address = free_port();
+        let log = std::fs::File::create(log).expect("the server's log file");
+        // The service's own settings and its allocator's may be passed on (DB_POOL_SIZE=4, say).
+        let passed = std::env::vars_os().filter(|(name, _)| {
+            let name = name.to_string_lossy();
+            ["DB_", "HTTP_", "RUST_LOG", "MIMALLOC_", "SQLITE_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+        });
+        let child = Command::new(env!("CARGO_BIN_EXE_webwork-scim"))
+            .arg("serve")
+            .env_clear()
+            .envs(passed)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("BIND_ADDR", address.to_string())
+            .env("PUBLIC_BASE_URL", "http://bench.local")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log file twice"))
+            .stderr(log)
+            .spawn()
+            .expect("the webwork-scim binary starts");
+        let mut server = Server { child, address };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&mut self) {
+        let started = Instant::now();
+        while TcpStream::connect(self.address).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("webwork-scim serve exited with {status}; see its log in target/bench/");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "webwork-scim serve did not listen within a minute"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's resident memory now, in bytes (Linux: VmRSS of /proc/<pid>/status).
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map_or(0, |kib| kib * 1024)
+    }
+
+    /// Runs `work` while sampling the server's resident memory every 50 ms; returns what `work`
+    /// returned and the highest sample.
+    pub fn peak_resident_during<T>(&self, work: impl FnOnce() -> T) -> (T, u64) {
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let sampler = scope.spawn(|| {
+                let mut peak = self.resident_bytes();
+                while !done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    peak = peak.max(self.resident_bytes());
+                }
+                peak
+            });
+            let value = work();
+            done.store(true, Ordering::Relaxed);
+            (value, sampler.join().expect("the memory sampler"))
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback port no one listens on now.
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}

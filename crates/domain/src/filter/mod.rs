@@ -111,6 +111,24 @@ impl Filter {
             _ => None,
         }
     }
+
+    /// Whether no more than one live user of a workspace can match: a `userName eq` test
+    /// (userName is unique in a workspace, compared without case as SCIM's `caseExact: false`
+    /// asks), alone or in a conjunction. Identity providers look users up this way before
+    /// every create, so a listing can answer it without counting.
+    pub fn selects_at_most_one_user(&self) -> bool {
+        match self {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: CompValue::String(_),
+            } => path.is_core("userName"),
+            Filter::And(left, right) => {
+                left.selects_at_most_one_user() || right.selects_at_most_one_user()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl CompValue {

@@ -255,3 +255,28 @@ fn timestamps_compare_as_instants_whatever_their_offsets() {
         assert_eq!(matches(&parse(filter), &user), expected, "{filter}");
     }
 }
+
+#[test]
+fn only_user_name_equality_selects_at_most_one_user() {
+    for one in [
+        r#"userName eq "jane@acme.com""#,
+        r#"USERNAME eq "jane@acme.com""#,
+        r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "jane""#,
+        r#"userName eq "jane" and active eq true"#,
+        r#"active eq true and (userName eq "jane" and title pr)"#,
+    ] {
+        assert!(parse(one).selects_at_most_one_user(), "{one}");
+    }
+    for many in [
+        r#"userName ne "jane""#,
+        r#"userName sw "j""#,
+        r#"userName eq "jane" or userName eq "joe""#,
+        r#"not (userName eq "jane")"#,
+        r#"externalId eq "00u1""#,
+        r#"emails[value eq "jane@acme.com"]"#,
+        r#"name.userName eq "jane""#,
+        "userName eq null",
+    ] {
+        assert!(!parse(many).selects_at_most_one_user(), "{many}");
+    }
+}

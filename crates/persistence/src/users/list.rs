@@ -91,6 +91,23 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
             users: Vec::new(),
         });
     }
+    if query.offset == 0 && query.filter.is_some_and(Filter::selects_at_most_one_user) {
+        // At most one user matches (a look-up by userName): the page is the whole result, so
+        // its length is the total and neither a count nor the page's ids are needed.
+        let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
+            ordered(q, &order)
+                .limit(query.limit)
+                .select(UserRow::as_select())
+        });
+        let mut users: Vec<User> = tx
+            .load::<UserRow, _>(page)?
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<_, _>>()?;
+        with_groups(tx, &mut users)?;
+        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
+        return Ok(UserPage { total, users });
+    }
     // The ids of the page first, read from an index where the order allows (a deep page skips
     // index entries, not rows); then their rows and the total, in the same statement.
     let ids = filtered(tx, condition.as_ref(), &query)

@@ -316,3 +316,46 @@ fn pages_are_stable_and_counted() {
         .unwrap();
     assert_eq!((none.total, none.users.len()), (7, 0));
 }
+
+#[test]
+fn a_user_name_look_up_counts_what_it_finds_at_any_start_index() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let other = db.workspace("Globex", Plan::Premium, true);
+    let stored = db
+        .store
+        .write(ws.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    db.store
+        .write(other.id, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let list = |filter: &str, offset: i64, limit: i64| {
+        let filter = Filter::parse(filter).unwrap();
+        let query = ListQuery {
+            offset,
+            limit,
+            ..all(Some(&filter))
+        };
+        db.store.read(ws.id, |tx| users::list(tx, query)).unwrap()
+    };
+    let found = list(r#"userName eq "JANE@acme.com""#, 0, 100);
+    assert_eq!(found.total, 1);
+    assert_eq!(found.users.len(), 1);
+    assert_eq!(found.users[0].id, stored.id);
+    let past = list(r#"userName eq "jane@acme.com""#, 1, 100);
+    assert_eq!(
+        (past.total, past.users.len()),
+        (1, 0),
+        "startIndex=2 still counts Jane"
+    );
+    let none = list(r#"userName eq "joe@acme.com""#, 0, 100);
+    assert_eq!((none.total, none.users.len()), (0, 0));
+    let counted = list(r#"userName eq "jane@acme.com""#, 0, 0);
+    assert_eq!(
+        (counted.total, counted.users.len()),
+        (1, 0),
+        "count=0 counts"
+    );
+    let narrowed = list(r#"userName eq "jane@acme.com" and active eq false"#, 0, 100);
+    assert_eq!((narrowed.total, narrowed.users.len()), (0, 0));
+}

@@ -1,4 +1,5 @@
-//! One log line per request (method, route template, workspace key, status, latency) under a
+//! One log line per request (method, route template, workspace key, status, latency, and the
+//! hops its handler made to the blocking pool, where the database is used) under a
 //! request id taken from `X-Request-Id` or generated, and returned in the response. Headers are
 //! never logged, so neither is a token. Failed SCIM requests of an identified workspace are also
 //! written, best-effort, to its provisioning error log.
@@ -16,7 +17,7 @@ use webwork_scim_persistence::provisioning_errors::FailedRequest;
 
 use crate::AppState;
 use crate::error::{DatabaseUnavailable, ErrorSummary};
-use crate::usecases::ScimCaller;
+use crate::usecases::{ScimCaller, counting_hops};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -75,7 +76,8 @@ pub async fn log_request(
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %id, %method);
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    let (response, blocking_hops) = counting_hops(next.call(req).instrument(span.clone())).await;
+    let mut response = response?;
     let matched = response.request().match_pattern();
     let status = response.status();
     let database_down = response
@@ -111,6 +113,7 @@ pub async fn log_request(
             %workspace,
             status = status.as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            blocking_hops,
             "request"
         );
     });

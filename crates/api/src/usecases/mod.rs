@@ -210,6 +210,21 @@ where
     .await
 }
 
+tokio::task_local! {
+    /// Hops to the blocking pool made by the request being served, when it counts them.
+    static HOPS: std::cell::Cell<u32>;
+}
+
+/// Runs `request`, counting the hops to the blocking pool it makes itself (not those of tasks it
+/// spawns); returns its output and the hops, which the request log writes beside each request.
+pub async fn counting_hops<F: std::future::Future>(request: F) -> (F::Output, u32) {
+    HOPS.scope(std::cell::Cell::new(0), async {
+        let output = request.await;
+        (output, HOPS.with(std::cell::Cell::get))
+    })
+    .await
+}
+
 /// Runs `f` on tokio's blocking pool inside the current tracing span: diesel never runs on an
 /// async worker. A panic in `f` is resumed here, so it is not mistaken for an ordinary error; a
 /// task the runtime dropped while shutting down is answered like a lost database connection.
@@ -220,6 +235,8 @@ where
     E: From<StoreError> + Send + 'static,
 {
     let span = tracing::Span::current();
+    // Outside a counted request (background work) there is nothing to count.
+    let _ = HOPS.try_with(|hops| hops.set(hops.get() + 1));
     match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),

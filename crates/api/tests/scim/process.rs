@@ -125,6 +125,87 @@ fn logs_never_contain_tokens_passwords_or_jwts() {
     );
 }
 
+#[test]
+fn every_okta_call_makes_one_hop_to_the_blocking_pool() {
+    let db = TestDb::new();
+    let (key, token) = workspace(&db);
+    let mut served = Served::start(&db, &[("RUST_LOG", "info")]);
+    let bearer = format!("Bearer {token}");
+    let base = format!("/scim/v2/{key}");
+    let send = |name: &str, method: &str, path: &str, body: Option<&str>| {
+        let id = format!("hops-{name}");
+        let headers = [
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "application/scim+json"),
+            ("X-Request-Id", id.as_str()),
+        ];
+        http(
+            &served.addr,
+            method,
+            &format!("{base}{path}"),
+            &headers,
+            body,
+        )
+    };
+    // The token is read and verified once; every call after it is served from the caches.
+    assert_eq!(send("first", "GET", "/Users?count=1", None).0, 200);
+    let lookup = "/Users?filter=userName%20eq%20%22jane%40acme.com%22";
+    assert_eq!(send("lookup", "GET", lookup, None).0, 200);
+    let jane = r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName":"jane@acme.com","name":{"givenName":"Jane","familyName":"Doe"},
+        "emails":[{"value":"jane@acme.com","primary":true}],"active":true}"#;
+    let (status, created) = send("create", "POST", "/Users", Some(jane));
+    assert_eq!(status, 201, "{created}");
+    let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = format!("/Users/{id}");
+    let deactivate = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations":[{"op":"replace","value":{"active":false}}]}"#;
+    let calls = [
+        ("get", "GET", user.as_str(), None, 200),
+        (
+            "credentials",
+            "GET",
+            "/Users?startIndex=1&count=2",
+            None,
+            200,
+        ),
+        ("patch", "PATCH", user.as_str(), Some(deactivate), 200),
+        ("put", "PUT", user.as_str(), Some(jane), 200),
+        ("delete", "DELETE", user.as_str(), None, 204),
+    ];
+    for (name, method, path, body, expected) in calls {
+        let (status, answer) = send(name, method, path, body);
+        assert_eq!(status, expected, "{name}: {answer}");
+    }
+    served.child.kill().ok();
+    let logs = served.logs();
+    let hops = |name: &str| {
+        logs.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| {
+                line["message"] == "request" && line["span"]["request_id"] == format!("hops-{name}")
+            })
+            .unwrap_or_else(|| panic!("no request line for {name}"))["blocking_hops"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no blocking_hops for {name}"))
+    };
+    assert_eq!(hops("first"), 2, "the token's read, then the listing");
+    for name in [
+        "lookup",
+        "create",
+        "get",
+        "credentials",
+        "patch",
+        "put",
+        "delete",
+    ] {
+        assert_eq!(hops(name), 1, "{name} made more than one hop");
+    }
+}
+
 /// Requests that carry every kind of secret: a token, passwords (in a good body and in one
 /// that fails to parse), a wrong token, a JWT and a broken one.
 fn send_secrets(

@@ -23,9 +23,16 @@ impl Server {
         // The service's own settings and its allocator's may be passed on (DB_POOL_SIZE=4, say).
         let passed = std::env::vars_os().filter(|(name, _)| {
             let name = name.to_string_lossy();
-            ["DB_", "HTTP_", "RUST_LOG", "MIMALLOC_", "SQLITE_"]
-                .iter()
-                .any(|prefix| name.starts_with(prefix))
+            [
+                "DB_",
+                "HTTP_",
+                "RUST_LOG",
+                "MIMALLOC_",
+                "SQLITE_",
+                "TENANT_CACHE_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
         });
         let child = Command::new(env!("CARGO_BIN_EXE_webwork-scim"))
             .arg("serve")

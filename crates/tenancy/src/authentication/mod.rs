@@ -17,6 +17,7 @@
 //!    half way, keeps it. A prefix whose throttle is full is refused before it waits;
 //! 5. the plan, then single sign-on, must allow provisioning; then the workspace's request rate.
 
+mod tenants;
 mod throttle;
 mod verified;
 
@@ -33,6 +34,7 @@ use crate::entitlements::effective_entitlements;
 use crate::hash_pool::HashPool;
 use crate::limits::RateLimiter;
 use crate::token::{PresentedToken, TokenPrefix, random_bytes};
+use tenants::TenantCache;
 pub use throttle::{FailureThrottle, Slot};
 use verified::{Digest, VerifiedTokens};
 
@@ -170,9 +172,9 @@ pub struct AuthSettings {
 
 /// The authentication of this replica: its caches, its throttles and its argon2 workers.
 pub struct Authenticator<D> {
-    directory: D,
+    directory: Arc<D>,
     hashes: Arc<HashPool>,
-    tenants: Option<moka::future::Cache<(WorkspaceKey, TokenPrefix), Resolved>>,
+    tenants: Option<TenantCache>,
     verified: VerifiedTokens,
     failures: FailureThrottle,
     rates: RateLimiter,
@@ -190,15 +192,10 @@ impl<D: CredentialDirectory> Authenticator<D> {
         hashes: Arc<HashPool>,
         settings: AuthSettings,
     ) -> Result<Authenticator<D>, crate::token::IssueError> {
-        let tenants = (!settings.tenant_ttl.is_zero()).then(|| {
-            moka::future::Cache::builder()
-                .max_capacity(settings.capacity)
-                .time_to_live(settings.tenant_ttl)
-                .support_invalidation_closures()
-                .build()
-        });
+        let tenants = (!settings.tenant_ttl.is_zero())
+            .then(|| TenantCache::new(settings.tenant_ttl, settings.capacity));
         Ok(Authenticator {
-            directory,
+            directory: Arc::new(directory),
             hashes,
             tenants,
             verified: VerifiedTokens::new(random_bytes::<32>()?, settings),
@@ -254,26 +251,16 @@ impl<D: CredentialDirectory> Authenticator<D> {
         })
     }
 
-    /// The workspace and token for (key, prefix): from this replica's cache while it is fresh,
-    /// otherwise from the directory, one look-up however many requests ask at once.
+    /// The workspace and token for (key, prefix): from this replica's cache (see
+    /// [`TenantCache`]), or from the directory when there is none.
     async fn resolve(
         &self,
         key: WorkspaceKey,
         prefix: TokenPrefix,
     ) -> Result<Resolved, AuthRefusal> {
-        let lookup = |key: WorkspaceKey, prefix: TokenPrefix| async move {
-            match self.directory.resolve(key, prefix).await {
-                Ok(Some(resolved)) => Ok(resolved),
-                Ok(None) => Err(None),
-                Err(err) => Err(Some(err)),
-            }
-        };
         let found = match &self.tenants {
-            Some(cache) => cache
-                .try_get_with((key.clone(), prefix.clone()), lookup(key, prefix))
-                .await
-                .map_err(|err| (*err).clone()),
-            None => lookup(key, prefix).await,
+            Some(cache) => cache.resolve(&self.directory, key, prefix).await,
+            None => tenants::look_up(self.directory.as_ref(), key, prefix).await,
         };
         found.map_err(|miss| match miss {
             None => AuthRefusal::Unauthorized(AuthFailure::Unknown),
@@ -328,16 +315,14 @@ impl<D: CredentialDirectory> Authenticator<D> {
     /// Forgets what this replica cached about workspace `key`, after a change to it here.
     pub fn forget_workspace(&self, key: &WorkspaceKey) {
         if let Some(cache) = &self.tenants {
-            let key = key.clone();
-            // Only fails when closures are not supported, which the builder turned on.
-            let _ = cache.invalidate_entries_if(move |(cached, _), _| *cached == key);
+            cache.forget_workspace(key);
         }
     }
 
     /// Forgets token `id`, after it was revoked or rotated here.
     pub fn forget_token(&self, id: TokenId) {
         if let Some(cache) = &self.tenants {
-            let _ = cache.invalidate_entries_if(move |_, resolved| resolved.token.id == id);
+            cache.forget_token(id);
         }
         self.verified.forget(id);
     }

@@ -1,13 +1,15 @@
 //! One workspace importing at full speed must not starve another: the second workspace's
-//! `filter userName eq` p99 with the first one busy, against its p99 alone.
+//! `filter userName eq` p99 with the first one busy, against its p99 alone. Beside it, the same
+//! for `GET /healthz`, which shares nothing with the import but the cores and the HTTP workers:
+//! the part of the growth that no isolation between workspaces can remove.
 
 use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use crate::fixture::Tenant;
-use crate::scenarios::{create, lookup};
-use crate::wrk::{self, Load, Measured};
+use crate::scenarios::{create, healthz, lookup};
+use crate::wrk::{self, Line, Load, Measured};
 
 /// How much the quiet workspace's p99 may grow.
 pub const AT_MOST: f64 = 3.0;
@@ -18,6 +20,9 @@ pub struct Fairness {
     pub quiet_beside_import: Measured,
     pub import: Measured,
     pub p99_ratio: f64,
+    pub healthz_alone: Measured,
+    pub healthz_beside_import: Measured,
+    pub healthz_p99_ratio: f64,
     pub met: bool,
 }
 
@@ -26,9 +31,11 @@ pub fn measure(address: SocketAddr, busy: &Tenant, quiet: &Tenant, load: Load) -
     let lookups: Vec<_> = (0..quiet.users.len())
         .map(|user| lookup(quiet, &quiet.user_name(user)))
         .collect();
-    let creations: Vec<_> = (0..load.seconds as usize * 12_000)
-        .map(|n| create(busy, &format!("fair{n}@import.example"), None))
-        .collect();
+    let creations = |prefix: &str| -> Vec<_> {
+        (0..load.seconds as usize * 12_000)
+            .map(|n| create(busy, &format!("{prefix}{n}@import.example"), None))
+            .collect()
+    };
     let quiet_load = Load {
         connections: 2,
         ..load
@@ -37,18 +44,31 @@ pub fn measure(address: SocketAddr, busy: &Tenant, quiet: &Tenant, load: Load) -
         connections: load.connections,
         ..load
     };
-    let quiet_alone = wrk::run(address, "fairness_alone", &lookups, quiet_load);
-    let (quiet_beside_import, import) = std::thread::scope(|scope| {
-        let import = scope.spawn(|| wrk::run(address, "fairness_import", &creations, busy_load));
-        let quiet = wrk::run(address, "fairness_quiet", &lookups, quiet_load);
-        (quiet, import.join().expect("the import's wrk"))
-    });
-    let p99_ratio = quiet_beside_import.p99_us as f64 / quiet_alone.p99_us.max(1) as f64;
+    let beside_import = |slug: &'static str, quiet: &[Line], prefix: &str| {
+        let creations = creations(prefix);
+        let alone = wrk::run(address, slug, quiet, quiet_load);
+        std::thread::scope(|scope| {
+            let import =
+                scope.spawn(|| wrk::run(address, "fairness_import", &creations, busy_load));
+            let beside = wrk::run(address, slug, quiet, quiet_load);
+            (alone, beside, import.join().expect("the import's wrk"))
+        })
+    };
+    let (healthz_alone, healthz_beside_import, _) =
+        beside_import("fairness_healthz", &[healthz()], "floor");
+    let (quiet_alone, quiet_beside_import, import) =
+        beside_import("fairness_lookups", &lookups, "fair");
+    let ratio =
+        |alone: &Measured, beside: &Measured| beside.p99_us as f64 / alone.p99_us.max(1) as f64;
+    let p99_ratio = ratio(&quiet_alone, &quiet_beside_import);
     Fairness {
         met: p99_ratio <= AT_MOST && quiet_beside_import.errors() == 0,
+        healthz_p99_ratio: ratio(&healthz_alone, &healthz_beside_import),
         quiet_alone,
         quiet_beside_import,
         import,
         p99_ratio,
+        healthz_alone,
+        healthz_beside_import,
     }
 }

@@ -1,7 +1,8 @@
 //! Plans that stay good while a workspace grows: one new workspace grown from empty to
 //! BENCH_GROWTH users by the bulk loader while the server keeps running (no restart, so its
 //! connections keep the statements they prepared while the workspace was small), its look-ups,
-//! first page and page at the end measured after each tenfold step.
+//! first page and page at the end measured after each tenfold step (on PostgreSQL once the step's
+//! load is vacuumed and analysed, as autovacuum does in production).
 
 use std::time::Instant;
 
@@ -25,6 +26,8 @@ pub struct Step {
     /// The server's highest resident memory sampled during the step's three scenarios.
     pub peak_resident_mb: f64,
     pub database_mb: f64,
+    /// How long the step's VACUUM (ANALYZE) took (PostgreSQL; see [`fixture::settle`]).
+    pub settled_seconds: f64,
 }
 
 /// 1,000, 10,000, … up to `to` users, `to` last.
@@ -64,6 +67,7 @@ pub async fn measure(
         let before = tenant.users.len();
         fixture::grow(db, &state.use_cases, &mut tenant, size).await;
         let loaded = (size - before) as f64 / loading.elapsed().as_secs_f64();
+        let settled = fixture::settle(db);
         let step = std::thread::scope(|scope| {
             scope
                 .spawn(|| measure_step(server, &tenant, load, loaded))
@@ -72,6 +76,7 @@ pub async fn measure(
         });
         let step = Step {
             database_mb: megabytes(fixture::database_bytes(db)),
+            settled_seconds: settled.as_secs_f64(),
             ..step
         };
         print(&step);
@@ -101,6 +106,7 @@ fn measure_step(server: &Server, tenant: &Tenant, load: Load, loaded: f64) -> St
         last_page,
         peak_resident_mb: megabytes(lookup_resident.max(first_resident).max(last_resident)),
         database_mb: 0.0,
+        settled_seconds: 0.0,
     }
 }
 

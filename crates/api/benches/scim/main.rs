@@ -63,6 +63,13 @@ async fn run() {
     let backend = format!("{:?}", db.store.backend()).to_lowercase();
     println!("backend: {backend}; seeding {workspaces} workspaces × {users} users");
     let (tenants, seeded_per_second) = seed(&db, &state, workspaces, users).await;
+    let settled = fixture::settle(&db);
+    if db.owner_url.is_some() {
+        println!(
+            "VACUUM (ANALYZE) after seeding, as autovacuum would: {:.1} s",
+            settled.as_secs_f64()
+        );
+    }
     let seeded_bytes = fixture::database_bytes(&db);
     let server = Server::start(
         &db.url.expose(),

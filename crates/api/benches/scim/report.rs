@@ -130,6 +130,13 @@ pub fn print_fairness(fair: &Fairness) {
         fairness::AT_MOST,
         if fair.met { "ok" } else { "MISSED" }
     );
+    println!(
+        "  GET /healthz on the same connections, which shares only the cores and the HTTP \
+         workers with the import: p99 {:.2} ms alone, {:.2} ms beside it: {:.2}×",
+        ms(fair.healthz_alone.p99_us),
+        ms(fair.healthz_beside_import.p99_us),
+        fair.healthz_p99_ratio,
+    );
 }
 
 pub fn megabytes(bytes: u64) -> f64 {

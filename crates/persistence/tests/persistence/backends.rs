@@ -69,6 +69,44 @@ fn sqlite_connections_use_wal_a_busy_timeout_foreign_keys_and_stable_plans() {
 }
 
 #[test]
+fn postgres_analyses_the_users_table_after_a_fixed_number_of_changes_whatever_its_size() {
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
+        return;
+    }
+    use diesel::sql_types::{Integer, Nullable, Text};
+    #[derive(QueryableByName)]
+    struct Settings {
+        #[diesel(sql_type = Nullable<Text>)]
+        options: Option<String>,
+        #[diesel(sql_type = Nullable<Integer>)]
+        statistics: Option<i32>,
+    }
+    let db = TestDb::new();
+    let mut conn = db.store.raw_connection().unwrap();
+    let settings: Settings = diesel::sql_query(
+        "SELECT array_to_string(c.reloptions, ' ') AS options, a.attstattarget::int AS statistics
+         FROM pg_class c
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'workspace_id'
+         WHERE c.oid = 'users'::regclass",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    let options = settings.options.unwrap_or_default();
+    let mut options: Vec<_> = options.split(' ').collect();
+    options.sort_unstable();
+    assert_eq!(
+        options,
+        [
+            "autovacuum_analyze_scale_factor=0",
+            "autovacuum_analyze_threshold=20000",
+            "autovacuum_vacuum_insert_scale_factor=0",
+            "autovacuum_vacuum_insert_threshold=20000",
+        ]
+    );
+    assert_eq!(settings.statistics, Some(500));
+}
+
+#[test]
 fn concurrent_writers_all_succeed() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);

@@ -93,7 +93,7 @@ async fn run() {
         hashes_per_second,
         postgres: backend == "postgres",
     };
-    let (rows, fairness) = measure_scenarios(&server, &tenants, load, targets);
+    let (rows, fairness) = measure_scenarios(&db, &server, &tenants, load, targets);
     let growth = if growth_to > 0 {
         growth::measure(&db, &state, &server, workspaces, growth_to, load).await
     } else {
@@ -116,8 +116,10 @@ async fn run() {
     finish(&run);
 }
 
-/// The scenarios, then the fairness check, on a thread of their own: wrk's runs block.
+/// The scenarios, then the fairness check, on a thread of their own: wrk's runs block. Each
+/// starts on a settled database ([`fixture::settle`]): the scenarios before it wrote to it.
 fn measure_scenarios(
+    db: &TestDb,
     server: &Server,
     tenants: &[fixture::Tenant],
     load: Load,
@@ -126,9 +128,11 @@ fn measure_scenarios(
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
-                let rows = measure_all(server, tenants, load, targets);
-                let fairness = (tenants.len() >= 2 && chosen("fairness"))
-                    .then(|| fairness::measure(server.address, &tenants[0], &tenants[1], load));
+                let rows = measure_all(db, server, tenants, load, targets);
+                let fairness = (tenants.len() >= 2 && chosen("fairness")).then(|| {
+                    fixture::settle(db);
+                    fairness::measure(server.address, &tenants[0], &tenants[1], load)
+                });
                 if let Some(fair) = &fairness {
                     report::print_fairness(fair);
                 }
@@ -161,6 +165,7 @@ fn finish(run: &Run) {
 
 /// Every chosen scenario (BENCH_ONLY), the ceiling first, each row printed as it is measured.
 fn measure_all(
+    db: &TestDb,
     server: &Server,
     tenants: &[fixture::Tenant],
     load: Load,
@@ -170,6 +175,7 @@ fn measure_all(
     for scenario in scenarios::all().into_iter().filter(|s| chosen(s.slug)) {
         let mut draw = Draw::new(tenants, lines_for(load), scenario.slug);
         let lines = (scenario.lines)(&mut draw);
+        fixture::settle(db);
         let (measured, resident) =
             server.peak_resident_during(|| wrk::run(server.address, scenario.slug, &lines, load));
         if scenario.slug == "ceiling" {

@@ -121,18 +121,18 @@ pub async fn grow(db: &TestDb, use_cases: &UseCases, tenant: &mut Tenant, users:
 /// table's settings ask for it after every 20,000 changed rows): statistics for the planner and
 /// the visibility map for index-only counts. This machine's server runs with autovacuum off, so
 /// the bench runs it after each load; connections keep their prepared statements, which
-/// PostgreSQL plans again once the statistics change. Returns how long it took.
-pub fn settle(db: &TestDb) -> std::time::Duration {
+/// PostgreSQL plans again once the statistics change. Returns how long it took; `None` on
+/// SQLite, which has nothing of the kind to run.
+pub fn settle(db: &TestDb) -> Option<std::time::Duration> {
     use diesel::connection::SimpleConnection;
+    let owner = db.owner_url.as_ref()?;
     let started = std::time::Instant::now();
-    if let Some(owner) = &db.owner_url {
-        owner
-            .connect()
-            .expect("the bench schema's owner")
-            .batch_execute("VACUUM (ANALYZE) users, groups, group_members, workspaces, scim_tokens")
-            .expect("vacuum and analyse the bench's tables");
-    }
-    started.elapsed()
+    owner
+        .connect()
+        .expect("the bench schema's owner")
+        .batch_execute("VACUUM (ANALYZE) users, groups, group_members, workspaces, scim_tokens")
+        .expect("vacuum and analyse the bench's tables");
+    Some(started.elapsed())
 }
 
 /// Bytes the database holds on disk: the SQLite file and its write-ahead log, or on PostgreSQL

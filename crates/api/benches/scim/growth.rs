@@ -27,7 +27,7 @@ pub struct Step {
     pub peak_resident_mb: f64,
     pub database_mb: f64,
     /// How long the step's VACUUM (ANALYZE) took (PostgreSQL; see [`fixture::settle`]).
-    pub settled_seconds: f64,
+    pub settled_seconds: Option<f64>,
 }
 
 /// 1,000, 10,000, … up to `to` users, `to` last.
@@ -76,7 +76,7 @@ pub async fn measure(
         });
         let step = Step {
             database_mb: megabytes(fixture::database_bytes(db)),
-            settled_seconds: settled.as_secs_f64(),
+            settled_seconds: settled.map(|took| took.as_secs_f64()),
             ..step
         };
         print(&step);
@@ -106,7 +106,7 @@ fn measure_step(server: &Server, tenant: &Tenant, load: Load, loaded: f64) -> St
         last_page,
         peak_resident_mb: megabytes(lookup_resident.max(first_resident).max(last_resident)),
         database_mb: 0.0,
-        settled_seconds: 0.0,
+        settled_seconds: None,
     }
 }
 

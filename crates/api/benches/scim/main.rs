@@ -63,8 +63,7 @@ async fn run() {
     let backend = format!("{:?}", db.store.backend()).to_lowercase();
     println!("backend: {backend}; seeding {workspaces} workspaces × {users} users");
     let (tenants, seeded_per_second) = seed(&db, &state, workspaces, users).await;
-    let settled = fixture::settle(&db);
-    if db.owner_url.is_some() {
+    if let Some(settled) = fixture::settle(&db) {
         println!(
             "VACUUM (ANALYZE) after seeding, as autovacuum would: {:.1} s",
             settled.as_secs_f64()

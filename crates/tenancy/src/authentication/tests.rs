@@ -93,6 +93,22 @@ fn premium() -> Fixture {
     fixture(workspace(Plan::Premium, true), TokenLifetime::default())
 }
 
+impl Fixture {
+    /// The same directory behind an authenticator whose tenant entries live `ttl`.
+    fn with_tenant_ttl(self, ttl: Duration) -> Fixture {
+        let auth = Authenticator::new(
+            self.directory.clone(),
+            Arc::new(HashPool::new(1)),
+            AuthSettings {
+                tenant_ttl: ttl,
+                ..settings()
+            },
+        )
+        .unwrap();
+        Fixture { auth, ..self }
+    }
+}
+
 fn forged(token: &IssuedToken, fill: char) -> String {
     format!("wwscim_{}_{}", token.prefix, fill.to_string().repeat(64))
 }
@@ -286,24 +302,15 @@ async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_busy_workspace_is_read_again_in_the_background_and_never_served_older_than_the_ttl() {
-    let f = premium();
     let ttl = Duration::from_millis(400);
-    let auth = Authenticator::new(
-        f.directory.clone(),
-        Arc::new(HashPool::new(1)),
-        AuthSettings {
-            tenant_ttl: ttl,
-            ..settings()
-        },
-    )
-    .unwrap();
+    let f = premium().with_tenant_ttl(ttl);
     let lookups = || f.directory.lookups.load(Ordering::SeqCst);
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(lookups(), 1);
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(lookups(), 1, "a fresh entry is served");
     tokio::time::sleep(ttl / 2 + Duration::from_millis(20)).await;
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(
         lookups(),
         1,
@@ -311,35 +318,26 @@ async fn a_busy_workspace_is_read_again_in_the_background_and_never_served_older
     );
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(lookups(), 2, "and read again in the background");
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(lookups(), 2, "the entry read again is fresh");
     tokio::time::sleep(ttl + Duration::from_millis(50)).await;
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(lookups(), 3, "an expired entry is read before it is used");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_token_forgotten_while_it_is_read_again_stays_forgotten() {
-    let f = premium();
     let ttl = Duration::from_millis(400);
-    let auth = Authenticator::new(
-        f.directory.clone(),
-        Arc::new(HashPool::new(1)),
-        AuthSettings {
-            tenant_ttl: ttl,
-            ..settings()
-        },
-    )
-    .unwrap();
-    let admitted = auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    let f = premium().with_tenant_ttl(ttl);
+    let admitted = f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     tokio::time::sleep(ttl / 2 + Duration::from_millis(20)).await;
     // The background read starts here, and the token is revoked before it ends.
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
-    auth.forget_token(admitted.tenant.token_id);
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.forget_token(admitted.tenant.token_id);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let lookups = f.directory.lookups.load(Ordering::SeqCst);
-    auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
+    f.auth.admit(&f.key, Ok(&f.token.plaintext)).await.unwrap();
     assert_eq!(
         f.directory.lookups.load(Ordering::SeqCst),
         lookups + 1,

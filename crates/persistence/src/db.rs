@@ -244,7 +244,7 @@ impl Default for SqliteSettings {
 }
 
 /// The r2d2 manager: opens connections for one [`DatabaseUrl`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
     sqlite: SqliteSettings,
@@ -309,6 +309,16 @@ impl Default for PoolSettings {
     }
 }
 
+/// Opens connections as the pool's do, with `settings`.
+pub(crate) fn manager(url: &DatabaseUrl, settings: &PoolSettings) -> ConnectionManager {
+    ConnectionManager {
+        url: url.clone(),
+        sqlite: settings.sqlite.clone(),
+        prepared_statements: settings.prepared_statements,
+        statement_log: settings.statement_log.clone(),
+    }
+}
+
 pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, StoreError> {
     if let DatabaseUrl::Sqlite(_) = url {
         // One connection switches a new file to WAL (a setting stored in the file) before the
@@ -322,12 +332,7 @@ pub fn build_pool(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Pool, St
         // A ping on every checkout halves throughput; broken connections are caught by
         // `has_broken` when they return.
         .test_on_check_out(false)
-        .build(ConnectionManager {
-            url: url.clone(),
-            sqlite: settings.sqlite.clone(),
-            prepared_statements: settings.prepared_statements,
-            statement_log: settings.statement_log.clone(),
-        })
+        .build(manager(url, settings))
         .map_err(StoreError::Unavailable)
 }
 

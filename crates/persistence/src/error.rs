@@ -33,6 +33,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Query(diesel::result::Error),
+    /// The transaction a change shared with others could not commit: none of them was written.
+    #[error("the transaction was rolled back: {0}")]
+    RolledBack(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("{0}")]
@@ -47,6 +50,21 @@ impl StoreError {
             StoreError::Unavailable(err)
         } else {
             StoreError::PoolExhausted
+        }
+    }
+}
+
+impl StoreError {
+    /// The same failure for another change of one shared transaction.
+    pub(crate) fn echo(&self) -> StoreError {
+        match self {
+            StoreError::PoolExhausted => StoreError::PoolExhausted,
+            StoreError::Locked => StoreError::Locked,
+            StoreError::Concurrent => StoreError::Concurrent,
+            StoreError::Disconnected(cause) => StoreError::Disconnected(cause.clone()),
+            StoreError::Unavailable(cause) => StoreError::Disconnected(cause.to_string()),
+            StoreError::RolledBack(cause) => StoreError::RolledBack(cause.clone()),
+            other => StoreError::RolledBack(other.to_string()),
         }
     }
 }

@@ -20,6 +20,8 @@ mod schema;
 mod scope;
 mod sort_sql;
 mod sql_filter;
+mod sqlite_checkpoint;
+mod sqlite_writer;
 mod statement_log;
 mod store;
 mod subselect;

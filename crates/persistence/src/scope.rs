@@ -148,6 +148,13 @@ impl<'c> TenantTx<'c> {
         self.workspace
     }
 
+    /// Runs `sql` as it stands, for tests of what the database itself does.
+    #[cfg(feature = "testing")]
+    pub fn run_sql(&mut self, sql: &str) -> Result<(), StoreError> {
+        use diesel::connection::SimpleConnection;
+        Ok(self.conn.batch_execute(sql)?)
+    }
+
     /// The live (not deleted) users of the workspace.
     pub(crate) fn live_users(
         &self,

@@ -9,6 +9,7 @@ use webwork_scim_domain::{Workspace, WorkspaceId, WorkspaceKey};
 
 use crate::db::{self, DatabaseUrl, DbConnection, Pool, PoolSettings};
 use crate::scope::TenantTx;
+use crate::sqlite_writer::SqliteWriter;
 use crate::writer_queue::WriterQueue;
 use crate::{Backend, StoreError, workspaces};
 
@@ -33,6 +34,8 @@ pub struct Store {
     writers: Arc<WriterQueue>,
     /// How long a writer waits for its turn before the request is answered as busy.
     writer_wait: Duration,
+    /// SQLite's writing thread, which commits queued changes together.
+    writer: Option<Arc<SqliteWriter>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -45,12 +48,22 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     pub fn connect(url: &DatabaseUrl, settings: &PoolSettings) -> Result<Store, StoreError> {
+        let writers = Arc::new(WriterQueue::default());
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(Arc::new(SqliteWriter::new(
+                db::manager(url, settings),
+                writers.clone(),
+                settings.connection_timeout,
+            ))),
+            Backend::Postgres => None,
+        };
         Ok(Store {
             pool: db::build_pool(url, settings)?,
             backend: url.backend(),
             wait_observer: None,
-            writers: Arc::new(WriterQueue::default()),
+            writers,
             writer_wait: settings.connection_timeout,
+            writer,
         })
     }
 
@@ -161,6 +174,33 @@ impl Store {
         E: From<StoreError>,
     {
         self.tenant(workspace, Access::Write, f)
+    }
+
+    /// Whether [`Store::write_queued`] serves changes: on SQLite, whose one writer is a thread
+    /// of its own.
+    pub fn has_writer_thread(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Runs `f` as [`Store::write`] does, without a blocking thread of the caller's: the change
+    /// queues for SQLite's writing thread, which may commit it in one transaction with others
+    /// queued beside it, each in a savepoint of its own; it is answered once committed. A panic
+    /// in `f` is resumed here. Without a writer thread (PostgreSQL) the change is refused.
+    pub async fn write_queued<R, E, F>(&self, workspace: WorkspaceId, f: F) -> Result<R, E>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let Some(writer) = &self.writer else {
+            return Err(StoreError::Config("this database has no writer thread".into()).into());
+        };
+        let answer = writer.submit(workspace, f)?;
+        match answer.await {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(StoreError::Disconnected("the SQLite writer stopped".into()).into()),
+        }
     }
 
     /// Runs `f` in one transaction scoped to the live workspace `key`, which it resolves first

@@ -47,6 +47,16 @@ impl WorkspaceLanes {
 
     /// Waits, in arrival order, for a place in `workspace`'s lane, then for a connection.
     pub async fn enter(self: &Arc<Self>, workspace: WorkspaceId) -> Place {
+        self.take(workspace, true).await
+    }
+
+    /// Waits for a place in `workspace`'s lane only: for a change that SQLite's writer thread
+    /// runs on a connection of its own.
+    pub async fn enter_lane(self: &Arc<Self>, workspace: WorkspaceId) -> Place {
+        self.take(workspace, false).await
+    }
+
+    async fn take(self: &Arc<Self>, workspace: WorkspaceId, connection: bool) -> Place {
         let lane = self
             .lock()
             .entry(workspace)
@@ -61,7 +71,9 @@ impl WorkspaceLanes {
         // The semaphores are never closed, so acquiring cannot fail. Dropped while waiting (the
         // client went away), the place gives back what it took and forgets an idle lane.
         place.permit = lane.acquire_owned().await.ok();
-        place.connection = self.connections.clone().acquire_owned().await.ok();
+        if connection {
+            place.connection = self.connections.clone().acquire_owned().await.ok();
+        }
         place
     }
 
@@ -152,6 +164,18 @@ mod tests {
         held.clear();
         assert_eq!(lanes.free_connections(), 4);
         assert_eq!(lanes.open_lanes(), 0, "idle lanes are forgotten");
+    }
+
+    #[tokio::test]
+    async fn a_change_for_the_writer_thread_takes_a_lane_place_but_no_connection() {
+        let lanes = WorkspaceLanes::new(2);
+        let workspace = WorkspaceId::generate();
+        let change = lanes.enter_lane(workspace).await;
+        assert_eq!(lanes.free_connections(), 2);
+        let second = tokio::time::timeout(Duration::from_millis(50), lanes.enter_lane(workspace));
+        assert!(second.await.is_err(), "the lane of one is full");
+        drop(change);
+        assert_eq!(lanes.open_lanes(), 0);
     }
 
     #[tokio::test]

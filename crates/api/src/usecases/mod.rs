@@ -168,7 +168,8 @@ impl IfMatch {
 impl UseCases {
     /// Runs `f` on the blocking pool in one transaction of an identity provider's workspace,
     /// once the workspace has a place in its share of the pool; `f` is handed the transaction
-    /// and the caller.
+    /// and the caller. On SQLite a change goes to the writer thread instead (one hop all the
+    /// same), still within the workspace's lane.
     pub(crate) async fn for_caller<R, F>(
         &self,
         caller: &ScimCaller,
@@ -182,6 +183,13 @@ impl UseCases {
         let store = self.store.clone();
         let caller = caller.clone();
         let workspace = caller.tenant.workspace_id;
+        if access == Access::Write && store.has_writer_thread() {
+            let _place = self.lanes.enter_lane(workspace).await;
+            count_hop();
+            return store
+                .write_queued(workspace, move |tx| f(tx, &caller))
+                .await;
+        }
         let _place = self.lanes.enter(workspace).await;
         run_blocking(move || store.tenant(workspace, access, |tx| f(tx, &caller))).await
     }
@@ -225,6 +233,12 @@ pub async fn counting_hops<F: std::future::Future>(request: F) -> (F::Output, u3
     .await
 }
 
+/// Counts a hand-off of the request being served to a thread that may block.
+fn count_hop() {
+    // Outside a counted request (background work) there is nothing to count.
+    let _ = HOPS.try_with(|hops| hops.set(hops.get() + 1));
+}
+
 /// Runs `f` on tokio's blocking pool inside the current tracing span: diesel never runs on an
 /// async worker. A panic in `f` is resumed here, so it is not mistaken for an ordinary error; a
 /// task the runtime dropped while shutting down is answered like a lost database connection.
@@ -235,8 +249,7 @@ where
     E: From<StoreError> + Send + 'static,
 {
     let span = tracing::Span::current();
-    // Outside a counted request (background work) there is nothing to count.
-    let _ = HOPS.try_with(|hops| hops.set(hops.get() + 1));
+    count_hop();
     match tokio::task::spawn_blocking(move || span.in_scope(f)).await {
         Ok(result) => result,
         Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),

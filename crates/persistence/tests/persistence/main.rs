@@ -16,6 +16,7 @@ mod rekeying;
 mod scoping;
 mod security;
 mod sorting;
+mod sqlite_writer;
 mod support;
 mod token_rows;
 mod users;

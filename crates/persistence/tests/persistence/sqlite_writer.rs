@@ -1,0 +1,254 @@
+//! SQLite's writer thread: changes queued together commit together, each in its own savepoint;
+//! none is answered before its commit, a failed one leaves nothing, a failed commit fails them all.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+use webwork_scim_domain::{DomainError, Plan, WorkspaceId};
+use webwork_scim_persistence::testing::{TestDb, pool_settings};
+use webwork_scim_persistence::{PoolSettings, Store, StoreError, users};
+
+use crate::support::*;
+
+/// A change that creates `user_name` in `ws`, on the writer thread.
+fn create(
+    store: &Store,
+    ws: WorkspaceId,
+    user_name: &str,
+) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+    let store = store.clone();
+    let user = draft(json!({ "userName": user_name }));
+    tokio::spawn(async move {
+        store
+            .write_queued(ws, move |tx| users::insert(tx, &user, None).map(drop))
+            .await
+    })
+}
+
+/// Holds `store`'s write turn on a pooled connection until the returned sender is dropped, so
+/// that the changes queued meanwhile reach the writer thread together.
+async fn hold_the_write_turn(store: &Store, ws: WorkspaceId) -> mpsc::Sender<()> {
+    let (release, released) = mpsc::channel::<()>();
+    let (held, holding) = tokio::sync::oneshot::channel();
+    let store = store.clone();
+    std::thread::spawn(move || {
+        store.write(ws, move |_tx| {
+            let _ = held.send(());
+            let _ = released.recv();
+            Ok::<_, StoreError>(())
+        })
+    });
+    holding.await.expect("the turn is held");
+    release
+}
+
+/// Lets spawned changes reach the writer's queue.
+async fn queued() {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+fn user_names(db: &TestDb, ws: WorkspaceId) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .store
+        .read(ws, |tx| users::list(tx, all(None)))
+        .unwrap()
+        .users
+        .into_iter()
+        .map(|user| user.user_name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_change_is_undone_alone_and_the_others_of_its_transaction_commit() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let held = hold_the_write_turn(&db.store, ws).await;
+    let ann = create(&db.store, ws, "ann");
+    let store = db.store.clone();
+    let refused = tokio::spawn(async move {
+        store
+            .write_queued(ws, |tx| {
+                users::insert(tx, &draft(json!({"userName": "refused"})), None)?;
+                Err::<(), _>(StoreError::Domain(DomainError::invalid_value("no")))
+            })
+            .await
+    });
+    let taken = create(&db.store, ws, "ANN");
+    let bob = create(&db.store, ws, "bob");
+    queued().await;
+    drop(held);
+
+    ann.await.unwrap().expect("ann is created");
+    assert!(matches!(refused.await.unwrap(), Err(StoreError::Domain(_))));
+    assert!(matches!(taken.await.unwrap(), Err(StoreError::Conflict)));
+    bob.await.unwrap().expect("bob is created");
+    assert_eq!(user_names(&db, ws), ["ann", "bob"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_fails_fails_every_change_of_its_transaction_and_writes_none() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let held = hold_the_write_turn(&db.store, ws).await;
+    let ann = create(&db.store, ws, "ann");
+    // A user of a workspace that does not exist, its foreign key checked only at the commit.
+    let store = db.store.clone();
+    let dangling = tokio::spawn(async move {
+        store
+            .write_queued(WorkspaceId::generate(), |tx| {
+                tx.run_sql("PRAGMA defer_foreign_keys = ON")?;
+                users::insert(tx, &draft(json!({"userName": "nobody"})), None).map(drop)
+            })
+            .await
+    });
+    queued().await;
+    drop(held);
+
+    let ann = ann.await.unwrap();
+    assert!(
+        matches!(ann, Err(StoreError::RolledBack(_))),
+        "ann shared the failed commit: {ann:?}"
+    );
+    assert!(dangling.await.unwrap().is_err());
+    assert!(user_names(&db, ws).is_empty());
+    // The writer goes on with the next transaction.
+    create(&db.store, ws, "ann").await.unwrap().unwrap();
+    assert_eq!(user_names(&db, ws), ["ann"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_change_panics_its_caller_and_the_others_commit() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let held = hold_the_write_turn(&db.store, ws).await;
+    let store = db.store.clone();
+    let panicking = tokio::spawn(async move {
+        store
+            .write_queued(ws, move |tx| {
+                users::insert(tx, &draft(json!({"userName": "half-done"})), None)?;
+                if tx.workspace() == ws {
+                    panic!("a bug in a use case");
+                }
+                Ok::<(), StoreError>(())
+            })
+            .await
+    });
+    let ann = create(&db.store, ws, "ann");
+    queued().await;
+    drop(held);
+
+    assert!(panicking.await.unwrap_err().is_panic());
+    ann.await.unwrap().expect("ann is created");
+    assert_eq!(user_names(&db, ws), ["ann"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_waited_past_the_checkout_timeout_is_refused_as_busy_without_running() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let impatient = Store::connect(
+        &db.url,
+        &PoolSettings {
+            connection_timeout: Duration::from_millis(100),
+            ..pool_settings()
+        },
+    )
+    .unwrap();
+    let store = impatient.clone();
+    let slow = tokio::spawn(async move {
+        store
+            .write_queued(ws, |tx| {
+                std::thread::sleep(Duration::from_millis(400));
+                users::insert(tx, &draft(json!({"userName": "slow"})), None).map(drop)
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let late = create(&impatient, ws, "late").await.unwrap();
+    assert!(matches!(late, Err(StoreError::PoolExhausted)), "{late:?}");
+    slow.await.unwrap().expect("the slow change commits");
+    assert_eq!(user_names(&db, ws), ["slow"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_changes_all_land_once() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let changes: Vec<_> = (0..200)
+        .map(|n| create(&db.store, ws, &format!("user{n:03}")))
+        .collect();
+    for change in changes {
+        change.await.unwrap().unwrap();
+    }
+    let names = user_names(&db, ws);
+    assert_eq!(names.len(), 100, "a page of the 200");
+    let total = db.store.read(ws, users::count_live).unwrap();
+    assert_eq!(total, 200);
+}
+
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |meta| meta.len())
+}
+
+/// The SQLite database's file and its write-ahead log.
+fn sqlite_files(db: &TestDb) -> (std::path::PathBuf, std::path::PathBuf) {
+    let webwork_scim_persistence::DatabaseUrl::Sqlite(path) = &db.url else {
+        panic!("a SQLite database");
+    };
+    let mut wal = path.clone().into_os_string();
+    wal.push("-wal");
+    (path.clone(), wal.into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let (database, wal) = sqlite_files(&db);
+    let before = file_size(&database);
+    // One change per commit: each appends the pages it changed to the log, several thousand in
+    // all, which the writer itself never copies.
+    for n in 0..3_000 {
+        create(&db.store, ws, &format!("user{n:04}"))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let mut grown = file_size(&database);
+    for _ in 0..100 {
+        if grown > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        grown = file_size(&database);
+    }
+    assert!(grown > before, "the database file took the log's pages");
+    // Started again from its beginning whenever it was copied, the log never held them all.
+    let log = file_size(&wal);
+    let pages_written = 3_000 * 3 * 4096;
+    assert!(
+        log < pages_written / 3,
+        "the log is {log} bytes after {pages_written} bytes of pages"
+    );
+}

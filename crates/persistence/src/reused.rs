@@ -1,9 +1,10 @@
 //! Queries kept in the connection's prepared-statement cache where diesel, to keep that cache
-//! small, would prepare them anew on every run: an `IN` list, whose length varies. The cache is
-//! keyed by the SQL text itself, so each length is prepared once per connection and reused;
-//! [`padded`] keeps the number of lengths small. (Diesel hands statements it only executes to
-//! the connection by reference, past this wrapper: `UPDATE`s and multi-row `INSERT`s are still
-//! prepared on every run.)
+//! small, would prepare them anew on every run: an `IN` list, whose length varies, and an
+//! `UPDATE`, whose changeset may skip fields. The cache is keyed by the SQL text itself, so each
+//! shape is prepared once per connection and reused; [`padded`] keeps the number of `IN` lengths
+//! small. Diesel hands statements it only executes to the connection by reference, past this
+//! wrapper, so an `UPDATE` is loaded with a `RETURNING` clause instead
+//! ([`crate::TenantTx`]'s `update`); multi-row `INSERT`s are still prepared on every run.
 
 use diesel::QueryResult;
 use diesel::backend::Backend;

@@ -13,6 +13,7 @@ use webwork_scim_domain::WorkspaceId;
 
 use crate::StoreError;
 use crate::db::DbConnection;
+use crate::reused::Reused;
 use crate::schema::{
     audit_events, group_members, groups, outbox_events, provisioning_errors, scim_tokens, users,
     workspaces,
@@ -286,7 +287,7 @@ impl<'c> TenantTx<'c> {
     }
 
     /// Applies `changes` to the rows the query selects; returns how many there were.
-    pub(crate) fn update<Q, V>(
+    pub(crate) fn update<'query, Q, V>(
         &mut self,
         target: Scoped<Q>,
         changes: V,
@@ -295,9 +296,17 @@ impl<'c> TenantTx<'c> {
         Q: IntoUpdateTarget,
         Q::Table: Table,
         V: AsChangeset<Target = Q::Table>,
-        dsl::Update<Q, V>: AsQuery + ExecuteDsl<DbConnection>,
+        dsl::Update<Q, V>: AsQuery,
+        UpdateCounted<Q, V>: LoadQuery<'query, DbConnection, i32>,
     {
-        Ok(diesel::update(target.0).set(changes).execute(self.conn)?)
+        // Diesel never keeps an UPDATE prepared (a changeset that skips its `None` fields changes
+        // the statement's text), and a statement it only executes reaches the statement cache by
+        // reference, past `Reused`. Loaded, with a row returned per row changed, it is kept under
+        // its text: each shape is prepared once per connection.
+        let counted = diesel::update(target.0)
+            .set(changes)
+            .returning(dsl::sql::<diesel::sql_types::Integer>("1"));
+        Ok(Reused(counted).load::<i32>(self.conn)?.len())
     }
 
     /// Deletes the rows the query selects; returns how many there were.
@@ -340,6 +349,11 @@ impl<'c> TenantTx<'c> {
         self.conn
     }
 }
+
+/// An UPDATE that returns a 1 for each row it changed.
+pub(crate) type UpdateCounted<Q, V> = Reused<
+    dsl::Returning<dsl::Update<Q, V>, diesel::expression::SqlLiteral<diesel::sql_types::Integer>>,
+>;
 
 type MembersWithUsers = dsl::Filter<
     diesel::dsl::InnerJoinOn<

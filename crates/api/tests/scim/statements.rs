@@ -55,13 +55,13 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
     log.clear_runs();
     okta_calls(&app, &ws, &token, 1).await;
     assert!(log.runs() > 20, "the calls ran {} statements", log.runs());
-    // Diesel prepares UPDATEs and multi-row INSERTs on every run (it never caches them); every
-    // query is reused.
+    // Diesel prepares multi-row INSERTs on every run (their length varies); every query and
+    // UPDATE is reused.
     let anew = log.prepared_anew();
     assert!(
-        anew.iter().all(|sql| sql.starts_with("UPDATE")
-            || sql.starts_with("INSERT INTO `group_members`")
-            || sql.starts_with("INSERT INTO \"group_members\"")),
+        anew.iter()
+            .all(|sql| sql.starts_with("INSERT INTO `group_members`")
+                || sql.starts_with("INSERT INTO \"group_members\"")),
         "{anew:#?}"
     );
 }

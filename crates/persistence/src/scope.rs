@@ -297,16 +297,37 @@ impl<'c> TenantTx<'c> {
         Q::Table: Table,
         V: AsChangeset<Target = Q::Table>,
         dsl::Update<Q, V>: AsQuery,
-        UpdateCounted<Q, V>: LoadQuery<'query, DbConnection, i32>,
+        UpdateReturning<Q, V, diesel::expression::SqlLiteral<diesel::sql_types::Integer>>:
+            LoadQuery<'query, DbConnection, i32>,
+    {
+        let counted = dsl::sql::<diesel::sql_types::Integer>("1");
+        Ok(self
+            .update_returning::<_, _, _, i32>(target, changes, counted)?
+            .len())
+    }
+
+    /// Applies `changes` to the rows the query selects; returns `returning` of each row as
+    /// changed.
+    pub(crate) fn update_returning<'query, Q, V, S, R>(
+        &mut self,
+        target: Scoped<Q>,
+        changes: V,
+        returning: S,
+    ) -> Result<Vec<R>, StoreError>
+    where
+        Q: IntoUpdateTarget,
+        Q::Table: Table,
+        V: AsChangeset<Target = Q::Table>,
+        dsl::Update<Q, V>: AsQuery,
+        dsl::Returning<dsl::Update<Q, V>, S>: diesel::query_builder::Query,
+        UpdateReturning<Q, V, S>: LoadQuery<'query, DbConnection, R>,
     {
         // Diesel never keeps an UPDATE prepared (a changeset that skips its `None` fields changes
         // the statement's text), and a statement it only executes reaches the statement cache by
         // reference, past `Reused`. Loaded, with a row returned per row changed, it is kept under
         // its text: each shape is prepared once per connection.
-        let counted = diesel::update(target.0)
-            .set(changes)
-            .returning(dsl::sql::<diesel::sql_types::Integer>("1"));
-        Ok(Reused(counted).load::<i32>(self.conn)?.len())
+        let update = diesel::update(target.0).set(changes).returning(returning);
+        Ok(Reused(update).load::<R>(self.conn)?)
     }
 
     /// Deletes the rows the query selects; returns how many there were.
@@ -350,10 +371,8 @@ impl<'c> TenantTx<'c> {
     }
 }
 
-/// An UPDATE that returns a 1 for each row it changed.
-pub(crate) type UpdateCounted<Q, V> = Reused<
-    dsl::Returning<dsl::Update<Q, V>, diesel::expression::SqlLiteral<diesel::sql_types::Integer>>,
->;
+/// An UPDATE that returns `S` of each row it changed, kept in the statement cache.
+pub(crate) type UpdateReturning<Q, V, S> = Reused<dsl::Returning<dsl::Update<Q, V>, S>>;
 
 type MembersWithUsers = dsl::Filter<
     diesel::dsl::InnerJoinOn<

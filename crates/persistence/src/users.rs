@@ -229,13 +229,19 @@ pub fn replace(
     let target = tx
         .live_users()
         .refine(|q| q.filter(users::id.eq(current.id.to_string())));
-    if tx.update(target, &changes)? == 0 {
+    let columns = <UserRow as Selectable<crate::db::MultiBackend>>::construct_selection();
+    let changed: Vec<UserRow> = tx.update_returning(target, &changes, columns)?;
+    let Some(row) = changed.into_iter().next() else {
         return Err(StoreError::Corrupt(format!(
             "user {} vanished under its lock",
             current.id
         )));
-    }
-    find(tx, current.id)?.ok_or_else(|| StoreError::Corrupt("user vanished after update".into()))
+    };
+    let mut user = User::try_from(row)?;
+    // A user's groups change only by group writes, which its lock keeps out until this
+    // transaction ends.
+    user.groups = current.groups.clone();
+    Ok(user)
 }
 
 #[derive(AsChangeset)]

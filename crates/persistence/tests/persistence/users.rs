@@ -137,6 +137,25 @@ fn replace_bumps_the_version_and_keeps_the_password_unless_given() {
 }
 
 #[test]
+fn a_replaced_user_is_returned_as_stored_with_its_groups() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let id = user(&db, ws.id, "jane");
+    let group = create(&db, ws.id, "Engineering", &[id]);
+    let renamed = draft(json!({"userName": "jane.doe", "displayName": "Jane Doe"}));
+    let replaced = replace(&db, ws.id, id, &renamed, None).unwrap().unwrap();
+    let found = db
+        .store
+        .read(ws.id, |tx| users::find(tx, id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced, found);
+    assert_eq!(replaced.user_name, "jane.doe");
+    assert_eq!(replaced.groups.len(), 1);
+    assert_eq!(replaced.groups[0].id, group);
+}
+
+#[test]
 fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing() {
     let db = TestDb::new();
     let ws = db.workspace("Acme", Plan::Premium, true);

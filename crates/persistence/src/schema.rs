@@ -15,6 +15,7 @@ diesel::table! {
         idp_issuer -> Nullable<Text>,
         deleted_at -> Nullable<Timestamp>,
         sso_enforced -> Bool,
+        live_users -> BigInt,
     }
 }
 

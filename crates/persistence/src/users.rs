@@ -292,10 +292,13 @@ pub fn count_active(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<i64
     tx.get(query)
 }
 
-/// The workspace's users that are not deleted, active or not.
+/// The workspace's users that are not deleted, active or not: the count the database keeps on
+/// the workspace's row (migration `workspace_live_users`), without counting them.
 pub fn count_live(tx: &mut TenantTx<'_>) -> Result<i64, StoreError> {
-    let query = tx.live_users().refine(|q| q.count());
-    tx.get(query)
+    let query = tx
+        .workspace_row()
+        .refine(|q| q.select(crate::schema::workspaces::live_users));
+    Ok(tx.first::<i64, _>(query)?.unwrap_or(0))
 }
 
 /// Erases a user's personal data on request: the user leaves every group, and the row stays as a

@@ -375,3 +375,58 @@ fn a_bulk_load_with_a_taken_user_name_writes_none_of_its_users() {
         assert!(found.is_none(), "{name:?} was written by a failed load");
     }
 }
+
+#[test]
+fn the_database_keeps_each_workspaces_live_user_count_through_every_change() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let other = db.workspace("Globex", Plan::Premium, true).id;
+    let counted = |ws| db.store.read(ws, users::count_live).unwrap();
+    let listed = |ws| {
+        db.store
+            .read(ws, |tx| users::list(tx, all(None)))
+            .unwrap()
+            .total
+    };
+    let check = |step: &str| {
+        for ws in [ws, other] {
+            assert_eq!(counted(ws), listed(ws), "after {step}");
+        }
+    };
+    check("nothing");
+    let ann = user(&db, ws, "ann");
+    let bob = user(&db, ws, "bob");
+    user(&db, other, "ann");
+    check("single creates");
+    assert_eq!(counted(ws), 2);
+    let drafts: Vec<_> = (0..5)
+        .map(|n| draft(json!({ "userName": format!("loaded{n}") })))
+        .collect();
+    db.store
+        .write(ws, |tx| users::insert_many(tx, &drafts))
+        .unwrap();
+    check("a bulk load");
+    assert_eq!(counted(ws), 7);
+    let renamed = draft(json!({"userName": "ann.smith", "active": false}));
+    replace(&db, ws, ann, &renamed, None).unwrap().unwrap();
+    check("a replacement");
+    delete(&db, ws, ann).unwrap().unwrap();
+    check("a deletion");
+    db.store.write(ws, |tx| users::erase(tx, ann)).unwrap();
+    check("erasing a deleted user");
+    db.store.write(ws, |tx| users::erase(tx, bob)).unwrap();
+    check("erasing a live user");
+    assert_eq!(counted(ws), 5);
+    let failed: Result<(), StoreError> = db.store.write(ws, |tx| {
+        users::insert(tx, &draft(json!({"userName": "rolled-back"})), None)?;
+        Err(StoreError::Domain(DomainError::invalid_value("no")))
+    });
+    assert!(failed.is_err());
+    check("a rolled-back create");
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    db.store
+        .write(ws, |tx| users::purge_deleted_before(tx, later))
+        .unwrap();
+    check("purging tombstones");
+    assert_eq!((counted(ws), counted(other)), (5, 1));
+}

@@ -72,6 +72,16 @@ pub fn revert_all(conn: &mut DbConnection) -> Result<usize, StoreError> {
     Ok(reverted.len())
 }
 
+/// Reverts the newest applied migration (used to prove a migration fills what it adds).
+pub fn revert_last(conn: &mut DbConnection) -> Result<String, StoreError> {
+    let reverted = match conn {
+        DbConnection::Postgres(pg) => pg.revert_last_migration(POSTGRES),
+        DbConnection::Sqlite(lite) => lite.revert_last_migration(SQLITE),
+    }
+    .map_err(|err| StoreError::Migration(err.to_string()))?;
+    Ok(reverted.to_string())
+}
+
 /// Whether every embedded migration has been applied. Reads the migrations table only (diesel's
 /// own check would first try to create it, which the service's role may not do).
 pub fn is_up_to_date(conn: &mut DbConnection) -> Result<bool, StoreError> {

@@ -3,11 +3,6 @@
 -- the workspace's room without counting its users.
 ALTER TABLE workspaces ADD COLUMN live_users BIGINT NOT NULL DEFAULT 0;
 
-UPDATE workspaces SET live_users = (
-    SELECT COUNT(*) FROM users
-    WHERE users.workspace_id = workspaces.id AND users.deleted_at IS NULL
-);
-
 CREATE TRIGGER users_live_added AFTER INSERT ON users
 WHEN NEW.deleted_at IS NULL
 BEGIN
@@ -31,3 +26,9 @@ WHEN OLD.deleted_at IS NULL
 BEGIN
     UPDATE workspaces SET live_users = live_users - 1 WHERE id = OLD.workspace_id;
 END;
+
+-- Counted once the triggers count every later change (the migration holds the write lock).
+UPDATE workspaces SET live_users = (
+    SELECT COUNT(*) FROM users
+    WHERE users.workspace_id = workspaces.id AND users.deleted_at IS NULL
+);

@@ -4,7 +4,7 @@ use serde_json::json;
 use webwork_scim_domain::{DomainError, Plan, UserId};
 use webwork_scim_persistence::StoreError;
 use webwork_scim_persistence::testing::TestDb;
-use webwork_scim_persistence::users;
+use webwork_scim_persistence::{migrations, users};
 
 use crate::support::*;
 
@@ -429,4 +429,22 @@ fn the_database_keeps_each_workspaces_live_user_count_through_every_change() {
         .unwrap();
     check("purging tombstones");
     assert_eq!((counted(ws), counted(other)), (5, 1));
+}
+
+#[test]
+fn the_migration_that_adds_the_count_counts_the_users_already_there() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let ann = user(&db, ws, "ann");
+    user(&db, ws, "bob");
+    user(&db, ws, "cy");
+    delete(&db, ws, ann).unwrap().unwrap();
+    let mut owner = db.owner_url.as_ref().unwrap_or(&db.url).connect().unwrap();
+    let reverted = migrations::revert_last(&mut owner).unwrap();
+    assert_eq!(
+        reverted, "20261206000002",
+        "the migration of workspace_live_users"
+    );
+    migrations::run_pending(&mut owner).unwrap();
+    assert_eq!(db.store.read(ws, users::count_live).unwrap(), 2);
 }

@@ -10,8 +10,9 @@
 //! A log that keeps growing while it is copied never becomes copied entirely, and SQLite only
 //! starts the log again from its beginning once it has been. So when the log holds more than
 //! [`RESTART_FRAMES`] pages after a pass, the thread takes the writers' turn and copies the few
-//! pages written meanwhile: the next commit then starts the log again, and its file stays the
-//! size of a few seconds of writes.
+//! pages written meanwhile: the next commit then starts the log again instead of appending to it.
+//! (A reader that holds an older snapshot keeps its pages from being copied; the log then grows
+//! until that reader ends. The file keeps the largest size it reached.)
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -69,8 +70,8 @@ pub(crate) fn serve(
         };
         // A pass reports the log as it was when the pass began: a commit may have added to it
         // since, and the writer starts the log again only if nothing is left to copy when its
-        // next transaction begins. Between the writers' transactions, the last pass is sure to
-        // leave nothing.
+        // next transaction begins. Between the writers' transactions, the last pass copies the
+        // rest (unless a reader still holds an older snapshot).
         if first.busy == 0
             && first.log > RESTART_FRAMES
             && let Ok(_turn) = writers.wait_turn(patience)

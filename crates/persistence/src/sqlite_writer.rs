@@ -17,8 +17,10 @@
 //! The thread's connection is its own, beside the pool, and keeps its page cache and prepared
 //! statements from one transaction to the next; a second thread copies its write-ahead log into
 //! the database file ([`sqlite_checkpoint`]). It takes its turn in the process's
-//! [`WriterQueue`] for each transaction, so the few writes that run on pooled connections
-//! (administration, the outbox) still take the database one at a time.
+//! [`WriterQueue`] for each transaction, so the writes that still run on pooled connections
+//! (administration, the outbox, a token's last use, the failed-request log) take the database one
+//! at a time with it. A connection that fails to begin or to roll back ends the thread; the next
+//! change starts another.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -234,14 +236,16 @@ fn serve(
         let begun = match &mut conn {
             DbConnection::Sqlite(lite) => {
                 AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
+                    .map_err(StoreError::from)
             }
-            DbConnection::Postgres(pg) => {
-                AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN")
-            }
+            DbConnection::Postgres(_) => Err(StoreError::Config("the writer is SQLite's".into())),
         };
         if let Err(err) = begun {
-            let _ = (first.work)(Err(StoreError::from(err)));
-            continue;
+            // A connection that cannot begin may never again: the thread ends, the changes
+            // queued behind are answered as disconnected, and the next change starts a new
+            // thread on a new connection.
+            let _ = (first.work)(Err(err));
+            return;
         }
         let mut answers = Vec::new();
         let mut broken = None;
@@ -270,9 +274,7 @@ fn serve(
             None => Tm::commit_transaction(&mut conn).map_err(StoreError::from),
             Some(err) => Err(err),
         };
-        if committed.is_err() && Tm::rollback_transaction(&mut conn).is_err() {
-            tracing::warn!("the SQLite writer's rollback failed");
-        }
+        let rolled_back = committed.is_ok() || Tm::rollback_transaction(&mut conn).is_ok();
         drop(turn);
         if committed.is_ok() {
             // Full means a pass is due already.
@@ -283,6 +285,11 @@ fn serve(
             Err(err) => answers
                 .into_iter()
                 .for_each(|answer| answer(Err(err.echo()))),
+        }
+        if !rolled_back {
+            // The connection is left in an unknown state: start over on a new one (as above).
+            tracing::warn!("the SQLite writer's rollback failed; it reconnects");
+            return;
         }
     }
 }

@@ -238,8 +238,8 @@ pub fn replace(
         )));
     };
     let mut user = User::try_from(row)?;
-    // A user's groups change only by group writes, which its lock keeps out until this
-    // transaction ends.
+    // The groups as read under the lock: the replacement does not change them (a group write
+    // committed since, on PostgreSQL, shows in the next read).
     user.groups = current.groups.clone();
     Ok(user)
 }
@@ -293,7 +293,7 @@ pub fn count_active(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<i64
 }
 
 /// The workspace's users that are not deleted, active or not: the count the database keeps on
-/// the workspace's row (migration `workspace_live_users`), without counting them.
+/// the workspace's row (migration `workspace_live_users_counted`), without counting them.
 pub fn count_live(tx: &mut TenantTx<'_>) -> Result<i64, StoreError> {
     let query = tx
         .workspace_row()

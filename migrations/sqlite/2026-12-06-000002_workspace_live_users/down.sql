@@ -1,5 +1,1 @@
-DROP TRIGGER users_live_removed;
-DROP TRIGGER users_live_restored;
-DROP TRIGGER users_live_deleted;
-DROP TRIGGER users_live_added;
 ALTER TABLE workspaces DROP COLUMN live_users;

@@ -54,9 +54,19 @@ pub(crate) fn room_for_users<E>(tx: &mut TenantTx<'_>, max: u32) -> Result<i64, 
 where
     E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
+    lock_workspace::<E>(tx)?;
+    Ok(i64::from(max) - users::count_live(tx)?)
+}
+
+/// Locks the workspace row until the transaction ends. Every change that adds or removes a user
+/// takes it before any user row: the database updates the workspace's count of users with it.
+pub(crate) fn lock_workspace<E>(tx: &mut TenantTx<'_>) -> Result<(), E>
+where
+    E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
+{
     let id = tx.workspace();
     workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    Ok(i64::from(max) - users::count_live(tx)?)
+    Ok(())
 }
 
 fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {

@@ -242,6 +242,9 @@ impl UseCases {
         if_match: Option<IfMatch>,
     ) -> Result<(), ProvisioningError> {
         self.for_caller(caller, Access::Write, move |tx, caller| {
+            // The workspace row before the user, as a create takes them: the deletion changes the
+            // workspace's count of users (a trigger), and two orders could deadlock.
+            user_writes::lock_workspace::<ProvisioningError>(tx)?;
             let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
             IfMatch::check(if_match.as_ref(), &current.etag())?;
             let tenant = &caller.tenant;

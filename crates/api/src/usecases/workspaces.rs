@@ -322,6 +322,8 @@ fn erase(
     workspace: &Workspace,
     id: UserId,
 ) -> Result<(), AdminError> {
+    // The workspace row before the user's (see `user_writes::lock_workspace`).
+    super::user_writes::lock_workspace::<AdminError>(tx)?;
     let before = users::find_any(tx, id)?.ok_or_else(|| NotFound::new(Resource::User, id))?;
     let left = users::erase(tx, id)?.ok_or_else(|| NotFound::new(Resource::User, id))?;
     outbox::discard_about(tx, &id.to_string())?;

@@ -442,8 +442,8 @@ fn the_migration_that_adds_the_count_counts_the_users_already_there() {
     let mut owner = db.owner_url.as_ref().unwrap_or(&db.url).connect().unwrap();
     let reverted = migrations::revert_last(&mut owner).unwrap();
     assert_eq!(
-        reverted, "20261206000002",
-        "the migration of workspace_live_users"
+        reverted, "20261206000003",
+        "the migration that counts the users and keeps the count"
     );
     migrations::run_pending(&mut owner).unwrap();
     assert_eq!(db.store.read(ws, users::count_live).unwrap(), 2);

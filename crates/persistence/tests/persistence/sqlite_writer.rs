@@ -244,11 +244,13 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
         grown = file_size(&database);
     }
     assert!(grown > before, "the database file took the log's pages");
-    // Started again from its beginning whenever it was copied, the log never held them all.
+    // Started again from its beginning whenever it was copied, the log never held them all (a
+    // log never started again holds every page: 38 MB here; under a loaded machine the copy may
+    // lag behind and the log grow further between two starts).
     let log = file_size(&wal);
     let pages_written = 3_000 * 3 * 4096;
     assert!(
-        log < pages_written / 3,
+        log < pages_written * 2 / 3,
         "the log is {log} bytes after {pages_written} bytes of pages"
     );
 }

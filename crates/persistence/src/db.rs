@@ -250,6 +250,9 @@ pub struct ConnectionManager {
     sqlite: SqliteSettings,
     prepared_statements: bool,
     statement_log: Option<StatementLog>,
+    /// SQLite connections leave checkpoints to the store's checkpoint thread
+    /// (`sqlite_checkpoint`) instead of running one inside a commit.
+    background_checkpoints: bool,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -258,6 +261,12 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, ConnectionError> {
         let mut conn = self.url.connect_with(&self.sqlite)?;
+        if self.background_checkpoints
+            && let DbConnection::Sqlite(lite) = &mut conn
+        {
+            lite.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                .map_err(|err| ConnectionError::BadConnection(err.to_string()))?;
+        }
         if !self.prepared_statements
             && let DbConnection::Postgres(pg) = &mut conn
         {
@@ -316,6 +325,7 @@ pub(crate) fn manager(url: &DatabaseUrl, settings: &PoolSettings) -> ConnectionM
         sqlite: settings.sqlite.clone(),
         prepared_statements: settings.prepared_statements,
         statement_log: settings.statement_log.clone(),
+        background_checkpoints: url.backend() == Backend::Sqlite,
     }
 }
 

@@ -3,9 +3,9 @@
 //! In WAL mode every commit appends pages to the write-ahead log, and a checkpoint copies them
 //! back into the database file and syncs both files. SQLite runs one inside the commit that
 //! pushes the log past 1,000 pages: the writer, and every change waiting for it, stops for the
-//! copy and two fsyncs. The writer thread's connection turns that off; this thread copies the
-//! log after the writer's commits on a connection of its own, which a checkpoint in `PASSIVE`
-//! mode lets run while the writer goes on.
+//! copy and two fsyncs. The store's connections turn that off; this thread copies the log after
+//! the writer's commits (and at least every second, for the pool's own writes) on a connection
+//! of its own, which a checkpoint in `PASSIVE` mode lets run while the writer goes on.
 //!
 //! A log that keeps growing while it is copied never becomes copied entirely, and SQLite only
 //! starts the log again from its beginning once it has been. So when the log holds more than

@@ -59,7 +59,7 @@ struct Job {
     work: Work,
 }
 
-/// The handle of the writing thread, started on the first change.
+/// The handle of the writing thread, started with the store and again after it ended.
 #[derive(Debug)]
 pub(crate) struct SqliteWriter {
     manager: ConnectionManager,
@@ -144,6 +144,16 @@ impl SqliteWriter {
             work,
         })?;
         Ok(answer)
+    }
+
+    /// Starts the writer and checkpoint threads unless they run: the pool's connections leave
+    /// checkpoints to them from the start, whether or not a change has come yet.
+    pub(crate) fn start_now(&self) -> Result<(), StoreError> {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if jobs.is_none() {
+            *jobs = Some(self.start()?);
+        }
+        Ok(())
     }
 
     /// Hands `job` to the thread, starting it (again, should it have ended) when needed.

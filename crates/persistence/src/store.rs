@@ -57,8 +57,12 @@ impl Store {
             ))),
             Backend::Postgres => None,
         };
+        let pool = db::build_pool(url, settings)?;
+        if let Some(writer) = &writer {
+            writer.start_now()?;
+        }
         Ok(Store {
-            pool: db::build_pool(url, settings)?,
+            pool,
             backend: url.backend(),
             wait_observer: None,
             writers,

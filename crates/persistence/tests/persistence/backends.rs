@@ -51,6 +51,16 @@ fn sqlite_connections_use_wal_a_busy_timeout_foreign_keys_and_stable_plans() {
         .get_result(&mut *conn)
         .unwrap();
     assert!(busy.value >= 1000);
+    // Commits never stop to copy the write-ahead log: the store's checkpoint thread does.
+    #[derive(QueryableByName)]
+    struct Autocheckpoint {
+        #[diesel(sql_type = BigInt)]
+        wal_autocheckpoint: i64,
+    }
+    let checkpoint: Autocheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(checkpoint.wal_autocheckpoint, 0);
     // One plan per prepared statement whatever is bound: a statement with a bound LIMIT is not
     // parsed again on every run (see .cargo/config.toml).
     let qpsg: Flag = diesel::sql_query(

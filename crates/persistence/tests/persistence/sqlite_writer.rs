@@ -254,3 +254,37 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
         "the log is {log} bytes after {pages_written} bytes of pages"
     );
 }
+
+#[test]
+fn the_log_of_pooled_writes_is_copied_without_any_change_on_the_writer_thread() {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let (database, _) = sqlite_files(&db);
+    let before = file_size(&database);
+    for n in 0..300 {
+        db.store
+            .write(ws, |tx| {
+                users::insert(
+                    tx,
+                    &draft(json!({ "userName": format!("pooled{n}") })),
+                    None,
+                )
+            })
+            .unwrap();
+    }
+    let mut grown = file_size(&database);
+    for _ in 0..60 {
+        if grown > before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        grown = file_size(&database);
+    }
+    assert!(
+        grown > before,
+        "the checkpoint thread copied the pooled writes' pages"
+    );
+}

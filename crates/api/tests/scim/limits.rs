@@ -286,3 +286,50 @@ async fn values_beyond_postgresql_index_limits_are_refused_not_failed() {
     let listed = app.get(&users(&ws), &token).await.expect(200);
     assert_eq!(listed["totalResults"], 0);
 }
+
+#[actix_web::test]
+async fn concurrent_creations_and_deletions_leave_the_workspace_count_exact() {
+    let app = TestApp::start_with(|config| config.max_users_per_workspace = 10).await;
+    let (ws, token) = app.premium("Acme").await;
+    let mut first = Vec::new();
+    for n in 0..8 {
+        first.push(id_of(
+            &app.create_user(&ws, &token, &format!("old{n}@acme.com"))
+                .await,
+        ));
+    }
+    // Each deleted user's name is created again at the same time: a create waits on the
+    // deletion's row while the deletion updates the workspace's count.
+    let deletions = first.iter().map(|id| {
+        let (app, ws, token) = (&app, &ws, &token);
+        async move { app.delete(&user(ws, id), token).await.status }
+    });
+    let creations = (0..8).map(|n| {
+        let (app, ws, token) = (&app, &ws, &token);
+        async move {
+            app.post(&users(ws), token, &okta_user(&format!("old{n}@acme.com")))
+                .await
+                .status
+        }
+    });
+    let (deleted, created) = futures_join(join_all(deletions), join_all(creations)).await;
+    assert!(
+        deleted.iter().all(|s| *s == StatusCode::NO_CONTENT),
+        "{deleted:?}"
+    );
+    let created = created
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let listed = app.get(&users(&ws), &token).await.expect(200);
+    assert_eq!(listed["totalResults"], created);
+    // The count the limit checks is the number of users there are: exactly the rest fits.
+    for n in created..10 {
+        app.post(&users(&ws), &token, &okta_user(&format!("new{n}@acme.com")))
+            .await
+            .expect(201);
+    }
+    app.post(&users(&ws), &token, &okta_user("one-too-many@acme.com"))
+        .await
+        .assert_scim_error(403, None);
+}

@@ -7,9 +7,33 @@ use std::time::Duration;
 use serde_json::json;
 use webwork_scim_domain::{DomainError, Plan, WorkspaceId};
 use webwork_scim_persistence::testing::{TestDb, pool_settings};
-use webwork_scim_persistence::{PoolSettings, Store, StoreError, users};
+use webwork_scim_persistence::{PoolSettings, Store, StoreError, TenantTx, users};
 
 use crate::support::*;
+
+/// A SQLite database with a workspace; `None` on PostgreSQL, which has no writer thread.
+fn sqlite_workspace() -> Option<(TestDb, WorkspaceId)> {
+    let db = TestDb::new();
+    if !db.store.has_writer_thread() {
+        return None;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    Some((db, ws))
+}
+
+/// `f` queued for the writer thread as a change of `ws`, in a task of its own.
+fn change<R, F>(
+    store: &Store,
+    ws: WorkspaceId,
+    f: F,
+) -> tokio::task::JoinHandle<Result<R, StoreError>>
+where
+    F: FnOnce(&mut TenantTx<'_>) -> Result<R, StoreError> + Send + 'static,
+    R: Send + 'static,
+{
+    let store = store.clone();
+    tokio::spawn(async move { store.write_queued(ws, f).await })
+}
 
 /// A change that creates `user_name` in `ws`, on the writer thread.
 fn create(
@@ -17,12 +41,9 @@ fn create(
     ws: WorkspaceId,
     user_name: &str,
 ) -> tokio::task::JoinHandle<Result<(), StoreError>> {
-    let store = store.clone();
     let user = draft(json!({ "userName": user_name }));
-    tokio::spawn(async move {
-        store
-            .write_queued(ws, move |tx| users::insert(tx, &user, None).map(drop))
-            .await
+    change(store, ws, move |tx| {
+        users::insert(tx, &user, None).map(drop)
     })
 }
 
@@ -63,21 +84,14 @@ fn user_names(db: &TestDb, ws: WorkspaceId) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_change_is_undone_alone_and_the_others_of_its_transaction_commit() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let held = hold_the_write_turn(&db.store, ws).await;
     let ann = create(&db.store, ws, "ann");
-    let store = db.store.clone();
-    let refused = tokio::spawn(async move {
-        store
-            .write_queued(ws, |tx| {
-                users::insert(tx, &draft(json!({"userName": "refused"})), None)?;
-                Err::<(), _>(StoreError::Domain(DomainError::invalid_value("no")))
-            })
-            .await
+    let refused = change(&db.store, ws, |tx| {
+        users::insert(tx, &draft(json!({"userName": "refused"})), None)?;
+        Err::<(), _>(StoreError::Domain(DomainError::invalid_value("no")))
     });
     let taken = create(&db.store, ws, "ANN");
     let bob = create(&db.store, ws, "bob");
@@ -93,22 +107,15 @@ async fn a_failed_change_is_undone_alone_and_the_others_of_its_transaction_commi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_that_fails_fails_every_change_of_its_transaction_and_writes_none() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let held = hold_the_write_turn(&db.store, ws).await;
     let ann = create(&db.store, ws, "ann");
     // A user of a workspace that does not exist, its foreign key checked only at the commit.
-    let store = db.store.clone();
-    let dangling = tokio::spawn(async move {
-        store
-            .write_queued(WorkspaceId::generate(), |tx| {
-                tx.run_sql("PRAGMA defer_foreign_keys = ON")?;
-                users::insert(tx, &draft(json!({"userName": "nobody"})), None).map(drop)
-            })
-            .await
+    let dangling = change(&db.store, WorkspaceId::generate(), |tx| {
+        tx.run_sql("PRAGMA defer_foreign_keys = ON")?;
+        users::insert(tx, &draft(json!({"userName": "nobody"})), None).map(drop)
     });
     queued().await;
     drop(held);
@@ -127,23 +134,16 @@ async fn a_commit_that_fails_fails_every_change_of_its_transaction_and_writes_no
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_change_panics_its_caller_and_the_others_commit() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let held = hold_the_write_turn(&db.store, ws).await;
-    let store = db.store.clone();
-    let panicking = tokio::spawn(async move {
-        store
-            .write_queued(ws, move |tx| {
-                users::insert(tx, &draft(json!({"userName": "half-done"})), None)?;
-                if tx.workspace() == ws {
-                    panic!("a bug in a use case");
-                }
-                Ok::<(), StoreError>(())
-            })
-            .await
+    let panicking = change(&db.store, ws, move |tx| {
+        users::insert(tx, &draft(json!({"userName": "half-done"})), None)?;
+        if tx.workspace() == ws {
+            panic!("a bug in a use case");
+        }
+        Ok::<(), StoreError>(())
     });
     let ann = create(&db.store, ws, "ann");
     queued().await;
@@ -156,11 +156,9 @@ async fn a_panicking_change_panics_its_caller_and_the_others_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_that_waited_past_the_checkout_timeout_is_refused_as_busy_without_running() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let impatient = Store::connect(
         &db.url,
         &PoolSettings {
@@ -169,14 +167,9 @@ async fn a_change_that_waited_past_the_checkout_timeout_is_refused_as_busy_witho
         },
     )
     .unwrap();
-    let store = impatient.clone();
-    let slow = tokio::spawn(async move {
-        store
-            .write_queued(ws, |tx| {
-                std::thread::sleep(Duration::from_millis(400));
-                users::insert(tx, &draft(json!({"userName": "slow"})), None).map(drop)
-            })
-            .await
+    let slow = change(&impatient, ws, |tx| {
+        std::thread::sleep(Duration::from_millis(400));
+        users::insert(tx, &draft(json!({"userName": "slow"})), None).map(drop)
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let late = create(&impatient, ws, "late").await.unwrap();
@@ -187,11 +180,9 @@ async fn a_change_that_waited_past_the_checkout_timeout_is_refused_as_busy_witho
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_concurrent_changes_all_land_once() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let changes: Vec<_> = (0..200)
         .map(|n| create(&db.store, ws, &format!("user{n:03}")))
         .collect();
@@ -220,11 +211,9 @@ fn sqlite_files(db: &TestDb) -> (std::path::PathBuf, std::path::PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let (database, wal) = sqlite_files(&db);
     let before = file_size(&database);
     // One change per commit: each appends the pages it changed to the log, several thousand in
@@ -257,11 +246,9 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
 
 #[test]
 fn the_log_of_pooled_writes_is_copied_without_any_change_on_the_writer_thread() {
-    let db = TestDb::new();
-    if !db.store.has_writer_thread() {
+    let Some((db, ws)) = sqlite_workspace() else {
         return;
-    }
-    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    };
     let (database, _) = sqlite_files(&db);
     let before = file_size(&database);
     for n in 0..300 {

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use webwork_scim_domain::audit::user_change_events;
 use webwork_scim_domain::{
-    AuditAction, AuditEvent, DomainError, Entitlements, Refusal, User, UserDraft, UserId,
+    AuditAction, AuditEvent, DomainError, Entitlements, Refusal, Tenant, User, UserDraft, UserId,
 };
 use webwork_scim_persistence::users::{self, Replacement};
 use webwork_scim_persistence::{TenantTx, workspaces};
@@ -66,6 +66,21 @@ where
 {
     let id = tx.workspace();
     workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    Ok(())
+}
+
+/// Before a change of an existing user locks it: where seats are limited, a reactivation
+/// counts them under the workspace row's lock, which is then taken first, in the order
+/// creations, deletions and member links take the two (the other order could deadlock with
+/// them on PostgreSQL). A change of a workspace without a limit leaves the row alone, so that
+/// changes of different users do not wait for each other.
+pub(crate) fn lock_workspace_for_seats(
+    tx: &mut TenantTx<'_>,
+    tenant: &Tenant,
+) -> Result<(), ProvisioningError> {
+    if tenant.entitlements.seats.is_some() {
+        lock_workspace::<ProvisioningError>(tx)?;
+    }
     Ok(())
 }
 

@@ -185,6 +185,7 @@ impl UseCases {
         let hash = self.hash_password(caller, draft.password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
+                user_writes::lock_workspace_for_seats(tx, &caller.tenant)?;
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 draft.keep_active(current.active);
@@ -217,6 +218,7 @@ impl UseCases {
         let hash = self.hash_password(caller, password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
+                user_writes::lock_workspace_for_seats(tx, &caller.tenant)?;
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 let mut document = current.document.clone();

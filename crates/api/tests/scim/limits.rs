@@ -333,3 +333,54 @@ async fn concurrent_creations_and_deletions_leave_the_workspace_count_exact() {
         .await
         .assert_scim_error(403, None);
 }
+
+#[actix_web::test]
+async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limited_seats() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/workspaces/{}/seats", ws.key),
+        Some(&platform()),
+        Some(&json!({"seats": 100})),
+    )
+    .await
+    .expect(200);
+    let mut ids = Vec::new();
+    for n in 0..24 {
+        let id = id_of(
+            &app.create_user(&ws, &token, &format!("u{n}@acme.com"))
+                .await,
+        );
+        app.patch(&user(&ws, &id), &token, &patch_active(false))
+            .await
+            .expect(200);
+        ids.push(id);
+    }
+    // A reactivation counts the seats under the workspace row's lock, which a deletion takes
+    // before the user's: taken in the other order, the two would wait for each other until the
+    // database broke the cycle (answered 503).
+    let races = ids.iter().map(|id| {
+        let (app, ws, token) = (&app, &ws, &token);
+        async move {
+            futures_join(
+                async {
+                    app.patch(&user(ws, id), token, &patch_active(true))
+                        .await
+                        .status
+                },
+                async { app.delete(&user(ws, id), token).await.status },
+            )
+            .await
+        }
+    });
+    for (reactivated, deleted) in join_all(races).await {
+        assert_eq!(deleted, StatusCode::NO_CONTENT);
+        assert!(
+            reactivated == StatusCode::OK || reactivated == StatusCode::NOT_FOUND,
+            "{reactivated}"
+        );
+    }
+    let listed = app.get(&users(&ws), &token).await.expect(200);
+    assert_eq!(listed["totalResults"], 0);
+}

@@ -98,7 +98,7 @@ impl GroupRow {
 fn row(tx: &mut TenantTx<'_>, id: GroupId) -> Result<Option<GroupRow>, StoreError> {
     let query = tx.groups().refine(|q| {
         q.filter(groups::id.eq(id.to_string()))
-            .select(GroupRow::as_select())
+            .select(crate::scope::columns::<GroupRow>())
     });
     tx.first(query)
 }
@@ -205,7 +205,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
         .map(|filter| filter_sql::condition(filter, dialect))
         .transpose()?;
     let count = filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
-    let total: i64 = tx.get(count)?;
+    let total: i64 = tx.get_boxed(count)?;
     if query.limit <= 0 || query.offset >= total {
         return Ok(GroupPage {
             total,
@@ -224,7 +224,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
             .limit(query.limit)
             .select(GroupRow::as_select())
     });
-    let mut rows: Vec<GroupRow> = tx.load(page)?;
+    let mut rows: Vec<GroupRow> = tx.load_boxed(page)?;
     if query.with_members {
         // A page shows fewer groups rather than more members than this (RFC 7644 lets a page
         // hold fewer resources than asked for); the first group is always shown.

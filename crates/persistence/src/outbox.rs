@@ -71,9 +71,10 @@ pub struct StoredEvent {
 }
 
 pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<StoredEvent>, StoreError> {
-    let query = tx
-        .outbox()
-        .refine(|q| q.order(outbox_events::id).select(StoredEvent::as_select()));
+    let query = tx.outbox().refine(|q| {
+        q.order(outbox_events::id)
+            .select(crate::scope::columns::<StoredEvent>())
+    });
     tx.load(query)
 }
 

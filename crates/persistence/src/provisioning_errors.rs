@@ -82,7 +82,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: LogQuery<'_>) -> Result<Vec<ErrorRecor
             .limit(query.limit)
             .select(Row::as_select())
     });
-    tx.load::<Row, _>(select)?
+    tx.load_boxed::<Row, _>(select)?
         .into_iter()
         .map(|row| {
             Ok(ErrorRecord {

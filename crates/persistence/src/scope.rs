@@ -5,10 +5,12 @@
 //! window (`or_filter`, which could widen it, is refused by clippy), but never drop the filter.
 
 use diesel::dsl::{self, Eq, Limit};
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::query_builder::{AsChangeset, AsQuery, IntoUpdateTarget};
 use diesel::query_dsl::LoadQuery;
 use diesel::query_dsl::methods::{ExecuteDsl, LimitDsl};
+use diesel::sqlite::SqliteConnection;
 use webwork_scim_domain::WorkspaceId;
 
 use crate::StoreError;
@@ -199,25 +201,56 @@ impl<'c> TenantTx<'c> {
         )
     }
 
-    /// Every row the query selects.
+    /// Every row the query selects. The query goes to the backend's own connection as diesel
+    /// built it: a statement of a fixed shape is then found in the connection's cache by its type,
+    /// without writing its SQL out again (through the connection enum, every run rewrites the
+    /// SQL, several times). Queries boxed for both backends take [`TenantTx::load_boxed`].
     pub(crate) fn load<U, Q>(&mut self, query: Scoped<Q>) -> Result<Vec<U>, StoreError>
+    where
+        Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection>,
+        Q: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
+    {
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => query.0.load(pg),
+            DbConnection::Sqlite(lite) => query.0.load(lite),
+        }?)
+    }
+
+    /// The first row the query selects, if any (see [`TenantTx::load`]).
+    pub(crate) fn first<U, Q>(&mut self, query: Scoped<Q>) -> Result<Option<U>, StoreError>
+    where
+        Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection> + LimitDsl,
+        Limit<Q>: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
+    {
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => query.0.first(pg),
+            DbConnection::Sqlite(lite) => query.0.first(lite),
+        }
+        .optional()?)
+    }
+
+    /// The one row the query selects (a count, say; see [`TenantTx::load`]).
+    pub(crate) fn get<U, Q>(&mut self, query: Scoped<Q>) -> Result<U, StoreError>
+    where
+        Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection>,
+        Q: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
+    {
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => query.0.get_result(pg),
+            DbConnection::Sqlite(lite) => query.0.get_result(lite),
+        }?)
+    }
+
+    /// Every row a query boxed for both backends selects (filters and sorts built at run time).
+    pub(crate) fn load_boxed<U, Q>(&mut self, query: Scoped<Q>) -> Result<Vec<U>, StoreError>
     where
         Q: RunQueryDsl<DbConnection> + LoadQuery<'static, DbConnection, U>,
     {
         Ok(query.0.load(self.conn)?)
     }
 
-    /// The first row the query selects, if any.
-    pub(crate) fn first<U, Q>(&mut self, query: Scoped<Q>) -> Result<Option<U>, StoreError>
-    where
-        Q: RunQueryDsl<DbConnection> + LimitDsl,
-        Limit<Q>: LoadQuery<'static, DbConnection, U>,
-    {
-        Ok(query.0.first(self.conn).optional()?)
-    }
-
-    /// The one row the query selects (a count, say).
-    pub(crate) fn get<U, Q>(&mut self, query: Scoped<Q>) -> Result<U, StoreError>
+    /// The one row a query boxed for both backends selects.
+    pub(crate) fn get_boxed<U, Q>(&mut self, query: Scoped<Q>) -> Result<U, StoreError>
     where
         Q: RunQueryDsl<DbConnection> + LoadQuery<'static, DbConnection, U>,
     {
@@ -369,6 +402,12 @@ impl<'c> TenantTx<'c> {
     pub fn connection(&mut self) -> &mut DbConnection {
         self.conn
     }
+}
+
+/// The columns `T` reads, for a query either backend runs as it stands (`T::as_select()` would
+/// tie the query to one backend). `T` loads from them by position.
+pub(crate) fn columns<T: Selectable<diesel::sqlite::Sqlite>>() -> T::SelectExpression {
+    T::construct_selection()
 }
 
 /// An UPDATE that returns `S` of each row it changed, kept in the statement cache.

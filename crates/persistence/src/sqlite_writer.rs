@@ -24,6 +24,7 @@
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -66,6 +67,17 @@ pub(crate) struct SqliteWriter {
     writers: Arc<WriterQueue>,
     patience: Duration,
     jobs: Mutex<Option<Sender<Job>>>,
+    /// Changes submitted that the thread has not started yet.
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Counts one change as waiting until its work starts (or is dropped unrun).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl SqliteWriter {
@@ -79,7 +91,13 @@ impl SqliteWriter {
             writers,
             patience,
             jobs: Mutex::new(None),
+            waiting: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// How many submitted changes wait for the thread to start them.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Queues `f` to run in a transaction scoped to `workspace`; the receiver answers once it
@@ -96,7 +114,10 @@ impl SqliteWriter {
     {
         let (reply, answer) = oneshot::channel();
         let span = tracing::Span::current();
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waiting = Waiting(self.waiting.clone());
         let work: Work = Box::new(move |conn| {
+            drop(waiting);
             let conn = match conn {
                 Ok(conn) => conn,
                 Err(refused) => {

@@ -180,6 +180,11 @@ impl Store {
         self.tenant(workspace, Access::Write, f)
     }
 
+    /// How many changes wait for SQLite's writer thread to start them (none on PostgreSQL).
+    pub fn queued_changes(&self) -> usize {
+        self.writer.as_ref().map_or(0, |writer| writer.waiting())
+    }
+
     /// Whether [`Store::write_queued`] serves changes: on SQLite, whose one writer is a thread
     /// of its own.
     pub fn has_writer_thread(&self) -> bool {

@@ -47,7 +47,7 @@ pub fn find_by_prefix(
 ) -> Result<Option<StoredToken>, StoreError> {
     let query = tx.tokens().refine(|q| {
         q.filter(scim_tokens::prefix.eq(prefix.to_owned()))
-            .select(AuthRow::as_select())
+            .select(crate::scope::columns::<AuthRow>())
     });
     let Some(row) = tx.first::<AuthRow, _>(query)? else {
         return Ok(None);
@@ -142,7 +142,7 @@ pub fn insert(
 pub fn find(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, StoreError> {
     let query = tx.tokens().refine(|q| {
         q.filter(scim_tokens::id.eq(id.to_string()))
-            .select(SummaryRow::as_select())
+            .select(crate::scope::columns::<SummaryRow>())
     });
     tx.first::<SummaryRow, _>(query)?
         .map(TokenSummary::try_from)
@@ -158,9 +158,10 @@ pub fn lock(tx: &mut TenantTx<'_>, id: TokenId) -> Result<Option<TokenSummary>, 
 
 /// Every token of the workspace, oldest first, revoked ones included.
 pub fn list(tx: &mut TenantTx<'_>) -> Result<Vec<TokenSummary>, StoreError> {
-    let query = tx
-        .tokens()
-        .refine(|q| q.order(scim_tokens::id).select(SummaryRow::as_select()));
+    let query = tx.tokens().refine(|q| {
+        q.order(scim_tokens::id)
+            .select(crate::scope::columns::<SummaryRow>())
+    });
     tx.load::<SummaryRow, _>(query)?
         .into_iter()
         .map(TokenSummary::try_from)

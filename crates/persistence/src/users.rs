@@ -116,7 +116,7 @@ pub fn insert(
 pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::id.eq(id.to_string()))
-            .select(UserRow::as_select())
+            .select(crate::scope::columns::<UserRow>())
     });
     one_with_groups(tx, query)
 }
@@ -134,10 +134,14 @@ pub fn find_by_user_name(
     tx: &mut TenantTx<'_>,
     name: &UserName,
 ) -> Result<Option<User>, StoreError> {
-    let key = name.key().to_owned();
+    by_user_name_key(tx, name.key().to_owned())
+}
+
+/// The live user whose `userName` is stored under `key` (see [`UserName::key`]).
+fn by_user_name_key(tx: &mut TenantTx<'_>, key: String) -> Result<Option<User>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::user_name_key.eq(key))
-            .select(UserRow::as_select())
+            .select(crate::scope::columns::<UserRow>())
     });
     one_with_groups(tx, query)
 }
@@ -147,8 +151,11 @@ fn one_with_groups<Q>(
     query: crate::scope::Scoped<Q>,
 ) -> Result<Option<User>, StoreError>
 where
-    Q: RunQueryDsl<crate::DbConnection> + diesel::query_dsl::methods::LimitDsl,
-    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, crate::DbConnection, UserRow>,
+    Q: RunQueryDsl<diesel::PgConnection>
+        + RunQueryDsl<diesel::SqliteConnection>
+        + diesel::query_dsl::methods::LimitDsl,
+    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, diesel::PgConnection, UserRow>
+        + diesel::query_dsl::LoadQuery<'static, diesel::SqliteConnection, UserRow>,
 {
     let Some(mut user) = tx
         .first::<UserRow, _>(query)?
@@ -178,7 +185,7 @@ fn with_groups(tx: &mut TenantTx<'_>, users: &mut [User]) -> Result<(), StoreErr
 pub fn find_any(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
     let query = tx.users().refine(|q| {
         q.filter(users::id.eq(id.to_string()))
-            .select(UserRow::as_select())
+            .select(crate::scope::columns::<UserRow>())
     });
     tx.first::<UserRow, _>(query)?
         .map(User::try_from)
@@ -282,14 +289,11 @@ pub fn delete(tx: &mut TenantTx<'_>, user: &User) -> Result<Vec<GroupId>, StoreE
 
 /// Live users that are active, other than `except`.
 pub fn count_active(tx: &mut TenantTx<'_>, except: Option<UserId>) -> Result<i64, StoreError> {
-    let query = tx.live_users().refine(|q| {
-        let active = q.into_boxed().filter(users::active.eq(true));
-        match except {
-            Some(id) => active.filter(users::id.ne(id.to_string())).count(),
-            None => active.count(),
-        }
-    });
-    tx.get(query)
+    let active = tx.live_users().refine(|q| q.filter(users::active.eq(true)));
+    match except {
+        Some(id) => tx.get(active.refine(|q| q.filter(users::id.ne(id.to_string())).count())),
+        None => tx.get(active.refine(|q| q.count())),
+    }
 }
 
 /// The workspace's users that are not deleted, active or not: the count the database keeps on

@@ -94,7 +94,7 @@ pub fn create(
 pub fn current(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
     let query = tx.workspace_row().refine(|q| {
         q.filter(workspaces::deleted_at.is_null())
-            .select(WorkspaceRow::as_select())
+            .select(crate::scope::columns::<WorkspaceRow>())
     });
     tx.first::<WorkspaceRow, _>(query)?
         .map(Workspace::try_from)

@@ -93,7 +93,9 @@ fn measure_step(server: &Server, tenant: &Tenant, load: Load, loaded: f64) -> St
             .expect("a scenario of that slug");
         let tenants = std::slice::from_ref(tenant);
         let lines = (scenario.lines)(&mut Draw::new(tenants, crate::lines_for(load), slug));
-        server.peak_resident_during(|| wrk::run(server.address, slug, &lines, load))
+        let (measured, usage) =
+            server.usage_during(|| wrk::run(server.address, slug, &lines, load));
+        (measured, usage.peak_resident)
     };
     let (lookup, lookup_resident) = run("user_name_eq");
     let (first_page, first_resident) = run("first_page");

@@ -175,8 +175,8 @@ fn measure_all(
         let mut draw = Draw::new(tenants, lines_for(load), scenario.slug);
         let lines = (scenario.lines)(&mut draw);
         fixture::settle(db);
-        let (measured, resident) =
-            server.peak_resident_during(|| wrk::run(server.address, scenario.slug, &lines, load));
+        let (measured, usage) =
+            server.usage_during(|| wrk::run(server.address, scenario.slug, &lines, load));
         if scenario.slug == "ceiling" {
             targets.ceiling = measured.per_second();
         }
@@ -186,7 +186,7 @@ fn measure_all(
             measured,
             targets.ceiling,
             targets.per_second(scenario.target),
-            resident,
+            usage,
         );
         report::print(&row);
         rows.push(row);

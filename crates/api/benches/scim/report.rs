@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::fairness::{self, Fairness};
 use crate::growth::Step;
 use crate::scenarios::Target;
+use crate::server::Usage;
 use crate::wrk::{Load, Measured};
 
 #[derive(Serialize)]
@@ -23,6 +24,10 @@ pub struct Row {
     pub met: Option<bool>,
     /// The server's highest resident memory sampled during the scenario.
     pub peak_resident_mb: f64,
+    /// The server process's CPU time (all threads, user and system) per answered request: what
+    /// a request costs, steadier between runs on a shared machine than requests/s. PostgreSQL's
+    /// own processes are not counted.
+    pub server_cpu_us_per_request: f64,
     pub raw: Measured,
 }
 
@@ -71,7 +76,7 @@ pub fn row(
     measured: Measured,
     ceiling: f64,
     target_per_second: Option<f64>,
-    resident_bytes: u64,
+    usage: Usage,
 ) -> Row {
     let per_second = measured.per_second();
     Row {
@@ -85,15 +90,25 @@ pub fn row(
         ratio: per_second / ceiling.max(1.0),
         target_per_second,
         met: target_per_second.map(|at_least| per_second >= at_least && measured.errors() == 0),
-        peak_resident_mb: megabytes(resident_bytes),
+        peak_resident_mb: megabytes(usage.peak_resident),
+        server_cpu_us_per_request: usage.cpu_seconds * 1e6 / measured.requests.max(1) as f64,
         raw: measured,
     }
 }
 
 pub fn print_header() {
     println!(
-        "{:<42} {:>9} {:>8} {:>8} {:>9} {:>6} {:>7} {:>7} {:>15}",
-        "scenario", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "errors", "ratio", "RSS MB", "target"
+        "{:<42} {:>9} {:>8} {:>8} {:>9} {:>6} {:>7} {:>7} {:>7} {:>15}",
+        "scenario",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "errors",
+        "ratio",
+        "CPU µs",
+        "RSS MB",
+        "target"
     );
 }
 
@@ -105,7 +120,7 @@ pub fn print(row: &Row) {
         _ => String::new(),
     };
     println!(
-        "{:<42} {:>9.0} {:>8.2} {:>8.2} {:>9.2} {:>6} {:>7.3} {:>7.0} {:>15}",
+        "{:<42} {:>9.0} {:>8.2} {:>8.2} {:>9.2} {:>6} {:>7.3} {:>7.0} {:>7.0} {:>15}",
         row.scenario,
         row.requests_per_second,
         row.p50_ms,
@@ -113,6 +128,7 @@ pub fn print(row: &Row) {
         row.p999_ms,
         row.errors,
         row.ratio,
+        row.server_cpu_us_per_request,
         row.peak_resident_mb,
         target
     );

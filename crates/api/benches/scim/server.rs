@@ -83,10 +83,32 @@ impl Server {
             .map_or(0, |kib| kib * 1024)
     }
 
+    /// CPU time the server's process has used so far, user and system (Linux: utime and stime of
+    /// /proc/<pid>/stat, in clock ticks of `CLK_TCK`).
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The command name, in parentheses, may hold spaces: fields are counted after it.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        let ticks = |n: usize| {
+            fields
+                .get(n)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime, fields 14 and 15 of the line, are the 12th and 13th after the name.
+        (ticks(11) + ticks(12)) as f64 / clock_ticks_per_second()
+    }
+
     /// Runs `work` while sampling the server's resident memory every 50 ms; returns what `work`
-    /// returned and the highest sample.
-    pub fn peak_resident_during<T>(&self, work: impl FnOnce() -> T) -> (T, u64) {
+    /// returned, the highest sample and the CPU time the server used meanwhile.
+    pub fn usage_during<T>(&self, work: impl FnOnce() -> T) -> (T, Usage) {
         let done = AtomicBool::new(false);
+        let cpu_before = self.cpu_seconds();
         std::thread::scope(|scope| {
             let sampler = scope.spawn(|| {
                 let mut peak = self.resident_bytes();
@@ -97,10 +119,27 @@ impl Server {
                 peak
             });
             let value = work();
+            let cpu_seconds = self.cpu_seconds() - cpu_before;
             done.store(true, Ordering::Relaxed);
-            (value, sampler.join().expect("the memory sampler"))
+            let peak_resident = sampler.join().expect("the memory sampler");
+            (
+                value,
+                Usage {
+                    peak_resident,
+                    cpu_seconds,
+                },
+            )
         })
     }
+}
+
+/// What the server's process used while a scenario ran.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// The highest resident memory sampled, in bytes.
+    pub peak_resident: u64,
+    /// User and system CPU time of all its threads.
+    pub cpu_seconds: f64,
 }
 
 impl Drop for Server {
@@ -108,6 +147,20 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The kernel's `CLK_TCK`, the unit of /proc's CPU times.
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// A loopback port no one listens on now.

@@ -112,6 +112,19 @@ impl Filter {
         }
     }
 
+    /// The name of `userName eq "…"` when the filter is exactly that test: the look-up
+    /// identity providers send before every create, answered by a statement of its own.
+    pub fn user_name_equals(&self) -> Option<&str> {
+        match self {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: CompValue::String(name),
+            } if path.is_core("userName") => Some(name),
+            _ => None,
+        }
+    }
+
     /// Whether no more than one live user of a workspace can match: a `userName eq` test
     /// (userName is unique in a workspace, compared without case as SCIM's `caseExact: false`
     /// asks), alone or in a conjunction. Identity providers look users up this way before

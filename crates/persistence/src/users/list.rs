@@ -3,10 +3,11 @@
 use diesel::prelude::*;
 use webwork_scim_domain::User;
 use webwork_scim_domain::filter::Filter;
+use webwork_scim_domain::text::fold_key;
 
 use webwork_scim_domain::sort::SortBy;
 
-use super::{UserRow, filter_sql, with_groups};
+use super::{UserRow, by_user_name_key, filter_sql, with_groups};
 use crate::schema::users;
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
@@ -71,6 +72,11 @@ fn filtered(tx: &TenantTx<'_>, condition: Option<&Sql>, query: &ListQuery<'_>) -
     })
 }
 
+/// Whether the query takes every user, not only those after or before a cursor's.
+fn no_bounds(query: &ListQuery<'_>) -> bool {
+    query.after.is_none() && query.before.is_none()
+}
+
 /// A page of users matching the query, and the total count.
 pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
     let order: Order<'_> = match query.sort {
@@ -85,11 +91,19 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         .transpose()?;
     let count = |tx: &TenantTx<'_>| filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     if query.limit <= 0 {
-        let total = tx.get(count(tx))?;
+        let total = tx.get_boxed(count(tx))?;
         return Ok(UserPage {
             total,
             users: Vec::new(),
         });
+    }
+    let exact_name = query.filter.and_then(Filter::user_name_equals);
+    if let Some(name) = exact_name.filter(|_| query.offset == 0 && no_bounds(&query)) {
+        // Identity providers' look-up before every create: a statement of a fixed shape,
+        // compared as the filter compares `userName` (its folded key).
+        let users: Vec<User> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
+        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
+        return Ok(UserPage { total, users });
     }
     if query.offset == 0 && query.filter.is_some_and(Filter::selects_at_most_one_user) {
         // At most one user matches (a look-up by userName): the page is the whole result, so
@@ -100,7 +114,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
                 .select(UserRow::as_select())
         });
         let mut users: Vec<User> = tx
-            .load::<UserRow, _>(page)?
+            .load_boxed::<UserRow, _>(page)?
             .into_iter()
             .map(User::try_from)
             .collect::<Result<_, _>>()?;
@@ -123,11 +137,11 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
     let page = tx.live_users().refine(|q| {
         ordered(q.into_boxed().filter(ids), &order).select((UserRow::as_select(), total))
     });
-    let rows = tx.load::<(UserRow, i64), _>(page)?;
+    let rows = tx.load_boxed::<(UserRow, i64), _>(page)?;
     let total = match rows.first() {
         Some((_, total)) => *total,
         // Past the end (or nothing matches): the count alone.
-        None if query.offset > 0 => tx.get(count(tx))?,
+        None if query.offset > 0 => tx.get_boxed(count(tx))?,
         None => 0,
     };
     let mut users: Vec<User> = rows

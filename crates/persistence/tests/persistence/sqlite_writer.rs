@@ -64,9 +64,17 @@ async fn hold_the_write_turn(store: &Store, ws: WorkspaceId) -> mpsc::Sender<()>
     release
 }
 
-/// Lets spawned changes reach the writer's queue.
-async fn queued() {
-    tokio::time::sleep(Duration::from_millis(150)).await;
+/// Waits until `n` spawned changes wait in the writer's queue (the thread is held up behind
+/// [`hold_the_write_turn`]), so that they run in one transaction.
+async fn queued(store: &Store, n: usize) {
+    let started = std::time::Instant::now();
+    while store.queued_changes() < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{n} changes never queued"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 fn user_names(db: &TestDb, ws: WorkspaceId) -> Vec<String> {
@@ -95,7 +103,7 @@ async fn a_failed_change_is_undone_alone_and_the_others_of_its_transaction_commi
     });
     let taken = create(&db.store, ws, "ANN");
     let bob = create(&db.store, ws, "bob");
-    queued().await;
+    queued(&db.store, 4).await;
     drop(held);
 
     ann.await.unwrap().expect("ann is created");
@@ -117,7 +125,7 @@ async fn a_commit_that_fails_fails_every_change_of_its_transaction_and_writes_no
         tx.run_sql("PRAGMA defer_foreign_keys = ON")?;
         users::insert(tx, &draft(json!({"userName": "nobody"})), None).map(drop)
     });
-    queued().await;
+    queued(&db.store, 2).await;
     drop(held);
 
     let ann = ann.await.unwrap();
@@ -146,7 +154,7 @@ async fn a_panicking_change_panics_its_caller_and_the_others_commit() {
         Ok::<(), StoreError>(())
     });
     let ann = create(&db.store, ws, "ann");
-    queued().await;
+    queued(&db.store, 2).await;
     drop(held);
 
     assert!(panicking.await.unwrap_err().is_panic());

@@ -241,6 +241,16 @@ impl<'c> TenantTx<'c> {
         }?)
     }
 
+    /// Runs the query as each backend needs it run: `run` gets the query, still filtered by the
+    /// workspace, and the backend's own connection (for a lock only PostgreSQL takes, say).
+    pub(crate) fn run_per_backend<Q, R>(
+        &mut self,
+        query: Scoped<Q>,
+        run: impl FnOnce(Q, &mut DbConnection) -> diesel::QueryResult<R>,
+    ) -> Result<R, StoreError> {
+        Ok(run(query.0, self.conn)?)
+    }
+
     /// Every row a query boxed for both backends selects (filters and sorts built at run time).
     pub(crate) fn load_boxed<U, Q>(&mut self, query: Scoped<Q>) -> Result<Vec<U>, StoreError>
     where

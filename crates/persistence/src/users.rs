@@ -20,7 +20,7 @@ pub use refold::{any_stale, refold_stale};
 
 use crate::schema::users;
 use crate::scope::{LockMode, insert_row};
-use crate::{StoreError, TenantTx, clock};
+use crate::{DbConnection, StoreError, TenantTx, clock};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -125,8 +125,21 @@ pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreErro
 /// the user while no other change of it can run (PostgreSQL `FOR UPDATE`; SQLite's writing
 /// transactions run one at a time).
 pub fn lock(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
-    tx.lock_users(&[id.to_string()], LockMode::Exclusive)?;
-    find(tx, id)
+    let query = tx.live_users().refine(|q| {
+        q.filter(users::id.eq(id.to_string()))
+            .select(crate::scope::columns::<UserRow>())
+    });
+    // Read and locked by one statement. Should a concurrent change hold the row, PostgreSQL
+    // reads it again once that change has committed, and a user it deleted is then not found.
+    let row = tx.run_per_backend(query, |query, conn| match conn {
+        DbConnection::Postgres(pg) => query.for_update().first::<UserRow>(pg).optional(),
+        DbConnection::Sqlite(lite) => query.first::<UserRow>(lite).optional(),
+    })?;
+    let Some(mut user) = row.map(User::try_from).transpose()? else {
+        return Ok(None);
+    };
+    with_groups(tx, std::slice::from_mut(&mut user))?;
+    Ok(Some(user))
 }
 
 /// The live user whose `userName` folds to the same key as `name`.

@@ -136,12 +136,21 @@ pub fn settle(db: &TestDb) -> Option<std::time::Duration> {
 }
 
 /// Bytes the database holds on disk: the SQLite file and its write-ahead log, or on PostgreSQL
-/// the tables and indexes of the bench's schema.
+/// the tables and indexes of the bench's schema. The SQLite log is copied into the file and
+/// emptied first: it holds the load's pages a second time until the checkpoint thread has run.
 pub fn database_bytes(db: &TestDb) -> u64 {
     use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
     use webwork_scim_persistence::DatabaseUrl;
     match &db.url {
         DatabaseUrl::Sqlite(path) => {
+            db.url
+                .connect()
+                .and_then(|mut conn| {
+                    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .map_err(|err| diesel::ConnectionError::BadConnection(err.to_string()))
+                })
+                .expect("the log copied into the database file");
             let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");

@@ -334,18 +334,24 @@ async fn concurrent_creations_and_deletions_leave_the_workspace_count_exact() {
         .assert_scim_error(403, None);
 }
 
-#[actix_web::test]
-async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limited_seats() {
-    let app = TestApp::start().await;
+/// A Premium workspace whose active users are limited to `seats`.
+async fn premium_with_seats(app: &TestApp, seats: u32) -> (Workspace, String) {
     let (ws, token) = app.premium("Acme").await;
     app.call(
         Method::PUT,
         &format!("/api/v1/workspaces/{}/seats", ws.key),
         Some(&platform()),
-        Some(&json!({"seats": 100})),
+        Some(&json!({"seats": seats})),
     )
     .await
     .expect(200);
+    (ws, token)
+}
+
+#[actix_web::test]
+async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limited_seats() {
+    let app = TestApp::start().await;
+    let (ws, token) = premium_with_seats(&app, 100).await;
     let mut ids = Vec::new();
     for n in 0..24 {
         let id = id_of(
@@ -383,4 +389,50 @@ async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limite
     }
     let listed = app.get(&users(&ws), &token).await.expect(200);
     assert_eq!(listed["totalResults"], 0);
+}
+
+#[actix_web::test]
+async fn group_pushes_racing_profile_updates_of_their_members_never_fail_with_limited_seats() {
+    let app = TestApp::start().await;
+    let (ws, token) = premium_with_seats(&app, 100).await;
+    let groups_path = format!("/scim/v2/{}/Groups", ws.key);
+    let group = app
+        .post(&groups_path, &token, &json!({"displayName": "Engineering"}))
+        .await
+        .expect(201);
+    let group_path = format!("{groups_path}/{}", group["id"].as_str().unwrap());
+    let mut ids = Vec::new();
+    for n in 0..24 {
+        ids.push(id_of(
+            &app.create_user(&ws, &token, &format!("u{n}@acme.com"))
+                .await,
+        ));
+    }
+    // The push share-locks the member and writes events, whose foreign keys take a key-share
+    // lock on the workspace row; the update, with seats limited, holds the workspace row before
+    // it locks the user. A workspace lock that excluded key-share locks would close the cycle.
+    let races = ids.iter().map(|id| {
+        let (app, ws, token, group_path) = (&app, &ws, &token, &group_path);
+        let push = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]
+        });
+        let rename = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"displayName": format!("User {id}")}}]
+        });
+        async move {
+            futures_join(
+                async move { app.patch(group_path, token, &push).await.status },
+                async move { app.patch(&user(ws, id), token, &rename).await.status },
+            )
+            .await
+        }
+    });
+    for (pushed, renamed) in join_all(races).await {
+        assert!(pushed.is_success(), "{pushed}");
+        assert_eq!(renamed, StatusCode::OK);
+    }
+    let group = app.get(&group_path, &token).await.expect(200);
+    assert_eq!(group["members"].as_array().map(Vec::len), Some(24));
 }

@@ -103,8 +103,9 @@ pub async fn serve(common: CommonSettings, settings: ServeSettings) -> Result<()
     // Signals are handled below, once for both servers, so that they stop together.
     let api = HttpServer::new(move || app::app(served.clone()))
         .workers(workers)
-        // Every blocking task holds a pooled connection: more threads than connections would
-        // only wait for one, each keeping its stack and its allocator's heap resident.
+        // The blocking tasks are database work: past the pool's size, more threads would mostly
+        // wait for a connection, each keeping its stack and its allocator's heap resident. (A
+        // task queued for a thread holds no connection, so the cap delays; it cannot deadlock.)
         .worker_max_blocking_threads(state.store().pool_max_size().max(1) as usize)
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .disable_signals()

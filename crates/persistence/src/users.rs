@@ -4,6 +4,7 @@
 //! needed by WebWork's app have columns of their own, written from the same validated draft.
 
 mod filter_sql;
+mod groups_json;
 mod list;
 mod load;
 mod refold;
@@ -21,6 +22,7 @@ pub use refold::{any_stale, refold_stale};
 use crate::schema::users;
 use crate::scope::{LockMode, insert_row};
 use crate::{DbConnection, StoreError, TenantTx, clock};
+use groups_json::GroupsJson;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -116,7 +118,7 @@ pub fn insert(
 pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::id.eq(id.to_string()))
-            .select(crate::scope::columns::<UserRow>())
+            .select((crate::scope::columns::<UserRow>(), GroupsJson))
     });
     one_with_groups(tx, query)
 }
@@ -131,6 +133,8 @@ pub fn lock(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreErro
     });
     // Read and locked by one statement. Should a concurrent change hold the row, PostgreSQL
     // reads it again once that change has committed, and a user it deleted is then not found.
+    // Its groups are read after the lock, not by the same statement, whose snapshot would
+    // miss a membership committed while it waited for the row.
     let row = tx.run_per_backend(query, |query, conn| match conn {
         DbConnection::Postgres(pg) => query.for_update().first::<UserRow>(pg).optional(),
         DbConnection::Sqlite(lite) => query.first::<UserRow>(lite).optional(),
@@ -154,11 +158,12 @@ pub fn find_by_user_name(
 fn by_user_name_key(tx: &mut TenantTx<'_>, key: String) -> Result<Option<User>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::user_name_key.eq(key))
-            .select(crate::scope::columns::<UserRow>())
+            .select((crate::scope::columns::<UserRow>(), GroupsJson))
     });
     one_with_groups(tx, query)
 }
 
+/// The one user the query selects, with its groups read by the same statement.
 fn one_with_groups<Q>(
     tx: &mut TenantTx<'_>,
     query: crate::scope::Scoped<Q>,
@@ -167,17 +172,15 @@ where
     Q: RunQueryDsl<diesel::PgConnection>
         + RunQueryDsl<diesel::SqliteConnection>
         + diesel::query_dsl::methods::LimitDsl,
-    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, diesel::PgConnection, UserRow>
-        + diesel::query_dsl::LoadQuery<'static, diesel::SqliteConnection, UserRow>,
+    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, diesel::PgConnection, (UserRow, String)>
+        + diesel::query_dsl::LoadQuery<'static, diesel::SqliteConnection, (UserRow, String)>,
 {
-    let Some(mut user) = tx
-        .first::<UserRow, _>(query)?
-        .map(User::try_from)
-        .transpose()?
-    else {
+    let Some((row, groups)) = tx.first::<(UserRow, String), _>(query)? else {
         return Ok(None);
     };
-    with_groups(tx, std::slice::from_mut(&mut user))?;
+    let groups = groups_json::parse(&row.id, &groups)?;
+    let mut user = User::try_from(row)?;
+    user.groups = groups;
     Ok(Some(user))
 }
 

@@ -140,17 +140,22 @@ pub fn settle(db: &TestDb) -> Option<std::time::Duration> {
 /// emptied first: it holds the load's pages a second time until the checkpoint thread has run.
 pub fn database_bytes(db: &TestDb) -> u64 {
     use diesel::RunQueryDsl;
-    use diesel::connection::SimpleConnection;
     use webwork_scim_persistence::DatabaseUrl;
     match &db.url {
         DatabaseUrl::Sqlite(path) => {
-            db.url
-                .connect()
-                .and_then(|mut conn| {
-                    conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .map_err(|err| diesel::ConnectionError::BadConnection(err.to_string()))
-                })
+            #[derive(diesel::QueryableByName)]
+            struct Checkpoint {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                busy: i32,
+            }
+            let mut conn = db.url.connect().expect("a connection to the database");
+            let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .get_result(&mut conn)
                 .expect("the log copied into the database file");
+            assert_eq!(
+                done.busy, 0,
+                "the log could not be copied: the database is busy"
+            );
             let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");

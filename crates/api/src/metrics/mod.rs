@@ -52,6 +52,8 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     /// argon2 jobs waiting for a worker, all workspaces together.
     pub argon2_waiting: IntGauge,
+    /// Changes waiting for SQLite's writer thread to start them.
+    pub writer_queue: IntGauge,
     pub webhook_deliveries: IntCounter,
     pub webhook_failures: IntCounter,
 }
@@ -189,8 +191,8 @@ fn labelled_counters(registry: &Registry) -> Result<[IntCounterVec; 3], promethe
 }
 
 /// The gauges without labels, in the order `Metrics::new` takes them.
-fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 6], prometheus::Error> {
-    let specs: [(&str, &str); 6] = [
+fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 7], prometheus::Error> {
+    let specs: [(&str, &str); 7] = [
         (
             "db_pool_max_connections",
             "The most connections the pool opens",
@@ -209,9 +211,13 @@ fn plain_gauges(registry: &Registry) -> Result<[IntGauge; 6], prometheus::Error>
             "argon2_jobs_waiting",
             "argon2 jobs (token checks, password hashes) waiting for a worker",
         ),
+        (
+            "sqlite_writer_queued_changes",
+            "Changes waiting for SQLite's writer thread to start them (0 on PostgreSQL)",
+        ),
     ];
-    let [a, b, c, d, e, f] = specs.map(|(name, help)| gauge(registry, name, help));
-    Ok([a?, b?, c?, d?, e?, f?])
+    let [a, b, c, d, e, f, g] = specs.map(|(name, help)| gauge(registry, name, help));
+    Ok([a?, b?, c?, d?, e?, f?, g?])
 }
 
 impl Metrics {
@@ -266,6 +272,7 @@ impl Metrics {
             outbox_dead,
             in_flight,
             argon2_waiting,
+            writer_queue,
         ] = plain_gauges(r)?;
         let [http_requests, scim_operations, auth_failures] = labelled_counters(r)?;
         Ok(Metrics {
@@ -287,6 +294,7 @@ impl Metrics {
             outbox_dead,
             in_flight,
             argon2_waiting,
+            writer_queue,
             webhook_deliveries,
             webhook_failures,
             registry,
@@ -443,6 +451,11 @@ pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
         .metrics
         .argon2_waiting
         .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    let queued = state.store().queued_changes();
+    state
+        .metrics
+        .writer_queue
+        .set(i64::try_from(queued).unwrap_or(i64::MAX));
     let rendered = state
         .metrics
         .render(state.store().pool_state(), state.store().pool_max_size());

@@ -83,6 +83,16 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
+    let exact_name = query.filter.and_then(Filter::user_name_equals);
+    if let Some(name) =
+        exact_name.filter(|_| query.limit > 0 && query.offset == 0 && no_bounds(&query))
+    {
+        // Identity providers' look-up before every create: a statement of a fixed shape,
+        // compared as the filter compares `userName` (its folded key).
+        let users: Vec<User> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
+        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
+        return Ok(UserPage { total, users });
+    }
     let dialect = tx.dialect();
     // Compiled once, for the count and the page.
     let condition = query
@@ -96,14 +106,6 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
             total,
             users: Vec::new(),
         });
-    }
-    let exact_name = query.filter.and_then(Filter::user_name_equals);
-    if let Some(name) = exact_name.filter(|_| query.offset == 0 && no_bounds(&query)) {
-        // Identity providers' look-up before every create: a statement of a fixed shape,
-        // compared as the filter compares `userName` (its folded key).
-        let users: Vec<User> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
-        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
-        return Ok(UserPage { total, users });
     }
     if query.offset == 0 && query.filter.is_some_and(Filter::selects_at_most_one_user) {
         // At most one user matches (a look-up by userName): the page is the whole result, so

@@ -65,7 +65,8 @@ async fn hold_the_write_turn(store: &Store, ws: WorkspaceId) -> mpsc::Sender<()>
 }
 
 /// Waits until `n` spawned changes wait in the writer's queue (the thread is held up behind
-/// [`hold_the_write_turn`]), so that they run in one transaction.
+/// [`hold_the_write_turn`]), so that they run in one transaction, in the order they were
+/// awaited here.
 async fn queued(store: &Store, n: usize) {
     let started = std::time::Instant::now();
     while store.queued_changes() < n {
@@ -75,6 +76,8 @@ async fn queued(store: &Store, n: usize) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // A change is counted just before it is handed to the thread's channel.
+    tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
 fn user_names(db: &TestDb, ws: WorkspaceId) -> Vec<String> {
@@ -97,11 +100,14 @@ async fn a_failed_change_is_undone_alone_and_the_others_of_its_transaction_commi
     };
     let held = hold_the_write_turn(&db.store, ws).await;
     let ann = create(&db.store, ws, "ann");
+    queued(&db.store, 1).await;
     let refused = change(&db.store, ws, |tx| {
         users::insert(tx, &draft(json!({"userName": "refused"})), None)?;
         Err::<(), _>(StoreError::Domain(DomainError::invalid_value("no")))
     });
+    queued(&db.store, 2).await;
     let taken = create(&db.store, ws, "ANN");
+    queued(&db.store, 3).await;
     let bob = create(&db.store, ws, "bob");
     queued(&db.store, 4).await;
     drop(held);

@@ -448,3 +448,44 @@ fn the_migration_that_adds_the_count_counts_the_users_already_there() {
     migrations::run_pending(&mut owner).unwrap();
     assert_eq!(db.store.read(ws, users::count_live).unwrap(), 2);
 }
+
+#[test]
+fn a_user_read_alone_has_the_same_groups_in_the_same_order_as_in_a_listing() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true);
+    let jane = user(&db, ws.id, "jane");
+    let loner = user(&db, ws.id, "loner");
+    let other = db.workspace("Other", Plan::Premium, true);
+    let outsider = user(&db, other.id, "jane");
+    create(&db, other.id, "Not Acme's", &[outsider]);
+    for name in ["Zeta \"quoted\"", "Álpha \\ back", "日本語 group"] {
+        create(&db, ws.id, name, &[jane]);
+    }
+    let (alone, by_name, listed, lonely) = db
+        .store
+        .read(ws.id, |tx| {
+            let alone = users::find(tx, jane)?.expect("jane");
+            let name = webwork_scim_domain::UserName::parse("JANE").unwrap();
+            let by_name = users::find_by_user_name(tx, &name)?.expect("jane by name");
+            let listed = users::list(tx, all(None))?;
+            let lonely = users::find(tx, loner)?.expect("loner");
+            Ok::<_, StoreError>((alone, by_name, listed, lonely))
+        })
+        .unwrap();
+    let listed = listed.users.into_iter().find(|u| u.id == jane).unwrap();
+    assert_eq!(alone.groups.len(), 3);
+    assert_eq!(alone.groups, listed.groups);
+    assert_eq!(by_name.groups, listed.groups);
+    let ids: Vec<String> = alone.groups.iter().map(|g| g.id.to_string()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "groups ordered by id");
+    let mut names: Vec<&str> = alone
+        .groups
+        .iter()
+        .map(|g| g.display_name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Zeta \"quoted\"", "Álpha \\ back", "日本語 group"]);
+    assert!(lonely.groups.is_empty());
+}

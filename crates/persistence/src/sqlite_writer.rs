@@ -305,7 +305,13 @@ fn serve(
             None => Tm::commit_transaction(&mut conn).map_err(StoreError::from),
             Some(err) => Err(err),
         };
-        let rolled_back = committed.is_ok() || Tm::rollback_transaction(&mut conn).is_ok();
+        // A COMMIT that fails is rolled back by diesel already; a rollback then finds no
+        // transaction, which is the state wanted, not a broken connection.
+        let rolled_back = committed.is_ok()
+            || matches!(
+                Tm::rollback_transaction(&mut conn),
+                Ok(()) | Err(diesel::result::Error::NotInTransaction)
+            );
         drop(turn);
         if committed.is_ok() {
             // Full means a pass is due already.

@@ -312,7 +312,7 @@ pub(super) fn memberships_of(
         // connection's cache without writing its SQL out.
         let query = tx.members_with_groups().refine(|q| {
             q.filter(group_members::user_id.eq(user.to_string()))
-                .order(groups::id)
+                .order((group_members::user_id, groups::id))
                 .select((group_members::user_id, groups::id, groups::display_name))
         });
         add(tx.load(query)?)?;

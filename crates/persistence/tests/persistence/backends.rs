@@ -143,3 +143,49 @@ fn concurrent_writers_all_succeed() {
         100
     );
 }
+
+#[test]
+fn sqlite_finds_a_users_groups_through_the_index_of_members_by_user() {
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Sqlite {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let db = TestDb::new();
+    let mut conn = db.store.raw_connection().unwrap();
+    let members = "FROM group_members m JOIN groups g \
+                   ON g.workspace_id = m.workspace_id AND g.id = m.group_id";
+    // The shapes of `users/groups_json.rs` and `groups::memberships_of`: each must seek the
+    // user's rows, not read every member row of the workspace (the primary key's prefix).
+    for query in [
+        format!(
+            "SELECT users.id, (SELECT COALESCE(json_group_array(json_array(g.id, g.display_name) \
+             ORDER BY g.id), '[]') {members} \
+             WHERE m.workspace_id = users.workspace_id AND m.user_id = users.id) \
+             FROM users WHERE users.workspace_id = 'w' AND users.id = 'u'"
+        ),
+        format!(
+            "SELECT m.user_id, g.id, g.display_name {members} \
+             WHERE m.workspace_id = 'w' AND m.user_id = 'u' ORDER BY m.user_id, g.id"
+        ),
+        format!(
+            "SELECT m.user_id, g.id, g.display_name {members} \
+             WHERE m.workspace_id = 'w' AND m.user_id IN ('u', 'v') ORDER BY m.user_id, g.id"
+        ),
+    ] {
+        let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+            .load::<Step>(&mut *conn)
+            .unwrap()
+            .into_iter()
+            .map(|step| step.detail)
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("group_members_user (workspace_id=? AND user_id=?)")),
+            "{query}: {plan:?}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::fold_key;
 use webwork_scim_domain::user::folded_document;
-use webwork_scim_domain::{GroupId, User, UserDraft, UserId, UserName};
+use webwork_scim_domain::{GroupId, GroupRef, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list};
 pub use load::insert_many;
@@ -142,7 +142,10 @@ pub fn lock(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreErro
     let Some(mut user) = row.map(User::try_from).transpose()? else {
         return Ok(None);
     };
-    with_groups(tx, std::slice::from_mut(&mut user))?;
+    user.groups = crate::groups::groups_of_user(tx, user.id)?
+        .into_iter()
+        .map(|(id, display_name)| GroupRef { id, display_name })
+        .collect();
     Ok(Some(user))
 }
 

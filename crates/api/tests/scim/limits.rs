@@ -291,13 +291,7 @@ async fn values_beyond_postgresql_index_limits_are_refused_not_failed() {
 async fn concurrent_creations_and_deletions_leave_the_workspace_count_exact() {
     let app = TestApp::start_with(|config| config.max_users_per_workspace = 10).await;
     let (ws, token) = app.premium("Acme").await;
-    let mut first = Vec::new();
-    for n in 0..8 {
-        first.push(id_of(
-            &app.create_user(&ws, &token, &format!("old{n}@acme.com"))
-                .await,
-        ));
-    }
+    let first = created(&app, &ws, &token, "old", 8).await;
     // Each deleted user's name is created again at the same time: a create waits on the
     // deletion's row while the deletion updates the workspace's count.
     let deletions = first.iter().map(|id| {
@@ -334,6 +328,22 @@ async fn concurrent_creations_and_deletions_leave_the_workspace_count_exact() {
         .assert_scim_error(403, None);
 }
 
+/// The ids of `count` users created one after another, named `{prefix}{n}@acme.com`.
+async fn created(
+    app: &TestApp,
+    ws: &Workspace,
+    token: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let name = format!("{prefix}{n}@acme.com");
+        ids.push(id_of(&app.create_user(ws, token, &name).await));
+    }
+    ids
+}
+
 /// A Premium workspace whose active users are limited to `seats`.
 async fn premium_with_seats(app: &TestApp, seats: u32) -> (Workspace, String) {
     let (ws, token) = app.premium("Acme").await;
@@ -352,16 +362,11 @@ async fn premium_with_seats(app: &TestApp, seats: u32) -> (Workspace, String) {
 async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limited_seats() {
     let app = TestApp::start().await;
     let (ws, token) = premium_with_seats(&app, 100).await;
-    let mut ids = Vec::new();
-    for n in 0..24 {
-        let id = id_of(
-            &app.create_user(&ws, &token, &format!("u{n}@acme.com"))
-                .await,
-        );
-        app.patch(&user(&ws, &id), &token, &patch_active(false))
+    let ids = created(&app, &ws, &token, "u", 24).await;
+    for id in &ids {
+        app.patch(&user(&ws, id), &token, &patch_active(false))
             .await
             .expect(200);
-        ids.push(id);
     }
     // A reactivation counts the seats under the workspace row's lock, which a deletion takes
     // before the user's: taken in the other order, the two would wait for each other until the
@@ -401,13 +406,7 @@ async fn group_pushes_racing_profile_updates_of_their_members_never_fail_with_li
         .await
         .expect(201);
     let group_path = format!("{groups_path}/{}", group["id"].as_str().unwrap());
-    let mut ids = Vec::new();
-    for n in 0..24 {
-        ids.push(id_of(
-            &app.create_user(&ws, &token, &format!("u{n}@acme.com"))
-                .await,
-        ));
-    }
+    let ids = created(&app, &ws, &token, "u", 24).await;
     // The push share-locks the member and writes events, whose foreign keys take a key-share
     // lock on the workspace row; the update, with seats limited, holds the workspace row before
     // it locks the user. A workspace lock that excluded key-share locks would close the cycle.

@@ -279,9 +279,11 @@ pub(super) fn groups_of_user(
     tx: &mut TenantTx<'_>,
     user: UserId,
 ) -> Result<Vec<(GroupId, String)>, StoreError> {
+    // Ordered by the member index's columns, so that SQLite seeks the user's rows in it
+    // (ordered by group id alone, it walks every group of the workspace instead).
     let query = tx.members_with_groups().refine(|q| {
         q.filter(group_members::user_id.eq(user.to_string()))
-            .order(groups::id)
+            .order((group_members::user_id, groups::id))
             .select((groups::id, groups::display_name))
     });
     tx.load::<(String, String), _>(query)?
@@ -295,8 +297,15 @@ pub(super) fn memberships_of(
     users: &[UserId],
 ) -> Result<HashMap<UserId, Vec<GroupRef>>, StoreError> {
     let mut by_user: HashMap<UserId, Vec<GroupRef>> = HashMap::new();
-    let mut add = |rows: Vec<(String, String, String)>| -> Result<(), StoreError> {
-        for (user, group, display_name) in rows {
+    for chunk in users.chunks(CHUNK) {
+        let query = tx.members_with_groups().refine(|q| {
+            Reused(
+                q.filter(group_members::user_id.eq_any(padded(texts(chunk))))
+                    .order((group_members::user_id, groups::id))
+                    .select((group_members::user_id, groups::id, groups::display_name)),
+            )
+        });
+        for (user, group, display_name) in tx.load::<(String, String, String), _>(query)? {
             by_user
                 .entry(parse_user(&user)?)
                 .or_default()
@@ -304,28 +313,6 @@ pub(super) fn memberships_of(
                     id: parse_group(&group)?,
                     display_name,
                 });
-        }
-        Ok(())
-    };
-    if let [user] = users {
-        // One user (a read or a change of one): a statement of a fixed shape, found in the
-        // connection's cache without writing its SQL out.
-        let query = tx.members_with_groups().refine(|q| {
-            q.filter(group_members::user_id.eq(user.to_string()))
-                .order((group_members::user_id, groups::id))
-                .select((group_members::user_id, groups::id, groups::display_name))
-        });
-        add(tx.load(query)?)?;
-    } else {
-        for chunk in users.chunks(CHUNK) {
-            let query = tx.members_with_groups().refine(|q| {
-                Reused(
-                    q.filter(group_members::user_id.eq_any(padded(texts(chunk))))
-                        .order((group_members::user_id, groups::id))
-                        .select((group_members::user_id, groups::id, groups::display_name)),
-                )
-            });
-            add(tx.load(query)?)?;
         }
     }
     Ok(by_user)

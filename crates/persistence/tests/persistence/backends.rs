@@ -158,7 +158,8 @@ fn sqlite_finds_a_users_groups_through_the_index_of_members_by_user() {
     let mut conn = db.store.raw_connection().unwrap();
     let members = "FROM group_members m JOIN groups g \
                    ON g.workspace_id = m.workspace_id AND g.id = m.group_id";
-    // The shapes of `users/groups_json.rs` and `groups::memberships_of`: each must seek the
+    // The shapes of `users/groups_json.rs`, `groups::groups_of_user` and
+    // `groups::memberships_of`: each must seek the
     // user's rows, not read every member row of the workspace (the primary key's prefix).
     for query in [
         format!(

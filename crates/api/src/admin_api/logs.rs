@@ -106,7 +106,7 @@ pub(super) async fn users(
         .await?;
     let items: Vec<Value> = page
         .users
-        .iter()
+        .into_iter()
         .map(|user| render::user(user, &base))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"total": page.total, "offset": offset, "items": items})))
@@ -121,7 +121,7 @@ pub(super) async fn user(
     auth.require_workspace(&key)?;
     let base = state.scim_base_url(&key);
     let user = state.use_cases.directory_user(&key, &id).await?;
-    Ok(HttpResponse::Ok().json(render::user(&user, &base)))
+    Ok(HttpResponse::Ok().json(render::user(user, &base)))
 }
 
 pub(super) async fn groups(

@@ -213,7 +213,10 @@ pub(super) async fn export(
     let export = state.use_cases.export_workspace(&key).await?;
     let (ws, users, groups) = (export.workspace, export.users, export.groups);
     let base = state.scim_base_url(ws.key.as_str());
-    let users: Vec<Value> = users.iter().map(|user| render::user(user, &base)).collect();
+    let users: Vec<Value> = users
+        .into_iter()
+        .map(|user| render::user(user, &base))
+        .collect();
     let groups: Vec<Value> = groups
         .iter()
         .map(|group| render::group(group, &base))

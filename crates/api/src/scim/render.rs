@@ -20,22 +20,30 @@ pub fn weak_etag(tag: impl std::fmt::Display) -> String {
     format!("W/\"{tag}\"")
 }
 
-/// A User resource; `base` is the workspace's SCIM Base URL.
-pub fn user(user: &User, base: &str) -> Value {
+/// A User resource; `base` is the workspace's SCIM Base URL. The user's document becomes the
+/// resource's object as it is (no attribute is copied): `schemas` and `id` are added where the
+/// document has none, `groups` (when the user has any) and `meta` always.
+pub fn user(user: User, base: &str) -> Value {
+    let etag = user.etag();
+    let User {
+        id,
+        document: mut resource,
+        groups,
+        created_at,
+        updated_at,
+        ..
+    } = user;
     let mut schemas = vec![Value::from(schema::CORE_USER)];
-    if user.document.contains_key(schema::ENTERPRISE_USER) {
+    if resource.contains_key(schema::ENTERPRISE_USER) {
         schemas.push(Value::from(schema::ENTERPRISE_USER));
     }
-    let mut resource = Map::with_capacity(user.document.len() + 3);
-    resource.insert("schemas".into(), Value::Array(schemas));
-    resource.insert("id".into(), Value::String(user.id.to_string()));
-    for (key, value) in &user.document {
-        resource.insert(key.clone(), value.clone());
-    }
-    if !user.groups.is_empty() {
-        let groups = user
-            .groups
-            .iter()
+    resource.entry("schemas").or_insert(Value::Array(schemas));
+    resource
+        .entry("id")
+        .or_insert_with(|| Value::String(id.to_string()));
+    if !groups.is_empty() {
+        let groups = groups
+            .into_iter()
             .map(|group| {
                 json!({
                     "value": group.id.to_string(),
@@ -51,10 +59,10 @@ pub fn user(user: &User, base: &str) -> Value {
         "meta".into(),
         json!({
             "resourceType": "User",
-            "created": timestamp(user.created_at),
-            "lastModified": timestamp(user.updated_at),
-            "location": format!("{base}/Users/{}", user.id),
-            "version": weak_etag(user.etag()),
+            "created": timestamp(created_at),
+            "lastModified": timestamp(updated_at),
+            "location": format!("{base}/Users/{id}"),
+            "version": weak_etag(etag),
         }),
     );
     Value::Object(resource)
@@ -166,7 +174,8 @@ pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpRespo
     {
         response.insert_header((header::ETAG, etag));
     }
-    response.body(body.to_string())
+    // Written straight into the buffer that becomes the body; a `Value` always serialises.
+    response.body(serde_json::to_vec(body).unwrap_or_default())
 }
 
 /// 304 Not Modified for a `GET` whose `If-None-Match` names the resource's current tag.

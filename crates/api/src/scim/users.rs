@@ -57,7 +57,7 @@ pub(super) async fn window_of(
     let url = base_url(state, tenant);
     let resources = page
         .users
-        .iter()
+        .into_iter()
         .map(|user| {
             let mut resource = render::user(user, &url);
             params.projection.apply(&mut resource);
@@ -81,12 +81,13 @@ pub async fn create(
     let projection = Projection::parse(req.query_string())?;
     let draft = UserDraft::from_scim(&body)?;
     let user = state.use_cases.create_user(&tenant, draft).await?;
-    let mut resource = render::user(&user, &base_url(&state, &tenant));
+    let tag = user.etag();
+    let mut resource = render::user(user, &base_url(&state, &tenant));
     let location = resource["meta"]["location"]
         .as_str()
         .and_then(|location| header::HeaderValue::from_str(location).ok());
     projection.apply(&mut resource);
-    let mut response = render::respond(StatusCode::CREATED, &resource, Some(&user.etag()));
+    let mut response = render::respond(StatusCode::CREATED, &resource, Some(&tag));
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -97,12 +98,13 @@ pub async fn create(
 fn user_response(
     state: &AppState,
     tenant: &ScimCaller,
-    user: &User,
+    user: User,
     projection: &Projection,
 ) -> HttpResponse {
+    let tag = user.etag();
     let mut resource = render::user(user, &base_url(state, tenant));
     projection.apply(&mut resource);
-    render::respond(StatusCode::OK, &resource, Some(&user.etag()))
+    render::respond(StatusCode::OK, &resource, Some(&tag))
 }
 
 pub async fn get(
@@ -114,11 +116,13 @@ pub async fn get(
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
     let user = state.use_cases.get_user(&tenant, id).await?;
-    let tag = user.etag();
-    if if_none_match(&req).is_some_and(|tags| tags.admits(&tag)) {
-        return Ok(render::not_modified(&tag));
+    if let Some(tags) = if_none_match(&req) {
+        let tag = user.etag();
+        if tags.admits(&tag) {
+            return Ok(render::not_modified(&tag));
+        }
     }
-    Ok(user_response(&state, &tenant, &user, &projection))
+    Ok(user_response(&state, &tenant, user, &projection))
 }
 
 pub async fn replace(
@@ -136,7 +140,7 @@ pub async fn replace(
         .use_cases
         .replace_user(&tenant, id, draft, expected)
         .await?;
-    Ok(user_response(&state, &tenant, &user, &projection))
+    Ok(user_response(&state, &tenant, user, &projection))
 }
 
 pub async fn patch(
@@ -154,7 +158,7 @@ pub async fn patch(
         .use_cases
         .patch_user(&tenant, id, patch, expected)
         .await?;
-    Ok(user_response(&state, &tenant, &user, &projection))
+    Ok(user_response(&state, &tenant, user, &projection))
 }
 
 pub async fn delete(

@@ -69,6 +69,26 @@ fn sqlite_connections_use_wal_a_busy_timeout_foreign_keys_and_stable_plans() {
     .get_result(&mut *conn)
     .unwrap();
     assert_eq!(qpsg.value, 1, "SQLite is built with SQLITE_ENABLE_QPSG");
+    // Connections reading in parallel share no page-cache or statistics mutex.
+    let shared: Flag = diesel::sql_query(
+        "SELECT count(*) AS value FROM pragma_compile_options
+         WHERE compile_options IN ('ENABLE_MEMORY_MANAGEMENT', 'DEFAULT_MEMSTATUS=1')",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    assert_eq!(
+        shared.value, 0,
+        "SQLite is built without shared page-cache and memory statistics"
+    );
+    let memstatus: Flag = diesel::sql_query(
+        "SELECT count(*) AS value FROM pragma_compile_options WHERE compile_options = 'DEFAULT_MEMSTATUS=0'",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    assert_eq!(
+        memstatus.value, 1,
+        "SQLite is built with SQLITE_DEFAULT_MEMSTATUS=0"
+    );
     // Foreign keys are enforced: a user of a workspace that does not exist is refused.
     let orphan = diesel::sql_query(
         "INSERT INTO users (workspace_id, id, user_name, user_name_key, active, document, version, created_at, updated_at)

@@ -489,6 +489,7 @@ fn object_entry<'a>(
         .ok_or_else(|| DomainError::InvalidValue(format!("'{name}' is not a complex attribute")))
 }
 
+mod active;
 mod filtered;
 mod password;
 mod primary;

@@ -267,25 +267,6 @@ impl<'c> TenantTx<'c> {
         Ok(query.0.get_result(self.conn)?)
     }
 
-    /// Locks the workspace's own row until the transaction ends, so that checks of its limits
-    /// (seats, tokens) and changes to its settings run one after another. SQLite's writing
-    /// transactions hold the whole database already.
-    ///
-    /// `FOR NO KEY UPDATE`, not `FOR UPDATE`: every row written in the workspace (an audit
-    /// event, an outbox event, a member) checks its foreign key with a key-share lock on this
-    /// row, which `FOR UPDATE` would make wait. A change holding a user's lock and writing its
-    /// events would then wait for a lock holder waiting for that user: a deadlock.
-    pub(crate) fn lock_workspace(&mut self) -> Result<(), StoreError> {
-        if let DbConnection::Postgres(pg) = self.conn {
-            workspaces::table
-                .filter(workspaces::id.eq(self.key.clone()))
-                .select(workspaces::id)
-                .for_no_key_update()
-                .load::<String>(pg)?;
-        }
-        Ok(())
-    }
-
     /// Locks the users `ids` of the workspace (those that exist), in id order so that two
     /// transactions locking several users never wait on each other in a cycle. `Shared` lets
     /// others read and share-lock them; a writer of them waits until this transaction ends.

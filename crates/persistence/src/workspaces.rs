@@ -103,9 +103,28 @@ pub fn current(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
 
 /// The transaction's workspace, locked until the transaction ends: checks of its limits (seats,
 /// tokens) and changes to its settings run one after another.
+///
+/// One statement on PostgreSQL: the row is read as it stands once the lock is granted (a change
+/// committed while this waited is seen). SQLite's writing transactions hold the whole database
+/// already, so it only reads.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: every row written in the workspace (an audit event,
+/// an outbox event, a member) checks its foreign key with a key-share lock on this row, which
+/// `FOR UPDATE` would make wait. A change holding a user's lock and writing its events would
+/// then wait for a lock holder waiting for that user: a deadlock.
 pub fn lock(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
-    tx.lock_workspace()?;
-    current(tx)
+    let query = tx.workspace_row().refine(|q| {
+        q.filter(workspaces::deleted_at.is_null())
+            .select(crate::scope::columns::<WorkspaceRow>())
+    });
+    let row = tx.run_per_backend(query, |query, conn| match conn {
+        DbConnection::Postgres(pg) => query
+            .for_no_key_update()
+            .first::<WorkspaceRow>(pg)
+            .optional(),
+        DbConnection::Sqlite(lite) => query.first::<WorkspaceRow>(lite).optional(),
+    })?;
+    row.map(Workspace::try_from).transpose()
 }
 
 /// The changes an update may make; each `None` leaves its column as it is.

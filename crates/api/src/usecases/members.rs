@@ -140,10 +140,11 @@ impl UseCases {
         let caller = caller.clone();
         let max_users = self.max_users_per_workspace;
         in_workspace(&self.store, key, Access::Write, move |tx, workspace| {
+            let (users, locked) = room_for_users::<DirectoryError>(tx, max_users)?;
             let mut room = Room {
-                users: room_for_users::<DirectoryError>(tx, max_users)?,
+                users,
                 max_users,
-                seats: seats_in_use::<DirectoryError>(tx, None)?,
+                seats: seats_in_use::<DirectoryError>(tx, None, Some(&locked))?,
             };
             let mut linked = Vec::with_capacity(members.len());
             for member in &members {

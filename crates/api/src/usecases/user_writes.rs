@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use webwork_scim_domain::audit::user_change_events;
 use webwork_scim_domain::{
     AuditAction, AuditEvent, DomainError, Entitlements, Refusal, Tenant, User, UserDraft, UserId,
+    Workspace,
 };
 use webwork_scim_persistence::users::{self, Replacement};
 use webwork_scim_persistence::{TenantTx, workspaces};
@@ -16,24 +17,32 @@ use super::{Caller, NotFound, ProvisioningError, Resource};
 
 /// The workspace's active users (other than `except`) and its entitlements, when its seats are
 /// limited; the workspace row is then locked until the transaction ends, so that two changes
-/// cannot both take the last seat. `None` without a limit.
+/// cannot both take the last seat. `locked` is the row as this transaction locked it already,
+/// if it did (see [`lock_workspace`]). `None` without a limit.
 pub(crate) fn seats_in_use<E>(
     tx: &mut TenantTx<'_>,
     except: Option<UserId>,
+    locked: Option<&Workspace>,
 ) -> Result<Option<(i64, Entitlements)>, E>
 where
     E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
-    let id = tx.workspace();
-    let read = workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    if effective_entitlements(&read, OffsetDateTime::now_utc())
-        .seats
-        .is_none()
-    {
+    let now = OffsetDateTime::now_utc();
+    let entitlements = match locked {
+        Some(workspace) => effective_entitlements(workspace, now),
+        None => {
+            let id = tx.workspace();
+            let read =
+                workspaces::current(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+            if effective_entitlements(&read, now).seats.is_none() {
+                return Ok(None);
+            }
+            effective_entitlements(&lock_workspace::<E>(tx)?, now)
+        }
+    };
+    if entitlements.seats.is_none() {
         return Ok(None);
     }
-    let locked = workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    let entitlements = effective_entitlements(&locked, OffsetDateTime::now_utc());
     Ok(Some((users::count_active(tx, except)?, entitlements)))
 }
 
@@ -41,47 +50,50 @@ where
 fn admit_active_user(
     tx: &mut TenantTx<'_>,
     except: Option<UserId>,
+    locked: Option<&Workspace>,
 ) -> Result<(), ProvisioningError> {
-    if let Some((used, entitlements)) = seats_in_use::<ProvisioningError>(tx, except)? {
+    if let Some((used, entitlements)) = seats_in_use::<ProvisioningError>(tx, except, locked)? {
         entitlements.admit_active_user(used)?;
     }
     Ok(())
 }
 
-/// How many more users the workspace may hold under `max`; the workspace row is locked until
+/// How many more users the workspace may hold under `max`, and the workspace row, locked until
 /// the transaction ends, so that two creations cannot both take the last place.
-pub(crate) fn room_for_users<E>(tx: &mut TenantTx<'_>, max: u32) -> Result<i64, E>
+pub(crate) fn room_for_users<E>(tx: &mut TenantTx<'_>, max: u32) -> Result<(i64, Workspace), E>
 where
     E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
-    lock_workspace::<E>(tx)?;
-    Ok(i64::from(max) - users::count_live(tx)?)
+    let workspace = lock_workspace::<E>(tx)?;
+    Ok((i64::from(max) - users::count_live(tx)?, workspace))
 }
 
-/// Locks the workspace row until the transaction ends. Every change that adds or removes a user
-/// takes it before any user row: the database updates the workspace's count of users with it.
-pub(crate) fn lock_workspace<E>(tx: &mut TenantTx<'_>) -> Result<(), E>
+/// Locks the workspace row until the transaction ends, and reads it. Every change that adds or
+/// removes a user takes it before any user row: the database updates the workspace's count of
+/// users with it.
+pub(crate) fn lock_workspace<E>(tx: &mut TenantTx<'_>) -> Result<Workspace, E>
 where
     E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
     let id = tx.workspace();
-    workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
-    Ok(())
+    Ok(workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?)
 }
 
-/// Before a change of an existing user locks it: where seats are limited, a reactivation
-/// counts them under the workspace row's lock, which is then taken first, in the order
-/// creations, deletions and member links take the two (the other order could deadlock with
-/// them on PostgreSQL). A change of a workspace without a limit leaves the row alone, so that
-/// changes of different users do not wait for each other.
+/// Before a change of an existing user locks it: where the change may make the user active
+/// (`may_activate`) and seats are limited, the reactivation counts them under the workspace
+/// row's lock, which is then taken first, in the order creations, deletions and member links
+/// take the two (the other order could deadlock with them on PostgreSQL); the locked row is
+/// returned for the count. Other changes leave the row alone, so that changes of different
+/// users do not wait for each other.
 pub(crate) fn lock_workspace_for_seats(
     tx: &mut TenantTx<'_>,
     tenant: &Tenant,
-) -> Result<(), ProvisioningError> {
-    if tenant.entitlements.seats.is_some() {
-        lock_workspace::<ProvisioningError>(tx)?;
+    may_activate: bool,
+) -> Result<Option<Workspace>, ProvisioningError> {
+    if may_activate && tenant.entitlements.seats.is_some() {
+        return lock_workspace::<ProvisioningError>(tx).map(Some);
     }
-    Ok(())
+    Ok(None)
 }
 
 fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
@@ -139,11 +151,12 @@ pub(crate) fn insert(
     password_hash: Option<&str>,
     max_users: u32,
 ) -> Result<User, ProvisioningError> {
-    if room_for_users::<ProvisioningError>(tx, max_users)? <= 0 {
+    let (room, locked) = room_for_users::<ProvisioningError>(tx, max_users)?;
+    if room <= 0 {
         return Err(Refusal::UserLimit { max: max_users }.into());
     }
     if draft.active {
-        admit_active_user(tx, None)?;
+        admit_active_user(tx, None, Some(&locked))?;
     }
     let user = users::insert(tx, draft, password_hash)
         .map_err(|err| uniqueness::<ProvisioningError>(err, taken(draft)))?;
@@ -162,7 +175,8 @@ pub(crate) fn insert(
 }
 
 /// Replaces `current` (locked in this transaction) with `draft`. A draft equal to what is
-/// stored, without a new password, writes nothing.
+/// stored, without a new password, writes nothing. `locked` is the workspace row if the
+/// transaction locked it before the user ([`lock_workspace_for_seats`]).
 pub(crate) fn replace(
     tx: &mut TenantTx<'_>,
     workspace: WorkspaceRef<'_>,
@@ -170,6 +184,7 @@ pub(crate) fn replace(
     current: User,
     draft: &UserDraft,
     password_hash: Option<&str>,
+    locked: Option<&Workspace>,
 ) -> Result<User, ProvisioningError> {
     if password_hash.is_none() && draft.document == current.document {
         return Ok(current);
@@ -177,7 +192,7 @@ pub(crate) fn replace(
     current.check_activity(draft.active)?;
     current.check_password_change(password_hash.is_some())?;
     if current.takes_seat(draft.active) {
-        admit_active_user(tx, Some(current.id))?;
+        admit_active_user(tx, Some(current.id), locked)?;
     }
     let replacement = Replacement {
         draft,

@@ -185,7 +185,11 @@ impl UseCases {
         let hash = self.hash_password(caller, draft.password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                user_writes::lock_workspace_for_seats(tx, &caller.tenant)?;
+                // A PUT without `active` keeps the stored state: only one that says `true`
+                // may take a seat.
+                let may_activate = draft.active_given && draft.active;
+                let locked =
+                    user_writes::lock_workspace_for_seats(tx, &caller.tenant, may_activate)?;
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 draft.keep_active(current.active);
@@ -198,6 +202,7 @@ impl UseCases {
                     current,
                     &draft,
                     hash.as_deref(),
+                    locked.as_ref(),
                 )
             })
             .await;
@@ -218,7 +223,11 @@ impl UseCases {
         let hash = self.hash_password(caller, password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                user_writes::lock_workspace_for_seats(tx, &caller.tenant)?;
+                let locked = user_writes::lock_workspace_for_seats(
+                    tx,
+                    &caller.tenant,
+                    patch.may_set_active(),
+                )?;
                 let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 let mut document = current.document.clone();
@@ -231,7 +240,16 @@ impl UseCases {
                 let tenant = &caller.tenant;
                 let workspace = (tenant.workspace_id, &tenant.workspace_key);
                 let hash = draft.password.as_ref().and(hash.as_deref());
-                user_writes::replace(tx, workspace, &caller.caller(), current, &draft, hash)
+                let caller = caller.caller();
+                user_writes::replace(
+                    tx,
+                    workspace,
+                    &caller,
+                    current,
+                    &draft,
+                    hash,
+                    locked.as_ref(),
+                )
             })
             .await;
         self.audit_refusal(caller, id, result).await

@@ -35,6 +35,7 @@ mod receiver;
 mod retries;
 mod rfc_patch;
 mod search;
+mod seat_locks;
 mod statements;
 mod support;
 mod tenancy;

@@ -225,6 +225,22 @@ async fn read_response(mut response: ClientResponse) -> Response {
     }
 }
 
+/// The ids of `count` users created one after another, named `{prefix}{n}@acme.com`.
+pub async fn created(
+    app: &TestApp,
+    ws: &Workspace,
+    token: &str,
+    prefix: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let name = format!("{prefix}{n}@acme.com");
+        ids.push(id_of(&app.create_user(ws, token, &name).await));
+    }
+    ids
+}
+
 /// Polls two futures together on this thread, so that both are in flight at once.
 pub async fn futures_join<A: std::future::Future, B: std::future::Future>(
     a: A,

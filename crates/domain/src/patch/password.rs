@@ -51,6 +51,11 @@ impl PatchRequest {
 
 /// Whether `path` is the core User's `password`.
 fn names_password(path: &PatchPath) -> bool {
+    names_core_attribute(path, "password")
+}
+
+/// Whether `path` is the core User's single-valued attribute `name`, bare or URN-qualified.
+pub(super) fn names_core_attribute(path: &PatchPath, name: &str) -> bool {
     match path {
         PatchPath::Attribute {
             attr,
@@ -58,7 +63,7 @@ fn names_password(path: &PatchPath) -> bool {
             sub: None,
         } => {
             attr.sub.is_none()
-                && attr.name.eq_ignore_ascii_case("password")
+                && attr.name.eq_ignore_ascii_case(name)
                 && attr.urn.as_deref().is_none_or(schema::is_core_user)
         }
         _ => false,

@@ -327,7 +327,7 @@ impl<'c> TenantTx<'c> {
         V: AsChangeset<Target = Q::Table>,
         dsl::Update<Q, V>: AsQuery,
         UpdateReturning<Q, V, diesel::expression::SqlLiteral<diesel::sql_types::Integer>>:
-            LoadQuery<'query, DbConnection, i32>,
+            LoadQuery<'query, PgConnection, i32> + LoadQuery<'query, SqliteConnection, i32>,
     {
         let counted = dsl::sql::<diesel::sql_types::Integer>("1");
         Ok(self
@@ -349,23 +349,33 @@ impl<'c> TenantTx<'c> {
         V: AsChangeset<Target = Q::Table>,
         dsl::Update<Q, V>: AsQuery,
         dsl::Returning<dsl::Update<Q, V>, S>: diesel::query_builder::Query,
-        UpdateReturning<Q, V, S>: LoadQuery<'query, DbConnection, R>,
+        UpdateReturning<Q, V, S>:
+            LoadQuery<'query, PgConnection, R> + LoadQuery<'query, SqliteConnection, R>,
     {
         // Diesel never keeps an UPDATE prepared (a changeset that skips its `None` fields changes
         // the statement's text), and a statement it only executes reaches the statement cache by
         // reference, past `Reused`. Loaded, with a row returned per row changed, it is kept under
-        // its text: each shape is prepared once per connection.
-        let update = diesel::update(target.0).set(changes).returning(returning);
-        Ok(Reused(update).load::<R>(self.conn)?)
+        // its text: each shape is prepared once per connection. It runs on the backend's own
+        // connection, which writes the text out once to find it (see [`TenantTx::load`]).
+        let update = Reused(diesel::update(target.0).set(changes).returning(returning));
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => update.load::<R>(pg),
+            DbConnection::Sqlite(lite) => update.load::<R>(lite),
+        }?)
     }
 
     /// Deletes the rows the query selects; returns how many there were.
     pub(crate) fn delete<Q>(&mut self, target: Scoped<Q>) -> Result<usize, StoreError>
     where
         Q: IntoUpdateTarget,
-        diesel::query_builder::DeleteStatement<Q::Table, Q::WhereClause>: ExecuteDsl<DbConnection>,
+        diesel::query_builder::DeleteStatement<Q::Table, Q::WhereClause>:
+            ExecuteDsl<PgConnection> + ExecuteDsl<SqliteConnection>,
     {
-        Ok(diesel::delete(target.0).execute(self.conn)?)
+        let delete = diesel::delete(target.0);
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => delete.execute(pg),
+            DbConnection::Sqlite(lite) => delete.execute(lite),
+        }?)
     }
 
     /// The workspace id as stored, for [`insert_row!`] and [`insert_rows!`].
@@ -378,9 +388,13 @@ impl<'c> TenantTx<'c> {
     #[doc(hidden)]
     pub(crate) fn run_insert<Q>(&mut self, insert: Q) -> Result<usize, StoreError>
     where
-        Q: RunQueryDsl<DbConnection> + ExecuteDsl<DbConnection>,
+        Q: RunQueryDsl<PgConnection> + ExecuteDsl<PgConnection>,
+        Q: RunQueryDsl<SqliteConnection> + ExecuteDsl<SqliteConnection>,
     {
-        Ok(insert.execute(self.conn)?)
+        Ok(match &mut *self.conn {
+            DbConnection::Postgres(pg) => insert.execute(pg),
+            DbConnection::Sqlite(lite) => insert.execute(lite),
+        }?)
     }
 
     /// Runs an insert built by [`insert_rows!`], which differs per backend.

@@ -151,6 +151,31 @@ impl<'c> TenantTx<'c> {
         self.workspace
     }
 
+    /// Runs `f` in a savepoint of this transaction: an `Err` from `f` undoes what it wrote and,
+    /// on PostgreSQL, gives back the row locks it took, while the transaction goes on.
+    pub fn savepoint<R, E>(
+        &mut self,
+        f: impl FnOnce(&mut TenantTx<'_>) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        let workspace = self.workspace;
+        let mut failed = None;
+        let outcome = self.conn.transaction(|conn| {
+            f(&mut TenantTx::new(conn, workspace)).map_err(|err| {
+                failed = Some(err);
+                diesel::result::Error::RollbackTransaction
+            })
+        });
+        match (outcome, failed) {
+            (Ok(value), _) => Ok(value),
+            (Err(diesel::result::Error::RollbackTransaction), Some(err)) => Err(err),
+            // The savepoint could not be released or rolled back: the transaction is lost.
+            (Err(err), _) => Err(StoreError::from(err).into()),
+        }
+    }
+
     /// Runs `sql` as it stands, for tests of what the database itself does.
     #[cfg(feature = "testing")]
     pub fn run_sql(&mut self, sql: &str) -> Result<(), StoreError> {

@@ -24,7 +24,13 @@ pub fn weak_etag(tag: impl std::fmt::Display) -> String {
 /// resource's object as it is (no attribute is copied): `schemas` and `id` are added where the
 /// document has none, `groups` (when the user has any) and `meta` always.
 pub fn user(user: User, base: &str) -> Value {
-    let etag = user.etag();
+    let tag = user.etag();
+    tagged_user(user, base, &tag)
+}
+
+/// [`user`], whose entity tag (`User::etag`) the caller has already computed for its `ETag`
+/// header: it sorts and hashes the user's groups.
+pub fn tagged_user(user: User, base: &str, tag: &str) -> Value {
     let User {
         id,
         document: mut resource,
@@ -62,7 +68,7 @@ pub fn user(user: User, base: &str) -> Value {
             "created": timestamp(created_at),
             "lastModified": timestamp(updated_at),
             "location": format!("{base}/Users/{id}"),
-            "version": weak_etag(etag),
+            "version": weak_etag(tag),
         }),
     );
     Value::Object(resource)

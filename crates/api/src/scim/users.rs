@@ -82,7 +82,7 @@ pub async fn create(
     let draft = UserDraft::from_scim(&body)?;
     let user = state.use_cases.create_user(&tenant, draft).await?;
     let tag = user.etag();
-    let mut resource = render::user(user, &base_url(&state, &tenant));
+    let mut resource = render::tagged_user(user, &base_url(&state, &tenant), &tag);
     let location = resource["meta"]["location"]
         .as_str()
         .and_then(|location| header::HeaderValue::from_str(location).ok());
@@ -102,7 +102,7 @@ fn user_response(
     projection: &Projection,
 ) -> HttpResponse {
     let tag = user.etag();
-    let mut resource = render::user(user, &base_url(state, tenant));
+    let mut resource = render::tagged_user(user, &base_url(state, tenant), &tag);
     projection.apply(&mut resource);
     render::respond(StatusCode::OK, &resource, Some(&tag))
 }

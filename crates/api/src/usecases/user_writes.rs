@@ -15,10 +15,13 @@ use super::errors::uniqueness;
 use super::events::{self, WorkspaceRef};
 use super::{Caller, NotFound, ProvisioningError, Resource};
 
-/// The workspace's active users (other than `except`) and its entitlements, when its seats are
-/// limited; the workspace row is then locked until the transaction ends, so that two changes
-/// cannot both take the last seat. `locked` is the row as this transaction locked it already,
-/// if it did (see [`lock_workspace`]). `None` without a limit.
+/// The workspace's active users (other than `except`) and its entitlements when its seats are
+/// limited, else `None`; the workspace row is then locked until the transaction ends, so that
+/// two changes cannot both take the last seat. `locked` is the row as this transaction locked
+/// it already, if it did (see [`lock_workspace`]). Without it, the row is locked here: after
+/// the user's lock where the tenant cache did not yet know of the limit (up to its time to
+/// live after seats are first set), the order that can deadlock with a deletion (answered
+/// 503, to be retried).
 pub(crate) fn seats_in_use<E>(
     tx: &mut TenantTx<'_>,
     except: Option<UserId>,
@@ -79,21 +82,52 @@ where
     Ok(workspaces::lock(tx)?.ok_or_else(|| NotFound::new(Resource::Workspace, id))?)
 }
 
-/// Before a change of an existing user locks it: where the change may make the user active
-/// (`may_activate`) and seats are limited, the reactivation counts them under the workspace
-/// row's lock, which is then taken first, in the order creations, deletions and member links
-/// take the two (the other order could deadlock with them on PostgreSQL); the locked row is
-/// returned for the count. Other changes leave the row alone, so that changes of different
-/// users do not wait for each other.
-pub(crate) fn lock_workspace_for_seats(
+/// The user `id`, locked for a change, and the workspace row when the change takes a seat
+/// (`takes_seat`, asked of the user as locked) in a workspace whose seats are limited: that row
+/// is then locked before the user, in the order creations, deletions and member links take the
+/// two (the other order could deadlock with them on PostgreSQL), and the seats are counted
+/// under it. Whether a change takes a seat depends on the stored user, so with limited seats
+/// the user is locked in a savepoint first; a change that takes a seat gives that lock back and
+/// takes both in order. Other changes leave the row alone, so that changes of different users
+/// do not wait for each other.
+pub(crate) fn lock_for_change(
     tx: &mut TenantTx<'_>,
     tenant: &Tenant,
-    may_activate: bool,
-) -> Result<Option<Workspace>, ProvisioningError> {
-    if may_activate && tenant.entitlements.seats.is_some() {
-        return lock_workspace::<ProvisioningError>(tx).map(Some);
+    id: UserId,
+    takes_seat: impl FnOnce(&User) -> bool,
+) -> Result<(User, Option<Workspace>), ProvisioningError> {
+    let not_found = || NotFound::new(Resource::User, id);
+    if tenant.entitlements.seats.is_none() {
+        return Ok((users::lock(tx, id)?.ok_or_else(not_found)?, None));
     }
-    Ok(None)
+    let first = tx.savepoint(|tx| {
+        let user = users::lock(tx, id)?.ok_or_else(not_found)?;
+        if takes_seat(&user) {
+            return Err(FirstLock::TakesSeat);
+        }
+        Ok(user)
+    });
+    match first {
+        Ok(user) => Ok((user, None)),
+        Err(FirstLock::Failed(err)) => Err(err),
+        Err(FirstLock::TakesSeat) => {
+            let workspace = lock_workspace::<ProvisioningError>(tx)?;
+            let user = users::lock(tx, id)?.ok_or_else(not_found)?;
+            Ok((user, Some(workspace)))
+        }
+    }
+}
+
+/// Why the savepoint of [`lock_for_change`] was given back.
+enum FirstLock {
+    TakesSeat,
+    Failed(ProvisioningError),
+}
+
+impl<E: Into<ProvisioningError>> From<E> for FirstLock {
+    fn from(err: E) -> FirstLock {
+        FirstLock::Failed(err.into())
+    }
 }
 
 fn taken(draft: &UserDraft) -> impl FnOnce() -> String + '_ {
@@ -176,7 +210,7 @@ pub(crate) fn insert(
 
 /// Replaces `current` (locked in this transaction) with `draft`. A draft equal to what is
 /// stored, without a new password, writes nothing. `locked` is the workspace row if the
-/// transaction locked it before the user ([`lock_workspace_for_seats`]).
+/// transaction locked it before the user ([`lock_for_change`]).
 pub(crate) fn replace(
     tx: &mut TenantTx<'_>,
     workspace: WorkspaceRef<'_>,

@@ -185,12 +185,13 @@ impl UseCases {
         let hash = self.hash_password(caller, draft.password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                // A PUT without `active` keeps the stored state: only one that says `true`
-                // may take a seat.
-                let may_activate = draft.active_given && draft.active;
-                let locked =
-                    user_writes::lock_workspace_for_seats(tx, &caller.tenant, may_activate)?;
-                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                // A PUT without `active` keeps the stored state: only one that says `true` of
+                // an inactive user takes a seat.
+                let activates = draft.active_given && draft.active;
+                let (current, locked) =
+                    user_writes::lock_for_change(tx, &caller.tenant, id, |user| {
+                        activates && !user.active
+                    })?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 draft.keep_active(current.active);
                 let tenant = &caller.tenant;
@@ -223,12 +224,13 @@ impl UseCases {
         let hash = self.hash_password(caller, password.as_ref()).await?;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                let locked = user_writes::lock_workspace_for_seats(
-                    tx,
-                    &caller.tenant,
-                    patch.may_set_active(),
-                )?;
-                let current = users::lock(tx, id)?.ok_or_else(|| not_found(id))?;
+                // Taken for a seat when the operations name `active` at all: whether they make
+                // the user active is known only once they are applied.
+                let names_active = patch.may_set_active();
+                let (current, locked) =
+                    user_writes::lock_for_change(tx, &caller.tenant, id, |user| {
+                        names_active && !user.active
+                    })?;
                 IfMatch::check(if_match.as_ref(), &current.etag())?;
                 let mut document = current.document.clone();
                 patch.apply(&mut document)?;
@@ -240,11 +242,10 @@ impl UseCases {
                 let tenant = &caller.tenant;
                 let workspace = (tenant.workspace_id, &tenant.workspace_key);
                 let hash = draft.password.as_ref().and(hash.as_deref());
-                let caller = caller.caller();
                 user_writes::replace(
                     tx,
                     workspace,
-                    &caller,
+                    &caller.caller(),
                     current,
                     &draft,
                     hash,

@@ -39,6 +39,11 @@ async fn seats_limit_active_users_and_inactive_ones_do_not_count() {
     app.create_user(&ws, &token, "c@acme.com").await;
     let reactivate = app.patch(&user(&ws, &a), &token, &patch_active(true)).await;
     reactivate.assert_scim_error(403, None);
+    // Okta's PUT carries `"active": true`: of an inactive user, it is a reactivation too.
+    let replace = app
+        .put(&user(&ws, &a), &token, &okta_user("a@acme.com"))
+        .await;
+    replace.assert_scim_error(403, None);
     assert_eq!(
         app.get(&user(&ws, &a), &token).await.body["active"],
         json!(false),

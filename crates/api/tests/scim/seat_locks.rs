@@ -63,7 +63,7 @@ async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limite
 }
 
 #[actix_web::test]
-async fn group_pushes_racing_profile_updates_of_their_members_never_fail_with_limited_seats() {
+async fn group_pushes_racing_reactivations_of_their_members_never_fail_with_limited_seats() {
     let app = TestApp::start().await;
     let (ws, token) = premium_with_seats(&app, 100).await;
     let groups_path = format!("/scim/v2/{}/Groups", ws.key);
@@ -73,31 +73,36 @@ async fn group_pushes_racing_profile_updates_of_their_members_never_fail_with_li
         .expect(201);
     let group_path = format!("{groups_path}/{}", group["id"].as_str().unwrap());
     let ids = created(&app, &ws, &token, "u", 24).await;
+    for id in &ids {
+        app.patch(&user(&ws, id), &token, &patch_active(false))
+            .await
+            .expect(200);
+    }
     // The push share-locks the member and writes events, whose foreign keys take a key-share
-    // lock on the workspace row; the update names `active`, so with seats limited it holds the
-    // workspace row before it locks the user. A workspace lock that excluded key-share locks
-    // would close the cycle.
+    // lock on the workspace row; the reactivation, with seats limited, holds the workspace row
+    // before it locks the user. A workspace lock that excluded key-share locks would close the
+    // cycle.
     let races = ids.iter().map(|id| {
         let (app, ws, token, group_path) = (&app, &ws, &token, &group_path);
         let push = json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "add", "path": "members", "value": [{"value": id}]}]
         });
-        let rename = json!({
+        let reactivate = json!({
             "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "value": {"displayName": format!("User {id}"), "active": true}}]
         });
         async move {
             futures_join(
                 async move { app.patch(group_path, token, &push).await.status },
-                async move { app.patch(&user(ws, id), token, &rename).await.status },
+                async move { app.patch(&user(ws, id), token, &reactivate).await.status },
             )
             .await
         }
     });
-    for (pushed, renamed) in join_all(races).await {
+    for (pushed, reactivated) in join_all(races).await {
         assert!(pushed.is_success(), "{pushed}");
-        assert_eq!(renamed, StatusCode::OK);
+        assert_eq!(reactivated, StatusCode::OK);
     }
     let group = app.get(&group_path, &token).await.expect(200);
     assert_eq!(group["members"].as_array().map(Vec::len), Some(24));
@@ -120,8 +125,24 @@ impl Drop for Holder {
     }
 }
 
+/// Whether a backend of the database waits for a lock.
+fn someone_waits_for_a_lock(conn: &mut webwork_scim_persistence::DbConnection) -> bool {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        waiting: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS waiting FROM pg_stat_activity
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result::<Waiting>(conn)
+    .is_ok_and(|row| row.waiting > 0)
+}
+
 #[actix_web::test]
-async fn with_limited_seats_only_a_change_that_may_reactivate_waits_for_the_workspace_row() {
+async fn with_limited_seats_only_a_change_that_takes_a_seat_waits_for_the_workspace_row() {
     use diesel::connection::SimpleConnection;
     use std::sync::atomic::{AtomicBool, Ordering};
     use webwork_scim_persistence::Backend;
@@ -146,18 +167,25 @@ async fn with_limited_seats_only_a_change_that_may_reactivate_waits_for_the_work
             id = ws.id
         ))
         .unwrap();
-    // A profile update, even one that names the seat-taking attribute only as a value, goes on
-    // (were it to wait, the client's timeout would fail the test).
+    // Profile updates of an active user go on (were one to wait, the client's timeout would
+    // fail the test): a PATCH, and Okta's PUT, which says `"active": true` every time.
     let rename = json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "value": {"displayName": "Still active", "title": "active"}}]
+        "Operations": [{"op": "replace", "value": {"displayName": "Still active", "active": true}}]
     });
     app.patch(&user(&ws, profile), &token, &rename)
         .await
         .expect(200);
+    let mut okta = okta_user("u0@acme.com");
+    okta["title"] = json!("Engineer");
+    let replaced = app
+        .put(&user(&ws, profile), &token, &okta)
+        .await
+        .expect(200);
+    assert_eq!(replaced["title"], "Engineer");
     // A reactivation counts the seats under that row's lock: it waits until the holder ends.
     let released = AtomicBool::new(false);
-    let (answer, ()) = futures_join(
+    let (answer, waited) = futures_join(
         async {
             let answer = app
                 .patch(&user(&ws, reactivated), &token, &patch_active(true))
@@ -165,16 +193,25 @@ async fn with_limited_seats_only_a_change_that_may_reactivate_waits_for_the_work
             (answer, released.load(Ordering::SeqCst))
         },
         async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut waited = false;
+            for _ in 0..500 {
+                if someone_waits_for_a_lock(&mut holder.0) {
+                    waited = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             released.store(true, Ordering::SeqCst);
             holder.end();
+            waited
         },
     )
     .await;
     let (answer, after_release) = answer;
+    assert!(waited, "the reactivation waited for a lock");
     assert!(
         after_release,
-        "the reactivation waited for the workspace row"
+        "and was answered once the workspace row was released"
     );
     assert_eq!(answer.expect(200)["active"], true);
 }

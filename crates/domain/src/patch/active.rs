@@ -1,38 +1,29 @@
-//! Whether a PATCH may make a user active, read off its operations before the user is: a change
-//! that may take a seat locks the workspace before it locks the user, so that it takes the two
-//! locks in the order creations and deletions do.
+//! Whether a PATCH may make a user active, read off its operations before they are applied (a
+//! change that makes a user active takes a seat, which callers may need to know before they
+//! read the user).
 
 use serde_json::Value;
 
 use super::PatchRequest;
 use super::password::names_core_attribute;
 use crate::filter::PatchPath;
-use crate::schema;
 
 impl PatchRequest {
     /// Whether an operation names the core User's `active` (`path: "active"`, its URN-qualified
-    /// form, an `active` key of a path-less value, or the core schema's URN as a key whose
-    /// object holds one), whatever it would set: a `false` or a `remove` is answered `true` as
-    /// well, since only the user's stored state tells whether the change reactivates it.
+    /// forms, or such a key of a path-less value, as the engine reads them), whatever it would
+    /// set: a `false` or a `remove` is answered `true` as well, since only the user's stored
+    /// state tells whether the change reactivates it.
     pub fn may_set_active(&self) -> bool {
         self.operations
             .iter()
             .any(|operation| match (&operation.path, &operation.value) {
                 (Some(path), _) => names_core_attribute(path, "active"),
-                (None, Some(Value::Object(values))) => values.iter().any(|(key, value)| {
-                    names_active(key)
-                        || (schema::is_core_user(key)
-                            && value
-                                .as_object()
-                                .is_some_and(|inner| inner.keys().any(|k| names_active(k))))
+                (None, Some(Value::Object(values))) => values.keys().any(|key| {
+                    PatchPath::parse(key).is_ok_and(|path| names_core_attribute(&path, "active"))
                 }),
                 _ => false,
             })
     }
-}
-
-fn names_active(key: &str) -> bool {
-    PatchPath::parse(key).is_ok_and(|path| names_core_attribute(&path, "active"))
 }
 
 #[cfg(test)]
@@ -58,7 +49,8 @@ mod tests {
             json!([{"op": "replace", "value": {"active": true}}]),
             json!([{"op": "replace", "value": {"displayName": "A", "Active": false}}]),
             json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User:active": true}}]),
-            json!([{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"active": true}}}]),
+            json!([{"op": "replace", "path": "urn:scim:schemas:core:1.0:active", "value": true}]),
+            json!([{"op": "replace", "value": {"URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:Active": true}}]),
             json!([{"op": "remove", "path": "active"}]),
             json!([
                 {"op": "replace", "path": "displayName", "value": "A"},

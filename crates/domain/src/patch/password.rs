@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::{Op, PatchRequest};
 use crate::DomainError;
 use crate::filter::PatchPath;
-use crate::schema;
 use crate::user::Password;
 
 impl PatchRequest {
@@ -54,18 +53,8 @@ fn names_password(path: &PatchPath) -> bool {
     names_core_attribute(path, "password")
 }
 
-/// Whether `path` is the core User's single-valued attribute `name`, bare or URN-qualified.
+/// Whether `path` is the core User's attribute `name` itself (no filter, no sub-attribute),
+/// bare or URN-qualified.
 pub(super) fn names_core_attribute(path: &PatchPath, name: &str) -> bool {
-    match path {
-        PatchPath::Attribute {
-            attr,
-            filter: None,
-            sub: None,
-        } => {
-            attr.sub.is_none()
-                && attr.name.eq_ignore_ascii_case(name)
-                && attr.urn.as_deref().is_none_or(schema::is_core_user)
-        }
-        _ => false,
-    }
+    matches!(path, PatchPath::Attribute { attr, filter: None, sub: None } if attr.is_core(name))
 }

@@ -180,8 +180,15 @@ pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpRespo
     {
         response.insert_header((header::ETAG, etag));
     }
-    // Written straight into the buffer that becomes the body; a `Value` always serialises.
-    response.body(serde_json::to_vec(body).unwrap_or_default())
+    // Written straight into the buffer that becomes the body.
+    match serde_json::to_vec(body) {
+        Ok(bytes) => response.body(bytes),
+        // A `Value` has only string keys and finite numbers: this cannot happen, and says so.
+        Err(err) => {
+            tracing::error!(error = %err, "a response body could not be serialised");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
 }
 
 /// 304 Not Modified for a `GET` whose `If-None-Match` names the resource's current tag.

@@ -34,6 +34,8 @@ async fn okta_calls(app: &TestApp, ws: &webwork_scim_domain::Workspace, token: &
     let add = patch(json!([{"op": "add", "path": "members", "value": [{"value": id}]}]));
     let added = app.patch(&format!("{groups}/{group}"), token, &add).await;
     assert!(added.status.is_success(), "{}", added.status);
+    // Entra ID deletes the users it unassigns; the member row goes with the user.
+    assert_eq!(app.delete(&user(ws, &id), token).await.status, 204);
 }
 
 #[actix_web::test]

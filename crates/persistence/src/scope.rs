@@ -21,6 +21,19 @@ use crate::schema::{
     workspaces,
 };
 
+/// Runs `$run` with `$conn` bound to the backend's own connection, PostgreSQL's or SQLite's. A
+/// statement of a fixed shape is then found in that connection's cache by its type; through the
+/// derived connection enum its SQL is written out again, several times, on every run.
+macro_rules! on_backend {
+    ($db:expr, |$conn:ident| $run:expr) => {
+        match $db {
+            $crate::db::DbConnection::Postgres($conn) => $run,
+            $crate::db::DbConnection::Sqlite($conn) => $run,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// An open transaction for one workspace. Repository functions of tenant data take it, and
 /// every query they run starts from one of its scoped base queries.
 pub struct TenantTx<'c> {
@@ -114,9 +127,8 @@ macro_rules! insert_rows {
             Ok(0)
         } else {
             let insert = diesel::insert_into($table::table).values(rows);
-            tx.run_backend_specific(|conn| match conn {
-                $crate::db::DbConnection::Postgres(pg) => insert.execute(pg),
-                $crate::db::DbConnection::Sqlite(lite) => insert.execute(lite),
+            tx.run_backend_specific(|db| {
+                $crate::scope::on_backend!(db, |conn| insert.execute(conn))
             })
         }
     }};
@@ -235,10 +247,7 @@ impl<'c> TenantTx<'c> {
         Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection>,
         Q: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
     {
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => query.0.load(pg),
-            DbConnection::Sqlite(lite) => query.0.load(lite),
-        }?)
+        Ok(on_backend!(&mut *self.conn, |conn| query.0.load(conn))?)
     }
 
     /// The first row the query selects, if any (see [`TenantTx::load`]).
@@ -247,11 +256,7 @@ impl<'c> TenantTx<'c> {
         Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection> + LimitDsl,
         Limit<Q>: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
     {
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => query.0.first(pg),
-            DbConnection::Sqlite(lite) => query.0.first(lite),
-        }
-        .optional()?)
+        Ok(on_backend!(&mut *self.conn, |conn| query.0.first(conn)).optional()?)
     }
 
     /// The one row the query selects (a count, say; see [`TenantTx::load`]).
@@ -260,10 +265,8 @@ impl<'c> TenantTx<'c> {
         Q: RunQueryDsl<PgConnection> + RunQueryDsl<SqliteConnection>,
         Q: LoadQuery<'static, PgConnection, U> + LoadQuery<'static, SqliteConnection, U>,
     {
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => query.0.get_result(pg),
-            DbConnection::Sqlite(lite) => query.0.get_result(lite),
-        }?)
+        let query = query.0;
+        Ok(on_backend!(&mut *self.conn, |conn| query.get_result(conn))?)
     }
 
     /// Runs the query as each backend needs it run: `run` gets the query, still filtered by the
@@ -383,10 +386,7 @@ impl<'c> TenantTx<'c> {
         // its text: each shape is prepared once per connection. It runs on the backend's own
         // connection, which writes the text out once to find it (see [`TenantTx::load`]).
         let update = Reused(diesel::update(target.0).set(changes).returning(returning));
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => update.load::<R>(pg),
-            DbConnection::Sqlite(lite) => update.load::<R>(lite),
-        }?)
+        Ok(on_backend!(&mut *self.conn, |conn| update.load::<R>(conn))?)
     }
 
     /// Deletes the rows the query selects; returns how many there were.
@@ -397,10 +397,7 @@ impl<'c> TenantTx<'c> {
             ExecuteDsl<PgConnection> + ExecuteDsl<SqliteConnection>,
     {
         let delete = diesel::delete(target.0);
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => delete.execute(pg),
-            DbConnection::Sqlite(lite) => delete.execute(lite),
-        }?)
+        Ok(on_backend!(&mut *self.conn, |conn| delete.execute(conn))?)
     }
 
     /// The workspace id as stored, for [`insert_row!`] and [`insert_rows!`].
@@ -416,10 +413,7 @@ impl<'c> TenantTx<'c> {
         Q: RunQueryDsl<PgConnection> + ExecuteDsl<PgConnection>,
         Q: RunQueryDsl<SqliteConnection> + ExecuteDsl<SqliteConnection>,
     {
-        Ok(match &mut *self.conn {
-            DbConnection::Postgres(pg) => insert.execute(pg),
-            DbConnection::Sqlite(lite) => insert.execute(lite),
-        }?)
+        Ok(on_backend!(&mut *self.conn, |conn| insert.execute(conn))?)
     }
 
     /// Runs an insert built by [`insert_rows!`], which differs per backend.

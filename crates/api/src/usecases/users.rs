@@ -9,7 +9,7 @@ use webwork_scim_domain::{
 };
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
-use webwork_scim_persistence::Access;
+use webwork_scim_persistence::{Access, TenantTx};
 
 use super::user_writes::Created;
 use super::{
@@ -30,6 +30,40 @@ pub struct UserQuery {
 
 fn not_found(id: UserId) -> NotFound {
     NotFound::new(Resource::User, id)
+}
+
+/// PUT and PATCH in their transaction: the user locked for the change (the workspace row first
+/// where a change that `may_activate` reactivates it under limited seats, see
+/// [`user_writes::lock_for_change`]), its `If-Match` checked, `draft_of` the draft it becomes,
+/// written. A draft without `active` (a PUT without it, a PATCH removing it) keeps the stored
+/// state: no reactivation by omission. `hash` is the new password's, written where the draft
+/// sets one.
+fn change_user(
+    tx: &mut TenantTx<'_>,
+    caller: &ScimCaller,
+    id: UserId,
+    if_match: Option<&IfMatch>,
+    may_activate: bool,
+    hash: Option<&str>,
+    draft_of: impl FnOnce(&User) -> Result<UserDraft, ProvisioningError>,
+) -> Result<User, ProvisioningError> {
+    let (current, locked) =
+        user_writes::lock_for_change(tx, &caller.tenant, id, |user| may_activate && !user.active)?;
+    IfMatch::check(if_match, &current.etag())?;
+    let mut draft = draft_of(&current)?;
+    draft.keep_active(current.active);
+    let tenant = &caller.tenant;
+    let workspace = (tenant.workspace_id, &tenant.workspace_key);
+    let hash = draft.password.as_ref().and(hash);
+    user_writes::replace(
+        tx,
+        workspace,
+        &caller.caller(),
+        current,
+        &draft,
+        hash,
+        locked.as_ref(),
+    )
 }
 
 impl UseCases {
@@ -179,31 +213,24 @@ impl UseCases {
         &self,
         caller: &ScimCaller,
         id: UserId,
-        mut draft: UserDraft,
+        draft: UserDraft,
         if_match: Option<IfMatch>,
     ) -> Result<User, ProvisioningError> {
         let hash = self.hash_password(caller, draft.password.as_ref()).await?;
+        // A PUT without `active` keeps the stored state: only one that says `true` may take a
+        // seat.
+        let may_activate = draft.active_given && draft.active;
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                // A PUT without `active` keeps the stored state: only one that says `true` of
-                // an inactive user takes a seat.
-                let activates = draft.active_given && draft.active;
-                let (current, locked) =
-                    user_writes::lock_for_change(tx, &caller.tenant, id, |user| {
-                        activates && !user.active
-                    })?;
-                IfMatch::check(if_match.as_ref(), &current.etag())?;
-                draft.keep_active(current.active);
-                let tenant = &caller.tenant;
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                user_writes::replace(
+                let hash = hash.as_deref();
+                change_user(
                     tx,
-                    workspace,
-                    &caller.caller(),
-                    current,
-                    &draft,
-                    hash.as_deref(),
-                    locked.as_ref(),
+                    caller,
+                    id,
+                    if_match.as_ref(),
+                    may_activate,
+                    hash,
+                    |_| Ok(draft),
                 )
             })
             .await;
@@ -222,34 +249,26 @@ impl UseCases {
     ) -> Result<User, ProvisioningError> {
         let password = patch.password()?;
         let hash = self.hash_password(caller, password.as_ref()).await?;
+        // Whether the operations make the user active is known only once they are applied:
+        // any that names `active` may take a seat.
+        let may_activate = patch.may_set_active();
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                // Taken for a seat when the operations name `active` at all: whether they make
-                // the user active is known only once they are applied.
-                let names_active = patch.may_set_active();
-                let (current, locked) =
-                    user_writes::lock_for_change(tx, &caller.tenant, id, |user| {
-                        names_active && !user.active
-                    })?;
-                IfMatch::check(if_match.as_ref(), &current.etag())?;
-                let mut document = current.document.clone();
-                patch.apply(&mut document)?;
-                let mut draft = UserDraft::from_scim(&Value::Object(document))?;
-                // Removing `active` is no reactivation: it keeps the stored state, as a PUT without
-                // it does.
-                draft.keep_active(current.active);
-                debug_assert_eq!(draft.password, password, "the scan and the engine agree");
-                let tenant = &caller.tenant;
-                let workspace = (tenant.workspace_id, &tenant.workspace_key);
-                let hash = draft.password.as_ref().and(hash.as_deref());
-                user_writes::replace(
+                let hash = hash.as_deref();
+                change_user(
                     tx,
-                    workspace,
-                    &caller.caller(),
-                    current,
-                    &draft,
+                    caller,
+                    id,
+                    if_match.as_ref(),
+                    may_activate,
                     hash,
-                    locked.as_ref(),
+                    |current| {
+                        let mut document = current.document.clone();
+                        patch.apply(&mut document)?;
+                        let draft = UserDraft::from_scim(&Value::Object(document))?;
+                        debug_assert_eq!(draft.password, password, "the scan and the engine agree");
+                        Ok(draft)
+                    },
                 )
             })
             .await;

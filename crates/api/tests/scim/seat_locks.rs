@@ -24,16 +24,22 @@ async fn premium_with_seats(app: &TestApp, seats: u32) -> (Workspace, String) {
     (ws, token)
 }
 
+/// The ids of `count` users created and then deactivated, which a reactivation gives a seat.
+async fn deactivated(app: &TestApp, ws: &Workspace, token: &str, count: usize) -> Vec<String> {
+    let ids = created(app, ws, token, "u", count).await;
+    for id in &ids {
+        app.patch(&user(ws, id), token, &patch_active(false))
+            .await
+            .expect(200);
+    }
+    ids
+}
+
 #[actix_web::test]
 async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limited_seats() {
     let app = TestApp::start().await;
     let (ws, token) = premium_with_seats(&app, 100).await;
-    let ids = created(&app, &ws, &token, "u", 24).await;
-    for id in &ids {
-        app.patch(&user(&ws, id), &token, &patch_active(false))
-            .await
-            .expect(200);
-    }
+    let ids = deactivated(&app, &ws, &token, 24).await;
     // A reactivation counts the seats under the workspace row's lock, which a deletion takes
     // before the user's: taken in the other order, the two would wait for each other until the
     // database broke the cycle (answered 503).
@@ -72,12 +78,7 @@ async fn group_pushes_racing_reactivations_of_their_members_never_fail_with_limi
         .await
         .expect(201);
     let group_path = format!("{groups_path}/{}", group["id"].as_str().unwrap());
-    let ids = created(&app, &ws, &token, "u", 24).await;
-    for id in &ids {
-        app.patch(&user(&ws, id), &token, &patch_active(false))
-            .await
-            .expect(200);
-    }
+    let ids = deactivated(&app, &ws, &token, 24).await;
     // The push share-locks the member and writes events, whose foreign keys take a key-share
     // lock on the workspace row; the reactivation, with seats limited, holds the workspace row
     // before it locks the user. A workspace lock that excluded key-share locks would close the

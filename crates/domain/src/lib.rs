@@ -28,7 +28,7 @@ pub use ids::{GroupId, TokenId, UserId, WorkspaceId};
 pub use refusal::{Refusal, ScimRefusal};
 pub use text::PlainText;
 pub use token::{TokenLifetime, TokenState};
-pub use user::{GroupRef, Password, User, UserDraft, UserName};
+pub use user::{DocumentText, GroupRef, ListedUser, Password, User, UserDraft, UserName};
 pub use workspace::{
     Entitlement, EntitlementOverrides, Entitlements, Plan, SsoState, Tenant, Workspace,
     WorkspaceKey, WorkspaceName,

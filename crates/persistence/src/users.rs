@@ -13,9 +13,9 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::fold_key;
 use webwork_scim_domain::user::folded_document;
-use webwork_scim_domain::{GroupId, GroupRef, User, UserDraft, UserId, UserName};
+use webwork_scim_domain::{DocumentText, GroupId, GroupRef, User, UserDraft, UserId, UserName};
 
-pub use list::{ListQuery, UserPage, list};
+pub use list::{ListQuery, UserPage, list, list_as_text};
 pub use load::insert_many;
 pub use refold::{any_stale, refold_stale};
 
@@ -40,12 +40,30 @@ struct UserRow {
     session_version: i64,
 }
 
-impl TryFrom<UserRow> for User {
+/// How a read user's document comes out of its row: built into a map of its attributes, or
+/// kept as the text the row holds ([`DocumentText`], for a user read only to be rendered).
+pub trait StoredDocument: Sized {
+    fn from_row(user: &str, text: String) -> Result<Self, StoreError>;
+}
+
+impl StoredDocument for Map<String, Value> {
+    fn from_row(user: &str, text: String) -> Result<Self, StoreError> {
+        serde_json::from_str(&text)
+            .map_err(|err| StoreError::Corrupt(format!("user {user} document: {err}")))
+    }
+}
+
+impl StoredDocument for DocumentText {
+    fn from_row(_: &str, text: String) -> Result<Self, StoreError> {
+        Ok(DocumentText::new(text))
+    }
+}
+
+impl<D: StoredDocument> TryFrom<UserRow> for User<D> {
     type Error = StoreError;
 
-    fn try_from(row: UserRow) -> Result<User, StoreError> {
-        let document: Map<String, Value> = serde_json::from_str(&row.document)
-            .map_err(|err| StoreError::Corrupt(format!("user {} document: {err}", row.id)))?;
+    fn try_from(row: UserRow) -> Result<User<D>, StoreError> {
+        let document = D::from_row(&row.id, row.document)?;
         Ok(User {
             id: parse_id(&row.id)?,
             user_name: row.user_name,
@@ -158,7 +176,10 @@ pub fn find_by_user_name(
 }
 
 /// The live user whose `userName` is stored under `key` (see [`UserName::key`]).
-fn by_user_name_key(tx: &mut TenantTx<'_>, key: String) -> Result<Option<User>, StoreError> {
+fn by_user_name_key<D: StoredDocument>(
+    tx: &mut TenantTx<'_>,
+    key: String,
+) -> Result<Option<User<D>>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::user_name_key.eq(key))
             .select((crate::scope::columns::<UserRow>(), GroupsJson))
@@ -167,10 +188,10 @@ fn by_user_name_key(tx: &mut TenantTx<'_>, key: String) -> Result<Option<User>, 
 }
 
 /// The one user the query selects, with its groups read by the same statement.
-fn one_with_groups<Q>(
+fn one_with_groups<D: StoredDocument, Q>(
     tx: &mut TenantTx<'_>,
     query: crate::scope::Scoped<Q>,
-) -> Result<Option<User>, StoreError>
+) -> Result<Option<User<D>>, StoreError>
 where
     Q: RunQueryDsl<diesel::PgConnection>
         + RunQueryDsl<diesel::SqliteConnection>
@@ -188,7 +209,7 @@ where
 }
 
 /// Fills in the groups of `users` with one query.
-fn with_groups(tx: &mut TenantTx<'_>, users: &mut [User]) -> Result<(), StoreError> {
+fn with_groups<D>(tx: &mut TenantTx<'_>, users: &mut [User<D>]) -> Result<(), StoreError> {
     if users.is_empty() {
         return Ok(());
     }

@@ -94,7 +94,7 @@ pub async fn resource_types(
         .iter()
         .filter_map(|id| resource_type_document(&base, id))
         .collect();
-    let body = render::list_response(resources.len() as i64, 1, resources);
+    let body = render::list_response(resources.len() as i64, &resources);
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 
@@ -196,7 +196,7 @@ pub async fn schemas(
         .iter()
         .filter_map(|(id, _, _)| schema_resource(&base, id))
         .collect();
-    let body = render::list_response(resources.len() as i64, 1, resources);
+    let body = render::list_response(resources.len() as i64, &resources);
     Ok(render::respond(StatusCode::OK, &body, None))
 }
 

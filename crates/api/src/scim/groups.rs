@@ -88,7 +88,7 @@ pub(super) async fn window_of(
     let resources = page
         .groups
         .iter()
-        .map(|group| resource(state, tenant, group, &params.projection))
+        .map(|group| render::Resource::Value(resource(state, tenant, group, &params.projection)))
         .collect();
     Ok(render::Page {
         total: page.total,

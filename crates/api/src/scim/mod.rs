@@ -13,6 +13,7 @@ pub mod projection;
 pub mod render;
 pub mod schema_text;
 pub mod search;
+pub mod user_resource;
 pub mod users;
 
 use actix_web::http::header;

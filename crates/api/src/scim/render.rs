@@ -4,74 +4,30 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use webwork_scim_domain::{Group, User, schema};
 
+use super::user_resource::{ListedResource, UserResource, timestamp};
 use crate::error::SCIM_CONTENT_TYPE;
-
-fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
-}
 
 /// The weak entity tag `W/"<tag>"`.
 pub fn weak_etag(tag: impl std::fmt::Display) -> String {
     format!("W/\"{tag}\"")
 }
 
-/// A User resource; `base` is the workspace's SCIM Base URL. The user's document becomes the
-/// resource's object as it is (no attribute is copied): `schemas` and `id` are added where the
-/// document has none, `groups` (when the user has any) and `meta` always.
+/// A User resource as a JSON value (for a projection to shape, or an admin view to embed);
+/// `base` is the workspace's SCIM Base URL. Responses write [`UserResource`] straight into
+/// their body instead.
 pub fn user(user: User, base: &str) -> Value {
     let tag = user.etag();
-    tagged_user(user, base, &tag)
+    user_value(&user, base, &tag)
 }
 
-/// [`user`], whose entity tag (`User::etag`) the caller has already computed for its `ETag`
-/// header: it sorts and hashes the user's groups.
-pub fn tagged_user(user: User, base: &str, tag: &str) -> Value {
-    let User {
-        id,
-        document: mut resource,
-        groups,
-        created_at,
-        updated_at,
-        ..
-    } = user;
-    let mut schemas = vec![Value::from(schema::CORE_USER)];
-    if resource.contains_key(schema::ENTERPRISE_USER) {
-        schemas.push(Value::from(schema::ENTERPRISE_USER));
-    }
-    resource.entry("schemas").or_insert(Value::Array(schemas));
-    resource
-        .entry("id")
-        .or_insert_with(|| Value::String(id.to_string()));
-    if !groups.is_empty() {
-        let groups = groups
-            .into_iter()
-            .map(|group| {
-                json!({
-                    "value": group.id.to_string(),
-                    "display": group.display_name,
-                    "type": "direct",
-                    "$ref": format!("{base}/Groups/{}", group.id),
-                })
-            })
-            .collect();
-        resource.insert("groups".into(), Value::Array(groups));
-    }
-    resource.insert(
-        "meta".into(),
-        json!({
-            "resourceType": "User",
-            "created": timestamp(created_at),
-            "lastModified": timestamp(updated_at),
-            "location": format!("{base}/Users/{id}"),
-            "version": weak_etag(tag),
-        }),
-    );
-    Value::Object(resource)
+/// [`user`], whose entity tag (`User::etag`) the caller has already computed.
+pub fn user_value(user: &User, base: &str, tag: &str) -> Value {
+    // Only a serialiser's own failure can fail this; a map's entries always serialise.
+    serde_json::to_value(UserResource::new(user, base, tag)).unwrap_or(Value::Null)
 }
 
 /// A Group resource; `base` is the workspace's SCIM Base URL. `members` appears only when they
@@ -114,15 +70,61 @@ pub fn group(group: &Group, base: &str) -> Value {
     Value::Object(resource)
 }
 
-/// A ListResponse (RFC 7644 §3.4.2).
-pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Value {
-    json!({
-        "schemas": [schema::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    })
+/// A ListResponse (RFC 7644 §3.4.2) of `resources`, with `startIndex` for a page by index, or
+/// the cursors of a page by cursor (RFC 9865).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResponse<'a, R> {
+    schemas: [&'static str; 1],
+    total_results: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_index: Option<i64>,
+    items_per_page: usize,
+    #[serde(rename = "Resources")]
+    resources: &'a [R],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_cursor: Option<&'a str>,
+}
+
+/// The ListResponse of a whole collection, by index from 1.
+pub fn list_response<R: Serialize>(total: i64, resources: &[R]) -> ListResponse<'_, R> {
+    ListResponse {
+        schemas: [schema::LIST_RESPONSE],
+        total_results: total,
+        start_index: Some(1),
+        items_per_page: resources.len(),
+        resources,
+        next_cursor: None,
+        previous_cursor: None,
+    }
+}
+
+/// A resource of a page: a listed user written from its stored text, or a resource built as a
+/// JSON value (a group, or a user a projection shaped).
+#[derive(Debug)]
+pub enum Resource {
+    User(Box<ListedResource>),
+    Value(Value),
+}
+
+impl Serialize for Resource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Resource::User(user) => user.serialize(serializer),
+            Resource::Value(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl Resource {
+    fn id(&self) -> Option<String> {
+        match self {
+            Resource::User(listed) => Some(listed.user.id.to_string()),
+            Resource::Value(value) => value.get("id")?.as_str().map(str::to_owned),
+        }
+    }
 }
 
 /// One page of a listing, rendered.
@@ -130,7 +132,7 @@ pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Val
 pub struct Page {
     pub total: i64,
     pub start_index: i64,
-    pub resources: Vec<Value>,
+    pub resources: Vec<Resource>,
     /// Set on a page in cursor pagination (RFC 9865): the next and previous pages' cursors.
     pub cursors: Option<(Option<String>, Option<String>)>,
 }
@@ -138,20 +140,17 @@ pub struct Page {
 impl Page {
     /// The `ListResponse` of this page: `startIndex` for an index page, `nextCursor` and
     /// `previousCursor` (when there is such a page) for a cursor page.
-    pub fn body(self) -> Value {
-        let mut body = list_response(self.total, self.start_index, self.resources);
-        if let Some((next, previous)) = self.cursors
-            && let Some(object) = body.as_object_mut()
-        {
-            object.remove("startIndex");
-            if let Some(next) = next {
-                object.insert("nextCursor".into(), Value::String(next));
-            }
-            if let Some(previous) = previous {
-                object.insert("previousCursor".into(), Value::String(previous));
-            }
+    pub fn body(&self) -> ListResponse<'_, Resource> {
+        let (next_cursor, previous_cursor) = match &self.cursors {
+            Some((next, previous)) => (next.as_deref(), previous.as_deref()),
+            None => (None, None),
+        };
+        ListResponse {
+            start_index: self.cursors.is_none().then_some(self.start_index),
+            next_cursor,
+            previous_cursor,
+            ..list_response(self.total, &self.resources)
         }
-        body
     }
 
     /// 200 with this page's `ListResponse`.
@@ -166,13 +165,13 @@ impl Page {
         } else {
             self.resources.first()
         };
-        resource?.get("id")?.as_str().map(str::to_owned)
+        resource?.id()
     }
 }
 
 /// A SCIM response with the right content type and, for a single resource, its ETag (`tag`
 /// as [`weak_etag`] wraps it).
-pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpResponse {
+pub fn respond(status: StatusCode, body: &impl Serialize, tag: Option<&str>) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
     if let Some(tag) = tag
@@ -183,7 +182,7 @@ pub fn respond(status: StatusCode, body: &Value, tag: Option<&str>) -> HttpRespo
     // Written straight into the buffer that becomes the body.
     match serde_json::to_vec(body) {
         Ok(bytes) => response.body(bytes),
-        // A `Value` has only string keys and finite numbers: this cannot happen, and says so.
+        // Only a stored document that is not JSON can fail this: said, not sent half-written.
         Err(err) => {
             tracing::error!(error = %err, "a response body could not be serialised");
             HttpResponse::InternalServerError().finish()

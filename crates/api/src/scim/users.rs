@@ -3,13 +3,17 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use std::sync::Arc;
 use webwork_scim_domain::patch::PatchRequest;
+
 use webwork_scim_domain::{User, UserDraft, UserId};
+use webwork_scim_persistence::StoreError;
 
 use super::body::JsonBody;
 use super::cursor_page::Window;
 use super::list::{ListParams, Projection};
 use super::listing::{self, Listed};
+use super::user_resource::{ListedResource, Location, UserResource};
 use super::{base_url, if_match, if_none_match, render};
 use crate::usecases::users::UserQuery;
 use crate::usecases::{NotFound, Resource, ScimCaller};
@@ -54,16 +58,23 @@ pub(super) async fn window_of(
         before: window.before,
     };
     let page = state.use_cases.list_users(tenant, query).await?;
-    let url = base_url(state, tenant);
+    let base: Arc<str> = base_url(state, tenant).into();
     let resources = page
         .users
         .into_iter()
         .map(|user| {
-            let mut resource = render::user(user, &url);
+            if params.projection.is_identity() {
+                let listed = ListedResource::new(user, base.clone());
+                return Ok(render::Resource::User(Box::new(listed)));
+            }
+            let user = user
+                .parsed()
+                .map_err(|err| StoreError::Corrupt(format!("a listed user's document: {err}")))?;
+            let mut resource = render::user(user, &base);
             params.projection.apply(&mut resource);
-            resource
+            Ok(render::Resource::Value(resource))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     Ok(render::Page {
         total: page.total,
         start_index: 1,
@@ -81,13 +92,14 @@ pub async fn create(
     let projection = Projection::parse(req.query_string())?;
     let draft = UserDraft::from_scim(&body)?;
     let user = state.use_cases.create_user(&tenant, draft).await?;
-    let tag = user.etag();
-    let mut resource = render::tagged_user(user, &base_url(&state, &tenant), &tag);
-    let location = resource["meta"]["location"]
-        .as_str()
-        .and_then(|location| header::HeaderValue::from_str(location).ok());
-    projection.apply(&mut resource);
-    let mut response = render::respond(StatusCode::CREATED, &resource, Some(&tag));
+    let base = base_url(&state, &tenant);
+    let location = Location {
+        base: &base,
+        collection: "Users",
+        id: user.id,
+    };
+    let location = header::HeaderValue::from_str(&location.to_string()).ok();
+    let mut response = user_response(StatusCode::CREATED, &base, &user, &projection);
     if let Some(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -96,15 +108,18 @@ pub async fn create(
 
 /// 200 with the user as a SCIM resource, as `projection` shapes it, and its ETag.
 fn user_response(
-    state: &AppState,
-    tenant: &ScimCaller,
-    user: User,
+    status: StatusCode,
+    base: &str,
+    user: &User,
     projection: &Projection,
 ) -> HttpResponse {
     let tag = user.etag();
-    let mut resource = render::tagged_user(user, &base_url(state, tenant), &tag);
+    if projection.is_identity() {
+        return render::respond(status, &UserResource::new(user, base, &tag), Some(&tag));
+    }
+    let mut resource = render::user_value(user, base, &tag);
     projection.apply(&mut resource);
-    render::respond(StatusCode::OK, &resource, Some(&tag))
+    render::respond(status, &resource, Some(&tag))
 }
 
 pub async fn get(
@@ -122,7 +137,8 @@ pub async fn get(
             return Ok(render::not_modified(&tag));
         }
     }
-    Ok(user_response(&state, &tenant, user, &projection))
+    let base = base_url(&state, &tenant);
+    Ok(user_response(StatusCode::OK, &base, &user, &projection))
 }
 
 pub async fn replace(
@@ -140,7 +156,8 @@ pub async fn replace(
         .use_cases
         .replace_user(&tenant, id, draft, expected)
         .await?;
-    Ok(user_response(&state, &tenant, user, &projection))
+    let base = base_url(&state, &tenant);
+    Ok(user_response(StatusCode::OK, &base, &user, &projection))
 }
 
 pub async fn patch(
@@ -158,7 +175,8 @@ pub async fn patch(
         .use_cases
         .patch_user(&tenant, id, patch, expected)
         .await?;
-    Ok(user_response(&state, &tenant, user, &projection))
+    let base = base_url(&state, &tenant);
+    Ok(user_response(StatusCode::OK, &base, &user, &projection))
 }
 
 pub async fn delete(

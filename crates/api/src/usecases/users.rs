@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{
-    AuditAction, AuditEvent, DomainError, Password, Refusal, User, UserDraft, UserId,
+    AuditAction, AuditEvent, DocumentText, DomainError, Password, Refusal, User, UserDraft, UserId,
 };
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
@@ -115,7 +115,7 @@ impl UseCases {
         &self,
         caller: &ScimCaller,
         query: UserQuery,
-    ) -> Result<UserPage, ProvisioningError> {
+    ) -> Result<UserPage<DocumentText>, ProvisioningError> {
         self.for_caller(caller, Access::Read, move |tx, _| {
             let list = ListQuery {
                 filter: query.filter.as_ref(),
@@ -125,7 +125,7 @@ impl UseCases {
                 offset: query.offset,
                 limit: query.limit,
             };
-            Ok(users::list(tx, list)?)
+            Ok(users::list_as_text(tx, list)?)
         })
         .await
     }

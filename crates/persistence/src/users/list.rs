@@ -1,13 +1,14 @@
 //! Listing a workspace's users: a page through a SCIM filter translated to SQL.
 
 use diesel::prelude::*;
-use webwork_scim_domain::User;
+use serde_json::{Map, Value};
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::{DocumentText, User};
 
 use webwork_scim_domain::sort::SortBy;
 
-use super::{UserRow, by_user_name_key, filter_sql, with_groups};
+use super::{StoredDocument, UserRow, by_user_name_key, filter_sql, with_groups};
 use crate::schema::users;
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
@@ -15,11 +16,12 @@ use crate::sql_filter::Sql;
 use crate::subselect;
 use crate::{StoreError, TenantTx};
 
-/// One page of a listing, and how many users match in all.
+/// One page of a listing, and how many users match in all; each user's document as `D`
+/// holds it ([`StoredDocument`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct UserPage {
+pub struct UserPage<D = Map<String, Value>> {
     pub total: i64,
-    pub users: Vec<User>,
+    pub users: Vec<User<D>>,
 }
 
 /// What to list: an optional filter, an optional sort, and a window in the order the sort gives
@@ -79,6 +81,22 @@ fn no_bounds(query: &ListQuery<'_>) -> bool {
 
 /// A page of users matching the query, and the total count.
 pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, StoreError> {
+    page_of(tx, query)
+}
+
+/// [`list`], each user's document kept as the text the database holds, for a response that
+/// renders the users as they are.
+pub fn list_as_text(
+    tx: &mut TenantTx<'_>,
+    query: ListQuery<'_>,
+) -> Result<UserPage<DocumentText>, StoreError> {
+    page_of(tx, query)
+}
+
+fn page_of<D: StoredDocument>(
+    tx: &mut TenantTx<'_>,
+    query: ListQuery<'_>,
+) -> Result<UserPage<D>, StoreError> {
     let order: Order<'_> = match query.sort {
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
@@ -89,7 +107,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
     {
         // Identity providers' look-up before every create: a statement of a fixed shape,
         // compared as the filter compares `userName` (its folded key).
-        let users: Vec<User> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
+        let users: Vec<User<D>> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
         let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
         return Ok(UserPage { total, users });
     }
@@ -115,7 +133,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
                 .limit(query.limit)
                 .select(UserRow::as_select())
         });
-        let mut users: Vec<User> = tx
+        let mut users: Vec<User<D>> = tx
             .load_boxed::<UserRow, _>(page)?
             .into_iter()
             .map(User::try_from)
@@ -146,7 +164,7 @@ pub fn list(tx: &mut TenantTx<'_>, query: ListQuery<'_>) -> Result<UserPage, Sto
         None if query.offset > 0 => tx.get_boxed(count(tx))?,
         None => 0,
     };
-    let mut users: Vec<User> = rows
+    let mut users: Vec<User<D>> = rows
         .into_iter()
         .map(|(row, _)| User::try_from(row))
         .collect::<Result<_, _>>()?;

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{Error as _, SerializeMap, Serializer};
@@ -102,12 +103,12 @@ impl Serialize for UserResource<'_, DocumentText> {
 #[derive(Debug)]
 pub struct ListedResource {
     pub user: ListedUser,
-    pub base: std::sync::Arc<str>,
+    pub base: Arc<str>,
     pub tag: String,
 }
 
 impl ListedResource {
-    pub fn new(user: ListedUser, base: std::sync::Arc<str>) -> ListedResource {
+    pub fn new(user: ListedUser, base: Arc<str>) -> ListedResource {
         let tag = user.etag();
         ListedResource { user, base, tag }
     }

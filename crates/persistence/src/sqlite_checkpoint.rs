@@ -75,6 +75,7 @@ pub(crate) fn serve(
         }
         while commits.try_recv().is_ok() {}
         let Some(mut last) = pass(&mut conn) else {
+            std::thread::sleep(PAUSE);
             continue;
         };
         // A pass copies the log as it was when the pass began, and the writer went on: the

@@ -100,11 +100,6 @@ impl Projection {
         }
     }
 
-    /// Whether this projection returns every attribute as it is (neither parameter given).
-    pub fn is_identity(&self) -> bool {
-        self.attributes.is_none() && self.excluded.is_empty()
-    }
-
     /// Drops what this projection does not return from `resource`.
     pub fn apply(&self, resource: &mut Value) {
         let Some(object) = resource.as_object_mut() else {

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use webwork_scim_domain::{Group, User, schema};
 
 use super::user_resource::{ListedResource, UserResource, timestamp};
+use crate::ApiError;
 use crate::error::SCIM_CONTENT_TYPE;
 
 /// The weak entity tag `W/"<tag>"`.
@@ -182,11 +183,9 @@ pub fn respond(status: StatusCode, body: &impl Serialize, tag: Option<&str>) -> 
     // Written straight into the buffer that becomes the body.
     match serde_json::to_vec(body) {
         Ok(bytes) => response.body(bytes),
-        // Only a stored document that is not JSON can fail this: said, not sent half-written.
-        Err(err) => {
-            tracing::error!(error = %err, "a response body could not be serialised");
-            HttpResponse::InternalServerError().finish()
-        }
+        // Only a stored document that is not JSON can fail this: answered as every internal
+        // error is (logged, with a SCIM error body), not sent half-written.
+        Err(err) => actix_web::ResponseError::error_response(&ApiError::internal(err)),
     }
 }
 

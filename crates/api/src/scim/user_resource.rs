@@ -398,7 +398,7 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn a_stored_document_that_is_not_json_answers_500_instead_of_half_a_body() {
+    async fn a_stored_document_that_is_not_json_answers_a_scim_500_instead_of_half_a_body() {
         let user = user(json!({"userName": "pat@acme.example"}));
         let broken = User {
             document: DocumentText::new(r#"{"userName": "pat@"#.into()),
@@ -416,6 +416,9 @@ mod tests {
         let response = page.respond();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = response.into_body().try_into_bytes().expect("a whole body");
-        assert!(body.is_empty());
+        let error: Value = serde_json::from_slice(&body).expect("a JSON error body");
+        assert_eq!(error["schemas"], json!([schema::ERROR]));
+        assert_eq!(error["status"], "500");
+        assert!(!String::from_utf8_lossy(&body).contains("pat@"));
     }
 }

@@ -63,7 +63,7 @@ pub(super) async fn window_of(
         .users
         .into_iter()
         .map(|user| {
-            if params.projection.is_identity() {
+            if !params.projection.is_requested() {
                 let listed = ListedResource::new(user, base.clone());
                 return Ok(render::Resource::User(Box::new(listed)));
             }
@@ -114,7 +114,7 @@ fn user_response(
     projection: &Projection,
 ) -> HttpResponse {
     let tag = user.etag();
-    if projection.is_identity() {
+    if !projection.is_requested() {
         return render::respond(status, &UserResource::new(user, base, &tag), Some(&tag));
     }
     let mut resource = render::user_value(user, base, &tag);

@@ -230,14 +230,23 @@ pub type ListedUser = User<DocumentText>;
 impl ListedUser {
     /// This user with its document built into a map, for what needs its attributes.
     pub fn parsed(self) -> Result<User, serde_json::Error> {
-        let document = self.document.parse()?;
+        self.with_document(|text| text.parse())
+    }
+}
+
+impl<D> User<D> {
+    /// This user with its document turned into another form by `convert`.
+    pub fn with_document<T, E>(
+        self,
+        convert: impl FnOnce(D) -> Result<T, E>,
+    ) -> Result<User<T>, E> {
         Ok(User {
             id: self.id,
             user_name: self.user_name,
             external_id: self.external_id,
             active: self.active,
             display_name: self.display_name,
-            document,
+            document: convert(self.document)?,
             version: self.version,
             app_roles: self.app_roles,
             session_version: self.session_version,
@@ -246,9 +255,7 @@ impl ListedUser {
             groups: self.groups,
         })
     }
-}
 
-impl<D> User<D> {
     /// The entity tag of this user's representation (RFC 7644 §3.14), without `W/` and quotes:
     /// its version, followed, when it belongs to groups, by a digest of them. Its `groups`
     /// attribute changes when a group adds or removes it, or is renamed, without a write to the

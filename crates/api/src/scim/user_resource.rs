@@ -290,22 +290,10 @@ mod tests {
     }
 
     fn listed(user: &User) -> ListedUser {
-        let text = serde_json::to_string(&user.document).expect("a map serialises");
-        let user = user.clone();
-        User {
-            id: user.id,
-            user_name: user.user_name,
-            external_id: user.external_id,
-            active: user.active,
-            display_name: user.display_name,
-            document: DocumentText::new(text),
-            version: user.version,
-            app_roles: user.app_roles,
-            session_version: user.session_version,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-            groups: user.groups,
-        }
+        let stored = |document| serde_json::to_string(&document).map(DocumentText::new);
+        user.clone()
+            .with_document(stored)
+            .expect("a map serialises")
     }
 
     fn written<T: Serialize>(resource: &T) -> Vec<u8> {

@@ -220,21 +220,8 @@ impl UseCases {
         // A PUT without `active` keeps the stored state: only one that says `true` may take a
         // seat.
         let may_activate = draft.active_given && draft.active;
-        let result = self
-            .for_caller(caller, Access::Write, move |tx, caller| {
-                let hash = hash.as_deref();
-                change_user(
-                    tx,
-                    caller,
-                    id,
-                    if_match.as_ref(),
-                    may_activate,
-                    hash,
-                    |_| Ok(draft),
-                )
-            })
-            .await;
-        self.audit_refusal(caller, id, result).await
+        self.change(caller, id, if_match, may_activate, hash, |_| Ok(draft))
+            .await
     }
 
     /// PATCH: applies the operations to the user as it is locked in the transaction, so that
@@ -252,24 +239,30 @@ impl UseCases {
         // Whether the operations make the user active is known only once they are applied:
         // any that names `active` may take a seat.
         let may_activate = patch.may_set_active();
+        self.change(caller, id, if_match, may_activate, hash, move |current| {
+            let mut document = current.document.clone();
+            patch.apply(&mut document)?;
+            let draft = UserDraft::from_scim(&Value::Object(document))?;
+            debug_assert_eq!(draft.password, password, "the scan and the engine agree");
+            Ok(draft)
+        })
+        .await
+    }
+
+    /// A PUT's or PATCH's transaction ([`change_user`]), then the audit of a refusal.
+    async fn change(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        if_match: Option<IfMatch>,
+        may_activate: bool,
+        hash: Option<String>,
+        draft_of: impl FnOnce(&User) -> Result<UserDraft, ProvisioningError> + Send + 'static,
+    ) -> Result<User, ProvisioningError> {
         let result = self
             .for_caller(caller, Access::Write, move |tx, caller| {
-                let hash = hash.as_deref();
-                change_user(
-                    tx,
-                    caller,
-                    id,
-                    if_match.as_ref(),
-                    may_activate,
-                    hash,
-                    |current| {
-                        let mut document = current.document.clone();
-                        patch.apply(&mut document)?;
-                        let draft = UserDraft::from_scim(&Value::Object(document))?;
-                        debug_assert_eq!(draft.password, password, "the scan and the engine agree");
-                        Ok(draft)
-                    },
-                )
+                let (if_match, hash) = (if_match.as_ref(), hash.as_deref());
+                change_user(tx, caller, id, if_match, may_activate, hash, draft_of)
             })
             .await;
         self.audit_refusal(caller, id, result).await

@@ -42,15 +42,25 @@ async fn reactivations_racing_deletions_of_the_same_users_never_fail_with_limite
     let ids = deactivated(&app, &ws, &token, 24).await;
     // A reactivation counts the seats under the workspace row's lock, which a deletion takes
     // before the user's: taken in the other order, the two would wait for each other until the
-    // database broke the cycle (answered 503).
-    let races = ids.iter().map(|id| {
+    // database broke the cycle (answered 503). Half reactivate by PATCH, half by the PUT of
+    // Okta's custom apps.
+    let races = ids.iter().enumerate().map(|(n, id)| {
         let (app, ws, token) = (&app, &ws, &token);
         async move {
             futures_join(
                 async {
-                    app.patch(&user(ws, id), token, &patch_active(true))
-                        .await
-                        .status
+                    if n % 2 == 0 {
+                        return app
+                            .patch(&user(ws, id), token, &patch_active(true))
+                            .await
+                            .status;
+                    }
+                    let body = json!({
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                        "userName": format!("u{n}@acme.com"),
+                        "active": true,
+                    });
+                    app.put(&user(ws, id), token, &body).await.status
                 },
                 async { app.delete(&user(ws, id), token).await.status },
             )

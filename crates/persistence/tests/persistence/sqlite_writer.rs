@@ -223,6 +223,17 @@ fn sqlite_files(db: &TestDb) -> (std::path::PathBuf, std::path::PathBuf) {
     (path.clone(), wal.into())
 }
 
+/// How many times SQLite has started the log again from its beginning: the checkpoint sequence
+/// number its header holds (bytes 12..16, big-endian), which each start increments.
+fn log_starts(wal: &std::path::Path) -> u32 {
+    use std::io::Read;
+    let mut header = [0_u8; 16];
+    match std::fs::File::open(wal).and_then(|mut file| file.read_exact(&mut header)) {
+        Ok(()) => u32::from_be_bytes([header[12], header[13], header[14], header[15]]),
+        Err(_) => 0,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again() {
     let Some((db, ws)) = sqlite_workspace() else {
@@ -230,6 +241,7 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
     };
     let (database, wal) = sqlite_files(&db);
     let before = file_size(&database);
+    let starts_before = log_starts(&wal);
     // One change per commit: each appends the pages it changed to the log, many thousands in
     // all, which the writer itself never copies.
     for n in 0..6_000 {
@@ -238,6 +250,7 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
             .unwrap()
             .unwrap();
     }
+    let starts = log_starts(&wal) - starts_before;
     let mut grown = file_size(&database);
     for _ in 0..100 {
         if grown > before {
@@ -247,14 +260,16 @@ async fn the_log_is_copied_into_the_database_beside_the_writer_and_started_again
         grown = file_size(&database);
     }
     assert!(grown > before, "the database file took the log's pages");
-    // Started again from its beginning whenever it was copied, the log never held them all (a
-    // log never started again holds every page: 74 MB here). It holds what a quarter of a
-    // second of commits wrote between two rounds of copies, and under a loaded machine the
-    // copy may lag behind and the log grow further between two starts.
+    // While the writer went on writing (seconds of commits), the log was copied entirely and
+    // started again round after round: a log copied only passively, as the writer appends to
+    // it, is never copied entirely, never started again, and holds every page (74 MB here).
+    // How many rounds fit depends on how soon the checkpoint thread gets a core, hence no
+    // bound on the log's size beyond that.
+    assert!(starts >= 5, "the log was started again {starts} times");
     let log = file_size(&wal);
     let pages_written = 6_000 * 3 * 4096;
     assert!(
-        log < pages_written / 2,
+        log < pages_written * 3 / 4,
         "the log is {log} bytes after {pages_written} bytes of pages"
     );
 }

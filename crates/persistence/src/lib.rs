@@ -21,6 +21,7 @@ mod scope;
 mod sort_sql;
 mod sql_filter;
 mod sqlite_checkpoint;
+mod sqlite_control;
 mod sqlite_writer;
 mod statement_log;
 mod store;

@@ -29,14 +29,14 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{SimpleConnection, TransactionManager};
 use tokio::sync::oneshot;
 use webwork_scim_domain::WorkspaceId;
 
 use crate::db::{ConnectionManager, DbConnection};
 use crate::scope::TenantTx;
 use crate::writer_queue::WriterQueue;
-use crate::{StoreError, sqlite_checkpoint};
+use crate::{StoreError, sqlite_checkpoint, sqlite_control};
 
 /// The most changes one transaction commits: a bound on how long the first waits for the last.
 const MAX_BATCH: usize = 64;
@@ -126,7 +126,7 @@ impl SqliteWriter {
                 }
             };
             let _entered = span.enter();
-            if let Err(err) = conn.batch_execute("SAVEPOINT scim_change") {
+            if let Err(err) = savepoint(conn, "SAVEPOINT scim_change") {
                 let _ = reply.send(Ok(Err(E::from(StoreError::from(err)))));
                 return Err(StoreError::RolledBack(
                     "a savepoint could not be opened".into(),
@@ -137,7 +137,7 @@ impl SqliteWriter {
             // whole transaction back on some errors (a full disk, an I/O error), and its
             // savepoints go with it.
             match ran {
-                Ok(Ok(value)) => match conn.batch_execute("RELEASE scim_change") {
+                Ok(Ok(value)) => match savepoint(conn, "RELEASE scim_change") {
                     Ok(()) => Ok(Some(Box::new(move |committed: Result<(), StoreError>| {
                         let _ = reply.send(Ok(committed.map(|()| value).map_err(E::from)));
                     }))),
@@ -239,6 +239,14 @@ fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> Result<(), StoreErr
         .map_err(|err| StoreError::Disconnected(format!("cannot start {name}: {err}")))
 }
 
+/// Opens or releases the savepoint of one change, a statement the connection prepared once.
+fn savepoint(conn: &mut DbConnection, sql: &str) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(lite) => sqlite_control::run(lite, sql),
+        DbConnection::Postgres(_) => conn.batch_execute(sql),
+    }
+}
+
 /// Rolls the current change back to its savepoint; `Err` when the transaction is gone.
 fn undo(conn: &mut DbConnection) -> Result<(), StoreError> {
     conn.batch_execute("ROLLBACK TO scim_change; RELEASE scim_change")
@@ -266,8 +274,7 @@ fn serve(
         };
         let begun = match &mut conn {
             DbConnection::Sqlite(lite) => {
-                AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
-                    .map_err(StoreError::from)
+                sqlite_control::begin(lite, "BEGIN IMMEDIATE").map_err(StoreError::from)
             }
             DbConnection::Postgres(_) => Err(StoreError::Config("the writer is SQLite's".into())),
         };
@@ -302,7 +309,14 @@ fn serve(
             }
         }
         let committed = match broken {
-            None => Tm::commit_transaction(&mut conn).map_err(StoreError::from),
+            None => match &mut conn {
+                DbConnection::Sqlite(lite) => {
+                    sqlite_control::commit(lite).map_err(StoreError::from)
+                }
+                DbConnection::Postgres(_) => {
+                    Tm::commit_transaction(&mut conn).map_err(StoreError::from)
+                }
+            },
             Some(err) => Err(err),
         };
         // A COMMIT that fails is rolled back by diesel already; a rollback then finds no

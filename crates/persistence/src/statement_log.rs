@@ -44,6 +44,19 @@ impl StatementLog {
             .count()
     }
 
+    /// The statements of transaction control (`BEGIN`, `COMMIT`, savepoints) that ran since
+    /// [`StatementLog::clear_runs`] without being in a connection's statement cache. SQLite's
+    /// connections prepare theirs once; PostgreSQL's are simple queries that carry the
+    /// workspace's scope in the same round trip.
+    pub fn control_prepared_anew(&self) -> Vec<String> {
+        let seen = self.lock();
+        seen.ran
+            .iter()
+            .filter(|sql| !seen.cached.contains(*sql) && is_transaction_control(sql))
+            .cloned()
+            .collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -11,7 +11,7 @@ use crate::db::{self, DatabaseUrl, DbConnection, Pool, PoolSettings};
 use crate::scope::TenantTx;
 use crate::sqlite_writer::SqliteWriter;
 use crate::writer_queue::WriterQueue;
-use crate::{Backend, StoreError, workspaces};
+use crate::{Backend, StoreError, sqlite_control, workspaces};
 
 /// Whether a transaction only reads or also writes. Writes on SQLite begin `IMMEDIATE`, taking
 /// the write lock up front, so that two writers never deadlock upgrading from a read lock.
@@ -321,13 +321,13 @@ where
 {
     let begun = match conn {
         DbConnection::Postgres(pg) => AnsiTransactionManager::begin_transaction_sql(pg, begin),
-        DbConnection::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, begin),
+        DbConnection::Sqlite(lite) => sqlite_control::begin(lite, begin),
     };
     begun.map_err(StoreError::from)?;
     // If `f` panics the connection goes back to the pool inside a transaction; r2d2 then drops
     // it as broken, so the half-done work is rolled back by the database.
     match f(conn) {
-        Ok(value) => match Tm::commit_transaction(conn) {
+        Ok(value) => match commit(conn) {
             Ok(()) => Ok(value),
             Err(err) => {
                 let _ = Tm::rollback_transaction(conn);
@@ -340,5 +340,12 @@ where
             }
             Err(err)
         }
+    }
+}
+
+fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(lite) => sqlite_control::commit(lite),
+        DbConnection::Postgres(_) => Tm::commit_transaction(conn),
     }
 }

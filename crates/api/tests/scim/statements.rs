@@ -51,6 +51,7 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
         return; // turned off, as behind a pooler in transaction mode
     }
     let store = Store::connect(&db.url, &settings).unwrap();
+    let sqlite = store.has_writer_thread();
     let app = TestApp::on_store(db, store);
     let (ws, token) = app.premium("Acme").await;
     okta_calls(&app, &ws, &token, 0).await;
@@ -66,4 +67,8 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
                 || sql.starts_with("INSERT INTO \"group_members\"")),
         "{anew:#?}"
     );
+    if sqlite {
+        let control = log.control_prepared_anew();
+        assert!(control.is_empty(), "{control:#?}");
+    }
 }

@@ -113,6 +113,21 @@ macro_rules! insert_row {
 }
 pub(crate) use insert_row;
 
+/// [`insert_row!`] that returns `$returning` of the row as the database stored it, in the same
+/// statement.
+macro_rules! insert_row_returning {
+    ($tx:expr, $table:ident, $values:expr, $returning:expr $(,)?) => {{
+        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
+        let workspace = $table::workspace_id.eq(tx.workspace_text());
+        tx.run_insert_returning(
+            diesel::insert_into($table::table)
+                .values((workspace, $values))
+                .returning($returning),
+        )
+    }};
+}
+pub(crate) use insert_row_returning;
+
 /// Inserts rows of `$table` in the transaction's workspace with one statement, each with its
 /// `workspace_id` set by the macro. diesel builds multi-row inserts per backend only.
 macro_rules! insert_rows {
@@ -414,6 +429,16 @@ impl<'c> TenantTx<'c> {
         Q: RunQueryDsl<SqliteConnection> + ExecuteDsl<SqliteConnection>,
     {
         Ok(on_backend!(&mut *self.conn, |conn| insert.execute(conn))?)
+    }
+
+    /// Runs an insert built by [`insert_row_returning!`]; the row it returns.
+    #[doc(hidden)]
+    pub(crate) fn run_insert_returning<'query, Q, U>(&mut self, insert: Q) -> Result<U, StoreError>
+    where
+        Q: RunQueryDsl<PgConnection> + LoadQuery<'query, PgConnection, U>,
+        Q: RunQueryDsl<SqliteConnection> + LoadQuery<'query, SqliteConnection, U>,
+    {
+        Ok(on_backend!(&mut *self.conn, |conn| insert.get_result(conn))?)
     }
 
     /// Runs an insert built by [`insert_rows!`], which differs per backend.

@@ -20,7 +20,7 @@ pub use load::insert_many;
 pub use refold::{any_stale, refold_stale};
 
 use crate::schema::users;
-use crate::scope::{LockMode, insert_row};
+use crate::scope::{LockMode, insert_row_returning};
 use crate::{DbConnection, StoreError, TenantTx, clock};
 use groups_json::GroupsJson;
 
@@ -109,7 +109,8 @@ pub fn insert(
 ) -> Result<User, StoreError> {
     let id = UserId::generate();
     let now = clock::now();
-    insert_row!(
+    // A user just created belongs to no group yet: the row as stored is the whole user.
+    let row: UserRow = insert_row_returning!(
         tx,
         users,
         (
@@ -127,9 +128,10 @@ pub fn insert(
             users::created_at.eq(now),
             users::updated_at.eq(now),
             users::email_key.eq(email_key(draft)),
-        )
+        ),
+        crate::scope::columns::<UserRow>(),
     )?;
-    find(tx, id)?.ok_or_else(|| StoreError::Corrupt("user vanished after insert".into()))
+    User::try_from(row)
 }
 
 /// The live user `id` of this workspace; `None` for unknown, deleted, or another workspace's ids.

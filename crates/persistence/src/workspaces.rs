@@ -113,18 +113,28 @@ pub fn current(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
 /// `FOR UPDATE` would make wait. A change holding a user's lock and writing its events would
 /// then wait for a lock holder waiting for that user: a deadlock.
 pub fn lock(tx: &mut TenantTx<'_>) -> Result<Option<Workspace>, StoreError> {
+    Ok(lock_counting_users(tx)?.map(|(workspace, _)| workspace))
+}
+
+/// [`lock`], and the workspace's live users as the database counts them (see
+/// [`crate::users::count_live`]) read by the same statement: a creation checks its room with
+/// one round trip fewer.
+pub fn lock_counting_users(tx: &mut TenantTx<'_>) -> Result<Option<(Workspace, i64)>, StoreError> {
     let query = tx.workspace_row().refine(|q| {
-        q.filter(workspaces::deleted_at.is_null())
-            .select(crate::scope::columns::<WorkspaceRow>())
+        q.filter(workspaces::deleted_at.is_null()).select((
+            crate::scope::columns::<WorkspaceRow>(),
+            workspaces::live_users,
+        ))
     });
     let row = tx.run_per_backend(query, |query, conn| match conn {
         DbConnection::Postgres(pg) => query
             .for_no_key_update()
-            .first::<WorkspaceRow>(pg)
+            .first::<(WorkspaceRow, i64)>(pg)
             .optional(),
-        DbConnection::Sqlite(lite) => query.first::<WorkspaceRow>(lite).optional(),
+        DbConnection::Sqlite(lite) => query.first::<(WorkspaceRow, i64)>(lite).optional(),
     })?;
-    row.map(Workspace::try_from).transpose()
+    row.map(|(row, live)| Ok((Workspace::try_from(row)?, live)))
+        .transpose()
 }
 
 /// The changes an update may make; each `None` leaves its column as it is.

@@ -67,8 +67,10 @@ pub(crate) fn room_for_users<E>(tx: &mut TenantTx<'_>, max: u32) -> Result<(i64,
 where
     E: From<webwork_scim_persistence::StoreError> + From<NotFound>,
 {
-    let workspace = lock_workspace::<E>(tx)?;
-    Ok((i64::from(max) - users::count_live(tx)?, workspace))
+    let id = tx.workspace();
+    let (workspace, live) = workspaces::lock_counting_users(tx)?
+        .ok_or_else(|| NotFound::new(Resource::Workspace, id))?;
+    Ok((i64::from(max) - live, workspace))
 }
 
 /// Locks the workspace row until the transaction ends, and reads it. Every change that adds or

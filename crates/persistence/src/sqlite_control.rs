@@ -77,8 +77,8 @@ pub(crate) fn commit(conn: &mut SqliteConnection) -> QueryResult<()> {
             Ok(()) | Err(Error::NotInTransaction) => Ok(()),
             Err(err) => Err(err),
         },
-        Err(commit_error) => match AnsiTransactionManager::rollback_transaction(conn) {
-            Ok(()) | Err(Error::NotInTransaction) => Err(commit_error),
+        Err(commit_error) => match roll_back(conn) {
+            Ok(()) => Err(commit_error),
             Err(rollback_error) => {
                 AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
                 Err(Error::RollbackErrorOnCommit {
@@ -86,6 +86,23 @@ pub(crate) fn commit(conn: &mut SqliteConnection) -> QueryResult<()> {
                     commit_error: Box::new(commit_error),
                 })
             }
+        },
+    }
+}
+
+/// Rolls the connection's transaction back; `Ok` when the connection is then outside any.
+///
+/// SQLite rolls a whole transaction back by itself on some errors (a full disk, an I/O error):
+/// a `COMMIT` or `RELEASE` that failed so leaves no transaction, while diesel's manager, which
+/// learns of that only from statements it sends through `sqlite3_exec`, still counts one. Its
+/// `ROLLBACK` then fails finding none and puts its count right: the state wanted, not a broken
+/// connection.
+pub(crate) fn roll_back(conn: &mut SqliteConnection) -> QueryResult<()> {
+    match AnsiTransactionManager::rollback_transaction(conn) {
+        Ok(()) | Err(Error::NotInTransaction) => Ok(()),
+        Err(err) => match depth(conn) {
+            Ok(None) => Ok(()),
+            _ => Err(err),
         },
     }
 }

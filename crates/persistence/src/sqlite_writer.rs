@@ -319,13 +319,16 @@ fn serve(
             },
             Some(err) => Err(err),
         };
-        // A COMMIT that fails is rolled back by diesel already; a rollback then finds no
-        // transaction, which is the state wanted, not a broken connection.
+        // A COMMIT that fails is rolled back already; a rollback then finds no transaction,
+        // which is the state wanted, not a broken connection.
         let rolled_back = committed.is_ok()
-            || matches!(
-                Tm::rollback_transaction(&mut conn),
-                Ok(()) | Err(diesel::result::Error::NotInTransaction)
-            );
+            || match &mut conn {
+                DbConnection::Sqlite(lite) => sqlite_control::roll_back(lite).is_ok(),
+                DbConnection::Postgres(_) => matches!(
+                    Tm::rollback_transaction(&mut conn),
+                    Ok(()) | Err(diesel::result::Error::NotInTransaction)
+                ),
+            };
         drop(turn);
         if committed.is_ok() {
             // Full means a pass is due already.

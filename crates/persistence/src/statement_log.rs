@@ -45,14 +45,19 @@ impl StatementLog {
     }
 
     /// The statements of transaction control (`BEGIN`, `COMMIT`, savepoints) that ran since
-    /// [`StatementLog::clear_runs`] without being in a connection's statement cache. SQLite's
+    /// [`StatementLog::clear_runs`] without being in a connection's statement cache (not the
+    /// checkpoint thread's `PRAGMA`, which runs on its own schedule). SQLite's
     /// connections prepare theirs once; PostgreSQL's are simple queries that carry the
     /// workspace's scope in the same round trip.
     pub fn control_prepared_anew(&self) -> Vec<String> {
         let seen = self.lock();
         seen.ran
             .iter()
-            .filter(|sql| !seen.cached.contains(*sql) && is_transaction_control(sql))
+            .filter(|sql| {
+                !seen.cached.contains(*sql)
+                    && is_transaction_control(sql)
+                    && !sql.trim_start().to_ascii_uppercase().starts_with("PRAGMA")
+            })
             .cloned()
             .collect()
     }

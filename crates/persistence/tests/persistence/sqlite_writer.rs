@@ -309,3 +309,58 @@ fn the_log_of_pooled_writes_is_copied_without_any_change_on_the_writer_thread() 
         "the checkpoint thread copied the pooled writes' pages"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_database_refuses_the_change_that_needs_room_and_the_writer_goes_on() {
+    let Some((db, ws)) = sqlite_workspace() else {
+        return;
+    };
+    create(&db.store, ws, "ann").await.unwrap().unwrap();
+    // The writer's connection may use no more pages than the database holds now (SQLite keeps
+    // the limit at the current size at least): a change that needs more fails as on a full
+    // disk.
+    change(&db.store, ws, |tx| {
+        use diesel::connection::SimpleConnection;
+        Ok(tx.connection().batch_execute("PRAGMA max_page_count = 1")?)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let mut stored = vec!["ann".to_owned()];
+    let refused = loop {
+        let name = format!("big{:04}", stored.len());
+        assert!(stored.len() < 2_000, "the database never filled up");
+        let emails: Vec<_> = (0..20)
+            .map(|n| json!({ "value": format!("{name}.{n}.{}@acme.com", "x".repeat(150)) }))
+            .collect();
+        let user = draft(json!({ "userName": name, "title": "x".repeat(250), "emails": emails }));
+        match change(&db.store, ws, move |tx| users::insert(tx, &user, None))
+            .await
+            .unwrap()
+        {
+            Ok(_) => stored.push(name),
+            Err(err) => break (name, err),
+        }
+    };
+    assert!(
+        refused.1.to_string().contains("full"),
+        "{} was refused with: {}",
+        refused.0,
+        refused.1
+    );
+    // Room again (the limit back to SQLite's default, or a new connection without it): the
+    // writer serves the next changes, and the refused one left nothing.
+    let lifted = change(&db.store, ws, |tx| {
+        use diesel::connection::SimpleConnection;
+        Ok(tx
+            .connection()
+            .batch_execute("PRAGMA max_page_count = 4294967294")?)
+    })
+    .await
+    .unwrap();
+    assert!(lifted.is_ok(), "{lifted:?}");
+    create(&db.store, ws, "bob").await.unwrap().unwrap();
+    stored.push("bob".to_owned());
+    stored.sort();
+    assert_eq!(user_names(&db, ws), stored);
+}

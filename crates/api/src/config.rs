@@ -78,6 +78,11 @@ pub struct CommonSettings {
     )]
     pub sqlite_busy_timeout_ms: u64,
 
+    /// The size, in MiB, to which SQLite's write-ahead log file is cut back when the log starts
+    /// again after a burst of changes grew it past that (the log itself never waits for it).
+    #[arg(long, env = "SQLITE_WAL_LIMIT_MB", default_value_t = 64, global = true)]
+    pub sqlite_wal_limit_mb: u64,
+
     /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service
     /// itself connects with DATABASE_URL, a role that neither owns them nor bypasses row-level
     /// security.

@@ -48,6 +48,7 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
             sqlite: SqliteSettings {
                 busy_timeout: Duration::from_millis(common.sqlite_busy_timeout_ms),
                 synchronous: common.sqlite_synchronous,
+                wal_limit_bytes: common.sqlite_wal_limit_mb.saturating_mul(1024 * 1024),
             },
             ..PoolSettings::default()
         },

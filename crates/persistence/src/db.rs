@@ -114,15 +114,18 @@ impl DatabaseUrl {
                 // The busy timeout comes first so that even switching a new file to WAL queues
                 // behind the pool's other connections instead of failing with SQLITE_BUSY; WAL
                 // lets readers run beside the one writer; LIKE compares case-sensitively as on
-                // PostgreSQL (case-insensitive comparisons use the folded *_key columns).
+                // PostgreSQL (case-insensitive comparisons use the folded *_key columns); the
+                // connection that starts the log again cuts its file back to the limit.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {busy};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = {synchronous};
                      PRAGMA foreign_keys = ON;
-                     PRAGMA case_sensitive_like = ON;",
+                     PRAGMA case_sensitive_like = ON;
+                     PRAGMA journal_size_limit = {wal_limit};",
                     busy = sqlite.busy_timeout.as_millis(),
                     synchronous = sqlite.synchronous.pragma(),
+                    wal_limit = sqlite.wal_limit_bytes.min(i64::MAX as u64),
                 ))
                 .map_err(|err| ConnectionError::BadConnection(err.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -232,6 +235,10 @@ pub struct SqliteSettings {
     /// queue in the process first) before it fails as busy.
     pub busy_timeout: Duration,
     pub synchronous: Synchronous,
+    /// The size the write-ahead log's file is cut back to when the log starts again: a burst of
+    /// changes grows it (up to a quarter of a second of commits between two checkpoints), and
+    /// SQLite otherwise keeps the file at the largest size it reached.
+    pub wal_limit_bytes: u64,
 }
 
 impl Default for SqliteSettings {
@@ -239,6 +246,7 @@ impl Default for SqliteSettings {
         SqliteSettings {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Normal,
+            wal_limit_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -14,7 +14,8 @@
 //! [`RESTART_FRAMES`] pages after a pass, the thread takes the writers' turn and copies the few
 //! pages written meanwhile: the next commit then starts the log again instead of appending to it.
 //! (A reader that holds an older snapshot keeps its pages from being copied; the log then grows
-//! until that reader ends. The file keeps the largest size it reached.)
+//! until that reader ends. The file is cut back to `SqliteSettings::wal_limit_bytes` when the
+//! log starts again.)
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;

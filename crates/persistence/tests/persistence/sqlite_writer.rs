@@ -364,3 +364,51 @@ async fn a_full_database_refuses_the_change_that_needs_room_and_the_writer_goes_
     stored.sort();
     assert_eq!(user_names(&db, ws), stored);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_file_is_cut_back_to_its_limit_once_a_burst_is_over() {
+    let Some((db, ws)) = sqlite_workspace() else {
+        return;
+    };
+    let limit = 256 * 1024;
+    let store = Store::connect(
+        &db.url,
+        &PoolSettings {
+            sqlite: webwork_scim_persistence::db::SqliteSettings {
+                wal_limit_bytes: limit,
+                ..webwork_scim_persistence::db::SqliteSettings::default()
+            },
+            ..pool_settings()
+        },
+    )
+    .unwrap();
+    let (_, wal) = sqlite_files(&db);
+    for n in 0..2_000 {
+        create(&store, ws, &format!("burst{n:04}"))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let grown = file_size(&wal);
+    assert!(
+        grown > limit,
+        "the burst grew the log to {grown} bytes only"
+    );
+    // Once the checkpoint thread has copied the log (at least once a second), the next commit
+    // starts it again and cuts the file back.
+    let started = std::time::Instant::now();
+    let mut size = grown;
+    while size > limit && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        create(
+            &store,
+            ws,
+            &format!("after{}", started.elapsed().as_millis()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        size = file_size(&wal);
+    }
+    assert!(size <= limit, "the log file stayed at {size} bytes");
+}

@@ -80,7 +80,12 @@ pub struct CommonSettings {
 
     /// The size, in MiB, to which SQLite's write-ahead log file is cut back when the log starts
     /// again after a burst of changes grew it past that (the log itself never waits for it).
-    #[arg(long, env = "SQLITE_WAL_LIMIT_MB", default_value_t = 64, global = true)]
+    #[arg(
+        long,
+        env = "SQLITE_WAL_LIMIT_MB",
+        default_value_t = 128,
+        global = true
+    )]
     pub sqlite_wal_limit_mb: u64,
 
     /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service

@@ -246,7 +246,7 @@ impl Default for SqliteSettings {
         SqliteSettings {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Normal,
-            wal_limit_bytes: 64 * 1024 * 1024,
+            wal_limit_bytes: 128 * 1024 * 1024,
         }
     }
 }

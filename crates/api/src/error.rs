@@ -177,6 +177,8 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
             StoreError::Disconnected(cause) => ApiError::Unavailable(cause),
+            // Counted and alerted on as an outage: no change can be written until there is room.
+            full @ StoreError::Full(_) => ApiError::Unavailable(full.to_string()),
             // A saturated pool or writer queue, or a deadlock the database broke: nothing was
             // written and a retry will do.
             StoreError::PoolExhausted | StoreError::Concurrent | StoreError::Locked => {

@@ -33,6 +33,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Query(diesel::result::Error),
+    /// The database, or the disk under it, has no room left for the change (SQLite's
+    /// SQLITE_FULL, PostgreSQL's `disk_full`): nothing was written, and nothing more will be
+    /// until an operator makes room.
+    #[error("the database has no room left: {0}")]
+    Full(String),
     /// The transaction a change shared with others could not commit: none of them was written.
     #[error("the transaction was rolled back: {0}")]
     RolledBack(String),
@@ -62,6 +67,7 @@ impl StoreError {
             StoreError::Locked => StoreError::Locked,
             StoreError::Concurrent => StoreError::Concurrent,
             StoreError::Disconnected(cause) => StoreError::Disconnected(cause.clone()),
+            StoreError::Full(cause) => StoreError::Full(cause.clone()),
             StoreError::Unavailable(cause) => StoreError::Disconnected(cause.to_string()),
             StoreError::RolledBack(cause) => StoreError::RolledBack(cause.clone()),
             other => StoreError::RolledBack(other.to_string()),
@@ -92,6 +98,12 @@ impl From<diesel::result::Error> for StoreError {
                     || info.message().starts_with("database table is locked") =>
             {
                 StoreError::Locked
+            }
+            Error::DatabaseError(_, info)
+                if info.message().starts_with("database or disk is full")
+                    || info.message().contains("No space left on device") =>
+            {
+                StoreError::Full(info.message().to_owned())
             }
             other => StoreError::Query(other),
         }

@@ -40,6 +40,7 @@ impl CredentialDirectory for StoreDirectory {
         found.map_err(|err| match err {
             StoreError::Unavailable(cause) => LookupError::Unavailable(cause.to_string()),
             StoreError::Disconnected(cause) => LookupError::Unavailable(cause),
+            full @ StoreError::Full(_) => LookupError::Unavailable(full.to_string()),
             StoreError::PoolExhausted | StoreError::Locked | StoreError::Concurrent => {
                 LookupError::Busy
             }

@@ -37,6 +37,7 @@ mod rfc_patch;
 mod search;
 mod seat_locks;
 mod statements;
+mod storage_full;
 mod support;
 mod tenancy;
 mod webhook_tls;

@@ -343,8 +343,8 @@ async fn a_full_database_refuses_the_change_that_needs_room_and_the_writer_goes_
         }
     };
     assert!(
-        refused.1.to_string().contains("full"),
-        "{} was refused with: {}",
+        matches!(&refused.1, StoreError::Full(cause) if cause.contains("full")),
+        "{} was refused with: {:?}",
         refused.0,
         refused.1
     );

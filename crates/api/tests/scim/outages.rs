@@ -385,19 +385,6 @@ async fn a_postgresql_restart_under_traffic_costs_503s_and_no_acknowledged_write
     drop(store);
 }
 
-/// A SQLite store in `dir` whose statements wait `busy` for a lock another process holds.
-fn sqlite_store(dir: &tempfile::TempDir, sqlite: SqliteSettings) -> (DatabaseUrl, Store) {
-    let url = DatabaseUrl::Sqlite(dir.path().join("scim.db"));
-    let settings = PoolSettings {
-        max_size: 4,
-        sqlite,
-        ..webwork_scim_persistence::testing::pool_settings()
-    };
-    let store = Store::connect(&url, &settings).unwrap();
-    store.migrate().unwrap();
-    (url, store)
-}
-
 #[actix_web::test]
 async fn a_sqlite_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -435,19 +422,9 @@ async fn a_sqlite_write_lock_held_elsewhere_is_a_503_with_retry_after_and_writes
     );
     other.batch_execute("ROLLBACK").unwrap();
 
-    let found = server
-        .get(format!(
-            "{users}?filter=userName%20eq%20%22jane@acme.com%22"
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
     assert_eq!(
-        found["totalResults"], 0,
+        users_named(&server, &users, &token, "jane@acme.com").await,
+        0,
         "the refused creation wrote nothing"
     );
     let retried = server

@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use diesel::connection::SimpleConnection;
 use serde_json::json;
-use webwork_scim_persistence::{DatabaseUrl, PoolSettings, Store, StoreError};
+use webwork_scim_persistence::{SqliteSettings, Store, StoreError};
 
 use crate::support::*;
 
@@ -24,13 +24,7 @@ async fn limit_pages(store: &Store, workspace: webwork_scim_domain::WorkspaceId,
 #[actix_web::test]
 async fn a_full_database_is_a_503_outage_that_writes_nothing_until_there_is_room() {
     let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::Sqlite(dir.path().join("scim.db"));
-    let settings = PoolSettings {
-        max_size: 4,
-        ..webwork_scim_persistence::testing::pool_settings()
-    };
-    let store = Store::connect(&url, &settings).unwrap();
-    store.migrate().unwrap();
+    let (_, store) = sqlite_store(&dir, SqliteSettings::default());
     let (state, server) = serve_store(store.clone(), test_config());
     let (ws, token) = premium_on(&state.use_cases, "Acme").await;
     let users = format!("/scim/v2/{}/Users", ws.key);
@@ -82,18 +76,9 @@ async fn a_full_database_is_a_503_outage_that_writes_nothing_until_there_is_room
         "the full database is counted as an outage"
     );
 
-    let lookup = |name: &str| format!("{users}?filter=userName%20eq%20%22{name}%22");
-    let found = server
-        .get(lookup(&refused_name))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
     assert_eq!(
-        found["totalResults"], 0,
+        users_named(&server, &users, &token, &refused_name).await,
+        0,
         "the refused creation wrote nothing"
     );
 

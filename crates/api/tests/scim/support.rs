@@ -445,3 +445,39 @@ pub async fn join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) 
     .await;
     done.into_iter().flatten().collect()
 }
+
+/// A SQLite store of its own in `dir`, migrated, with `sqlite`'s settings.
+pub fn sqlite_store(
+    dir: &tempfile::TempDir,
+    sqlite: webwork_scim_persistence::SqliteSettings,
+) -> (webwork_scim_persistence::DatabaseUrl, Store) {
+    let url = webwork_scim_persistence::DatabaseUrl::Sqlite(dir.path().join("scim.db"));
+    let settings = webwork_scim_persistence::PoolSettings {
+        max_size: 4,
+        sqlite,
+        ..webwork_scim_persistence::testing::pool_settings()
+    };
+    let store = Store::connect(&url, &settings).unwrap();
+    store.migrate().unwrap();
+    (url, store)
+}
+
+/// How many users of the listing at `users` (a workspace's `/Users`) `server` finds by
+/// `userName`, asked with `token` as an identity provider asks before a create.
+pub async fn users_named(
+    server: &actix_test::TestServer,
+    users: &str,
+    token: &str,
+    name: &str,
+) -> i64 {
+    let found: Value = server
+        .get(format!("{users}?filter=userName%20eq%20%22{name}%22"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["totalResults"].as_i64().expect("a total")
+}

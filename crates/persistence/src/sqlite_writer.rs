@@ -29,14 +29,14 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::connection::SimpleConnection;
 use tokio::sync::oneshot;
 use webwork_scim_domain::WorkspaceId;
 
 use crate::db::{ConnectionManager, DbConnection};
 use crate::scope::TenantTx;
 use crate::writer_queue::WriterQueue;
-use crate::{StoreError, sqlite_checkpoint, sqlite_control};
+use crate::{StoreError, sqlite_checkpoint, sqlite_control, store};
 
 /// The most changes one transaction commits: a bound on how long the first waits for the last.
 const MAX_BATCH: usize = 64;
@@ -253,8 +253,6 @@ fn undo(conn: &mut DbConnection) -> Result<(), StoreError> {
         .map_err(|err| StoreError::RolledBack(format!("a change could not be undone: {err}")))
 }
 
-type Tm = <DbConnection as diesel::Connection>::TransactionManager;
-
 /// The thread: until every handle is dropped, takes the changes waiting, runs them in one
 /// transaction and answers them.
 fn serve(
@@ -309,26 +307,12 @@ fn serve(
             }
         }
         let committed = match broken {
-            None => match &mut conn {
-                DbConnection::Sqlite(lite) => {
-                    sqlite_control::commit(lite).map_err(StoreError::from)
-                }
-                DbConnection::Postgres(_) => {
-                    Tm::commit_transaction(&mut conn).map_err(StoreError::from)
-                }
-            },
+            None => store::commit(&mut conn).map_err(StoreError::from),
             Some(err) => Err(err),
         };
         // A COMMIT that fails is rolled back already; a rollback then finds no transaction,
         // which is the state wanted, not a broken connection.
-        let rolled_back = committed.is_ok()
-            || match &mut conn {
-                DbConnection::Sqlite(lite) => sqlite_control::roll_back(lite).is_ok(),
-                DbConnection::Postgres(_) => matches!(
-                    Tm::rollback_transaction(&mut conn),
-                    Ok(()) | Err(diesel::result::Error::NotInTransaction)
-                ),
-            };
+        let rolled_back = committed.is_ok() || store::roll_back(&mut conn).is_ok();
         drop(turn);
         if committed.is_ok() {
             // Full means a pass is due already.

@@ -330,12 +330,12 @@ where
         Ok(value) => match commit(conn) {
             Ok(()) => Ok(value),
             Err(err) => {
-                let _ = Tm::rollback_transaction(conn);
+                let _ = roll_back(conn);
                 Err(StoreError::from(err).into())
             }
         },
         Err(err) => {
-            if let Err(rollback) = Tm::rollback_transaction(conn) {
+            if let Err(rollback) = roll_back(conn) {
                 tracing::warn!(error = %rollback, "rollback failed");
             }
             Err(err)
@@ -343,9 +343,22 @@ where
     }
 }
 
-fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+/// Commits the connection's transaction (SQLite's with the statements it prepared once).
+pub(crate) fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(lite) => sqlite_control::commit(lite),
         DbConnection::Postgres(_) => Tm::commit_transaction(conn),
+    }
+}
+
+/// Rolls the connection's transaction back; `Ok` when none is left open, also when the
+/// database had ended it already (a failed commit is rolled back by [`commit`]).
+pub(crate) fn roll_back(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(lite) => sqlite_control::roll_back(lite),
+        DbConnection::Postgres(_) => match Tm::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::NotInTransaction) => Ok(()),
+            Err(err) => Err(err),
+        },
     }
 }

@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use webwork_scim_domain::{Actor, AuditEvent};
 
+use crate::inserts::insert_row;
 use crate::schema::audit_events;
-use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// A stored audit event.

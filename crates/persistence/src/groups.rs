@@ -16,8 +16,8 @@ use webwork_scim_domain::{
     Group, GroupChange, GroupDraft, GroupId, GroupName, GroupRef, Member, UserId,
 };
 
+use crate::inserts::insert_row;
 use crate::schema::{group_members, groups};
-use crate::scope::insert_row;
 use crate::sort_sql::{group_key, order_terms};
 use crate::{StoreError, TenantTx, clock};
 

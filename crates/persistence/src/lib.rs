@@ -12,6 +12,7 @@ mod clock;
 pub mod db;
 mod error;
 pub mod groups;
+mod inserts;
 pub mod migrations;
 pub mod outbox;
 pub mod provisioning_errors;

@@ -7,8 +7,8 @@ use serde_json::Value;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
+use crate::inserts::insert_row;
 use crate::schema::outbox_events;
-use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// Writes an event about `aggregate_id` in the current tenant transaction; returns its id.

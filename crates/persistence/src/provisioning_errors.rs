@@ -7,8 +7,8 @@ use uuid::Uuid;
 use webwork_scim_domain::text::fold_key;
 
 use crate::audit::LogQuery;
+use crate::inserts::insert_row;
 use crate::schema::provisioning_errors;
-use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// One failed request.

@@ -4,7 +4,8 @@
 //! shape is prepared once per connection and reused; [`padded`] keeps the number of `IN` lengths
 //! small. Diesel hands statements it only executes to the connection by reference, past this
 //! wrapper, so an `UPDATE` is loaded with a `RETURNING` clause instead
-//! ([`crate::TenantTx`]'s `update`); multi-row `INSERT`s are still prepared on every run.
+//! ([`crate::TenantTx`]'s `update`). Multi-row `INSERT`s are kept in the cache by diesel itself
+//! when their rows are a fixed-size array (`insert_rows!` in `scope.rs`).
 
 use diesel::QueryResult;
 use diesel::backend::Backend;

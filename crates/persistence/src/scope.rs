@@ -102,54 +102,6 @@ pub(crate) enum LockMode {
     Shared,
 }
 
-/// Inserts one row of `$table` in the transaction's workspace: the macro sets the row's
-/// `workspace_id`, so an insert cannot name another workspace.
-macro_rules! insert_row {
-    ($tx:expr, $table:ident, $values:expr $(,)?) => {{
-        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
-        let workspace = $table::workspace_id.eq(tx.workspace_text());
-        tx.run_insert(diesel::insert_into($table::table).values((workspace, $values)))
-    }};
-}
-pub(crate) use insert_row;
-
-/// [`insert_row!`] that returns `$returning` of the row as the database stored it, in the same
-/// statement.
-macro_rules! insert_row_returning {
-    ($tx:expr, $table:ident, $values:expr, $returning:expr $(,)?) => {{
-        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
-        let workspace = $table::workspace_id.eq(tx.workspace_text());
-        tx.run_insert_returning(
-            diesel::insert_into($table::table)
-                .values((workspace, $values))
-                .returning($returning),
-        )
-    }};
-}
-pub(crate) use insert_row_returning;
-
-/// Inserts rows of `$table` in the transaction's workspace with one statement, each with its
-/// `workspace_id` set by the macro. diesel builds multi-row inserts per backend only.
-macro_rules! insert_rows {
-    ($tx:expr, $table:ident, $rows:expr $(,)?) => {{
-        let tx: &mut $crate::scope::TenantTx<'_> = $tx;
-        let workspace = tx.workspace_text();
-        let rows: Vec<_> = $rows
-            .into_iter()
-            .map(|values| ($table::workspace_id.eq(workspace.clone()), values))
-            .collect();
-        if rows.is_empty() {
-            Ok(0)
-        } else {
-            let insert = diesel::insert_into($table::table).values(rows);
-            tx.run_backend_specific(|db| {
-                $crate::scope::on_backend!(db, |conn| insert.execute(conn))
-            })
-        }
-    }};
-}
-pub(crate) use insert_rows;
-
 impl<'c> TenantTx<'c> {
     pub(crate) fn new(conn: &'c mut DbConnection, workspace: WorkspaceId) -> TenantTx<'c> {
         TenantTx {
@@ -415,13 +367,13 @@ impl<'c> TenantTx<'c> {
         Ok(on_backend!(&mut *self.conn, |conn| delete.execute(conn))?)
     }
 
-    /// The workspace id as stored, for [`insert_row!`] and [`insert_rows!`].
+    /// The workspace id as stored, for the insert macros of [`crate::inserts`].
     #[doc(hidden)]
     pub(crate) fn workspace_text(&self) -> String {
         self.key.clone()
     }
 
-    /// Runs an insert built by [`insert_row!`].
+    /// Runs an insert built by [`insert_row!`](crate::inserts::insert_row).
     #[doc(hidden)]
     pub(crate) fn run_insert<Q>(&mut self, insert: Q) -> Result<usize, StoreError>
     where
@@ -431,7 +383,8 @@ impl<'c> TenantTx<'c> {
         Ok(on_backend!(&mut *self.conn, |conn| insert.execute(conn))?)
     }
 
-    /// Runs an insert built by [`insert_row_returning!`]; the row it returns.
+    /// Runs an insert built by
+    /// [`insert_row_returning!`](crate::inserts::insert_row_returning); the row it returns.
     #[doc(hidden)]
     pub(crate) fn run_insert_returning<'query, Q, U>(&mut self, insert: Q) -> Result<U, StoreError>
     where
@@ -441,7 +394,8 @@ impl<'c> TenantTx<'c> {
         Ok(on_backend!(&mut *self.conn, |conn| insert.get_result(conn))?)
     }
 
-    /// Runs an insert built by [`insert_rows!`], which differs per backend.
+    /// Runs an insert built by [`insert_rows!`](crate::inserts::insert_rows), which differs per
+    /// backend.
     #[doc(hidden)]
     pub(crate) fn run_backend_specific<R>(
         &mut self,

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use webwork_scim_domain::{TokenId, TokenLifetime};
 
+use crate::inserts::insert_row;
 use crate::schema::scim_tokens;
-use crate::scope::insert_row;
 use crate::{StoreError, TenantTx, clock};
 
 /// What authentication needs of a token row. `Debug` leaves the hash out.

@@ -19,8 +19,9 @@ pub use list::{ListQuery, UserPage, list, list_as_text};
 pub use load::insert_many;
 pub use refold::{any_stale, refold_stale};
 
+use crate::inserts::insert_row_returning;
 use crate::schema::users;
-use crate::scope::{LockMode, insert_row_returning};
+use crate::scope::LockMode;
 use crate::{DbConnection, StoreError, TenantTx, clock};
 use groups_json::GroupsJson;
 

@@ -149,6 +149,13 @@ pub fn database_bytes(db: &TestDb) -> u64 {
                 busy: i32,
             }
             let mut conn = db.url.connect().expect("a connection to the database");
+            // The server's checkpoint thread may be copying the log at this moment: wait for it
+            // instead of finding the database busy.
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                "PRAGMA busy_timeout = 10000",
+            )
+            .expect("a busy timeout for the checkpoint");
             let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .get_result(&mut conn)
                 .expect("the log copied into the database file");

@@ -7,9 +7,10 @@ use diesel::prelude::*;
 use webwork_scim_domain::group::{nested_group, unknown_member};
 use webwork_scim_domain::{GroupId, GroupRef, Member, UserId};
 
+use crate::inserts::insert_rows;
 use crate::reused::{Reused, padded};
 use crate::schema::{group_members, groups, users};
-use crate::scope::{LockMode, insert_rows};
+use crate::scope::LockMode;
 use crate::{StoreError, TenantTx, clock};
 
 /// Ids per statement: far below either backend's limit on bound parameters.

@@ -5,12 +5,11 @@ use diesel::prelude::*;
 use webwork_scim_domain::{UserDraft, UserId};
 
 use super::{document_json, email_key, folded_json};
+use crate::inserts::insert_rows;
 use crate::schema::users;
-use crate::scope::insert_rows;
 use crate::{StoreError, TenantTx, clock};
 
-/// Rows per statement: 15 columns each stays far below the bind limits of both backends
-/// (32,766 on SQLite, 65,535 on PostgreSQL).
+/// Users rendered at a time; `insert_rows!` writes them in statements of at most 64 rows.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// One user's values, rendered before the statement borrows them.
@@ -44,21 +43,22 @@ pub fn insert_many(tx: &mut TenantTx<'_>, drafts: &[UserDraft]) -> Result<Vec<Us
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let rows = rendered.iter().map(|row| {
+        // Owned values: a statement kept in the cache may not borrow what it binds.
+        let rows = rendered.into_iter().map(|row| {
             (
-                users::id.eq(row.id.as_str()),
-                users::user_name.eq(row.draft.user_name.as_str()),
-                users::user_name_key.eq(row.draft.user_name.key()),
-                users::external_id.eq(row.draft.external_id.as_deref()),
+                users::id.eq(row.id),
+                users::user_name.eq(row.draft.user_name.as_str().to_owned()),
+                users::user_name_key.eq(row.draft.user_name.key().to_owned()),
+                users::external_id.eq(row.draft.external_id.clone()),
                 users::active.eq(row.draft.active),
-                users::display_name.eq(row.draft.display_name.as_deref()),
-                users::document.eq(row.document.as_str()),
-                users::folded_document.eq(row.folded.as_str()),
+                users::display_name.eq(row.draft.display_name.clone()),
+                users::document.eq(row.document),
+                users::folded_document.eq(row.folded),
                 users::folded_version.eq(1_i64),
                 users::version.eq(1_i64),
                 users::created_at.eq(now),
                 users::updated_at.eq(now),
-                users::email_key.eq(row.email_key.as_deref()),
+                users::email_key.eq(row.email_key),
             )
         });
         insert_rows!(tx, users, rows)?;

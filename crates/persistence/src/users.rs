@@ -13,7 +13,9 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::fold_key;
 use webwork_scim_domain::user::folded_document;
-use webwork_scim_domain::{DocumentText, GroupId, GroupRef, User, UserDraft, UserId, UserName};
+use webwork_scim_domain::{
+    DocumentText, GroupId, GroupRef, ListedUser, User, UserDraft, UserId, UserName,
+};
 
 pub use list::{ListQuery, UserPage, list, list_as_text};
 pub use load::insert_many;
@@ -137,6 +139,19 @@ pub fn insert(
 
 /// The live user `id` of this workspace; `None` for unknown, deleted, or another workspace's ids.
 pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
+    by_id(tx, id)
+}
+
+/// [`find`] with the document as the JSON text the database holds, for a user read only to be
+/// rendered.
+pub fn find_as_text(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<ListedUser>, StoreError> {
+    by_id(tx, id)
+}
+
+fn by_id<D: StoredDocument>(
+    tx: &mut TenantTx<'_>,
+    id: UserId,
+) -> Result<Option<User<D>>, StoreError> {
     let query = tx.live_users().refine(|q| {
         q.filter(users::id.eq(id.to_string()))
             .select((crate::scope::columns::<UserRow>(), GroupsJson))

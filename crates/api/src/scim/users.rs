@@ -130,15 +130,30 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = user_id(&path.1)?;
     let projection = Projection::parse(req.query_string())?;
-    let user = state.use_cases.get_user(&tenant, id).await?;
-    if let Some(tags) = if_none_match(&req) {
-        let tag = user.etag();
-        if tags.admits(&tag) {
-            return Ok(render::not_modified(&tag));
-        }
-    }
     let base = base_url(&state, &tenant);
-    Ok(user_response(StatusCode::OK, &base, &user, &projection))
+    if projection.is_requested() {
+        let user = state.use_cases.get_user(&tenant, id).await?;
+        let tag = user.etag();
+        return Ok(not_modified(&req, &tag)
+            .unwrap_or_else(|| user_response(StatusCode::OK, &base, &user, &projection)));
+    }
+    // The whole resource: written from the document's stored text, never parsed into values.
+    let user = state.use_cases.get_user_as_text(&tenant, id).await?;
+    let tag = user.etag();
+    Ok(not_modified(&req, &tag).unwrap_or_else(|| {
+        render::respond(
+            StatusCode::OK,
+            &UserResource::new(&user, &base, &tag),
+            Some(&tag),
+        )
+    }))
+}
+
+/// 304 for a GET whose `If-None-Match` names the user's current version, `tag`.
+fn not_modified(req: &HttpRequest, tag: &str) -> Option<HttpResponse> {
+    if_none_match(req)?
+        .admits(tag)
+        .then(|| render::not_modified(tag))
 }
 
 pub async fn replace(

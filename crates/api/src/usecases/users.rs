@@ -5,7 +5,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use webwork_scim_domain::patch::PatchRequest;
 use webwork_scim_domain::{
-    AuditAction, AuditEvent, DocumentText, DomainError, Password, Refusal, User, UserDraft, UserId,
+    AuditAction, AuditEvent, DocumentText, DomainError, ListedUser, Password, Refusal, User,
+    UserDraft, UserId,
 };
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
@@ -137,6 +138,18 @@ impl UseCases {
     ) -> Result<User, ProvisioningError> {
         self.for_caller(caller, Access::Read, move |tx, _| {
             Ok(users::find(tx, id)?.ok_or_else(|| not_found(id))?)
+        })
+        .await
+    }
+
+    /// [`Self::get_user`] with the document as stored, for a GET that renders it whole.
+    pub async fn get_user_as_text(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+    ) -> Result<ListedUser, ProvisioningError> {
+        self.for_caller(caller, Access::Read, move |tx, _| {
+            Ok(users::find_as_text(tx, id)?.ok_or_else(|| not_found(id))?)
         })
         .await
     }

@@ -65,3 +65,34 @@ async fn every_user_response_honours_attributes_and_excluded_attributes() {
     assert_eq!(read[ENTERPRISE], json!({"department": "Sales"}));
     assert!(read.get("emails").is_none());
 }
+
+/// A GET of the whole user writes the stored document's text as it stands, where every other
+/// response writes the document parsed into values: both must give the same resource.
+#[actix_web::test]
+async fn a_user_read_whole_is_the_resource_its_creation_and_a_projection_answer() {
+    let app = TestApp::start().await;
+    let (ws, token) = app.premium("Acme").await;
+    let mut body = okta_user("zoe@acme.com");
+    body["displayName"] = json!("Zoë \"Z\" Ångström\n\t\\ \u{1F600}");
+    body["phoneNumbers"] = json!([{"value": "+1 555 0100", "type": "work", "primary": true}]);
+    body[ENTERPRISE] =
+        json!({"department": "Sales", "manager": {"value": "m1"}, "costCenter": "7"});
+    let created = app.post(&users(&ws), &token, &body).await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    let id = id_of(&created.body);
+
+    let read = app.get(&user(&ws, &id), &token).await;
+    assert_eq!(read.status.as_u16(), 200, "{}", read.body);
+    assert_eq!(read.body, created.body);
+    assert_eq!(read.header("etag"), created.header("etag"));
+    assert_eq!(read.body["displayName"], body["displayName"]);
+    // Excluding an attribute the user does not have shapes the parsed document instead.
+    let shaped = app
+        .get(
+            &format!("{}?excludedAttributes=title", user(&ws, &id)),
+            &token,
+        )
+        .await
+        .expect(200);
+    assert_eq!(shaped, read.body);
+}

@@ -149,20 +149,25 @@ pub fn database_bytes(db: &TestDb) -> u64 {
                 busy: i32,
             }
             let mut conn = db.url.connect().expect("a connection to the database");
-            // The server's checkpoint thread may be copying the log at this moment: wait for it
-            // instead of finding the database busy.
+            // Waits for readers and writers (busy timeout), and tries again while another
+            // connection's checkpoint (the server's or the seeding store's checkpoint thread)
+            // holds the checkpoint lock: SQLite answers busy at once for that one.
             diesel::connection::SimpleConnection::batch_execute(
                 &mut conn,
                 "PRAGMA busy_timeout = 10000",
             )
             .expect("a busy timeout for the checkpoint");
-            let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .get_result(&mut conn)
-                .expect("the log copied into the database file");
-            assert_eq!(
-                done.busy, 0,
-                "the log could not be copied: the database is busy"
-            );
+            let copied = (0..200).any(|_| {
+                let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .get_result(&mut conn)
+                    .expect("the log copied into the database file");
+                let copied = done.busy == 0;
+                if !copied {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                copied
+            });
+            assert!(copied, "the log could not be copied: the database stayed busy");
             let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");

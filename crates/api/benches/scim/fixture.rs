@@ -167,7 +167,10 @@ pub fn database_bytes(db: &TestDb) -> u64 {
                 }
                 copied
             });
-            assert!(copied, "the log could not be copied: the database stayed busy");
+            assert!(
+                copied,
+                "the log could not be copied: the database stayed busy"
+            );
             let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");

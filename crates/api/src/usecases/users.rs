@@ -10,7 +10,10 @@ use webwork_scim_domain::{
 };
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
 
-use webwork_scim_persistence::{Access, TenantTx};
+use webwork_scim_persistence::{Access, StoreError, TenantTx};
+
+/// A read of one user of the transaction's workspace, its document as `D`.
+type FindUser<D> = fn(&mut TenantTx<'_>, UserId) -> Result<Option<User<D>>, StoreError>;
 
 use super::user_writes::Created;
 use super::{
@@ -136,10 +139,7 @@ impl UseCases {
         caller: &ScimCaller,
         id: UserId,
     ) -> Result<User, ProvisioningError> {
-        self.for_caller(caller, Access::Read, move |tx, _| {
-            Ok(users::find(tx, id)?.ok_or_else(|| not_found(id))?)
-        })
-        .await
+        self.read_user(caller, id, users::find).await
     }
 
     /// [`Self::get_user`] with the document as stored, for a GET that renders it whole.
@@ -148,8 +148,18 @@ impl UseCases {
         caller: &ScimCaller,
         id: UserId,
     ) -> Result<ListedUser, ProvisioningError> {
+        self.read_user(caller, id, users::find_as_text).await
+    }
+
+    /// User `id` as `find` reads it; not found where `find` finds nothing.
+    async fn read_user<D: Send + 'static>(
+        &self,
+        caller: &ScimCaller,
+        id: UserId,
+        find: FindUser<D>,
+    ) -> Result<User<D>, ProvisioningError> {
         self.for_caller(caller, Access::Read, move |tx, _| {
-            Ok(users::find_as_text(tx, id)?.ok_or_else(|| not_found(id))?)
+            Ok(find(tx, id)?.ok_or_else(|| not_found(id))?)
         })
         .await
     }

@@ -5,7 +5,7 @@
 //! small. Diesel hands statements it only executes to the connection by reference, past this
 //! wrapper, so an `UPDATE` is loaded with a `RETURNING` clause instead
 //! ([`crate::TenantTx`]'s `update`). Multi-row `INSERT`s are kept in the cache by diesel itself
-//! when their rows are a fixed-size array (`insert_rows!` in `scope.rs`).
+//! when their rows are a fixed-size array (`insert_rows!` in `inserts.rs`).
 
 use diesel::QueryResult;
 use diesel::backend::Backend;

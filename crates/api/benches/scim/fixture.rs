@@ -157,16 +157,16 @@ pub fn database_bytes(db: &TestDb) -> u64 {
                 "PRAGMA busy_timeout = 10000",
             )
             .expect("a busy timeout for the checkpoint");
-            let copied = (0..200).any(|_| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            let copied = loop {
                 let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .get_result(&mut conn)
                     .expect("the log copied into the database file");
-                let copied = done.busy == 0;
-                if !copied {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
+                if done.busy == 0 || std::time::Instant::now() >= deadline {
+                    break done.busy == 0;
                 }
-                copied
-            });
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            };
             assert!(
                 copied,
                 "the log could not be copied: the database stayed busy"

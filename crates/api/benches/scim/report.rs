@@ -64,7 +64,7 @@ impl Targets {
         let share = if self.postgres { POSTGRES_SHARE } else { 1.0 };
         match target {
             Target::Ceiling(ratio) => Some(ratio * share * self.ceiling),
-            Target::Hashing(ratio) => Some(ratio * share * self.hashes_per_second),
+            Target::Hashing(ratio) => Some(ratio * self.hashes_per_second),
             Target::None => None,
         }
     }

@@ -9,16 +9,15 @@ use webwork_scim_domain::{
     UserDraft, UserId,
 };
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
-
 use webwork_scim_persistence::{Access, StoreError, TenantTx};
-
-/// A read of one user of the transaction's workspace, its document as `D`.
-type FindUser<D> = fn(&mut TenantTx<'_>, UserId) -> Result<Option<User<D>>, StoreError>;
 
 use super::user_writes::Created;
 use super::{
     IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, events, user_writes,
 };
+
+/// A read of one user of the transaction's workspace, its document as `D`.
+type FindUser<D> = fn(&mut TenantTx<'_>, UserId) -> Result<Option<User<D>>, StoreError>;
 
 /// A page of users as SCIM lists them: an optional filter and a window.
 #[derive(Debug, Clone)]

@@ -66,8 +66,9 @@ async fn every_user_response_honours_attributes_and_excluded_attributes() {
     assert!(read.get("emails").is_none());
 }
 
-/// A GET of the whole user writes the stored document's text as it stands, where every other
-/// response writes the document parsed into values: both must give the same resource.
+/// A GET of the whole user writes the stored document's text as it stands (as listings do),
+/// where a creation and a projection write the document parsed into values: both must give the
+/// same resource.
 #[actix_web::test]
 async fn a_user_read_whole_is_the_resource_its_creation_and_a_projection_answer() {
     let app = TestApp::start().await;

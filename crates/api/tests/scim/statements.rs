@@ -12,7 +12,8 @@ fn patch(operations: serde_json::Value) -> serde_json::Value {
 }
 
 /// Okta's calls, each shape once; `n` varies the values. Group Push adds `members` beside the
-/// new user: 85 of them take every length of statement a multi-row insert is split into.
+/// new user: 85 and the new one (64 + 16 + 4 + 1 + 1) take every length of statement a
+/// multi-row insert is split into.
 async fn okta_calls(
     app: &TestApp,
     ws: &webwork_scim_domain::Workspace,

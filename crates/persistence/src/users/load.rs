@@ -10,9 +10,9 @@ use crate::schema::users;
 use crate::{StoreError, TenantTx, clock};
 
 /// Users rendered at a time; `insert_rows!` writes them in statements of at most 64 rows.
-const ROWS_PER_STATEMENT: usize = 500;
+const RENDERED_AT_ONCE: usize = 500;
 
-/// One user's values, rendered before the statement borrows them.
+/// One user's values, rendered before they move into the statement.
 struct Rendered<'d> {
     draft: &'d UserDraft,
     id: String,
@@ -28,7 +28,7 @@ struct Rendered<'d> {
 pub fn insert_many(tx: &mut TenantTx<'_>, drafts: &[UserDraft]) -> Result<Vec<UserId>, StoreError> {
     let now = clock::now();
     let mut ids = Vec::with_capacity(drafts.len());
-    for chunk in drafts.chunks(ROWS_PER_STATEMENT) {
+    for chunk in drafts.chunks(RENDERED_AT_ONCE) {
         let rendered = chunk
             .iter()
             .map(|draft| {
@@ -43,7 +43,8 @@ pub fn insert_many(tx: &mut TenantTx<'_>, drafts: &[UserDraft]) -> Result<Vec<Us
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        // Owned values: a statement kept in the cache may not borrow what it binds.
+        // Owned values: diesel keys a cached statement by the type of its rows, which must be
+        // 'static.
         let rows = rendered.into_iter().map(|row| {
             (
                 users::id.eq(row.id),

@@ -327,13 +327,10 @@ where
     // If `f` panics the connection goes back to the pool inside a transaction; r2d2 then drops
     // it as broken, so the half-done work is rolled back by the database.
     match f(conn) {
-        Ok(value) => match commit(conn) {
-            Ok(()) => Ok(value),
-            Err(err) => {
-                let _ = roll_back(conn);
-                Err(StoreError::from(err).into())
-            }
-        },
+        // A failed commit has rolled the transaction back already (see `commit`).
+        Ok(value) => commit(conn)
+            .map(|()| value)
+            .map_err(|err| StoreError::from(err).into()),
         Err(err) => {
             if let Err(rollback) = roll_back(conn) {
                 tracing::warn!(error = %rollback, "rollback failed");
@@ -343,7 +340,9 @@ where
     }
 }
 
-/// Commits the connection's transaction (SQLite's with the statements it prepared once).
+/// Commits the connection's transaction (SQLite's with the statements it prepared once). A
+/// `COMMIT` that fails is rolled back before the error returns, by diesel's manager on
+/// PostgreSQL and by [`sqlite_control::commit`] on SQLite.
 pub(crate) fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(lite) => sqlite_control::commit(lite),

@@ -88,6 +88,11 @@ pub struct CommonSettings {
     )]
     pub sqlite_wal_limit_mb: u64,
 
+    /// How much of the SQLite database file, in MiB, is read through a memory map shared by all
+    /// connections instead of a system call and a copy per page (0 turns the map off).
+    #[arg(long, env = "SQLITE_MMAP_MB", default_value_t = 1024, global = true)]
+    pub sqlite_mmap_mb: u64,
+
     /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service
     /// itself connects with DATABASE_URL, a role that neither owns them nor bypasses row-level
     /// security.

@@ -49,6 +49,7 @@ pub fn open_store(common: &CommonSettings) -> Result<Store, ServeError> {
                 busy_timeout: Duration::from_millis(common.sqlite_busy_timeout_ms),
                 synchronous: common.sqlite_synchronous,
                 wal_limit_bytes: common.sqlite_wal_limit_mb.saturating_mul(1024 * 1024),
+                mmap_bytes: common.sqlite_mmap_mb.saturating_mul(1024 * 1024),
             },
             ..PoolSettings::default()
         },

@@ -115,17 +115,21 @@ impl DatabaseUrl {
                 // behind the pool's other connections instead of failing with SQLITE_BUSY; WAL
                 // lets readers run beside the one writer; LIKE compares case-sensitively as on
                 // PostgreSQL (case-insensitive comparisons use the folded *_key columns); the
-                // connection that starts the log again cuts its file back to the limit.
+                // connection that starts the log again cuts its file back to the limit; pages
+                // are read in place from a shared memory map instead of copied into each
+                // connection's own cache by a read() per page.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {busy};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = {synchronous};
                      PRAGMA foreign_keys = ON;
                      PRAGMA case_sensitive_like = ON;
-                     PRAGMA journal_size_limit = {wal_limit};",
+                     PRAGMA journal_size_limit = {wal_limit};
+                     PRAGMA mmap_size = {mmap};",
                     busy = sqlite.busy_timeout.as_millis(),
                     synchronous = sqlite.synchronous.pragma(),
                     wal_limit = sqlite.wal_limit_bytes.min(i64::MAX as u64),
+                    mmap = sqlite.mmap_bytes.min(i64::MAX as u64),
                 ))
                 .map_err(|err| ConnectionError::BadConnection(err.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -239,6 +243,10 @@ pub struct SqliteSettings {
     /// changes grows it (up to a quarter of a second of commits between two checkpoints), and
     /// SQLite otherwise keeps the file at the largest size it reached.
     pub wal_limit_bytes: u64,
+    /// How much of the database file each connection reads through a memory map (SQLite's
+    /// `mmap_size`; 0 reads every page with a system call into the connection's own cache).
+    /// The mapped pages are the kernel's page cache, shared by all connections.
+    pub mmap_bytes: u64,
 }
 
 impl Default for SqliteSettings {
@@ -247,6 +255,7 @@ impl Default for SqliteSettings {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Normal,
             wal_limit_bytes: 128 * 1024 * 1024,
+            mmap_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -66,21 +66,27 @@ impl Server {
         }
     }
 
-    /// The server's resident memory now, in bytes (Linux: VmRSS of /proc/<pid>/status).
+    /// The server's own resident memory now, in bytes (Linux: RssAnon + RssShmem of
+    /// /proc/<pid>/status). The database file's pages, which SQLite reads through a memory map,
+    /// are the kernel's page cache (as they are when read by system calls): VmRSS would count
+    /// each of them once per connection's map of the file.
     pub fn resident_bytes(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kib| kib * 1024)
+        let kib = |field: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+                .unwrap_or(0)
+        };
+        (kib("RssAnon:") + kib("RssShmem:")) * 1024
     }
 
     /// CPU time the server's process has used so far, user and system (Linux: utime and stime of

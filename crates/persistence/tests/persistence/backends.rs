@@ -100,6 +100,67 @@ fn sqlite_connections_use_wal_a_busy_timeout_foreign_keys_and_stable_plans() {
 }
 
 #[test]
+fn sqlite_reads_the_database_through_a_memory_map_per_connection_unless_turned_off() {
+    use webwork_scim_persistence::{DatabaseUrl, PoolSettings, SqliteSettings, Store};
+    if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Sqlite {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct MmapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    assert_eq!(SqliteSettings::default().mmap_bytes, 1024 * 1024 * 1024);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mapped.db");
+    let url = DatabaseUrl::Sqlite(path.clone());
+    // The file's mappings in this process, as /proc lists them.
+    let mappings = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .filter(|line| line.ends_with(path.to_str().unwrap()))
+            .count()
+    };
+    let read_through = |mmap_bytes: u64| {
+        let settings = PoolSettings {
+            sqlite: SqliteSettings {
+                mmap_bytes,
+                ..SqliteSettings::default()
+            },
+            ..webwork_scim_persistence::testing::pool_settings()
+        };
+        let store = Store::connect(&url, &settings).unwrap();
+        store.migrate().unwrap();
+        let mut conn = store.raw_connection().unwrap();
+        let set: MmapSize = diesel::sql_query("PRAGMA mmap_size")
+            .get_result(&mut *conn)
+            .unwrap();
+        // Every page into the database file (out of the log), then a read of them.
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut *conn,
+            "PRAGMA wal_checkpoint(TRUNCATE); SELECT count(*) FROM users",
+        )
+        .unwrap();
+        drop(conn);
+        (set.mmap_size, store)
+    };
+
+    let (size, store) = read_through(0);
+    assert_eq!(size, 0);
+    assert_eq!(
+        mappings(),
+        0,
+        "no connection maps the file when the map is off"
+    );
+    drop(store);
+    let (size, store) = read_through(64 * 1024 * 1024);
+    assert_eq!(size, 64 * 1024 * 1024);
+    assert!(mappings() > 0, "a connection that read maps the file");
+    drop(store);
+}
+
+#[test]
 fn postgres_analyses_the_users_table_after_a_fixed_number_of_changes_whatever_its_size() {
     if webwork_scim_persistence::testing::backend() != webwork_scim_persistence::Backend::Postgres {
         return;

@@ -44,25 +44,54 @@ pub struct LogQuery<'a> {
     pub target_id: Option<&'a str>,
 }
 
+/// An audit event's row as written, the workspace aside.
+pub(crate) struct NewRow<'a> {
+    pub(crate) id: String,
+    pub(crate) at: time::PrimitiveDateTime,
+    pub(crate) actor: String,
+    pub(crate) action: &'static str,
+    pub(crate) target_id: Option<&'a str>,
+    pub(crate) attributes: String,
+    pub(crate) request_id: Option<&'a str>,
+}
+
+impl<'a> NewRow<'a> {
+    pub(crate) fn of(
+        actor: &Actor,
+        request_id: Option<&'a str>,
+        event: &'a AuditEvent,
+    ) -> Result<NewRow<'a>, StoreError> {
+        Ok(NewRow {
+            id: Uuid::now_v7().to_string(),
+            at: clock::now(),
+            actor: actor.to_string(),
+            action: event.action.as_str(),
+            target_id: event.target_id.as_deref(),
+            attributes: serde_json::to_string(&event.attributes)
+                .map_err(|err| StoreError::Corrupt(err.to_string()))?,
+            request_id,
+        })
+    }
+}
+
 pub fn record(
     tx: &mut TenantTx<'_>,
     actor: &Actor,
     request_id: Option<&str>,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
-    let attributes = serde_json::to_string(&event.attributes)
-        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    let row = NewRow::of(actor, request_id, event)?;
     insert_row!(
         tx,
         audit_events,
         (
-            audit_events::id.eq(Uuid::now_v7().to_string()),
-            audit_events::at.eq(clock::now()),
-            audit_events::actor.eq(actor.to_string()),
-            audit_events::action.eq(event.action.as_str()),
-            audit_events::target_id.eq(event.target_id.as_deref()),
-            audit_events::attributes.eq(attributes),
-            audit_events::request_id.eq(request_id),
+            audit_events::id.eq(row.id),
+            audit_events::at.eq(row.at),
+            audit_events::actor.eq(row.actor),
+            audit_events::action.eq(row.action),
+            audit_events::target_id.eq(row.target_id),
+            audit_events::attributes.eq(row.attributes),
+            audit_events::request_id.eq(row.request_id),
         )
     )?;
     Ok(())

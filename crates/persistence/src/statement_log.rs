@@ -44,6 +44,17 @@ impl StatementLog {
             .count()
     }
 
+    /// The statements that ran since [`StatementLog::clear_runs`], in order, transaction
+    /// control excluded.
+    pub fn ran(&self) -> Vec<String> {
+        self.lock()
+            .ran
+            .iter()
+            .filter(|sql| !is_transaction_control(sql))
+            .cloned()
+            .collect()
+    }
+
     /// The statements of transaction control (`BEGIN`, `COMMIT`, savepoints) that ran since
     /// [`StatementLog::clear_runs`] without being in a connection's statement cache (not the
     /// checkpoint thread's `PRAGMA`, which runs on its own schedule). SQLite's

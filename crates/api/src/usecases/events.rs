@@ -22,7 +22,9 @@ pub fn audit(
     audit::record_all(tx, &caller.actor, caller.request_id.as_deref(), events)
 }
 
-/// The audit events of a change to `user` and the lifecycle events WebWork's app receives.
+/// The audit events of a change to `user` and, for each user action among them
+/// (`user.created`, `user.deactivated`, …), the lifecycle event WebWork's app receives, with the
+/// user's state after the change, written together with its audit event.
 pub fn user_changed(
     tx: &mut TenantTx<'_>,
     workspace: WorkspaceRef<'_>,
@@ -30,8 +32,21 @@ pub fn user_changed(
     user: &User,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    audit(tx, caller, events)?;
-    enqueue_user_events(tx, workspace, &caller.actor, user, events)
+    let by = (&caller.actor, caller.request_id.as_deref());
+    for event in events {
+        if !event.action.is_user_event() {
+            audit::record(tx, by.0, by.1, event)?;
+            continue;
+        }
+        let payload = payload(
+            workspace,
+            &caller.actor,
+            ("user", user_view(user)),
+            &event.attributes,
+        );
+        outbox::enqueue_with_audit(tx, by, event, &user.id.to_string(), &payload)?;
+    }
+    Ok(())
 }
 
 /// The audit event and lifecycle events of a group write.
@@ -85,27 +100,6 @@ fn payload(
     });
     payload[subject.0] = subject.1;
     payload
-}
-
-/// Writes one outbox event per user action among `events` (`user.created`,
-/// `user.deactivated`, …), with the user's state after the change.
-fn enqueue_user_events(
-    tx: &mut TenantTx<'_>,
-    workspace: (WorkspaceId, &WorkspaceKey),
-    actor: &Actor,
-    user: &User,
-    events: &[AuditEvent],
-) -> Result<(), StoreError> {
-    for event in events.iter().filter(|e| e.action.is_user_event()) {
-        let payload = payload(
-            workspace,
-            actor,
-            ("user", user_view(user)),
-            &event.attributes,
-        );
-        outbox::enqueue(tx, &user.id.to_string(), event.action.as_str(), &payload)?;
-    }
-    Ok(())
 }
 
 /// Member ids per event: a full push of a big group becomes several events, not one huge body.

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use webwork_scim_persistence::testing::{TestDb, pool_settings};
-use webwork_scim_persistence::{PoolSettings, StatementLog, Store};
+use webwork_scim_persistence::{PoolSettings, StatementLog, Store, audit, outbox};
 
 use crate::support::*;
 
@@ -86,4 +86,76 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
         let control = log.control_prepared_anew();
         assert!(control.is_empty(), "{control:#?}");
     }
+}
+
+#[actix_web::test]
+async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on_postgresql() {
+    let db = TestDb::new();
+    let log = StatementLog::default();
+    let settings = PoolSettings {
+        statement_log: Some(log.clone()),
+        ..pool_settings()
+    };
+    let store = Store::connect(&db.url, &settings).unwrap();
+    let postgres = !store.has_writer_thread();
+    let app = TestApp::on_store(db, store);
+    let (ws, token) = app.premium("Acme").await;
+    let events = || {
+        let outbox = app.db.store.read(ws.id, outbox::list).unwrap().len();
+        let query = audit::LogQuery {
+            limit: 100,
+            ..Default::default()
+        };
+        let audit = app
+            .db
+            .store
+            .read(ws.id, |tx| audit::list(tx, query))
+            .unwrap();
+        (audit.len(), outbox)
+    };
+    // The statements of one call that write audit or outbox rows.
+    let writes = || {
+        log.ran()
+            .into_iter()
+            .filter(|sql| sql.contains("audit_events") || sql.contains("outbox_events"))
+            .collect::<Vec<_>>()
+    };
+
+    let before = events();
+    log.clear_runs();
+    let id = id_of(
+        &app.post(&users(&ws), &token, &okta_user("jane@acme.com"))
+            .await
+            .expect(201),
+    );
+    let mut calls = vec![("POST", writes())];
+    log.clear_runs();
+    app.patch(&user(&ws, &id), &token, &patch_active(false))
+        .await
+        .expect(200);
+    calls.push(("PATCH", writes()));
+    log.clear_runs();
+    app.put(&user(&ws, &id), &token, &okta_user("jane.doe@acme.com"))
+        .await
+        .expect(200);
+    calls.push(("PUT", writes()));
+    log.clear_runs();
+    assert_eq!(app.delete(&user(&ws, &id), &token).await.status, 204);
+    calls.push(("DELETE", writes()));
+
+    // One statement per event on PostgreSQL (naming both tables), two on SQLite.
+    let both = |sql: &String| sql.contains("audit_events") && sql.contains("outbox_events");
+    for (call, statements) in &calls {
+        assert!(!statements.is_empty(), "{call} wrote no event");
+        assert!(
+            statements.iter().all(|sql| both(sql) == postgres),
+            "{call}: {statements:#?}"
+        );
+    }
+    let (audit, outbox) = events();
+    let (audit, outbox) = (audit - before.0, outbox - before.1);
+    assert_eq!(audit, outbox, "every user event is in both");
+    let per_event = if postgres { 1 } else { 2 };
+    let written: usize = calls.iter().map(|(_, statements)| statements.len()).sum();
+    assert_eq!(written, audit * per_event, "{calls:#?}");
 }

@@ -88,8 +88,9 @@ pub struct CommonSettings {
     )]
     pub sqlite_wal_limit_mb: u64,
 
-    /// How much of the SQLite database file, in MiB, is read through a memory map shared by all
-    /// connections instead of a system call and a copy per page (0 turns the map off).
+    /// How much of the SQLite database file, in MiB, each pool connection reads through a memory
+    /// map of the kernel's page cache instead of a system call and a copy per page (0 turns the
+    /// map off; SQLite caps it at 2047).
     #[arg(long, env = "SQLITE_MMAP_MB", default_value_t = 1024, global = true)]
     pub sqlite_mmap_mb: u64,
 

@@ -244,8 +244,8 @@ pub struct SqliteSettings {
     /// SQLite otherwise keeps the file at the largest size it reached.
     pub wal_limit_bytes: u64,
     /// How much of the database file each connection reads through a memory map (SQLite's
-    /// `mmap_size`; 0 reads every page with a system call into the connection's own cache).
-    /// The mapped pages are the kernel's page cache, shared by all connections.
+    /// `mmap_size`, at most 2 GiB; 0 reads every page with a system call into the connection's
+    /// own cache). Each connection maps the file on its own; the pages are the kernel's cache.
     pub mmap_bytes: u64,
 }
 

@@ -1,5 +1,7 @@
 //! Inserts into a tenant's tables: each macro sets the rows' `workspace_id` to the
-//! transaction's workspace, so that an insert cannot name another workspace.
+//! transaction's workspace, so that an insert cannot name another workspace. The one insert
+//! written as SQL text, PostgreSQL's audit and outbox rows in one statement
+//! (`outbox::enqueue_with_audit`), binds the same workspace, and row-level security checks it.
 
 /// Inserts one row of `$table` in the transaction's workspace: the macro sets the row's
 /// `workspace_id`, so an insert cannot name another workspace.

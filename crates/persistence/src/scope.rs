@@ -394,8 +394,8 @@ impl<'c> TenantTx<'c> {
         Ok(on_backend!(&mut *self.conn, |conn| insert.get_result(conn))?)
     }
 
-    /// Runs an insert built by [`insert_rows!`](crate::inserts::insert_rows), which differs per
-    /// backend.
+    /// Runs an insert built by [`insert_rows!`](crate::inserts::insert_rows), or
+    /// `outbox::enqueue_with_audit`'s statement, which differ per backend.
     #[doc(hidden)]
     pub(crate) fn run_backend_specific<R>(
         &mut self,

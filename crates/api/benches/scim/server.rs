@@ -66,10 +66,10 @@ impl Server {
         }
     }
 
-    /// The server's own resident memory now, in bytes (Linux: RssAnon + RssShmem of
-    /// /proc/<pid>/status). The database file's pages, which SQLite reads through a memory map,
-    /// are the kernel's page cache (as they are when read by system calls): VmRSS would count
-    /// each of them once per connection's map of the file.
+    /// The server's own resident memory now, in bytes (Linux: RssAnon of /proc/<pid>/status).
+    /// The database file's pages, which SQLite reads through a memory map, are the kernel's page
+    /// cache (as they are when read by system calls): VmRSS would count each of them once per
+    /// connection's map of the file, and so would RssShmem where the file lies on a tmpfs.
     pub fn resident_bytes(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -86,7 +86,7 @@ impl Server {
                 })
                 .unwrap_or(0)
         };
-        (kib("RssAnon:") + kib("RssShmem:")) * 1024
+        kib("RssAnon:") * 1024
     }
 
     /// CPU time the server's process has used so far, user and system (Linux: utime and stime of

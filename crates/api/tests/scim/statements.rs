@@ -89,7 +89,8 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
 }
 
 #[actix_web::test]
-async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on_postgresql() {
+async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on_postgresql_two_on_sqlite()
+ {
     let db = TestDb::new();
     let log = StatementLog::default();
     let settings = PoolSettings {

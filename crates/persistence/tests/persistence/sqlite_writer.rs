@@ -412,3 +412,27 @@ async fn the_log_file_is_cut_back_to_its_limit_once_a_burst_is_over() {
     }
     assert!(size <= limit, "the log file stayed at {size} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_reads_by_system_calls_while_pooled_connections_read_through_the_map() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct MmapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    let Some((db, ws)) = sqlite_workspace() else {
+        return;
+    };
+    let mmap_size = |tx: &mut TenantTx<'_>| -> Result<i64, StoreError> {
+        let read: MmapSize = diesel::sql_query("PRAGMA mmap_size").get_result(tx.connection())?;
+        Ok(read.mmap_size)
+    };
+    let writer = change(&db.store, ws, mmap_size).await.unwrap().unwrap();
+    assert_eq!(writer, 0, "the writer thread's connection maps nothing");
+    let pooled = db.store.read(ws, mmap_size).unwrap();
+    assert_eq!(
+        u64::try_from(pooled).unwrap(),
+        webwork_scim_persistence::SqliteSettings::default().mmap_bytes
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use secrecy::{ExposeSecret, SecretString};
-use webwork_scim_persistence::Synchronous;
+use webwork_scim_persistence::{SqliteSettings, Synchronous};
 use webwork_scim_tenancy::JwtVerifier;
 
 use crate::state::AppConfig;
@@ -83,7 +83,7 @@ pub struct CommonSettings {
     #[arg(
         long,
         env = "SQLITE_WAL_LIMIT_MB",
-        default_value_t = 128,
+        default_value_t = SqliteSettings::DEFAULT_WAL_LIMIT_MB,
         global = true
     )]
     pub sqlite_wal_limit_mb: u64,
@@ -91,7 +91,12 @@ pub struct CommonSettings {
     /// How much of the SQLite database file, in MiB, each pool connection reads through a memory
     /// map of the kernel's page cache instead of a system call and a copy per page (0 turns the
     /// map off; SQLite caps it at 2047).
-    #[arg(long, env = "SQLITE_MMAP_MB", default_value_t = 1024, global = true)]
+    #[arg(
+        long,
+        env = "SQLITE_MMAP_MB",
+        default_value_t = SqliteSettings::DEFAULT_MMAP_MB,
+        global = true
+    )]
     pub sqlite_mmap_mb: u64,
 
     /// The URL `migrate` uses: a role that owns the tables (default: DATABASE_URL). The service

@@ -249,13 +249,20 @@ pub struct SqliteSettings {
     pub mmap_bytes: u64,
 }
 
+impl SqliteSettings {
+    /// The default of [`SqliteSettings::wal_limit_bytes`], in MiB.
+    pub const DEFAULT_WAL_LIMIT_MB: u64 = 128;
+    /// The default of [`SqliteSettings::mmap_bytes`], in MiB.
+    pub const DEFAULT_MMAP_MB: u64 = 1024;
+}
+
 impl Default for SqliteSettings {
     fn default() -> Self {
         SqliteSettings {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Normal,
-            wal_limit_bytes: 128 * 1024 * 1024,
-            mmap_bytes: 1024 * 1024 * 1024,
+            wal_limit_bytes: Self::DEFAULT_WAL_LIMIT_MB * 1024 * 1024,
+            mmap_bytes: Self::DEFAULT_MMAP_MB * 1024 * 1024,
         }
     }
 }

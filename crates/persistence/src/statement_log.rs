@@ -37,11 +37,7 @@ impl StatementLog {
     /// How many statements ran since [`StatementLog::clear_runs`], transaction control
     /// excluded.
     pub fn runs(&self) -> usize {
-        self.lock()
-            .ran
-            .iter()
-            .filter(|sql| !is_transaction_control(sql))
-            .count()
+        self.ran().len()
     }
 
     /// The statements that ran since [`StatementLog::clear_runs`], in order, transaction

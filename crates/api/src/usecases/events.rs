@@ -32,10 +32,9 @@ pub fn user_changed(
     user: &User,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    let by = (&caller.actor, caller.request_id.as_deref());
     for event in events {
         if !event.action.is_user_event() {
-            audit::record(tx, by.0, by.1, event)?;
+            audit(tx, caller, std::slice::from_ref(event))?;
             continue;
         }
         let payload = payload(
@@ -44,6 +43,7 @@ pub fn user_changed(
             ("user", user_view(user)),
             &event.attributes,
         );
+        let by = (&caller.actor, caller.request_id.as_deref());
         outbox::enqueue_with_audit(tx, by, event, &user.id.to_string(), &payload)?;
     }
     Ok(())

@@ -160,3 +160,69 @@ async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on
     let written: usize = calls.iter().map(|(_, statements)| statements.len()).sum();
     assert_eq!(written, audit * per_event, "{calls:#?}");
 }
+
+#[actix_web::test]
+async fn an_unfiltered_page_reads_its_total_from_the_count_the_workspace_keeps_a_filtered_one_counts()
+ {
+    let db = TestDb::new();
+    let log = StatementLog::default();
+    let settings = PoolSettings {
+        statement_log: Some(log.clone()),
+        ..pool_settings()
+    };
+    let store = Store::connect(&db.url, &settings).unwrap();
+    let app = TestApp::on_store(db, store);
+    let (ws, token) = app.premium("Acme").await;
+    let (other, other_token) = app.premium("Globex").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let body = json!({"userName": format!("user{n}@acme.com")});
+        ids.push(id_of(
+            &app.post(&users(&ws), &token, &body).await.expect(201),
+        ));
+    }
+    let body = json!({"userName": "someone@globex.com"});
+    app.post(&users(&other), &other_token, &body)
+        .await
+        .expect(201);
+    let deactivate = patch(json!([{"op": "replace", "value": {"active": false}}]));
+    app.patch(&user(&ws, &ids[0]), &token, &deactivate)
+        .await
+        .expect(200);
+    assert_eq!(app.delete(&user(&ws, &ids[1]), &token).await.status, 204);
+    // The statements one listing ran, and whether any of them counted rows.
+    let listed = |query: &'static str| {
+        let app = &app;
+        let (ws, token, log) = (&ws, &token, &log);
+        async move {
+            log.clear_runs();
+            let body = app
+                .get(&format!("{}?{query}", users(ws)), token)
+                .await
+                .expect(200);
+            let ran = log.ran().join("\n");
+            (body, ran.to_uppercase().contains("COUNT("), ran)
+        }
+    };
+    for query in ["startIndex=1&count=2", "count=0", "startIndex=50&count=2"] {
+        let (body, counted, ran) = listed(query).await;
+        assert_eq!(
+            body["totalResults"], 4,
+            "{query}: the deleted user is not counted"
+        );
+        assert!(!counted, "{query} counted the users:\n{ran}");
+        assert!(ran.contains("live_users"), "{query}:\n{ran}");
+    }
+    let (body, _, _) = listed("startIndex=1&count=10").await;
+    let listed_ids: Vec<_> = body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed_ids.len(), 4);
+    assert!(!listed_ids.contains(&ids[1]));
+    let (body, counted, ran) = listed("filter=active%20eq%20true&count=2").await;
+    assert_eq!(body["totalResults"], 3);
+    assert!(counted, "a filtered page counts what matches:\n{ran}");
+}

@@ -20,6 +20,7 @@ use crate::schema::{
     audit_events, group_members, groups, outbox_events, provisioning_errors, scim_tokens, users,
     workspaces,
 };
+use crate::users::PageStarts;
 
 /// Runs `$run` with `$conn` bound to the backend's own connection, PostgreSQL's or SQLite's. A
 /// statement of a fixed shape is then found in that connection's cache by its type; through the
@@ -41,6 +42,8 @@ pub struct TenantTx<'c> {
     workspace: WorkspaceId,
     /// The workspace id as stored, made once per transaction.
     key: String,
+    /// Where deep pages of users start, kept by the store between transactions.
+    page_starts: Option<&'c PageStarts>,
 }
 
 impl std::fmt::Debug for TenantTx<'_> {
@@ -108,7 +111,18 @@ impl<'c> TenantTx<'c> {
             conn,
             workspace,
             key: workspace.to_string(),
+            page_starts: None,
         }
+    }
+
+    /// The transaction, finding deep pages of users from the starts `page_starts` keeps.
+    pub(crate) fn with_page_starts(mut self, page_starts: &'c PageStarts) -> TenantTx<'c> {
+        self.page_starts = Some(page_starts);
+        self
+    }
+
+    pub(crate) fn page_starts(&self) -> Option<&'c PageStarts> {
+        self.page_starts
     }
 
     /// Whether the transaction runs on PostgreSQL (else SQLite), for the few expressions whose
@@ -139,10 +153,12 @@ impl<'c> TenantTx<'c> {
     where
         E: From<StoreError>,
     {
-        let workspace = self.workspace;
+        let (workspace, page_starts) = (self.workspace, self.page_starts);
         let mut failed = None;
         let outcome = self.conn.transaction(|conn| {
-            f(&mut TenantTx::new(conn, workspace)).map_err(|err| {
+            let mut tx = TenantTx::new(conn, workspace);
+            tx.page_starts = page_starts;
+            f(&mut tx).map_err(|err| {
                 failed = Some(err);
                 diesel::result::Error::RollbackTransaction
             })

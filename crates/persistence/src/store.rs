@@ -10,6 +10,7 @@ use webwork_scim_domain::{Workspace, WorkspaceId, WorkspaceKey};
 use crate::db::{self, DatabaseUrl, DbConnection, Pool, PoolSettings};
 use crate::scope::TenantTx;
 use crate::sqlite_writer::SqliteWriter;
+use crate::users::PageStarts;
 use crate::writer_queue::WriterQueue;
 use crate::{Backend, StoreError, sqlite_control, workspaces};
 
@@ -36,6 +37,8 @@ pub struct Store {
     writer_wait: Duration,
     /// SQLite's writing thread, which commits queued changes together.
     writer: Option<Arc<SqliteWriter>>,
+    /// Where deep pages of each workspace's users start, for the listings of every transaction.
+    page_starts: Arc<PageStarts>,
 }
 
 impl std::fmt::Debug for Store {
@@ -68,6 +71,7 @@ impl Store {
             writers,
             writer_wait: settings.connection_timeout,
             writer,
+            page_starts: Arc::default(),
         })
     }
 
@@ -154,7 +158,7 @@ impl Store {
         self.transaction(
             access,
             |backend| begin_sql(backend, access, Some(workspace)),
-            |conn| f(&mut TenantTx::new(conn, workspace)),
+            |conn| f(&mut TenantTx::new(conn, workspace).with_page_starts(&self.page_starts)),
         )
     }
 
@@ -233,7 +237,8 @@ impl Store {
                     return Ok(None);
                 };
                 scope_to(conn, workspace.id)?;
-                f(&mut TenantTx::new(conn, workspace.id), workspace).map(Some)
+                let mut tx = TenantTx::new(conn, workspace.id).with_page_starts(&self.page_starts);
+                f(&mut tx, workspace).map(Some)
             },
         )
     }

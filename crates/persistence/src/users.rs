@@ -7,6 +7,7 @@ mod filter_sql;
 mod groups_json;
 mod list;
 mod load;
+mod page_starts;
 mod refold;
 
 use diesel::prelude::*;
@@ -19,6 +20,7 @@ use webwork_scim_domain::{
 
 pub use list::{ListQuery, UserPage, list, list_as_text};
 pub use load::insert_many;
+pub(crate) use page_starts::PageStarts;
 pub use refold::{any_stale, refold_stale};
 
 use crate::inserts::insert_row_returning;

@@ -54,7 +54,8 @@ fn ordered(query: Boxed, order: &Order<'_>) -> Boxed {
 type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
 
 /// A page's total, selected beside each of its rows.
-type Total = Box<dyn BoxableExpression<users::table, crate::db::MultiBackend, SqlType = BigInt>>;
+type Total = Box<dyn BoxableExpression<UsersTable, crate::db::MultiBackend, SqlType = BigInt>>;
+type UsersTable = users::table;
 
 /// The live users `condition` (the query's filter in SQL) and the query's id bounds select.
 fn filtered(tx: &TenantTx<'_>, condition: Option<&Sql>, query: &ListQuery<'_>) -> Scoped<Boxed> {
@@ -137,29 +138,28 @@ fn page_of<D: StoredDocument>(
         });
     }
     if query.offset == 0 && query.filter.is_some_and(Filter::selects_at_most_one_user) {
-        // At most one user matches (a look-up by userName): the page is the whole result, so
-        // its length is the total and neither a count nor the page's ids are needed.
-        let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
-            ordered(q, &order)
-                .limit(query.limit)
-                .select(UserRow::as_select())
-        });
-        let mut users: Vec<User<D>> = tx
-            .load_boxed::<UserRow, _>(page)?
-            .into_iter()
-            .map(User::try_from)
-            .collect::<Result<_, _>>()?;
-        with_groups(tx, &mut users)?;
-        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
-        return Ok(UserPage { total, users });
+        return whole_result(tx, condition.as_ref(), &query, &order);
     }
+    // A deep page of every user in id order starts from the nearest start remembered before it.
+    let start = match tx.page_starts() {
+        Some(starts) if kept_count && order.is_none() => starts.start(tx, query.offset)?,
+        _ => None,
+    };
+    let window = match &start {
+        Some((after, offset)) => ListQuery {
+            after: Some(after),
+            offset: *offset,
+            ..query
+        },
+        None => query,
+    };
     // The ids of the page first, read from an index where the order allows (a deep page skips
     // index entries, not rows); then their rows and the total, in the same statement.
-    let ids = filtered(tx, condition.as_ref(), &query)
+    let ids = filtered(tx, condition.as_ref(), &window)
         .refine(|q| {
             ordered(q, &order)
-                .offset(query.offset)
-                .limit(query.limit)
+                .offset(window.offset)
+                .limit(window.limit)
                 .select(users::id)
         })
         .nested();
@@ -187,5 +187,28 @@ fn page_of<D: StoredDocument>(
         .map(|(row, _)| User::try_from(row))
         .collect::<Result<_, _>>()?;
     with_groups(tx, &mut users)?;
+    Ok(UserPage { total, users })
+}
+
+/// A page of a filter that selects at most one user (a look-up by userName): the page is the
+/// whole result, so its length is the total and neither a count nor the page's ids are needed.
+fn whole_result<D: StoredDocument>(
+    tx: &mut TenantTx<'_>,
+    condition: Option<&Sql>,
+    query: &ListQuery<'_>,
+    order: &Order<'_>,
+) -> Result<UserPage<D>, StoreError> {
+    let page = filtered(tx, condition, query).refine(|q| {
+        ordered(q, order)
+            .limit(query.limit)
+            .select(UserRow::as_select())
+    });
+    let mut users: Vec<User<D>> = tx
+        .load_boxed::<UserRow, _>(page)?
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_, _>>()?;
+    with_groups(tx, &mut users)?;
+    let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
     Ok(UserPage { total, users })
 }

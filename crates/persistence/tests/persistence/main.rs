@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backends;
+mod deep_pages;
 mod filter_agreement;
 mod filters;
 mod group_listing;

@@ -1,0 +1,124 @@
+//! Where the deep pages of a workspace's users start, remembered between requests. A page at
+//! `startIndex=99901` in id order would otherwise step over 99,900 index entries on every
+//! request: neither database finds the n-th entry of an index without walking to it.
+//!
+//! Every [`STEP`]-th live user's id is kept per workspace, with the workspace's count of changes
+//! to its live users when they were read (`workspaces.live_user_changes`, which the database's
+//! triggers raise in the transaction of every creation, deletion, restore and removal). A listing
+//! reads that count in its own transaction and uses the ids only while it is the same, so a page
+//! found from them is exactly the page its offset names in the listing's snapshot, whichever
+//! replica or process changed the users. A page starts at the nearest id at or before it and
+//! skips fewer than [`STEP`] entries; the ids are found as far as a page needs them, by the same
+//! walk an offset would make, once per change count.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use diesel::prelude::*;
+use webwork_scim_domain::WorkspaceId;
+
+use crate::schema::{users, workspaces};
+use crate::{StoreError, TenantTx};
+
+/// How many users lie between two remembered ids: a page skips fewer entries than this.
+pub(crate) const STEP: i64 = 1000;
+
+/// The most workspaces whose page starts are kept at once (a thousand ids take about 60 KB).
+const MAX_WORKSPACES: usize = 256;
+
+/// The page starts of the workspaces listed lately, shared by a store's transactions.
+#[derive(Debug, Default)]
+pub(crate) struct PageStarts {
+    known: Mutex<HashMap<WorkspaceId, Known>>,
+}
+
+#[derive(Debug)]
+struct Known {
+    /// `workspaces.live_user_changes` when `ids` were read.
+    changes: i64,
+    /// `ids[k]`: the id of the `(k + 1) * STEP`-th live user in id order.
+    ids: Vec<String>,
+}
+
+impl PageStarts {
+    /// For a page of the workspace's live users in id order that skips `offset` of them: the id
+    /// of the last user before the nearest remembered start, and how many users after it the
+    /// page still skips. `None` when the page starts within the first [`STEP`] users.
+    pub(crate) fn start(
+        &self,
+        tx: &mut TenantTx<'_>,
+        offset: i64,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let wanted = usize::try_from(offset / STEP).unwrap_or(0);
+        if wanted == 0 {
+            return Ok(None);
+        }
+        let changes = tx
+            .first::<i64, _>(
+                tx.workspace_row()
+                    .refine(|q| q.select(workspaces::live_user_changes)),
+            )?
+            .unwrap_or(0);
+        let workspace = tx.workspace();
+        let mut ids = match self.lock().get(&workspace) {
+            Some(known) if known.changes == changes && known.ids.len() >= wanted => {
+                return Ok(Some(start_at(&known.ids[wanted - 1], offset, wanted)));
+            }
+            Some(known) if known.changes == changes => known.ids.clone(),
+            _ => Vec::new(),
+        };
+        let found = ids.len();
+        while ids.len() < wanted {
+            let after = ids.last().map_or("", String::as_str).to_owned();
+            let next = tx.first::<String, _>(tx.live_users().refine(|q| {
+                q.filter(users::id.gt(after))
+                    .order(users::id)
+                    .offset(STEP - 1)
+                    .select(users::id)
+            }))?;
+            match next {
+                Some(id) => ids.push(id),
+                // Fewer users than the page skips: it starts past the end.
+                None => break,
+            }
+        }
+        let start = ids
+            .last()
+            .map(|last| start_at(last, offset, ids.len()))
+            .filter(|_| !ids.is_empty());
+        if ids.len() > found {
+            self.remember(workspace, changes, ids);
+        }
+        Ok(start)
+    }
+
+    /// Keeps `ids` unless as many or more were kept meanwhile at the same change count.
+    fn remember(&self, workspace: WorkspaceId, changes: i64, ids: Vec<String>) {
+        let mut known = self.lock();
+        if let Some(kept) = known.get(&workspace)
+            && kept.changes == changes
+            && kept.ids.len() >= ids.len()
+        {
+            return;
+        }
+        if known.len() >= MAX_WORKSPACES
+            && !known.contains_key(&workspace)
+            && let Some(evicted) = known.keys().next().copied()
+        {
+            known.remove(&evicted);
+        }
+        known.insert(workspace, Known { changes, ids });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WorkspaceId, Known>> {
+        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The page after the `starts * STEP`-th user, `last`, skipping what remains of `offset`.
+fn start_at(last: &str, offset: i64, starts: usize) -> (String, i64) {
+    let skipped = i64::try_from(starts)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(STEP);
+    (last.to_owned(), offset.saturating_sub(skipped))
+}

@@ -1,0 +1,140 @@
+//! Deep pages of a workspace's users in id order, found from the page starts a store remembers:
+//! always the page their offset names, through every kind of change to the users, and without
+//! walking the index again while nothing changed.
+
+use serde_json::json;
+use webwork_scim_domain::{Plan, UserId, WorkspaceId};
+use webwork_scim_persistence::testing::{TestDb, pool_settings};
+use webwork_scim_persistence::users::{self, ListQuery};
+use webwork_scim_persistence::{PoolSettings, StatementLog, Store, StoreError};
+
+use crate::support::*;
+
+fn load(db: &TestDb, ws: WorkspaceId, users: usize, prefix: &str) {
+    let drafts: Vec<_> = (0..users)
+        .map(|n| draft(json!({ "userName": format!("{prefix}{n}") })))
+        .collect();
+    db.store
+        .write(ws, |tx| users::insert_many(tx, &drafts))
+        .unwrap();
+}
+
+fn page(store: &Store, ws: WorkspaceId, offset: usize, limit: usize) -> (i64, Vec<UserId>) {
+    let query = ListQuery {
+        offset: i64::try_from(offset).unwrap(),
+        limit: i64::try_from(limit).unwrap(),
+        ..all(None)
+    };
+    let page = store.read(ws, |tx| users::list(tx, query)).unwrap();
+    (page.total, page.users.iter().map(|user| user.id).collect())
+}
+
+/// Every page `store` answers at the offsets around the remembered starts is the slice of the
+/// whole listing (read from offset 0, which no start serves) that the offset names.
+fn check(store: &Store, ws: WorkspaceId, step: &str) -> Vec<UserId> {
+    let (total, every) = page(store, ws, 0, 10_000);
+    assert_eq!(usize::try_from(total).unwrap(), every.len(), "{step}");
+    let n = every.len();
+    for offset in [999, 1000, 1001, 1999, 2000, 2001, 2500, n - 1, n, n + 5] {
+        let (total, ids) = page(store, ws, offset, 7);
+        let expected = &every[offset.min(n)..(offset + 7).min(n)];
+        assert_eq!(ids, expected, "{step}: the page at offset {offset}");
+        assert_eq!(
+            usize::try_from(total).unwrap(),
+            n,
+            "{step}: offset {offset}"
+        );
+    }
+    every
+}
+
+#[test]
+fn a_deep_page_is_the_page_its_offset_names_through_every_change_to_the_users() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let other = db.workspace("Globex", Plan::Premium, true).id;
+    load(&db, ws, 2_600, "user");
+    load(&db, other, 1_100, "other");
+    let store = &db.store;
+    let every = check(store, ws, "loaded");
+    check(store, other, "another workspace");
+    check(store, ws, "again, from the starts remembered");
+    // Each change below moves the users after it by one place.
+    delete(&db, ws, every[10]).unwrap().unwrap();
+    check(store, ws, "a deletion before the first start");
+    db.store
+        .write(ws, |tx| {
+            tx.run_sql(&format!(
+                "UPDATE users SET deleted_at = NULL WHERE id = '{}'",
+                every[10]
+            ))
+        })
+        .unwrap();
+    check(store, ws, "a restore by hand");
+    db.store
+        .write(ws, |tx| users::erase(tx, every[1500]))
+        .unwrap();
+    check(store, ws, "erasing a user between two starts");
+    let failed: Result<(), StoreError> = db.store.write(ws, |tx| {
+        users::insert(tx, &draft(json!({"userName": "rolled-back"})), None)?;
+        Err(StoreError::Conflict)
+    });
+    assert!(failed.is_err());
+    check(store, ws, "a rolled-back create");
+    user(&db, ws, "newest");
+    check(store, ws, "a create");
+    db.store
+        .write(ws, |tx| {
+            tx.run_sql(&format!("DELETE FROM users WHERE id = '{}'", every[5]))
+        })
+        .unwrap();
+    let every = check(store, ws, "a row deleted by hand");
+    assert_eq!(every.len(), 2_599);
+    // The other workspace's pages were not disturbed by any of it.
+    check(store, other, "the other workspace at the end");
+}
+
+#[test]
+fn a_deep_page_walks_the_index_once_per_change_to_the_users() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    load(&db, ws, 2_100, "user");
+    let log = StatementLog::default();
+    let settings = PoolSettings {
+        statement_log: Some(log.clone()),
+        ..pool_settings()
+    };
+    let store = Store::connect(&db.url, &settings).unwrap();
+    // The statements that look for a start: the users' ids alone, one at a time (SQLite quotes
+    // names with backticks).
+    let walks = || {
+        let walks = log
+            .ran()
+            .into_iter()
+            .filter(|sql| {
+                sql.replace('`', "\"")
+                    .starts_with(r#"SELECT "users"."id" FROM"#)
+            })
+            .count();
+        log.clear_runs();
+        walks
+    };
+    log.clear_runs();
+    page(&store, ws, 2_050, 10);
+    assert_eq!(walks(), 2, "two starts found, at 1,000 and 2,000");
+    page(&store, ws, 2_050, 10);
+    page(&store, ws, 1_500, 10);
+    assert_eq!(walks(), 0, "nothing changed: the starts are remembered");
+    user(&db, ws, "newest");
+    log.clear_runs();
+    page(&store, ws, 1_500, 10);
+    assert_eq!(walks(), 1, "a change: found again as far as the page needs");
+    page(&store, ws, 2_050, 10);
+    assert_eq!(walks(), 1, "and further when a deeper page needs it");
+    page(&store, ws, 999, 10);
+    assert_eq!(
+        walks(),
+        0,
+        "a page within the first thousand needs no start"
+    );
+}

@@ -287,7 +287,9 @@ fn begin_sql(backend: Backend, access: Access, workspace: Option<WorkspaceId>) -
         (Backend::Sqlite, Access::Write) => "BEGIN IMMEDIATE".into(),
         (Backend::Postgres, access) => {
             let mode = match access {
-                Access::Read => "BEGIN READ ONLY",
+                // One snapshot for every statement of a read: a listing's page, its total and
+                // the count of changes its remembered page starts are checked against agree.
+                Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                 Access::Write => "BEGIN",
             };
             match workspace {

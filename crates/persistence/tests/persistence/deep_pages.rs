@@ -138,3 +138,23 @@ fn a_deep_page_walks_the_index_once_per_change_to_the_users() {
         "a page within the first thousand needs no start"
     );
 }
+
+#[test]
+fn a_read_on_postgresql_sees_one_snapshot_in_all_its_statements() {
+    let db = TestDb::new();
+    if db.store.has_writer_thread() {
+        return; // SQLite: a read transaction is one snapshot already
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    let isolation = db.store.read(ws, |tx| {
+        tx.run_sql(
+            "DO $$ BEGIN
+                IF current_setting('transaction_isolation') <> 'repeatable read'
+                   OR current_setting('transaction_read_only') <> 'on' THEN
+                    RAISE EXCEPTION 'a read runs in %', current_setting('transaction_isolation');
+                END IF;
+             END $$",
+        )
+    });
+    assert!(isolation.is_ok(), "{isolation:?}");
+}

@@ -16,7 +16,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         sso_enforced -> Bool,
         live_users -> BigInt,
-        live_user_changes -> BigInt,
+        live_users_stamp -> BigInt,
     }
 }
 

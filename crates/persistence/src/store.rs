@@ -158,8 +158,24 @@ impl Store {
         self.transaction(
             access,
             |backend| begin_sql(backend, access, Some(workspace)),
-            |conn| f(&mut TenantTx::new(conn, workspace).with_page_starts(&self.page_starts)),
+            |conn| f(&mut self.tenant_tx(conn, workspace, access)),
         )
+    }
+
+    /// A transaction of `workspace` on `conn`. A read finds deep pages from the starts the
+    /// store remembers: its statements share one snapshot, where a write's would see its own
+    /// uncommitted changes (and, on PostgreSQL, each statement other transactions' commits).
+    fn tenant_tx<'c>(
+        &'c self,
+        conn: &'c mut DbConnection,
+        workspace: WorkspaceId,
+        access: Access,
+    ) -> TenantTx<'c> {
+        let tx = TenantTx::new(conn, workspace);
+        match access {
+            Access::Read => tx.with_page_starts(&self.page_starts),
+            Access::Write => tx,
+        }
     }
 
     pub fn read<R, E>(
@@ -237,8 +253,7 @@ impl Store {
                     return Ok(None);
                 };
                 scope_to(conn, workspace.id)?;
-                let mut tx = TenantTx::new(conn, workspace.id).with_page_starts(&self.page_starts);
-                f(&mut tx, workspace).map(Some)
+                f(&mut self.tenant_tx(conn, workspace.id, access), workspace).map(Some)
             },
         )
     }
@@ -288,7 +303,7 @@ fn begin_sql(backend: Backend, access: Access, workspace: Option<WorkspaceId>) -
         (Backend::Postgres, access) => {
             let mode = match access {
                 // One snapshot for every statement of a read: a listing's page, its total and
-                // the count of changes its remembered page starts are checked against agree.
+                // the stamp its remembered page starts are checked against agree.
                 Access::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                 Access::Write => "BEGIN",
             };

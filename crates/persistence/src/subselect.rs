@@ -1,5 +1,5 @@
-//! Queries nested in another: `(SELECT COUNT(*) …)` beside a page's columns, so that a page and
-//! its total come back in one statement, and `users.id IN (SELECT users.id … LIMIT … OFFSET …)`,
+//! Queries nested in another: `(SELECT COUNT(*) …)` (or the count a workspace keeps) beside a
+//! page's columns, so that a page and its total come back in one statement, and `users.id IN (SELECT users.id … LIMIT … OFFSET …)`,
 //! which finds a page's ids in an index before any row is read.
 
 use std::marker::PhantomData;
@@ -29,6 +29,16 @@ pub(crate) fn count<Q>(query: Q) -> Nested<Q, BigInt> {
         query,
         open: "(",
         close: ")",
+        sql_type: PhantomData,
+    }
+}
+
+/// `COALESCE((query), 0)`, a query returning one `BIGINT` or no row.
+pub(crate) fn or_zero<Q>(query: Q) -> Nested<Q, BigInt> {
+    Nested {
+        query,
+        open: "COALESCE((",
+        close: "), 0)",
         sql_type: PhantomData,
     }
 }

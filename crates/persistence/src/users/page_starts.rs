@@ -2,14 +2,15 @@
 //! `startIndex=99901` in id order would otherwise step over 99,900 index entries on every
 //! request: neither database finds the n-th entry of an index without walking to it.
 //!
-//! Every [`STEP`]-th live user's id is kept per workspace, with the workspace's count of changes
-//! to its live users when they were read (`workspaces.live_user_changes`, which the database's
-//! triggers raise in the transaction of every creation, deletion, restore and removal). A listing
-//! reads that count in its own transaction and uses the ids only while it is the same, so a page
-//! found from them is exactly the page its offset names in the listing's snapshot, whichever
-//! replica or process changed the users. A page starts at the nearest id at or before it and
-//! skips fewer than [`STEP`] entries; the ids are found as far as a page needs them, by the same
-//! walk an offset would make, once per change count.
+//! Every [`STEP`]-th live user's id is kept per workspace, with the workspace's stamp when they
+//! were read (`workspaces.live_users_stamp`, which the database's triggers draw at random again
+//! in the transaction of every creation, deletion, restore and removal, whoever writes it). A
+//! read transaction reads the stamp in its own snapshot and uses the ids only while it is the
+//! same, so a page found from them is exactly the page its offset names in that snapshot. The
+//! stamp is random rather than a count so that a database taken back in time cannot show a value
+//! these ids were read at with other users behind it. After a change, the ids are found again as
+//! far as a page needs them: one statement per [`STEP`] users, each skipping as many index
+//! entries, which is the walk the page's offset would make, in that many round trips.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -23,7 +24,8 @@ use crate::{StoreError, TenantTx};
 /// How many users lie between two remembered ids: a page skips fewer entries than this.
 pub(crate) const STEP: i64 = 1000;
 
-/// The most workspaces whose page starts are kept at once (a thousand ids take about 60 KB).
+/// The most workspaces whose page starts are kept at once. A workspace of a million users keeps
+/// a thousand ids, about 70 KB.
 const MAX_WORKSPACES: usize = 256;
 
 /// The page starts of the workspaces listed lately, shared by a store's transactions.
@@ -34,8 +36,8 @@ pub(crate) struct PageStarts {
 
 #[derive(Debug)]
 struct Known {
-    /// `workspaces.live_user_changes` when `ids` were read.
-    changes: i64,
+    /// `workspaces.live_users_stamp` when `ids` were read.
+    stamp: i64,
     /// `ids[k]`: the id of the `(k + 1) * STEP`-th live user in id order.
     ids: Vec<String>,
 }
@@ -53,18 +55,18 @@ impl PageStarts {
         if wanted == 0 {
             return Ok(None);
         }
-        let changes = tx
+        let stamp = tx
             .first::<i64, _>(
                 tx.workspace_row()
-                    .refine(|q| q.select(workspaces::live_user_changes)),
+                    .refine(|q| q.select(workspaces::live_users_stamp)),
             )?
             .unwrap_or(0);
         let workspace = tx.workspace();
         let mut ids = match self.lock().get(&workspace) {
-            Some(known) if known.changes == changes && known.ids.len() >= wanted => {
+            Some(known) if known.stamp == stamp && known.ids.len() >= wanted => {
                 return Ok(Some(start_at(&known.ids[wanted - 1], offset, wanted)));
             }
-            Some(known) if known.changes == changes => known.ids.clone(),
+            Some(known) if known.stamp == stamp => known.ids.clone(),
             _ => Vec::new(),
         };
         let found = ids.len();
@@ -82,21 +84,20 @@ impl PageStarts {
                 None => break,
             }
         }
-        let start = ids
-            .last()
-            .map(|last| start_at(last, offset, ids.len()))
-            .filter(|_| !ids.is_empty());
+        let start = ids.last().map(|last| start_at(last, offset, ids.len()));
         if ids.len() > found {
-            self.remember(workspace, changes, ids);
+            self.remember(workspace, stamp, ids);
         }
         Ok(start)
     }
 
-    /// Keeps `ids` unless as many or more were kept meanwhile at the same change count.
-    fn remember(&self, workspace: WorkspaceId, changes: i64, ids: Vec<String>) {
+    /// Keeps `ids` unless as many or more were kept meanwhile at the same stamp. A workspace
+    /// not kept yet takes the place of another when the store keeps the most it may: the
+    /// evicted one's next deep page walks again, which costs time, never a wrong page.
+    fn remember(&self, workspace: WorkspaceId, stamp: i64, ids: Vec<String>) {
         let mut known = self.lock();
         if let Some(kept) = known.get(&workspace)
-            && kept.changes == changes
+            && kept.stamp == stamp
             && kept.ids.len() >= ids.len()
         {
             return;
@@ -107,7 +108,7 @@ impl PageStarts {
         {
             known.remove(&evicted);
         }
-        known.insert(workspace, Known { changes, ids });
+        known.insert(workspace, Known { stamp, ids });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WorkspaceId, Known>> {

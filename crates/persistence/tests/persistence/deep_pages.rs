@@ -3,6 +3,8 @@
 //! walking the index again while nothing changed.
 
 use serde_json::json;
+use webwork_scim_domain::filter::{AttrPath, Filter};
+use webwork_scim_domain::sort::SortBy;
 use webwork_scim_domain::{Plan, UserId, WorkspaceId};
 use webwork_scim_persistence::testing::{TestDb, pool_settings};
 use webwork_scim_persistence::users::{self, ListQuery};
@@ -83,42 +85,51 @@ fn a_deep_page_is_the_page_its_offset_names_through_every_change_to_the_users() 
     check(store, ws, "a rolled-back create");
     user(&db, ws, "newest");
     check(store, ws, "a create");
+    load(&db, ws, 3, "loaded-later");
+    check(store, ws, "a bulk load");
     db.store
         .write(ws, |tx| {
             tx.run_sql(&format!("DELETE FROM users WHERE id = '{}'", every[5]))
         })
         .unwrap();
     let every = check(store, ws, "a row deleted by hand");
-    assert_eq!(every.len(), 2_599);
+    assert_eq!(every.len(), 2_602);
     // The other workspace's pages were not disturbed by any of it.
     check(store, other, "the other workspace at the end");
 }
 
-#[test]
-fn a_deep_page_walks_the_index_once_per_change_to_the_users() {
-    let db = TestDb::new();
+/// A store beside `db`'s that logs its statements, on a workspace of 2,100 users.
+fn logged(db: &TestDb) -> (WorkspaceId, Store, StatementLog) {
     let ws = db.workspace("Acme", Plan::Premium, true).id;
-    load(&db, ws, 2_100, "user");
+    load(db, ws, 2_100, "user");
     let log = StatementLog::default();
     let settings = PoolSettings {
         statement_log: Some(log.clone()),
         ..pool_settings()
     };
-    let store = Store::connect(&db.url, &settings).unwrap();
-    // The statements that look for a start: the users' ids alone, one at a time (SQLite quotes
-    // names with backticks).
-    let walks = || {
-        let walks = log
-            .ran()
-            .into_iter()
-            .filter(|sql| {
-                sql.replace('`', "\"")
-                    .starts_with(r#"SELECT "users"."id" FROM"#)
-            })
-            .count();
-        log.clear_runs();
-        walks
-    };
+    (ws, Store::connect(&db.url, &settings).unwrap(), log)
+}
+
+/// How many statements looked for a start since the last call: the users' ids alone, one at a
+/// time (SQLite quotes names with backticks).
+fn walks(log: &StatementLog) -> usize {
+    let walks = log
+        .ran()
+        .into_iter()
+        .filter(|sql| {
+            sql.replace('`', "\"")
+                .starts_with(r#"SELECT "users"."id" FROM"#)
+        })
+        .count();
+    log.clear_runs();
+    walks
+}
+
+#[test]
+fn a_deep_page_walks_the_index_once_per_change_to_the_users() {
+    let db = TestDb::new();
+    let (ws, store, log) = logged(&db);
+    let walks = || walks(&log);
     log.clear_runs();
     page(&store, ws, 2_050, 10);
     assert_eq!(walks(), 2, "two starts found, at 1,000 and 2,000");
@@ -137,6 +148,63 @@ fn a_deep_page_walks_the_index_once_per_change_to_the_users() {
         0,
         "a page within the first thousand needs no start"
     );
+    // Tombstones purged leave the live users as they were: the starts still hold.
+    delete(&db, ws, page(&store, ws, 0, 1).1[0])
+        .unwrap()
+        .unwrap();
+    log.clear_runs();
+    page(&store, ws, 2_050, 10);
+    assert_eq!(walks(), 2, "a deletion moves every start");
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let purged = db
+        .store
+        .write(ws, |tx| users::purge_deleted_before(tx, later))
+        .unwrap();
+    assert_eq!(purged, 1);
+    log.clear_runs();
+    page(&store, ws, 2_050, 10);
+    assert_eq!(walks(), 0, "purging a tombstone moves none");
+}
+
+#[test]
+fn only_a_read_of_every_user_in_id_order_finds_its_page_from_the_starts() {
+    let db = TestDb::new();
+    let (ws, store, log) = logged(&db);
+    page(&store, ws, 1_500, 10);
+    assert_eq!(walks(&log), 1);
+    user(&db, ws, "newer");
+    let everyone = Filter::parse("userName pr").unwrap();
+    let by_name = SortBy {
+        path: AttrPath::parse("userName").unwrap(),
+        descending: false,
+    };
+    let after = page(&store, ws, 0, 1).1[0].to_string();
+    let deep = |filter, sort, after| ListQuery {
+        filter,
+        sort,
+        after,
+        offset: 1_500,
+        limit: 10,
+        ..all(None)
+    };
+    log.clear_runs();
+    for query in [
+        deep(Some(&everyone), None, None),
+        deep(None, Some(&by_name), None),
+        deep(None, None, Some(&after)),
+    ] {
+        store.read(ws, |tx| users::list(tx, query)).unwrap();
+    }
+    store
+        .write(ws, |tx| users::list(tx, deep(None, None, None)))
+        .unwrap();
+    assert_eq!(
+        walks(&log),
+        0,
+        "a filter, a sort, a cursor or a write walks no start"
+    );
+    page(&store, ws, 1_500, 10);
+    assert_eq!(walks(&log), 1, "while a read after them does");
 }
 
 #[test]

@@ -27,4 +27,4 @@ BEGIN
     UPDATE workspaces SET live_users = live_users - 1 WHERE id = OLD.workspace_id;
 END;
 
-ALTER TABLE workspaces DROP COLUMN live_user_changes;
+ALTER TABLE workspaces DROP COLUMN live_users_stamp;

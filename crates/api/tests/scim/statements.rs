@@ -51,21 +51,27 @@ async fn okta_calls(
     assert_eq!(app.delete(&user(ws, &id), token).await.status, 204);
 }
 
-#[actix_web::test]
-async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
+/// An app on a new database whose store logs every statement it runs (`adjust` changes its
+/// pool), and whether that store has SQLite's writer thread.
+fn logged_app(adjust: impl FnOnce(&mut PoolSettings)) -> (TestApp, StatementLog, bool) {
     let db = TestDb::new();
     let log = StatementLog::default();
-    let settings = PoolSettings {
-        max_size: 1,
+    let mut settings = PoolSettings {
         statement_log: Some(log.clone()),
         ..pool_settings()
     };
-    if !settings.prepared_statements {
-        return; // turned off, as behind a pooler in transaction mode
-    }
+    adjust(&mut settings);
     let store = Store::connect(&db.url, &settings).unwrap();
     let sqlite = store.has_writer_thread();
-    let app = TestApp::on_store(db, store);
+    (TestApp::on_store(db, store), log, sqlite)
+}
+
+#[actix_web::test]
+async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
+    if !pool_settings().prepared_statements {
+        return; // turned off, as behind a pooler in transaction mode
+    }
+    let (app, log, sqlite) = logged_app(|settings| settings.max_size = 1);
     let (ws, token) = app.premium("Acme").await;
     let mut members = Vec::new();
     for n in 0..85 {
@@ -91,15 +97,8 @@ async fn okta_calls_reuse_the_statements_their_first_run_prepared() {
 #[actix_web::test]
 async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on_postgresql_two_on_sqlite()
  {
-    let db = TestDb::new();
-    let log = StatementLog::default();
-    let settings = PoolSettings {
-        statement_log: Some(log.clone()),
-        ..pool_settings()
-    };
-    let store = Store::connect(&db.url, &settings).unwrap();
-    let postgres = !store.has_writer_thread();
-    let app = TestApp::on_store(db, store);
+    let (app, log, sqlite) = logged_app(|_| {});
+    let postgres = !sqlite;
     let (ws, token) = app.premium("Acme").await;
     let events = || {
         let outbox = app.db.store.read(ws.id, outbox::list).unwrap().len();
@@ -164,14 +163,7 @@ async fn a_change_to_a_user_writes_its_audit_and_outbox_rows_in_one_statement_on
 #[actix_web::test]
 async fn an_unfiltered_page_reads_its_total_from_the_count_the_workspace_keeps_a_filtered_one_counts()
  {
-    let db = TestDb::new();
-    let log = StatementLog::default();
-    let settings = PoolSettings {
-        statement_log: Some(log.clone()),
-        ..pool_settings()
-    };
-    let store = Store::connect(&db.url, &settings).unwrap();
-    let app = TestApp::on_store(db, store);
+    let (app, log, _) = logged_app(|_| {});
     let (ws, token) = app.premium("Acme").await;
     let (other, other_token) = app.premium("Globex").await;
     let mut ids = Vec::new();

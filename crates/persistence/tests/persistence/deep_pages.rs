@@ -226,3 +226,37 @@ fn a_read_on_postgresql_sees_one_snapshot_in_all_its_statements() {
     });
     assert!(isolation.is_ok(), "{isolation:?}");
 }
+
+#[test]
+fn deep_pages_read_while_users_are_deleted_are_each_the_page_of_one_snapshot() {
+    let db = TestDb::new();
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    load(&db, ws, 2_200, "user");
+    let (_, every) = page(&db.store, ws, 0, 10_000);
+    let n = every.len();
+    let deleted = 60;
+    std::thread::scope(|scope| {
+        // The first users in id order go one by one, each in a transaction of its own: a
+        // snapshot with k of them gone holds n - k users, and its page at 1,500 starts at
+        // every[k + 1500].
+        scope.spawn(|| {
+            for id in &every[..deleted] {
+                delete(&db, ws, *id).unwrap().unwrap();
+            }
+        });
+        for _ in 0..2 {
+            scope.spawn(|| {
+                for _ in 0..40 {
+                    let (total, ids) = page(&db.store, ws, 1_500, 10);
+                    let gone = n - usize::try_from(total).unwrap();
+                    assert!(gone <= deleted, "{gone} gone");
+                    let expected = &every[gone + 1_500..gone + 1_510];
+                    assert_eq!(ids, expected, "the page with {gone} users gone");
+                }
+            });
+        }
+    });
+    let (total, ids) = page(&db.store, ws, 1_500, 10);
+    assert_eq!(usize::try_from(total).unwrap(), n - deleted);
+    assert_eq!(ids, &every[deleted + 1_500..deleted + 1_510]);
+}

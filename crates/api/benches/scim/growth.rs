@@ -2,7 +2,8 @@
 //! BENCH_GROWTH users by the bulk loader while the server keeps running (no restart, so its
 //! connections keep the statements they prepared while the workspace was small), its look-ups,
 //! first page and page at the end measured after each tenfold step (on PostgreSQL once the step's
-//! load is vacuumed and analysed, as autovacuum does in production).
+//! load is vacuumed and analysed, as autovacuum does in production), then other filters one
+//! request at a time ([`crate::filters`]).
 
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use serde::Serialize;
 use webwork_scim_api::AppState;
 use webwork_scim_persistence::testing::TestDb;
 
+use crate::filters;
 use crate::fixture::{self, Tenant};
 use crate::report::megabytes;
 use crate::scenarios::{self, Draw};
@@ -28,6 +30,7 @@ pub struct Step {
     pub database_mb: f64,
     /// How long the step's VACUUM (ANALYZE) took (PostgreSQL; see [`fixture::settle`]).
     pub settled_seconds: Option<f64>,
+    pub filters: Vec<filters::Timed>,
 }
 
 /// 1,000, 10,000, … up to `to` users, `to` last.
@@ -64,6 +67,10 @@ pub async fn measure(
     let mut steps = Vec::new();
     for size in sizes(to) {
         let loading = Instant::now();
+        // The users of this step are the ones modified after it began.
+        let since = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("a time in RFC 3339");
         let before = tenant.users.len();
         fixture::grow(db, &state.use_cases, &mut tenant, size).await;
         let loaded = (size - before) as f64 / loading.elapsed().as_secs_f64();
@@ -77,9 +84,11 @@ pub async fn measure(
         let step = Step {
             database_mb: megabytes(fixture::database_bytes(db)),
             settled_seconds: settled.map(|took| took.as_secs_f64()),
+            filters: filters::measure(server.address, &tenant, &since).await,
             ..step
         };
         print(&step);
+        filters::print(&step.filters);
         steps.push(step);
     }
     steps
@@ -109,6 +118,7 @@ fn measure_step(server: &Server, tenant: &Tenant, load: Load, loaded: f64) -> St
         peak_resident_mb: megabytes(lookup_resident.max(first_resident).max(last_resident)),
         database_mb: 0.0,
         settled_seconds: None,
+        filters: Vec::new(),
     }
 }
 

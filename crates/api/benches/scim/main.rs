@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod fairness;
+mod filters;
 mod fixture;
 mod growth;
 mod report;

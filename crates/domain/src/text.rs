@@ -123,6 +123,23 @@ pub fn escape_like(text: &str) -> String {
     out
 }
 
+/// The least string above every string that begins with `prefix`, in code-point order (which is
+/// UTF-8's byte order): with `prefix` itself as the lower bound, the range an ordered index seeks
+/// for `sw`. `None` where no string is above them all (an empty prefix, or one of `char::MAX`
+/// only).
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // The next scalar value: surrogates are not chars, so `from_u32` skips past them.
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -237,5 +254,33 @@ mod tests {
     fn like_metacharacters_are_escaped() {
         assert_eq!(escape_like(r"a%b_c\d"), r"a\%b\_c\\d");
         assert_eq!(escape_like("plain"), "plain");
+    }
+
+    #[test]
+    fn a_prefix_ends_below_its_next_string_and_above_every_string_it_begins() {
+        use super::prefix_end;
+        assert_eq!(prefix_end("user7777").as_deref(), Some("user7778"));
+        assert_eq!(prefix_end("az").as_deref(), Some("a{"));
+        assert_eq!(prefix_end("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(prefix_end("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_end(""), None);
+        assert_eq!(prefix_end("\u{10ffff}\u{10ffff}"), None);
+        for (prefix, inside) in [
+            ("user7777", "user7777@w0.example"),
+            ("user7777", "user7777\u{10ffff}"),
+            ("jos\u{e9}", "jos\u{e9}\u{301}"),
+            ("a\u{10ffff}", "a\u{10ffff}\u{10ffff}z"),
+        ] {
+            let end = prefix_end(prefix).unwrap();
+            assert!(
+                prefix <= inside && inside < end.as_str(),
+                "{inside} in [{prefix}, {end})"
+            );
+            assert!(
+                inside.as_bytes() < end.as_bytes(),
+                "bytes order as chars do"
+            );
+        }
+        assert!("user7778" >= prefix_end("user7777").unwrap().as_str());
     }
 }

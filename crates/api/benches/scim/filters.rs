@@ -38,6 +38,20 @@ fn queries(tenant: &Tenant, since: &str) -> Vec<(String, String)> {
             ),
         ),
         named(
+            "emails[type eq \"work\"].value eq (Entra ID)",
+            format!(
+                "filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq%20%22{}%22",
+                email.replace('@', "%40")
+            ),
+        ),
+        named(
+            "externalId eq (one user)",
+            format!(
+                "filter=externalId%20eq%20%22{}%22",
+                tenant.external_id(half)
+            ),
+        ),
+        named(
             "active eq true, count=10",
             "filter=active%20eq%20true&count=10".into(),
         ),

@@ -33,6 +33,11 @@ impl Tenant {
     pub fn user_name(&self, u: usize) -> String {
         format!("user{u}@w{}.example", self.n)
     }
+
+    /// What an identity provider keeps of user `u` (Okta's user id, Entra ID's object id).
+    pub fn external_id(&self, u: usize) -> String {
+        format!("00u{u}w{}", self.n)
+    }
 }
 
 /// A Premium workspace without a rate limit (nothing gets in the way of measuring the service
@@ -103,8 +108,9 @@ pub async fn grow(db: &TestDb, use_cases: &UseCases, tenant: &mut Tenant, users:
                 let user_name = tenant.user_name(u);
                 UserDraft::from_scim(&json!({
                     "userName": user_name,
+                    "externalId": tenant.external_id(u),
                     "name": {"givenName": "Bench", "familyName": format!("User {u}")},
-                    "emails": [{"value": user_name, "primary": true}],
+                    "emails": [{"value": user_name, "primary": true, "type": "work"}],
                 }))
                 .unwrap()
             })

@@ -57,9 +57,10 @@ impl Resolve for Groups {
 
     fn leaf(&self, path: &AttrPath) -> Result<Leaf, DomainError> {
         let (def, sub) = definition(path)?;
-        let column = |column: &str, nullable: bool| Leaf::Values {
+        // Each column leads an index of `groups` after `workspace_id`.
+        let column = |column: &'static str, nullable: bool| Leaf::Values {
             def,
-            source: Source::One(Operand::column(self.dialect, column, nullable)),
+            source: Source::One(Operand::indexed_column(self.dialect, column, nullable)),
         };
         Ok(match (def.name, sub.map(|s| s.name)) {
             ("displayName", None) => column("groups.display_name_key", false),

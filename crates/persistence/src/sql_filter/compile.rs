@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 use webwork_scim_domain::DomainError;
 use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 use webwork_scim_domain::schema::{AttributeDef, Kind};
-use webwork_scim_domain::text::{escape_like, fold_key};
+use webwork_scim_domain::text::{escape_like, fold_key, prefix_end};
 use webwork_scim_domain::user::{folds, parse_bool_text};
 
 use super::json::{Operand, Origin};
@@ -138,9 +138,12 @@ fn leaf_condition(
                 Source::One(operand) => (None, operand),
                 Source::Any { open, operand } => (Some(open), operand),
             };
-            let predicate = predicate(dialect, def, &operand, path, test)?;
+            let mut predicate = predicate(dialect, def, &operand, path, test)?;
             Ok(match open {
-                None => predicate,
+                None => {
+                    predicate.seeks = operand.seekable() && narrows(test);
+                    predicate
+                }
                 Some(open) => {
                     let mut sql = Sql::raw(open);
                     sql.append(predicate).push(")");
@@ -171,6 +174,16 @@ fn leaf_condition(
                 Ok(truth(compare_exact(value, op, literal)))
             }
         },
+    }
+}
+
+/// Whether `test` holds only for values an ordered index finds by seeking: one value, or the
+/// values that begin with a prefix.
+fn narrows(test: Test<'_>) -> bool {
+    match test {
+        Test::Compare(CompareOp::Eq, _) => true,
+        Test::Compare(CompareOp::Sw, CompValue::String(prefix)) => !prefix.is_empty(),
+        _ => false,
     }
 }
 
@@ -268,51 +281,7 @@ fn predicate(
         }
         Kind::String | Kind::Reference => {
             let literal = string(path, literal)?;
-            let literal = if folds(def) {
-                fold_key(literal)
-            } else {
-                literal.to_owned()
-            };
-            let (expression, bound) = match op {
-                CompareOp::Eq => (format!("{} = ", operand.text), literal),
-                CompareOp::Ne => (format!("{} <> ", operand.text), literal),
-                CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
-                    let sign = match op {
-                        CompareOp::Gt => ">",
-                        CompareOp::Ge => ">=",
-                        CompareOp::Lt => "<",
-                        _ => "<=",
-                    };
-                    (
-                        format!("{} {sign} ", dialect.binary(&operand.text)),
-                        literal,
-                    )
-                }
-                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
-                    let escaped = escape_like(&literal);
-                    let pattern = match op {
-                        CompareOp::Co => format!("%{escaped}%"),
-                        CompareOp::Sw => format!("{escaped}%"),
-                        _ => format!("%{escaped}"),
-                    };
-                    (format!("{} LIKE ", operand.text), pattern)
-                }
-            };
-            let mut check = Sql::raw(expression);
-            check.bind_text(bound);
-            if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
-                check.push(" ESCAPE '\\'");
-            }
-            if operand.origin == Origin::Json {
-                let mut typed = Sql::raw(format!(
-                    "{} = {} AND ",
-                    operand.json_type,
-                    dialect.text_type()
-                ));
-                typed.append(check);
-                check = typed;
-            }
-            Ok(guarded(dialect, operand, check))
+            Ok(text_condition(dialect, def, operand, op, literal))
         }
         Kind::Complex => Err(invalid(format!(
             "'{path}' is complex: compare one of its sub-attributes"
@@ -321,6 +290,84 @@ fn predicate(
             Err(invalid(format!("'{path}' cannot be compared")))
         }
     }
+}
+
+/// A string comparison of the value `operand` reads, `literal` folded where `def` folds case.
+fn text_condition(
+    dialect: Dialect,
+    def: &AttributeDef,
+    operand: &Operand,
+    op: CompareOp,
+    literal: &str,
+) -> Sql {
+    let literal = if folds(def) {
+        fold_key(literal)
+    } else {
+        literal.to_owned()
+    };
+    let mut check = match op {
+        CompareOp::Sw if operand.seekable() => prefix_range(dialect, operand, &literal),
+        _ => Sql::default(),
+    };
+    let (expression, bound) = match op {
+        CompareOp::Eq => (format!("{} = ", operand.text), literal),
+        CompareOp::Ne => (format!("{} <> ", operand.text), literal),
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+            let sign = match op {
+                CompareOp::Gt => ">",
+                CompareOp::Ge => ">=",
+                CompareOp::Lt => "<",
+                _ => "<=",
+            };
+            (
+                format!("{} {sign} ", dialect.binary(&operand.text)),
+                literal,
+            )
+        }
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+            let escaped = escape_like(&literal);
+            let pattern = match op {
+                CompareOp::Co => format!("%{escaped}%"),
+                CompareOp::Sw => format!("{escaped}%"),
+                _ => format!("%{escaped}"),
+            };
+            (format!("{} LIKE ", operand.text), pattern)
+        }
+    };
+    check.push(expression).bind_text(bound);
+    if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+        check.push(" ESCAPE '\\'");
+    }
+    if operand.origin == Origin::Json {
+        let mut typed = Sql::raw(format!(
+            "{} = {} AND ",
+            operand.json_type,
+            dialect.text_type()
+        ));
+        typed.append(check);
+        check = typed;
+    }
+    guarded(dialect, operand, check)
+}
+
+/// `column >= prefix AND column < end AND ` (code-point order): the range of an indexed column's
+/// values that begin with `prefix`, which `LIKE` alone does not seek (SQLite's `LIKE` ignores
+/// ASCII case and PostgreSQL's collation need not order by code points). Empty for an empty
+/// prefix, which every value begins with.
+fn prefix_range(dialect: Dialect, operand: &Operand, prefix: &str) -> Sql {
+    let mut range = Sql::default();
+    if prefix.is_empty() {
+        return range;
+    }
+    let ordered = dialect.binary(&operand.text);
+    range
+        .push(format!("{ordered} >= "))
+        .bind_text(prefix.to_owned());
+    if let Some(end) = prefix_end(prefix) {
+        range.push(format!(" AND {ordered} < ")).bind_text(end);
+    }
+    range.push(" AND ");
+    range
 }
 
 /// `check` made true or false where the value is missing: a document's value may be absent
@@ -332,12 +379,14 @@ fn guarded(dialect: Dialect, operand: &Operand, check: Sql) -> Sql {
             sql.append(check).push(format!("), {})", dialect.falsity()));
             sql
         }
-        Origin::Column { nullable: true } => {
+        Origin::Column { nullable: true, .. } => {
             let mut sql = Sql::raw(format!("({} IS NOT NULL AND ", operand.text));
             sql.append(check).push(")");
             sql
         }
-        Origin::Column { nullable: false } => {
+        Origin::Column {
+            nullable: false, ..
+        } => {
             let mut sql = Sql::raw("(");
             sql.append(check).push(")");
             sql

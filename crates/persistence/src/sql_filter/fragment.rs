@@ -20,12 +20,19 @@ enum Part {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Sql {
     parts: Vec<Part>,
+    /// Whether every row the condition holds for is found by seeking an index of the listed
+    /// table with one of its terms (`userName eq`, `externalId eq`, `userName sw`, alone or
+    /// and'ed with others): the few rows
+    /// it selects are better read that way and sorted than found by walking the workspace in
+    /// order. Not carried by [`Sql::append`], which wraps a condition in another.
+    pub(crate) seeks: bool,
 }
 
 impl Sql {
     pub(crate) fn raw(text: impl Into<String>) -> Sql {
         Sql {
             parts: vec![Part::Raw(text.into())],
+            seeks: false,
         }
     }
 
@@ -52,6 +59,8 @@ impl Sql {
     /// `(left op right)`.
     pub(crate) fn join(left: Sql, op: &str, right: Sql) -> Sql {
         let mut sql = Sql::raw("(");
+        // Either side of an `and` narrows the rows; SQLite seeks neither side of an `or`.
+        sql.seeks = op == "AND" && (left.seeks || right.seeks);
         sql.append(left)
             .push(format!(" {op} "))
             .append(right)

@@ -18,8 +18,10 @@ pub(crate) struct Operand {
 pub(crate) enum Origin {
     /// A stored document: any JSON type, or none.
     Json,
-    /// A text column (compared bare, so that its index serves), `NULL` where `nullable`.
-    Column { nullable: bool },
+    /// A text column (compared bare, so that its index serves), `NULL` where `nullable`;
+    /// `indexed` where it is a column of the listed table that leads an index after
+    /// `workspace_id`.
+    Column { nullable: bool, indexed: bool },
 }
 
 impl Operand {
@@ -32,8 +34,31 @@ impl Operand {
         Operand {
             json_type: dialect.text_type().to_owned(),
             text: expression.into(),
-            origin: Origin::Column { nullable },
+            origin: Origin::Column {
+                nullable,
+                indexed: false,
+            },
         }
+    }
+
+    /// A column of the listed table that an index of it leads with, after `workspace_id`.
+    pub(crate) fn indexed_column(
+        dialect: Dialect,
+        column: &'static str,
+        nullable: bool,
+    ) -> Operand {
+        Operand {
+            origin: Origin::Column {
+                nullable,
+                indexed: true,
+            },
+            ..Operand::column(dialect, column, nullable)
+        }
+    }
+
+    /// Whether an index of the listed table finds the rows where this operand has a value.
+    pub(crate) fn seekable(&self) -> bool {
+        matches!(self.origin, Origin::Column { indexed: true, .. })
     }
 
     fn json(json_type: String, text: String) -> Operand {

@@ -66,10 +66,11 @@ impl Users {
         }
     }
 
-    fn column(&self, def: &'static AttributeDef, column: &str, nullable: bool) -> Leaf {
+    /// A column of `users` that an index leads with (after `workspace_id`).
+    fn column(&self, def: &'static AttributeDef, column: &'static str, nullable: bool) -> Leaf {
         Leaf::Values {
             def,
-            source: Source::One(Operand::column(self.dialect, column, nullable)),
+            source: Source::One(Operand::indexed_column(self.dialect, column, nullable)),
         }
     }
 

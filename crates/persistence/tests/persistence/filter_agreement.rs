@@ -61,6 +61,15 @@ const WORDS: &[&str] = &[
     "home",
     "ﬁ",
     "fi",
+    // Prefixes whose range ends past a surrogate or at the last char.
+    "a\u{10ffff}",
+    "a\u{10ffff}b",
+    "\u{d7ff}",
+    "\u{d7ff}x",
+    "\u{e000}",
+    // Prefixes of the generated userNames (`u<n><word>`).
+    "u1",
+    "U1",
 ];
 
 fn word() -> impl Strategy<Value = &'static str> {

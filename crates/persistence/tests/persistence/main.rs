@@ -16,6 +16,7 @@ mod outbox;
 mod rekeying;
 mod scoping;
 mod security;
+mod seeks;
 mod sorting;
 mod sqlite_writer;
 mod support;

@@ -88,7 +88,9 @@ impl TestDb {
             .batch_execute(&format!(
                 "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS;
                  GRANT USAGE ON SCHEMA {schema} TO {role};
-                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};",
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
+                 ALTER DEFAULT PRIVILEGES IN SCHEMA {schema}
+                     GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role};",
                 role = pg.role,
                 schema = pg.schema
             ))

@@ -47,6 +47,20 @@ pub(crate) trait Resolve {
 
     /// `path[filter]`: some value of `path` matches `filter`, whose names are relative to it.
     fn value_path(&self, path: &AttrPath, filter: &Filter) -> Result<Sql, DomainError>;
+
+    /// A condition that holds for every resource where some value of the multi-valued `path`
+    /// equals `value` (compared as `path` compares), which an index answers: and'ed with the
+    /// comparison, it finds the resources to check. `None` where no index serves `path`.
+    fn seek_equal(&self, _path: &AttrPath, _value: &str) -> Option<Sql> {
+        None
+    }
+}
+
+/// `(seek AND condition)`, marked as seeking: `seek` holds wherever `condition` does.
+pub(crate) fn sought(seek: Sql, condition: Sql) -> Sql {
+    let mut sql = Sql::join(seek, "AND", condition);
+    sql.seeks = true;
+    sql
 }
 
 /// `filter` as a condition that is true or false for every row, never `NULL`.
@@ -147,7 +161,15 @@ fn leaf_condition(
                 Some(open) => {
                     let mut sql = Sql::raw(open);
                     sql.append(predicate).push(")");
-                    sql
+                    match test {
+                        Test::Compare(CompareOp::Eq, CompValue::String(value)) => {
+                            match scope.seek_equal(path, value) {
+                                Some(seek) => sought(seek, sql),
+                                None => sql,
+                            }
+                        }
+                        _ => sql,
+                    }
                 }
             })
         }

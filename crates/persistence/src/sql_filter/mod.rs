@@ -15,7 +15,9 @@ mod fragment;
 mod json;
 mod memberships;
 
-pub(crate) use compile::{Leaf, Resolve, Source, compile, nested_value_path, sub_attribute};
+pub(crate) use compile::{
+    Leaf, Resolve, Source, compile, nested_value_path, sought, sub_attribute,
+};
 pub(crate) use fragment::Sql;
 pub(crate) use json::{JsonDocument, Operand};
 pub(crate) use memberships::Memberships;

@@ -4,21 +4,29 @@
 //! folded document, any element of a multi-valued one.
 
 use webwork_scim_domain::DomainError;
-use webwork_scim_domain::filter::{AttrPath, Filter};
+use webwork_scim_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 use webwork_scim_domain::schema::{self, AttributeDef, Kind};
+use webwork_scim_domain::text::fold_key;
+use webwork_scim_domain::user::folds;
 
 use crate::sql_filter::{
     Dialect, JsonDocument, Leaf, Memberships, Operand, Resolve, Source, Sql, compile,
-    nested_value_path, sub_attribute,
+    nested_value_path, sought, sub_attribute,
 };
 
-/// `filter` as a condition on the users table.
-pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
-    compile(filter, &Users { dialect })
+/// `filter` as a condition on the users table of `workspace` (its id as stored).
+pub(super) fn condition(
+    filter: &Filter,
+    dialect: Dialect,
+    workspace: &str,
+) -> Result<Sql, DomainError> {
+    compile(filter, &Users { dialect, workspace })
 }
 
-struct Users {
+struct Users<'w> {
     dialect: Dialect,
+    /// For the seeks of `user_emails`, whose key leads with it.
+    workspace: &'w str,
 }
 
 fn unknown(path: &AttrPath) -> DomainError {
@@ -55,7 +63,21 @@ fn definition(
     Ok((container, def, sub))
 }
 
-impl Users {
+impl Users<'_> {
+    /// The users of the workspace one of whose emails has the value `key` (folded), from
+    /// `user_emails`, which the database keeps from each user's folded document.
+    fn with_email(&self, key: String) -> Sql {
+        let mut sql = Sql::raw(
+            "users.id IN (SELECT scim_email.user_id FROM user_emails AS scim_email \
+             WHERE scim_email.workspace_id = ",
+        );
+        sql.bind_text(self.workspace.to_owned())
+            .push(" AND scim_email.value_key = ")
+            .bind_text(key)
+            .push(")");
+        sql
+    }
+
     fn document(&self) -> JsonDocument {
         JsonDocument {
             column: match self.dialect {
@@ -92,7 +114,7 @@ impl Users {
     }
 }
 
-impl Resolve for Users {
+impl Resolve for Users<'_> {
     fn dialect(&self) -> Dialect {
         self.dialect
     }
@@ -140,6 +162,10 @@ impl Resolve for Users {
         if container.is_none() && def.name == "meta" {
             return Err(not_filterable(path, "filter on meta's sub-attributes"));
         }
+        let seek = match (container, def.name, equal_value(filter)) {
+            (None, "emails", Some(value)) => email_key(def, value).map(|key| self.with_email(key)),
+            _ => None,
+        };
         let document = self.document();
         let mut steps: Vec<&'static str> = container.into_iter().collect();
         steps.push(def.name);
@@ -158,7 +184,47 @@ impl Resolve for Users {
         };
         let mut sql = Sql::raw(open);
         sql.append(inner).push(")");
-        Ok(sql)
+        Ok(match seek {
+            Some(seek) => sought(seek, sql),
+            None => sql,
+        })
+    }
+
+    fn seek_equal(&self, path: &AttrPath, value: &str) -> Option<Sql> {
+        let (container, def, sub) = definition(path).ok()?;
+        match (container, def.name, sub?.name) {
+            (None, "emails", "value") => Some(self.with_email(email_key(def, value)?)),
+            _ => None,
+        }
+    }
+}
+
+/// `value` as `user_emails` holds an email's value: folded as `emails.value` compares.
+fn email_key(emails: &'static AttributeDef, value: &str) -> Option<String> {
+    let def = emails.sub("value")?;
+    Some(if folds(def) {
+        fold_key(value)
+    } else {
+        value.to_owned()
+    })
+}
+
+/// The string that `value` must equal for `filter` (a value filter's, names relative to the
+/// element) to hold: from a `value eq "…"` alone or and'ed with other terms.
+fn equal_value(filter: &Filter) -> Option<&str> {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::String(value),
+        } if path.urn.is_none()
+            && path.sub.is_none()
+            && path.name.eq_ignore_ascii_case("value") =>
+        {
+            Some(value)
+        }
+        Filter::And(left, right) => equal_value(left).or_else(|| equal_value(right)),
+        _ => None,
     }
 }
 

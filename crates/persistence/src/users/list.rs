@@ -133,7 +133,7 @@ fn page_of<D: StoredDocument>(
     // Compiled once, for the count and the page.
     let condition = query
         .filter
-        .map(|filter| filter_sql::condition(filter, dialect))
+        .map(|filter| filter_sql::condition(filter, dialect, &tx.workspace().to_string()))
         .transpose()?;
     let count = |tx: &TenantTx<'_>| filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     // Every live user matches: the total is the count the database keeps on the workspace's

@@ -1,27 +1,33 @@
-//! Filters on an indexed column (`externalId eq`, `userName sw`) find their few users by seeking
-//! that column's index, in a workspace whose other users they would otherwise walk past; and
-//! answer the same users as a filter the index cannot serve.
+//! Filters on an indexed column (`externalId eq`, `userName sw`) or on an email's value find
+//! their few users by seeking an index, in a workspace whose other users they would otherwise
+//! walk past; and answer the same users as a filter no index serves, through every change.
 
 use serde_json::json;
 use webwork_scim_domain::filter::Filter;
 use webwork_scim_domain::{Plan, WorkspaceId};
 use webwork_scim_persistence::testing::{TestDb, pool_settings};
-use webwork_scim_persistence::users::{self, ListQuery};
-use webwork_scim_persistence::{Backend, PoolSettings, StatementLog, Store};
+use webwork_scim_persistence::users::{self, ListQuery, Replacement};
+use webwork_scim_persistence::{Backend, PoolSettings, StatementLog, Store, migrations};
 
 use crate::support::*;
 
 const USERS: usize = 3_000;
 
-/// `USERS` users named `user<n>@acme.com` with external ids `ext-<n>`, and a few whose names
-/// begin with what a prefix's range must include or leave out.
+/// `USERS` users named `user<n>@acme.com` with external ids `ext-<n>` and a work email of their
+/// name (three also `shared@acme.com` at home), and a few whose names begin with what a prefix's
+/// range must include or leave out.
 fn workspace(db: &TestDb) -> WorkspaceId {
     let ws = db.workspace("Acme", Plan::Premium, true).id;
     let mut drafts: Vec<_> = (0..USERS)
         .map(|n| {
+            let mut emails = vec![json!({"value": format!("User{n}@Acme.com"), "type": "work"})];
+            if n % 1_000 == 7 {
+                emails.push(json!({"value": "shared@acme.com", "type": "home"}));
+            }
             draft(json!({
                 "userName": format!("user{n}@acme.com"),
                 "externalId": format!("ext-{n}"),
+                "emails": emails,
             }))
         })
         .collect();
@@ -120,6 +126,11 @@ fn a_filter_on_an_indexed_column_seeks_its_index_on_sqlite() {
         (r#"externalId eq "ext-2500""#, true),
         (r#"userName sw "user25""#, true),
         (r#"active eq true and userName sw "user25""#, true),
+        (r#"emails.value eq "USER2500@acme.com""#, true),
+        (
+            r#"emails[type eq "work"].value eq "user2500@acme.com""#,
+            true,
+        ),
         (r#"userName sw "user25" or externalId eq "ext-1""#, false),
     ] {
         log.clear_runs();
@@ -152,4 +163,143 @@ fn query_plan(conn: &mut webwork_scim_persistence::DbConnection, sql: &str) -> V
         .into_iter()
         .map(|step| step.detail)
         .collect()
+}
+
+/// Rows of `user_emails` in every workspace (read as the tables' owner on PostgreSQL, which
+/// row-level security does not bind).
+fn email_rows(db: &TestDb) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.owner_url.as_ref().unwrap_or(&db.url).connect().unwrap();
+    let count: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM user_emails")
+        .get_result(&mut conn)
+        .unwrap();
+    count.n
+}
+
+fn id_of(store: &Store, ws: WorkspaceId, user_name: &str) -> webwork_scim_domain::UserId {
+    let filter = Filter::parse(&format!(r#"userName eq "{user_name}""#)).unwrap();
+    let page = store.read(ws, |tx| users::list(tx, all(Some(&filter))));
+    page.unwrap().users[0].id
+}
+
+#[test]
+fn an_email_filter_finds_the_users_holding_the_value_in_every_spelling() {
+    let db = TestDb::new();
+    let ws = workspace(&db);
+    let find = |filter: &str| user_names(&db.store, ws, filter, 10);
+    let user15 = (1, vec!["user15@acme.com".to_owned()]);
+    assert_eq!(find(r#"emails.value eq "USER15@acme.com""#), user15);
+    assert_eq!(
+        find(r#"emails[type eq "work"].value eq "user15@Acme.com""#),
+        user15
+    );
+    assert_eq!(
+        find(r#"emails[value eq "user15@acme.com" and type eq "work"]"#),
+        user15
+    );
+    assert_eq!(
+        find(r#"emails[type eq "home"].value eq "user15@acme.com""#).0,
+        0
+    );
+    assert_eq!(find(r#"emails.value eq "shared@acme.com""#).0, 3);
+    let everyone = i64::try_from(USERS + 5).unwrap();
+    assert_eq!(
+        find(r#"not (emails.value eq "shared@acme.com")"#).0,
+        everyone - 3
+    );
+    assert_eq!(
+        find(r#"emails.value eq "user15@acme.com""#),
+        find(r#"emails.value co "user15@acme.com" and emails.value sw "user15@""#),
+        "the same as a filter no index serves"
+    );
+    assert_eq!(email_rows(&db), i64::try_from(USERS + 3).unwrap());
+}
+
+#[test]
+fn an_email_filter_finds_the_users_holding_the_value_through_every_change() {
+    let db = TestDb::new();
+    let ws = workspace(&db);
+    let store = &db.store;
+    let find = |filter: &str| user_names(store, ws, filter, 10);
+    let id = id_of(store, ws, "user15@acme.com");
+    let new = draft(json!({
+        "userName": "user15@acme.com",
+        "emails": [{"value": "Fifteen@acme.com"}, {"value": "shared@acme.com"}],
+    }));
+    store
+        .write(ws, |tx| {
+            let current = users::lock(tx, id)?.unwrap();
+            let replacement = Replacement {
+                draft: &new,
+                password_hash: None,
+                session_version: current.session_version,
+            };
+            users::replace(tx, &current, replacement)
+        })
+        .unwrap();
+    assert_eq!(
+        find(r#"emails.value eq "user15@acme.com""#).0,
+        0,
+        "the old email"
+    );
+    assert_eq!(find(r#"emails.value eq "fifteen@ACME.com""#).0, 1);
+    assert_eq!(find(r#"emails.value eq "shared@acme.com""#).0, 4);
+
+    // A write that fails writes no email either.
+    let failed: Result<(), _> = store.write(ws, |tx| {
+        let later = draft(json!({"userName": "later", "emails": [{"value": "later@acme.com"}]}));
+        users::insert(tx, &later, None)?;
+        Err(webwork_scim_persistence::StoreError::Conflict)
+    });
+    assert!(failed.is_err());
+    assert_eq!(find(r#"emails.value eq "later@acme.com""#).0, 0);
+
+    // Erasure keeps no email of the user; tombstones leave with their users.
+    store.write(ws, |tx| users::erase(tx, id)).unwrap();
+    assert_eq!(find(r#"emails.value eq "fifteen@acme.com""#).0, 0);
+    assert_eq!(email_rows(&db), i64::try_from(USERS + 3 - 1).unwrap());
+    let other = id_of(store, ws, "user16@acme.com");
+    store
+        .write(ws, |tx| {
+            let user = users::lock(tx, other)?.unwrap();
+            users::delete(tx, &user)
+        })
+        .unwrap();
+    assert_eq!(
+        find(r#"emails.value eq "user16@acme.com""#).0,
+        0,
+        "a deleted user"
+    );
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let purged = store.write(ws, |tx| users::purge_deleted_before(tx, later));
+    assert_eq!(purged.unwrap(), 2);
+    assert_eq!(email_rows(&db), i64::try_from(USERS + 3 - 2).unwrap());
+}
+
+#[test]
+fn the_migration_that_adds_the_emails_finds_the_users_already_there() {
+    let db = TestDb::new();
+    let ws = workspace(&db);
+    let mut owner = db.owner_url.as_ref().unwrap_or(&db.url).connect().unwrap();
+    let reverted = migrations::revert_last(&mut owner).unwrap();
+    assert_eq!(
+        reverted, "20261207000002",
+        "the emails' migration is the last"
+    );
+    assert_eq!(
+        user_names(&db.store, ws, r#"userName sw "user77""#, 100).0,
+        11,
+        "user77 and user770…779, read without the table"
+    );
+    migrations::run_pending(&mut owner).unwrap();
+    assert_eq!(email_rows(&db), i64::try_from(USERS + 3).unwrap());
+    assert_eq!(
+        user_names(&db.store, ws, r#"emails.value eq "shared@acme.com""#, 10).0,
+        3
+    );
 }

@@ -303,3 +303,49 @@ fn the_migration_that_adds_the_emails_finds_the_users_already_there() {
         3
     );
 }
+
+#[test]
+fn a_group_filter_on_an_indexed_column_seeks_its_index_on_sqlite() {
+    use webwork_scim_domain::GroupDraft;
+    use webwork_scim_persistence::groups::{self, GroupQuery};
+    let db = TestDb::new();
+    if db.store.backend() != Backend::Sqlite {
+        return;
+    }
+    let ws = db.workspace("Acme", Plan::Premium, true).id;
+    db.store
+        .write(ws, |tx| {
+            for n in 0..1_500 {
+                let body =
+                    json!({"displayName": format!("Team {n}"), "externalId": format!("g-{n}")});
+                groups::insert(tx, &GroupDraft::from_scim(&body).unwrap())?;
+            }
+            Ok::<_, webwork_scim_persistence::StoreError>(())
+        })
+        .unwrap();
+    let (store, log) = logged(&db);
+    for (filter, seeks) in [
+        (r#"externalId eq "g-1400""#, true),
+        (r#"displayName sw "team 14""#, true),
+        (r#"displayName sw "team 14" or externalId eq "g-1""#, false),
+    ] {
+        let filter = Filter::parse(filter).unwrap();
+        log.clear_runs();
+        let query = GroupQuery {
+            limit: 5,
+            with_members: false,
+            ..all_groups(Some(&filter))
+        };
+        let page = store.read(ws, |tx| groups::list(tx, query)).unwrap();
+        assert!(!page.groups.is_empty());
+        let sql = log
+            .ran()
+            .into_iter()
+            .find(|sql| sql.contains("LIMIT"))
+            .unwrap();
+        let plan = query_plan(&mut db.store.raw_connection().unwrap(), &sql);
+        let walks = plan.iter().any(|step| step.starts_with("SCAN groups"))
+            || plan.iter().any(|step| step.ends_with("(workspace_id=?)"));
+        assert_eq!(walks, !seeks, "{filter:?}: {plan:#?}");
+    }
+}

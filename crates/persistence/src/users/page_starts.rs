@@ -13,7 +13,8 @@
 //! entries, which is the walk the page's offset would make, in that many round trips.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use webwork_scim_domain::WorkspaceId;
@@ -28,10 +29,25 @@ pub(crate) const STEP: i64 = 1000;
 /// a thousand ids, about 70 KB.
 const MAX_WORKSPACES: usize = 256;
 
+/// How long a read waits for another's walk of the same workspace at the same stamp before it
+/// walks itself.
+const WAIT_FOR_WALK: Duration = Duration::from_secs(5);
+
 /// The page starts of the workspaces listed lately, shared by a store's transactions.
 #[derive(Debug, Default)]
 pub(crate) struct PageStarts {
-    known: Mutex<HashMap<WorkspaceId, Known>>,
+    state: Mutex<State>,
+    /// Signalled when a walk ends, found or not.
+    walked: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    known: HashMap<WorkspaceId, Known>,
+    /// The workspaces whose ids a read is walking now, with the stamp it walks at: the reads
+    /// that come at the same stamp meanwhile (an identity provider's parallel pages right after
+    /// a change) wait for its ids rather than each walk the same index entries.
+    walking: HashMap<WorkspaceId, i64>,
 }
 
 #[derive(Debug)]
@@ -40,6 +56,31 @@ struct Known {
     stamp: i64,
     /// `ids[k]`: the id of the `(k + 1) * STEP`-th live user in id order.
     ids: Vec<String>,
+}
+
+/// What a read found for its page: the start, or the walk is its own to make.
+enum Claimed<'a> {
+    Found(String),
+    Walk { from: Vec<String>, walk: Walk<'a> },
+}
+
+/// A walk in progress; it ends, and wakes the reads waiting for it, when dropped (also when the
+/// walk failed).
+struct Walk<'a> {
+    starts: &'a PageStarts,
+    workspace: WorkspaceId,
+    stamp: i64,
+}
+
+impl Drop for Walk<'_> {
+    fn drop(&mut self) {
+        let mut state = self.starts.lock();
+        if state.walking.get(&self.workspace) == Some(&self.stamp) {
+            state.walking.remove(&self.workspace);
+        }
+        drop(state);
+        self.starts.walked.notify_all();
+    }
 }
 
 impl PageStarts {
@@ -62,12 +103,9 @@ impl PageStarts {
             )?
             .unwrap_or(0);
         let workspace = tx.workspace();
-        let mut ids = match self.lock().get(&workspace) {
-            Some(known) if known.stamp == stamp && known.ids.len() >= wanted => {
-                return Ok(Some(start_at(&known.ids[wanted - 1], offset, wanted)));
-            }
-            Some(known) if known.stamp == stamp => known.ids.clone(),
-            _ => Vec::new(),
+        let (mut ids, walk) = match self.claim(workspace, stamp, wanted) {
+            Claimed::Found(last) => return Ok(Some(start_at(&last, offset, wanted))),
+            Claimed::Walk { from, walk } => (from, walk),
         };
         let found = ids.len();
         while ids.len() < wanted {
@@ -88,14 +126,53 @@ impl PageStarts {
         if ids.len() > found {
             self.remember(workspace, stamp, ids);
         }
+        drop(walk);
         Ok(start)
+    }
+
+    /// The remembered start the page needs, waiting for a walk at the same stamp that is in
+    /// progress; else the ids known at this stamp to walk on from, and the walk marked as this
+    /// read's.
+    fn claim(&self, workspace: WorkspaceId, stamp: i64, wanted: usize) -> Claimed<'_> {
+        let deadline = Instant::now() + WAIT_FOR_WALK;
+        let mut state = self.lock();
+        loop {
+            if let Some(known) = state.known.get(&workspace)
+                && known.stamp == stamp
+                && known.ids.len() >= wanted
+            {
+                return Claimed::Found(known.ids[wanted - 1].clone());
+            }
+            let now = Instant::now();
+            if state.walking.get(&workspace) != Some(&stamp) || now >= deadline {
+                break;
+            }
+            state = self
+                .walked
+                .wait_timeout(state, deadline - now)
+                .map_or_else(|poisoned| poisoned.into_inner().0, |(state, _)| state);
+        }
+        let from = match state.known.get(&workspace) {
+            Some(known) if known.stamp == stamp => known.ids.clone(),
+            _ => Vec::new(),
+        };
+        state.walking.insert(workspace, stamp);
+        Claimed::Walk {
+            from,
+            walk: Walk {
+                starts: self,
+                workspace,
+                stamp,
+            },
+        }
     }
 
     /// Keeps `ids` unless as many or more were kept meanwhile at the same stamp. A workspace
     /// not kept yet takes the place of another when the store keeps the most it may: the
     /// evicted one's next deep page walks again, which costs time, never a wrong page.
     fn remember(&self, workspace: WorkspaceId, stamp: i64, ids: Vec<String>) {
-        let mut known = self.lock();
+        let mut state = self.lock();
+        let known = &mut state.known;
         if let Some(kept) = known.get(&workspace)
             && kept.stamp == stamp
             && kept.ids.len() >= ids.len()
@@ -111,8 +188,8 @@ impl PageStarts {
         known.insert(workspace, Known { stamp, ids });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WorkspaceId, Known>> {
-        self.known.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

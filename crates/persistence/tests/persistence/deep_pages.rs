@@ -260,3 +260,30 @@ fn deep_pages_read_while_users_are_deleted_are_each_the_page_of_one_snapshot() {
     assert_eq!(usize::try_from(total).unwrap(), n - deleted);
     assert_eq!(ids, &every[deleted + 1_500..deleted + 1_510]);
 }
+
+#[test]
+fn deep_pages_read_at_once_after_a_change_walk_the_index_once_for_all() {
+    let db = TestDb::new();
+    let (ws, store, log) = logged(&db);
+    load(&db, ws, 3_000, "more");
+    let (_, every) = page(&store, ws, 0, 10_000);
+    log.clear_runs();
+    // An identity provider's parallel pages right after its changes: each would walk the five
+    // starts alone, and all at once, without the others' walk to wait for.
+    let readers = 8;
+    let together = std::sync::Barrier::new(readers);
+    std::thread::scope(|scope| {
+        for _ in 0..readers {
+            scope.spawn(|| {
+                together.wait();
+                let (_, ids) = page(&store, ws, 5_050, 10);
+                assert_eq!(ids, every[5_050..5_060]);
+            });
+        }
+    });
+    assert_eq!(
+        walks(&log),
+        5,
+        "the five starts, found once for the eight pages"
+    );
+}

@@ -20,7 +20,9 @@ pub(super) fn condition(
     dialect: Dialect,
     workspace: &str,
 ) -> Result<Sql, DomainError> {
-    compile(filter, &Users { dialect, workspace })
+    let mut sql = compile(filter, &Users { dialect, workspace })?;
+    sql.plan_with_values = dialect == Dialect::Postgres;
+    Ok(sql)
 }
 
 struct Users<'w> {

@@ -349,3 +349,60 @@ fn a_group_filter_on_an_indexed_column_seeks_its_index_on_sqlite() {
         assert_eq!(walks, !seeks, "{filter:?}: {plan:#?}");
     }
 }
+
+#[test]
+fn on_postgresql_a_page_is_planned_once_per_connection_and_a_filter_with_its_values() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName, Debug)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let db = TestDb::new();
+    // Behind a pooler the statements are the pooler's to keep, on connections it chooses.
+    if db.store.backend() != Backend::Postgres
+        || !pool_settings().prepared_statements
+        || std::env::var_os("TEST_POOLER_URL").is_some()
+    {
+        return;
+    }
+    let ws = workspace(&db);
+    let settings = PoolSettings {
+        max_size: 1,
+        ..pool_settings()
+    };
+    let store = Store::connect(&db.url, &settings).unwrap();
+    let filter = Filter::parse(r#"userName sw "user1""#).unwrap();
+    for _ in 0..8 {
+        for filter in [None, Some(&filter)] {
+            let query = ListQuery {
+                limit: 2,
+                ..all(filter)
+            };
+            store.read(ws, |tx| users::list(tx, query)).unwrap();
+        }
+    }
+    let mut conn = store.raw_connection().unwrap();
+    let kept: Vec<Prepared> = diesel::sql_query(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let page = kept
+        .iter()
+        .find(|p| p.statement.contains("live_users") && p.statement.contains("LIMIT"))
+        .expect("the page's statement, kept");
+    assert_eq!(
+        (page.generic_plans, page.custom_plans),
+        (8, 0),
+        "planned once, for any page: {page:?}"
+    );
+    assert!(
+        kept.iter().all(|p| !p.statement.contains("LIKE")),
+        "the filter's statements are planned with their values, not kept: {kept:#?}"
+    );
+}

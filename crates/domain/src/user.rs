@@ -149,8 +149,13 @@ impl UserDraft {
             _ => (true, false),
         };
         document.insert("active".into(), Value::Bool(active));
-        if let Some(email) = primary_email(&document) {
-            bounded_key("emails.value", email)?;
+        // Every email's folded value is a key (`user_emails` on PostgreSQL, the primary's
+        // `email_key`): one that outgrows an index entry is refused here, not by the database.
+        let emails = document.get("emails").and_then(Value::as_array);
+        for email in emails.into_iter().flatten() {
+            if let Some(value) = email.get("value").and_then(Value::as_str) {
+                bounded_key("emails.value", value)?;
+            }
         }
         check_primaries(&document)?;
         check_document_size(&document)?;

@@ -204,6 +204,9 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
         .filter
         .map(|filter| filter_sql::condition(filter, dialect))
         .transpose()?;
+    if condition.is_some() {
+        crate::sql_filter::plan_for_values(tx)?;
+    }
     let count = filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     let total: i64 = tx.get_boxed(count)?;
     if query.limit <= 0 || query.offset >= total {

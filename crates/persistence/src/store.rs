@@ -307,8 +307,8 @@ fn begin_sql(backend: Backend, access: Access, workspace: Option<WorkspaceId>) -
                 // statements are planned once per connection: PostgreSQL would otherwise plan a
                 // page again at every run, its plans for the values at hand looking cheaper than
                 // one for any LIMIT and OFFSET (Okta's credentials test: 5,644 against 9,872
-                // requests/s). A filter's statements are planned with their values every time
-                // (`Sql::plan_with_values`).
+                // requests/s). A listing with a filter plans for its values again
+                // (`sql_filter::plan_for_values`).
                 Access::Read => {
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
                      SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"

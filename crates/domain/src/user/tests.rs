@@ -278,4 +278,11 @@ fn keys_that_fold_to_more_than_1_kib_are_refused() {
         message.starts_with("'emails.value' is too long once normalised"),
         "{message}"
     );
+    // Every email's folded value is a key too (the email filters' index), not only the primary's.
+    let others = json!([{"value": "j@x.io", "primary": true}, {"value": email}]);
+    let message = refusal(&json!({"userName": "j", "emails": others}));
+    assert!(
+        message.starts_with("'emails.value' is too long once normalised"),
+        "{message}"
+    );
 }

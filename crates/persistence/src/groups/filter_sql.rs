@@ -10,10 +10,7 @@ use crate::sql_filter::{Dialect, Leaf, Memberships, Operand, Resolve, Source, Sq
 
 /// `filter` as a condition on the groups table.
 pub(super) fn condition(filter: &Filter, dialect: Dialect) -> Result<Sql, DomainError> {
-    // As a user's: planned with its values on PostgreSQL.
-    let mut sql = compile(filter, &Groups { dialect })?;
-    sql.plan_with_values = dialect == Dialect::Postgres;
-    Ok(sql)
+    compile(filter, &Groups { dialect })
 }
 
 struct Groups {

@@ -26,11 +26,6 @@ pub(crate) struct Sql {
     /// it selects are better read that way and sorted than found by walking the workspace in
     /// order. Not carried by [`Sql::append`], which wraps a condition in another.
     pub(crate) seeks: bool,
-    /// Whether a statement holding the condition is planned with its values at every run (not
-    /// kept prepared): on PostgreSQL, whose reads otherwise reuse one generic plan per
-    /// statement (`store::begin_sql`), and a filter's best plan depends on its values (how
-    /// many users a prefix or an email selects).
-    pub(crate) plan_with_values: bool,
 }
 
 impl Sql {
@@ -38,7 +33,6 @@ impl Sql {
         Sql {
             parts: vec![Part::Raw(text.into())],
             seeks: false,
-            plan_with_values: false,
         }
     }
 
@@ -100,9 +94,6 @@ impl QueryId for Sql {
 
 impl QueryFragment<MultiBackend> for Sql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        if self.plan_with_values {
-            out.unsafe_to_cache_prepared();
-        }
         for part in &self.parts {
             match part {
                 Part::Raw(text) => out.push_sql(text),

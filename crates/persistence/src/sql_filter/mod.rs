@@ -53,3 +53,14 @@ impl Dialect {
         }
     }
 }
+
+/// On PostgreSQL, plans the transaction's statements from here on for the values they run with
+/// (one round trip): a read otherwise reuses one plan per statement (`store::begin_sql`), and a
+/// filter's best plan depends on its values (how many users a prefix, an email or a time
+/// selects).
+pub(crate) fn plan_for_values(tx: &mut crate::TenantTx<'_>) -> Result<(), crate::StoreError> {
+    if tx.is_postgres() {
+        tx.run_sql("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")?;
+    }
+    Ok(())
+}

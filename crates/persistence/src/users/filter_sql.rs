@@ -20,9 +20,7 @@ pub(super) fn condition(
     dialect: Dialect,
     workspace: &str,
 ) -> Result<Sql, DomainError> {
-    let mut sql = compile(filter, &Users { dialect, workspace })?;
-    sql.plan_with_values = dialect == Dialect::Postgres;
-    Ok(sql)
+    compile(filter, &Users { dialect, workspace })
 }
 
 struct Users<'w> {

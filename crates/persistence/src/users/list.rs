@@ -13,7 +13,7 @@ use super::{StoredDocument, UserRow, by_user_name_key, filter_sql, with_groups};
 use crate::schema::{users, workspaces};
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
-use crate::sql_filter::{Dialect, Sql};
+use crate::sql_filter::{Dialect, Sql, plan_for_values};
 use crate::subselect;
 use crate::{StoreError, TenantTx};
 
@@ -131,10 +131,7 @@ fn page_of<D: StoredDocument>(
     }
     let dialect = tx.dialect();
     // Compiled once, for the count and the page.
-    let condition = query
-        .filter
-        .map(|filter| filter_sql::condition(filter, dialect, &tx.workspace().to_string()))
-        .transpose()?;
+    let condition = compiled(tx, query.filter)?;
     let count = |tx: &TenantTx<'_>| filtered(tx, condition.as_ref(), &query).refine(|q| q.count());
     // Every live user matches: the total is the count the database keeps on the workspace's
     // row, read in one seek, where counting would read an index entry per user.
@@ -202,6 +199,16 @@ fn page_of<D: StoredDocument>(
         .collect::<Result<_, _>>()?;
     with_groups(tx, &mut users)?;
     Ok(UserPage { total, users })
+}
+
+/// `filter` in SQL, and on PostgreSQL the rest of the transaction planned for its values.
+fn compiled(tx: &mut TenantTx<'_>, filter: Option<&Filter>) -> Result<Option<Sql>, StoreError> {
+    let Some(filter) = filter else {
+        return Ok(None);
+    };
+    let condition = filter_sql::condition(filter, tx.dialect(), &tx.workspace().to_string())?;
+    plan_for_values(tx)?;
+    Ok(Some(condition))
 }
 
 /// A page of a filter that selects at most one user (a look-up by userName): the page is the

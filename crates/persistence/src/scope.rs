@@ -171,6 +171,13 @@ impl<'c> TenantTx<'c> {
         }
     }
 
+    /// Runs a fixed statement of the service's own (a transaction-local setting) in one round
+    /// trip, its result unread.
+    pub(crate) fn run_fixed(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        use diesel::connection::SimpleConnection;
+        Ok(self.conn.batch_execute(sql)?)
+    }
+
     /// Runs `sql` as it stands, for tests of what the database itself does.
     #[cfg(feature = "testing")]
     pub fn run_sql(&mut self, sql: &str) -> Result<(), StoreError> {

@@ -60,7 +60,7 @@ impl Dialect {
 /// selects).
 pub(crate) fn plan_for_values(tx: &mut crate::TenantTx<'_>) -> Result<(), crate::StoreError> {
     if tx.is_postgres() {
-        tx.run_sql("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")?;
+        tx.run_fixed("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")?;
     }
     Ok(())
 }

@@ -215,19 +215,17 @@ pub fn list(tx: &mut TenantTx<'_>, query: GroupQuery<'_>) -> Result<GroupPage, S
             groups: Vec::new(),
         });
     }
-    // As for users (`users::list`): SQLite, without statistics, would walk every group in id
-    // order rather than sort the few that a filter's index finds.
-    let seek_first = !tx.is_postgres() && condition.as_ref().is_some_and(|c| c.seeks);
+    let seek_order = crate::sql_filter::seeking_id_order(dialect, condition.as_ref(), "groups.id");
     let page = filtered(tx, condition.as_ref(), &query).refine(|q| {
         let q = match &order {
             Some((key, sort, postgres)) => {
                 let (nulls, value) = order_terms(key, sort, *postgres);
                 q.order((nulls, value, groups::id))
             }
-            None if seek_first => {
-                q.order(diesel::dsl::sql::<diesel::sql_types::Text>("+groups.id"))
-            }
-            None => q.order(groups::id),
+            None => match seek_order {
+                Some(seek_order) => q.order(seek_order),
+                None => q.order(groups::id),
+            },
         };
         q.offset(query.offset)
             .limit(query.limit)

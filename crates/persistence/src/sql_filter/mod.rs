@@ -64,3 +64,17 @@ pub(crate) fn plan_for_values(tx: &mut crate::TenantTx<'_>) -> Result<(), crate:
     }
     Ok(())
 }
+
+/// The order by id of a page whose filter is `condition`, where it is not the column itself
+/// (`id` is `"users.id"` or `"groups.id"`): on SQLite, where the filter seeks an index
+/// ([`Sql::seeks`]), `+id`, which no index serves. Without statistics on how few rows such a
+/// term selects, SQLite would walk every row of the workspace in id order to save sorting a
+/// handful.
+pub(crate) fn seeking_id_order(
+    dialect: Dialect,
+    condition: Option<&Sql>,
+    id: &'static str,
+) -> Option<diesel::expression::SqlLiteral<diesel::sql_types::Text>> {
+    let seeks = dialect == Dialect::Sqlite && condition.is_some_and(|c| c.seeks);
+    seeks.then(|| diesel::dsl::sql(&format!("+{id}")))
+}

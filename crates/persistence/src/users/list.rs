@@ -13,7 +13,7 @@ use super::{StoredDocument, UserRow, by_user_name_key, filter_sql, with_groups};
 use crate::schema::{users, workspaces};
 use crate::scope::Scoped;
 use crate::sort_sql::{Key, order_terms, user_key};
-use crate::sql_filter::{Dialect, Sql, plan_for_values};
+use crate::sql_filter::{Sql, plan_for_values, seeking_id_order};
 use crate::subselect;
 use crate::{StoreError, TenantTx};
 
@@ -48,17 +48,6 @@ fn ordered(query: Boxed, order: &Order<'_>) -> Boxed {
             query.order((nulls, value, users::id))
         }
         None => query.order(users::id),
-    }
-}
-
-/// [`ordered`], for the ids of a page. On SQLite, where the filter seeks an index
-/// ([`Sql::seeks`]: `externalId eq`, `userName sw`), the order by id is written `+users.id`,
-/// which no index serves: without statistics on how few rows such a term selects, SQLite would
-/// walk every user of the workspace in the order of `users_live` to save sorting a handful.
-fn ordered_ids(query: Boxed, order: &Order<'_>, seek_first: bool) -> Boxed {
-    match order {
-        None if seek_first => query.order(diesel::dsl::sql::<diesel::sql_types::Text>("+users.id")),
-        _ => ordered(query, order),
     }
 }
 
@@ -165,13 +154,16 @@ fn page_of<D: StoredDocument>(
     };
     // The ids of the page first, read from an index where the order allows (a deep page skips
     // index entries, not rows); then their rows and the total, in the same statement.
-    let seek_first = dialect == Dialect::Sqlite && condition.as_ref().is_some_and(|c| c.seeks);
+    let seek_order = seeking_id_order(dialect, condition.as_ref(), "users.id");
     let ids = filtered(tx, condition.as_ref(), &window)
         .refine(|q| {
-            ordered_ids(q, &order, seek_first)
-                .offset(window.offset)
-                .limit(window.limit)
-                .select(users::id)
+            match (&order, seek_order) {
+                (None, Some(seek_order)) => q.order(seek_order),
+                _ => ordered(q, &order),
+            }
+            .offset(window.offset)
+            .limit(window.limit)
+            .select(users::id)
         })
         .nested();
     let total: Total = match kept_count {
@@ -206,7 +198,7 @@ fn compiled(tx: &mut TenantTx<'_>, filter: Option<&Filter>) -> Result<Option<Sql
     let Some(filter) = filter else {
         return Ok(None);
     };
-    let condition = filter_sql::condition(filter, tx.dialect(), &tx.workspace().to_string())?;
+    let condition = filter_sql::condition(filter, tx.dialect(), &tx.workspace_text())?;
     plan_for_values(tx)?;
     Ok(Some(condition))
 }

@@ -14,6 +14,7 @@ mod error;
 pub mod groups;
 mod inserts;
 pub mod migrations;
+mod one_read;
 pub mod outbox;
 pub mod provisioning_errors;
 mod reused;
@@ -37,6 +38,7 @@ mod writer_queue;
 
 pub use db::{Backend, DatabaseUrl, DbConnection, PoolSettings, SqliteSettings, Synchronous};
 pub use error::StoreError;
+pub use one_read::OneRead;
 pub use scope::TenantTx;
 pub use statement_log::StatementLog;
 pub use store::{Access, Store};

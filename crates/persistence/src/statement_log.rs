@@ -51,6 +51,12 @@ impl StatementLog {
             .collect()
     }
 
+    /// Every statement that ran since [`StatementLog::clear_runs`], in order, transaction
+    /// control included: one round trip each.
+    pub fn ran_with_control(&self) -> Vec<String> {
+        self.lock().ran.clone()
+    }
+
     /// The statements of transaction control (`BEGIN`, `COMMIT`, savepoints) that ran since
     /// [`StatementLog::clear_runs`] without being in a connection's statement cache (not the
     /// checkpoint thread's `PRAGMA`, which runs on its own schedule). SQLite's

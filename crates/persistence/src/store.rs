@@ -8,6 +8,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use webwork_scim_domain::{Workspace, WorkspaceId, WorkspaceKey};
 
 use crate::db::{self, DatabaseUrl, DbConnection, Pool, PoolSettings};
+use crate::one_read::{OneRead, Way};
 use crate::scope::TenantTx;
 use crate::sqlite_writer::SqliteWriter;
 use crate::users::PageStarts;
@@ -187,6 +188,39 @@ impl Store {
         E: From<StoreError>,
     {
         self.tenant(workspace, Access::Read, f)
+    }
+
+    /// Runs `f`, a read of one statement, for `workspace`: on PostgreSQL outside any
+    /// transaction, the statement scoping itself (see [`OneRead`]); on SQLite in a read
+    /// transaction.
+    pub fn read_one<R, E>(
+        &self,
+        workspace: WorkspaceId,
+        f: impl FnOnce(OneRead<'_>) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        E: From<StoreError>,
+    {
+        if self.backend == Backend::Sqlite {
+            return self.transaction(
+                Access::Read,
+                |backend| begin_sql(backend, Access::Read, Some(workspace)),
+                |conn| {
+                    let tx = self.tenant_tx(conn, workspace, Access::Read);
+                    f(OneRead(Way::InTransaction(tx)))
+                },
+            );
+        }
+        let mut conn = self.checkout()?;
+        let DbConnection::Postgres(pg) = &mut *conn else {
+            return Err(
+                StoreError::Config("a PostgreSQL store holds a SQLite connection".into()).into(),
+            );
+        };
+        f(OneRead(Way::SelfScoped {
+            pg,
+            workspace: workspace.to_string(),
+        }))
     }
 
     pub fn write<R, E>(

@@ -9,6 +9,7 @@ mod list;
 mod load;
 mod page_starts;
 mod refold;
+mod self_scoped;
 
 use diesel::prelude::*;
 use serde_json::{Map, Value};
@@ -24,6 +25,7 @@ pub(crate) use page_starts::PageStarts;
 pub use refold::{any_stale, refold_stale};
 
 use crate::inserts::insert_row_returning;
+use crate::one_read::{OneRead, Way};
 use crate::schema::users;
 use crate::scope::LockMode;
 use crate::{DbConnection, StoreError, TenantTx, clock};
@@ -141,21 +143,22 @@ pub fn insert(
 
 /// The live user `id` of this workspace; `None` for unknown, deleted, or another workspace's ids.
 pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreError> {
-    by_id(tx, id)
+    by_id(tx, id.to_string())
 }
 
 /// [`find`] with the document as the JSON text the database holds, for a user read only to be
 /// rendered.
 pub fn find_as_text(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<ListedUser>, StoreError> {
-    by_id(tx, id)
+    by_id(tx, id.to_string())
 }
 
+/// The live user whose id is stored as `id`.
 fn by_id<D: StoredDocument>(
     tx: &mut TenantTx<'_>,
-    id: UserId,
+    id: String,
 ) -> Result<Option<User<D>>, StoreError> {
     let query = tx.live_users().refine(|q| {
-        q.filter(users::id.eq(id.to_string()))
+        q.filter(users::id.eq(id))
             .select((crate::scope::columns::<UserRow>(), GroupsJson))
     });
     one_with_groups(tx, query)
@@ -219,13 +222,58 @@ where
     diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, diesel::PgConnection, (UserRow, String)>
         + diesel::query_dsl::LoadQuery<'static, diesel::SqliteConnection, (UserRow, String)>,
 {
-    let Some((row, groups)) = tx.first::<(UserRow, String), _>(query)? else {
-        return Ok(None);
-    };
+    tx.first::<(UserRow, String), _>(query)?
+        .map(with_its_groups)
+        .transpose()
+}
+
+/// A user read with its groups (as [`GroupsJson`] writes them).
+fn with_its_groups<D: StoredDocument>(
+    (row, groups): (UserRow, String),
+) -> Result<User<D>, StoreError> {
     let groups = groups_json::parse(&row.id, &groups)?;
     let mut user = User::try_from(row)?;
     user.groups = groups;
-    Ok(Some(user))
+    Ok(user)
+}
+
+/// [`find_as_text`] (or [`find`], as `D` has it) as a read of one statement.
+pub fn find_once<D: StoredDocument>(
+    read: OneRead<'_>,
+    id: UserId,
+) -> Result<Option<User<D>>, StoreError> {
+    one_user::<D, self_scoped::ById>(read, id.to_string(), by_id)
+}
+
+/// The page of a look-up by `userName` ([`ListQuery::user_name_look_up`]) as a read of one
+/// statement.
+pub fn look_up_once<D: StoredDocument>(
+    read: OneRead<'_>,
+    name: &str,
+) -> Result<UserPage<D>, StoreError> {
+    let found = one_user::<D, self_scoped::ByUserNameKey>(read, fold_key(name), by_user_name_key)?;
+    Ok(UserPage::of_one(found))
+}
+
+/// A read of the live user whose key is stored as the `String`, in a transaction.
+type ReadInTransaction<D> = fn(&mut TenantTx<'_>, String) -> Result<Option<User<D>>, StoreError>;
+
+/// The live user `wanted` finds: by the function `F` outside any transaction, or by
+/// `in_transaction` inside one.
+fn one_user<D: StoredDocument, F: self_scoped::UserFunction>(
+    read: OneRead<'_>,
+    wanted: String,
+    in_transaction: ReadInTransaction<D>,
+) -> Result<Option<User<D>>, StoreError> {
+    match read.0 {
+        Way::InTransaction(mut tx) => in_transaction(&mut tx, wanted),
+        Way::SelfScoped { pg, workspace } => self_scoped::Call::<F>::new(workspace, wanted)
+            .load::<(UserRow, String)>(pg)?
+            .into_iter()
+            .next()
+            .map(with_its_groups)
+            .transpose(),
+    }
 }
 
 /// Fills in the groups of `users` with one query.

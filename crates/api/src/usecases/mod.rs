@@ -31,7 +31,7 @@ pub mod workspaces;
 use std::sync::Arc;
 
 use webwork_scim_domain::{Actor, Tenant, Workspace};
-use webwork_scim_persistence::{Access, Store, StoreError, TenantTx};
+use webwork_scim_persistence::{Access, OneRead, Store, StoreError, TenantTx};
 use webwork_scim_tenancy::token::IssueError;
 use webwork_scim_tenancy::{AuthSettings, Authenticator, HashPool};
 
@@ -192,6 +192,23 @@ impl UseCases {
         }
         let _place = self.lanes.enter(workspace).await;
         run_blocking(move || store.tenant(workspace, access, |tx| f(tx, &caller))).await
+    }
+
+    /// Runs `f`, a read of one statement, on the blocking pool for an identity provider's
+    /// workspace, as [`UseCases::for_caller`] runs a read (see [`Store::read_one`]).
+    pub(crate) async fn reading_once<R, F>(
+        &self,
+        caller: &ScimCaller,
+        f: F,
+    ) -> Result<R, ProvisioningError>
+    where
+        F: FnOnce(OneRead<'_>) -> Result<R, ProvisioningError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let store = self.store.clone();
+        let workspace = caller.tenant.workspace_id;
+        let _place = self.lanes.enter(workspace).await;
+        run_blocking(move || store.read_one(workspace, f)).await
     }
 }
 

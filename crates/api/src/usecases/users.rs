@@ -8,16 +8,14 @@ use webwork_scim_domain::{
     AuditAction, AuditEvent, DocumentText, DomainError, ListedUser, Password, Refusal, User,
     UserDraft, UserId,
 };
+use webwork_scim_persistence::users::StoredDocument;
 use webwork_scim_persistence::users::{self, ListQuery, UserPage};
-use webwork_scim_persistence::{Access, StoreError, TenantTx};
+use webwork_scim_persistence::{Access, TenantTx};
 
 use super::user_writes::Created;
 use super::{
     IfMatch, NotFound, ProvisioningError, Resource, ScimCaller, UseCases, events, user_writes,
 };
-
-/// A read of one user of the transaction's workspace, its document as `D`.
-type FindUser<D> = fn(&mut TenantTx<'_>, UserId) -> Result<Option<User<D>>, StoreError>;
 
 /// A page of users as SCIM lists them: an optional filter and a window.
 #[derive(Debug, Clone)]
@@ -29,6 +27,17 @@ pub struct UserQuery {
     pub before: Option<String>,
     pub offset: i64,
     pub limit: i64,
+}
+
+fn list_query(query: &UserQuery) -> ListQuery<'_> {
+    ListQuery {
+        filter: query.filter.as_ref(),
+        sort: query.sort.as_ref(),
+        after: query.after.as_deref(),
+        before: query.before.as_deref(),
+        offset: query.offset,
+        limit: query.limit,
+    }
 }
 
 fn not_found(id: UserId) -> NotFound {
@@ -119,16 +128,14 @@ impl UseCases {
         caller: &ScimCaller,
         query: UserQuery,
     ) -> Result<UserPage<DocumentText>, ProvisioningError> {
+        let look_up = list_query(&query).user_name_look_up().map(str::to_owned);
+        if let Some(name) = look_up {
+            return self
+                .reading_once(caller, move |read| Ok(users::look_up_once(read, &name)?))
+                .await;
+        }
         self.for_caller(caller, Access::Read, move |tx, _| {
-            let list = ListQuery {
-                filter: query.filter.as_ref(),
-                sort: query.sort.as_ref(),
-                after: query.after.as_deref(),
-                before: query.before.as_deref(),
-                offset: query.offset,
-                limit: query.limit,
-            };
-            Ok(users::list_as_text(tx, list)?)
+            Ok(users::list_as_text(tx, list_query(&query))?)
         })
         .await
     }
@@ -138,7 +145,7 @@ impl UseCases {
         caller: &ScimCaller,
         id: UserId,
     ) -> Result<User, ProvisioningError> {
-        self.read_user(caller, id, users::find).await
+        self.read_user(caller, id).await
     }
 
     /// [`Self::get_user`] with the document as stored, for a GET that renders it whole.
@@ -147,18 +154,18 @@ impl UseCases {
         caller: &ScimCaller,
         id: UserId,
     ) -> Result<ListedUser, ProvisioningError> {
-        self.read_user(caller, id, users::find_as_text).await
+        self.read_user(caller, id).await
     }
 
-    /// User `id` as `find` reads it; not found where `find` finds nothing.
-    async fn read_user<D: Send + 'static>(
+    /// Live user `id`, its document as `D`; not found for an unknown, deleted or another
+    /// workspace's id.
+    async fn read_user<D: StoredDocument + Send + 'static>(
         &self,
         caller: &ScimCaller,
         id: UserId,
-        find: FindUser<D>,
     ) -> Result<User<D>, ProvisioningError> {
-        self.for_caller(caller, Access::Read, move |tx, _| {
-            Ok(find(tx, id)?.ok_or_else(|| not_found(id))?)
+        self.reading_once(caller, move |read| {
+            Ok(users::find_once(read, id)?.ok_or_else(|| not_found(id))?)
         })
         .await
     }

@@ -25,6 +25,15 @@ pub struct UserPage<D = Map<String, Value>> {
     pub users: Vec<User<D>>,
 }
 
+impl<D> UserPage<D> {
+    /// The page of a query that selects at most one user.
+    pub(super) fn of_one(user: Option<User<D>>) -> UserPage<D> {
+        let users: Vec<User<D>> = user.into_iter().collect();
+        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
+        UserPage { total, users }
+    }
+}
+
 /// What to list: an optional filter, an optional sort, and a window in the order the sort gives
 /// (ties, and everything without a sort, by id, which is time-ordered).
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +45,17 @@ pub struct ListQuery<'a> {
     pub before: Option<&'a str>,
     pub offset: i64,
     pub limit: i64,
+}
+
+impl<'a> ListQuery<'a> {
+    /// The `userName` an identity provider looks up before every create, when the query is
+    /// only that: a filter `userName eq`, from the first user, with room for one. Its page is
+    /// the one user the name folds to, or none.
+    pub fn user_name_look_up(&self) -> Option<&'a str> {
+        self.filter
+            .and_then(Filter::user_name_equals)
+            .filter(|_| self.limit > 0 && self.offset == 0 && no_bounds(self))
+    }
 }
 
 /// A sort resolved against the columns, with the backend it is written for.
@@ -108,15 +128,10 @@ fn page_of<D: StoredDocument>(
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    let exact_name = query.filter.and_then(Filter::user_name_equals);
-    if let Some(name) =
-        exact_name.filter(|_| query.limit > 0 && query.offset == 0 && no_bounds(&query))
-    {
-        // Identity providers' look-up before every create: a statement of a fixed shape,
-        // compared as the filter compares `userName` (its folded key).
-        let users: Vec<User<D>> = by_user_name_key(tx, fold_key(name))?.into_iter().collect();
-        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
-        return Ok(UserPage { total, users });
+    if let Some(name) = query.user_name_look_up() {
+        // A statement of a fixed shape, compared as the filter compares `userName` (its folded
+        // key).
+        return Ok(UserPage::of_one(by_user_name_key(tx, fold_key(name))?));
     }
     let dialect = tx.dialect();
     // Compiled once, for the count and the page.

@@ -12,6 +12,7 @@ mod filters;
 mod group_listing;
 mod groups;
 mod logs;
+mod one_reads;
 mod outbox;
 mod rekeying;
 mod scoping;

@@ -286,11 +286,15 @@ fn the_migration_that_adds_the_emails_finds_the_users_already_there() {
     let db = TestDb::new();
     let ws = workspace(&db);
     let mut owner = db.owner_url.as_ref().unwrap_or(&db.url).connect().unwrap();
-    let reverted = migrations::revert_last(&mut owner).unwrap();
-    assert_eq!(
-        reverted, "20261207000002",
-        "the emails' migration is the last"
-    );
+    // The migrations after the emails' one go first (on PostgreSQL, the one-statement reads).
+    let mut reverted: Vec<String> = Vec::new();
+    while reverted.last().map(String::as_str) != Some("20261207000002") {
+        assert!(
+            reverted.len() < 2,
+            "the emails' migration is one of the last two: {reverted:?}"
+        );
+        reverted.push(migrations::revert_last(&mut owner).unwrap());
+    }
     assert_eq!(
         user_names(&db.store, ws, r#"userName sw "user77""#, 100).0,
         11,

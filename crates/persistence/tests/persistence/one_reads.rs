@@ -1,0 +1,129 @@
+//! Reads of one statement (`Store::read_one`): Okta's GET by id and look-up by `userName`. On
+//! PostgreSQL they run outside any transaction, through functions that scope their own
+//! statement to the workspace; on SQLite in a read transaction.
+
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use webwork_scim_domain::{Plan, User};
+use webwork_scim_persistence::testing::{TestDb, backend, pool_settings};
+use webwork_scim_persistence::users::{self, UserPage};
+use webwork_scim_persistence::{Backend, DbConnection, PoolSettings, StatementLog, Store, groups};
+
+use crate::support::{delete, group_draft, jane};
+
+type Document = Map<String, Value>;
+
+fn found(
+    store: &Store,
+    ws: webwork_scim_domain::WorkspaceId,
+    id: webwork_scim_domain::UserId,
+) -> Option<User> {
+    store
+        .read_one(ws, |read| users::find_once::<Document>(read, id))
+        .unwrap()
+}
+
+fn looked_up(store: &Store, ws: webwork_scim_domain::WorkspaceId, name: &str) -> UserPage {
+    store
+        .read_one(ws, |read| users::look_up_once::<Document>(read, name))
+        .unwrap()
+}
+
+#[test]
+fn a_read_of_one_statement_finds_what_a_transaction_finds_and_nothing_of_another_workspace() {
+    let db = TestDb::new();
+    let acme = db.workspace("Acme", Plan::Premium, true).id;
+    let other = db.workspace("Other", Plan::Premium, true).id;
+    let id = db
+        .store
+        .write(acme, |tx| users::insert(tx, &jane(), None))
+        .unwrap()
+        .id;
+    db.store
+        .write(acme, |tx| groups::insert(tx, &group_draft("Ops", &[id])))
+        .unwrap();
+    let in_transaction = db.store.read(acme, |tx| users::find(tx, id)).unwrap();
+    let in_transaction = in_transaction.expect("Jane is live");
+    assert_eq!(
+        in_transaction.groups.len(),
+        1,
+        "the group was read with her"
+    );
+
+    assert_eq!(found(&db.store, acme, id).as_ref(), Some(&in_transaction));
+    let page = looked_up(&db.store, acme, "JANE@acme.COM");
+    assert_eq!(page.total, 1);
+    assert_eq!(page.users, vec![in_transaction.clone()]);
+    assert_eq!(looked_up(&db.store, acme, "john@acme.com").total, 0);
+
+    // Another workspace's id and name find nothing, as in a transaction of that workspace.
+    assert_eq!(found(&db.store, other, id), None);
+    assert_eq!(looked_up(&db.store, other, "jane@acme.com").users, vec![]);
+
+    delete(&db, acme, id).unwrap().expect("Jane was live");
+    assert_eq!(
+        found(&db.store, acme, id),
+        None,
+        "a deleted user is not found"
+    );
+    assert_eq!(looked_up(&db.store, acme, "jane@acme.com").total, 0);
+}
+
+#[test]
+fn on_postgresql_a_read_of_one_statement_is_one_round_trip_that_leaves_no_scope_behind() {
+    if backend() != Backend::Postgres {
+        return;
+    }
+    let db = TestDb::new();
+    let acme = db.workspace("Acme", Plan::Premium, true).id;
+    let id = db
+        .store
+        .write(acme, |tx| users::insert(tx, &jane(), None))
+        .unwrap()
+        .id;
+    let log = StatementLog::default();
+    let settings = PoolSettings {
+        max_size: 1,
+        statement_log: Some(log.clone()),
+        ..pool_settings()
+    };
+    let store = Store::connect(&db.url, &settings).unwrap();
+    for _ in 0..2 {
+        log.clear_runs();
+        assert!(found(&store, acme, id).is_some());
+        assert_eq!(looked_up(&store, acme, "jane@acme.com").total, 1);
+        assert_eq!(
+            log.ran_with_control(),
+            vec![
+                "SELECT * FROM scim_live_user_by_id($1, $2)",
+                "SELECT * FROM scim_live_user_by_user_name_key($1, $2)",
+            ],
+            "no BEGIN, no COMMIT, nothing else"
+        );
+    }
+    if settings.prepared_statements {
+        assert!(
+            log.prepared_anew().is_empty(),
+            "both statements were kept prepared"
+        );
+    }
+
+    // The one connection of the pool, after those reads: its session has no workspace, so no
+    // user is visible to a statement outside a read of its own.
+    let mut conn = store.raw_connection().unwrap();
+    let DbConnection::Postgres(pg) = &mut *conn else {
+        unreachable!("a PostgreSQL store");
+    };
+    let scope: Option<String> = diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    >("current_setting('app.workspace_id', true)"))
+    .get_result(pg)
+    .unwrap();
+    assert_eq!(scope.unwrap_or_default(), "");
+    let visible: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT COUNT(*) FROM users)",
+    ))
+    .get_result(pg)
+    .unwrap();
+    assert_eq!(visible, 0);
+}

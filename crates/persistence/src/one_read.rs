@@ -1,5 +1,5 @@
 //! A read of one statement. On PostgreSQL it runs outside any transaction, as a function of the
-//! database that scopes its own statement to the workspace (migration
+//! database that scopes its own read to the workspace (migration
 //! `2026-12-07-000003_one_statement_user_reads`): one round trip where a tenant transaction
 //! takes three (`BEGIN` with the scope, the statement, `COMMIT`), each a wait on the socket and,
 //! where the database is another machine, on the network. A statement is atomic on its own, so

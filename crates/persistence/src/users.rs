@@ -268,9 +268,8 @@ fn one_user<D: StoredDocument, F: self_scoped::UserFunction>(
     match read.0 {
         Way::InTransaction(mut tx) => in_transaction(&mut tx, wanted),
         Way::SelfScoped { pg, workspace } => self_scoped::Call::<F>::new(workspace, wanted)
-            .load::<(UserRow, String)>(pg)?
-            .into_iter()
-            .next()
+            .get_result::<(UserRow, String)>(pg)
+            .optional()?
             .map(with_its_groups)
             .transpose(),
     }

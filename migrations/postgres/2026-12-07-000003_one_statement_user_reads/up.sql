@@ -1,9 +1,12 @@
 -- Okta's reads of one user (GET by id, the look-up by userName before every create) as one
--- statement outside any transaction: each function scopes its own statement to the workspace,
--- as a tenant transaction's first round trip does, and the setting ends with the statement.
--- One round trip where BEGIN with the scope, the read and COMMIT take three. The functions run
--- as their caller (row-level security applies to the read) and find the tables by the
--- caller's search_path, as every other statement of the service does.
+-- statement outside any transaction: each function scopes its own read to the workspace, as a
+-- tenant transaction's first round trip does. One round trip where BEGIN with the scope, the
+-- read and COMMIT take three. The functions run as their caller (row-level security applies to
+-- the read) and find the tables by the caller's search_path, as every other statement of the
+-- service does. `SET app.workspace_id` restores the caller's setting when the function returns,
+-- so the scope ends with the function even inside a transaction.
+-- The columns and the groups' JSON are those of the service's own read of a user (`UserRow`
+-- and `GroupsJson` in crates/persistence/src/users): change them together.
 
 CREATE FUNCTION scim_live_user_by_id(workspace TEXT, wanted TEXT)
 RETURNS TABLE (
@@ -12,7 +15,9 @@ RETURNS TABLE (
     app_roles TEXT, session_version BIGINT, groups TEXT
 )
 LANGUAGE plpgsql
+SET app.workspace_id = ''
 AS $$
+#variable_conflict use_column
 BEGIN
     PERFORM set_config('app.workspace_id', workspace, true);
     RETURN QUERY
@@ -35,7 +40,9 @@ RETURNS TABLE (
     app_roles TEXT, session_version BIGINT, groups TEXT
 )
 LANGUAGE plpgsql
+SET app.workspace_id = ''
 AS $$
+#variable_conflict use_column
 BEGIN
     PERFORM set_config('app.workspace_id', workspace, true);
     RETURN QUERY

@@ -128,7 +128,7 @@ impl UseCases {
         caller: &ScimCaller,
         query: UserQuery,
     ) -> Result<UserPage<DocumentText>, ProvisioningError> {
-        let look_up = list_query(&query).user_name_look_up().map(str::to_owned);
+        let look_up = list_query(&query).user_name_look_up()?.map(str::to_owned);
         if let Some(name) = look_up {
             return self
                 .reading_once(caller, move |read| Ok(users::look_up_once(read, &name)?))

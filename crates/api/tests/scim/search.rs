@@ -152,6 +152,16 @@ async fn lists_and_searches_sort_by_any_singular_attribute() {
     app.get(&format!("{}?sortBy=emails.type", users(&ws)), &token)
         .await
         .assert_scim_error(400, Some("invalidValue"));
+    // Also beside the look-up by userName, which takes a way of its own.
+    app.get(
+        &format!(
+            "{}?filter=userName%20eq%20%22ann@acme.com%22&sortBy=emails.type",
+            users(&ws)
+        ),
+        &token,
+    )
+    .await
+    .assert_scim_error(400, Some("invalidValue"));
     app.get(
         &format!("{}?sortBy=userName&sortOrder=up", users(&ws)),
         &token,

@@ -28,9 +28,10 @@ pub struct UserPage<D = Map<String, Value>> {
 impl<D> UserPage<D> {
     /// The page of a query that selects at most one user.
     pub(super) fn of_one(user: Option<User<D>>) -> UserPage<D> {
-        let users: Vec<User<D>> = user.into_iter().collect();
-        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
-        UserPage { total, users }
+        UserPage {
+            total: i64::from(user.is_some()),
+            users: user.into_iter().collect(),
+        }
     }
 }
 
@@ -50,11 +51,16 @@ pub struct ListQuery<'a> {
 impl<'a> ListQuery<'a> {
     /// The `userName` an identity provider looks up before every create, when the query is
     /// only that: a filter `userName eq`, from the first user, with room for one. Its page is
-    /// the one user the name folds to, or none.
-    pub fn user_name_look_up(&self) -> Option<&'a str> {
-        self.filter
+    /// the one user the name folds to, or none. A sort has nothing to order in it, but one by
+    /// an attribute that cannot be sorted is refused here as on any other page.
+    pub fn user_name_look_up(&self) -> Result<Option<&'a str>, StoreError> {
+        if let Some(sort) = self.sort {
+            user_key(&sort.path)?;
+        }
+        Ok(self
+            .filter
             .and_then(Filter::user_name_equals)
-            .filter(|_| self.limit > 0 && self.offset == 0 && no_bounds(self))
+            .filter(|_| self.limit > 0 && self.offset == 0 && no_bounds(self)))
     }
 }
 
@@ -128,7 +134,7 @@ fn page_of<D: StoredDocument>(
         Some(sort) => Some((user_key(&sort.path)?, sort, tx.is_postgres())),
         None => None,
     };
-    if let Some(name) = query.user_name_look_up() {
+    if let Some(name) = query.user_name_look_up()? {
         // A statement of a fixed shape, compared as the filter compares `userName` (its folded
         // key).
         return Ok(UserPage::of_one(by_user_name_key(tx, fold_key(name))?));

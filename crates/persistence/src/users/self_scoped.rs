@@ -1,6 +1,6 @@
 //! The statements of [`OneRead`](crate::one_read::OneRead) on PostgreSQL: a call of a function
-//! that sets the workspace's scope for its own statement, then reads one live user with its
-//! groups, in the columns `(UserRow, GroupsJson)` select.
+//! that sets the workspace's scope for its own read, then reads one live user with its groups,
+//! in the columns `(UserRow, GroupsJson)` select.
 
 use std::marker::PhantomData;
 
@@ -53,8 +53,7 @@ impl<F: UserFunction> QueryId for Call<F> {
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-type UserColumns =
-    <<UserRow as Selectable<diesel::sqlite::Sqlite>>::SelectExpression as Expression>::SqlType;
+type UserColumns = <<UserRow as Selectable<Pg>>::SelectExpression as Expression>::SqlType;
 
 impl<F: UserFunction> Query for Call<F> {
     type SqlType = (UserColumns, sql_types::Text);

@@ -56,9 +56,22 @@ fn a_read_of_one_statement_finds_what_a_transaction_finds_and_nothing_of_another
     assert_eq!(page.users, vec![in_transaction.clone()]);
     assert_eq!(looked_up(&db.store, acme, "john@acme.com").total, 0);
 
-    // Another workspace's id and name find nothing, as in a transaction of that workspace.
+    // Another workspace's id and name find nothing, as in a transaction of that workspace; its
+    // own Jane is found by her name there.
     assert_eq!(found(&db.store, other, id), None);
     assert_eq!(looked_up(&db.store, other, "jane@acme.com").users, vec![]);
+    let theirs = db
+        .store
+        .write(other, |tx| users::insert(tx, &jane(), None))
+        .unwrap()
+        .id;
+    let page = looked_up(&db.store, other, "jane@acme.com");
+    assert_eq!(
+        page.users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [theirs]
+    );
+    assert_eq!(found(&db.store, acme, theirs), None);
+    assert_eq!(looked_up(&db.store, acme, "jane@acme.com").users[0].id, id);
 
     delete(&db, acme, id).unwrap().expect("Jane was live");
     assert_eq!(
@@ -126,4 +139,55 @@ fn on_postgresql_a_read_of_one_statement_is_one_round_trip_that_leaves_no_scope_
     .get_result(pg)
     .unwrap();
     assert_eq!(visible, 0);
+}
+
+#[test]
+fn on_postgresql_a_transaction_that_calls_a_read_for_another_workspace_keeps_its_own_scope() {
+    if backend() != Backend::Postgres {
+        return;
+    }
+    let db = TestDb::new();
+    let acme = db.workspace("Acme", Plan::Premium, true).id;
+    let other = db.workspace("Other", Plan::Premium, true).id;
+    db.store
+        .write(acme, |tx| users::insert(tx, &jane(), None))
+        .unwrap();
+    let theirs = db
+        .store
+        .write(other, |tx| users::insert(tx, &jane(), None))
+        .unwrap()
+        .id;
+    let (called, scope, visible) = db
+        .store
+        .read(acme, |tx| {
+            let DbConnection::Postgres(pg) = tx.connection() else {
+                unreachable!("a PostgreSQL store");
+            };
+            // Ids the service generated, safe to write into the statement.
+            let called: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                &format!("(SELECT COUNT(*) FROM scim_live_user_by_id('{other}', '{theirs}'))"),
+            ))
+            .get_result(pg)?;
+            let scope: Option<String> = diesel::select(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Text>,
+            >(
+                "current_setting('app.workspace_id', true)",
+            ))
+            .get_result(pg)?;
+            let visible: Vec<String> = diesel::select(diesel::dsl::sql::<
+                diesel::sql_types::Array<diesel::sql_types::Text>,
+            >(
+                "(SELECT COALESCE(array_agg(DISTINCT workspace_id), '{}') FROM users)",
+            ))
+            .get_result(pg)?;
+            Ok::<_, webwork_scim_persistence::StoreError>((called, scope, visible))
+        })
+        .unwrap();
+    assert_eq!(called, 1, "the function read the other workspace's user");
+    assert_eq!(scope.as_deref(), Some(acme.to_string().as_str()));
+    assert_eq!(
+        visible,
+        [acme.to_string()],
+        "the transaction still sees only its own"
+    );
 }

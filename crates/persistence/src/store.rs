@@ -190,9 +190,9 @@ impl Store {
         self.tenant(workspace, Access::Read, f)
     }
 
-    /// Runs `f`, a read of one statement, for `workspace`: on PostgreSQL outside any
-    /// transaction, the statement scoping itself (see [`OneRead`]); on SQLite in a read
-    /// transaction.
+    /// Runs `f`, a read of one statement, for `workspace`, outside any transaction: on
+    /// PostgreSQL the statement scopes itself, on SQLite its workspace filter does (see
+    /// [`OneRead`]).
     pub fn read_one<R, E>(
         &self,
         workspace: WorkspaceId,
@@ -201,26 +201,15 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        if self.backend == Backend::Sqlite {
-            return self.transaction(
-                Access::Read,
-                |backend| begin_sql(backend, Access::Read, Some(workspace)),
-                |conn| {
-                    let tx = self.tenant_tx(conn, workspace, Access::Read);
-                    f(OneRead(Way::InTransaction(tx)))
-                },
-            );
-        }
         let mut conn = self.checkout()?;
-        let DbConnection::Postgres(pg) = &mut *conn else {
-            return Err(
-                StoreError::Config("a PostgreSQL store holds a SQLite connection".into()).into(),
-            );
+        let way = match &mut *conn {
+            DbConnection::Postgres(pg) => Way::SelfScoped {
+                pg,
+                workspace: workspace.to_string(),
+            },
+            lite @ DbConnection::Sqlite(_) => Way::Filtered(TenantTx::new(lite, workspace)),
         };
-        f(OneRead(Way::SelfScoped {
-            pg,
-            workspace: workspace.to_string(),
-        }))
+        f(OneRead(way))
     }
 
     pub fn write<R, E>(

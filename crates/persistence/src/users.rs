@@ -255,18 +255,19 @@ pub fn look_up_once<D: StoredDocument>(
     Ok(UserPage::of_one(found))
 }
 
-/// A read of the live user whose key is stored as the `String`, in a transaction.
-type ReadInTransaction<D> = fn(&mut TenantTx<'_>, String) -> Result<Option<User<D>>, StoreError>;
+/// A read of the live user whose key is stored as the `String`, by the scoped queries of a
+/// [`TenantTx`].
+type ReadFiltered<D> = fn(&mut TenantTx<'_>, String) -> Result<Option<User<D>>, StoreError>;
 
-/// The live user `wanted` finds: by the function `F` outside any transaction, or by
-/// `in_transaction` inside one.
+/// The live user `wanted` finds: on PostgreSQL by the function `F`, on SQLite by `filtered`;
+/// either way by one statement outside any transaction.
 fn one_user<D: StoredDocument, F: self_scoped::UserFunction>(
     read: OneRead<'_>,
     wanted: String,
-    in_transaction: ReadInTransaction<D>,
+    filtered: ReadFiltered<D>,
 ) -> Result<Option<User<D>>, StoreError> {
     match read.0 {
-        Way::InTransaction(mut tx) => in_transaction(&mut tx, wanted),
+        Way::Filtered(mut tx) => filtered(&mut tx, wanted),
         Way::SelfScoped { pg, workspace } => self_scoped::Call::<F>::new(workspace, wanted)
             .get_result::<(UserRow, String)>(pg)
             .optional()?

@@ -15,9 +15,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use webwork_scim_domain::text::fold_key;
 use webwork_scim_domain::user::folded_document;
-use webwork_scim_domain::{
-    DocumentText, GroupId, GroupRef, ListedUser, User, UserDraft, UserId, UserName,
-};
+use webwork_scim_domain::{DocumentText, GroupId, GroupRef, User, UserDraft, UserId, UserName};
 
 pub use list::{ListQuery, UserPage, list, list_as_text};
 pub use load::insert_many;
@@ -146,12 +144,6 @@ pub fn find(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<User>, StoreErro
     by_id(tx, id.to_string())
 }
 
-/// [`find`] with the document as the JSON text the database holds, for a user read only to be
-/// rendered.
-pub fn find_as_text(tx: &mut TenantTx<'_>, id: UserId) -> Result<Option<ListedUser>, StoreError> {
-    by_id(tx, id.to_string())
-}
-
 /// The live user whose id is stored as `id`.
 fn by_id<D: StoredDocument>(
     tx: &mut TenantTx<'_>,
@@ -237,7 +229,8 @@ fn with_its_groups<D: StoredDocument>(
     Ok(user)
 }
 
-/// [`find_as_text`] (or [`find`], as `D` has it) as a read of one statement.
+/// [`find`] as a read of one statement, the document as `D` holds it (a [`DocumentText`] for a
+/// user read only to be rendered).
 pub fn find_once<D: StoredDocument>(
     read: OneRead<'_>,
     id: UserId,

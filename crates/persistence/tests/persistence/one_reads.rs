@@ -1,10 +1,10 @@
-//! Reads of one statement (`Store::read_one`): Okta's GET by id and look-up by `userName`. On
-//! PostgreSQL they run outside any transaction, through functions that scope their own
-//! statement to the workspace; on SQLite in a read transaction.
+//! Reads of one statement (`Store::read_one`): Okta's GET by id and look-up by `userName`,
+//! outside any transaction. On PostgreSQL through functions that scope their own read to the
+//! workspace; on SQLite scoped by the statement's workspace filter.
 
 use diesel::prelude::*;
 use serde_json::{Map, Value};
-use webwork_scim_domain::{Plan, User};
+use webwork_scim_domain::{Plan, User, UserId, WorkspaceId};
 use webwork_scim_persistence::testing::{TestDb, backend, pool_settings};
 use webwork_scim_persistence::users::{self, UserPage};
 use webwork_scim_persistence::{Backend, DbConnection, PoolSettings, StatementLog, Store, groups};
@@ -13,20 +13,24 @@ use crate::support::{delete, group_draft, jane};
 
 type Document = Map<String, Value>;
 
-fn found(
-    store: &Store,
-    ws: webwork_scim_domain::WorkspaceId,
-    id: webwork_scim_domain::UserId,
-) -> Option<User> {
+fn found(store: &Store, ws: WorkspaceId, id: UserId) -> Option<User> {
     store
         .read_one(ws, |read| users::find_once::<Document>(read, id))
         .unwrap()
 }
 
-fn looked_up(store: &Store, ws: webwork_scim_domain::WorkspaceId, name: &str) -> UserPage {
+fn looked_up(store: &Store, ws: WorkspaceId, name: &str) -> UserPage {
     store
         .read_one(ws, |read| users::look_up_once::<Document>(read, name))
         .unwrap()
+}
+
+/// Jane, created in `ws`.
+fn insert_jane(db: &TestDb, ws: WorkspaceId) -> UserId {
+    db.store
+        .write(ws, |tx| users::insert(tx, &jane(), None))
+        .unwrap()
+        .id
 }
 
 #[test]
@@ -34,11 +38,7 @@ fn a_read_of_one_statement_finds_what_a_transaction_finds_and_nothing_of_another
     let db = TestDb::new();
     let acme = db.workspace("Acme", Plan::Premium, true).id;
     let other = db.workspace("Other", Plan::Premium, true).id;
-    let id = db
-        .store
-        .write(acme, |tx| users::insert(tx, &jane(), None))
-        .unwrap()
-        .id;
+    let id = insert_jane(&db, acme);
     db.store
         .write(acme, |tx| groups::insert(tx, &group_draft("Ops", &[id])))
         .unwrap();
@@ -60,11 +60,7 @@ fn a_read_of_one_statement_finds_what_a_transaction_finds_and_nothing_of_another
     // own Jane is found by her name there.
     assert_eq!(found(&db.store, other, id), None);
     assert_eq!(looked_up(&db.store, other, "jane@acme.com").users, vec![]);
-    let theirs = db
-        .store
-        .write(other, |tx| users::insert(tx, &jane(), None))
-        .unwrap()
-        .id;
+    let theirs = insert_jane(&db, other);
     let page = looked_up(&db.store, other, "jane@acme.com");
     assert_eq!(
         page.users.iter().map(|u| u.id).collect::<Vec<_>>(),
@@ -86,11 +82,7 @@ fn a_read_of_one_statement_finds_what_a_transaction_finds_and_nothing_of_another
 fn a_read_of_one_statement_runs_it_alone_and_on_postgresql_leaves_no_scope_behind() {
     let db = TestDb::new();
     let acme = db.workspace("Acme", Plan::Premium, true).id;
-    let id = db
-        .store
-        .write(acme, |tx| users::insert(tx, &jane(), None))
-        .unwrap()
-        .id;
+    let id = insert_jane(&db, acme);
     let log = StatementLog::default();
     let settings = PoolSettings {
         max_size: 1,
@@ -156,14 +148,8 @@ fn on_postgresql_a_transaction_that_calls_a_read_for_another_workspace_keeps_its
     let db = TestDb::new();
     let acme = db.workspace("Acme", Plan::Premium, true).id;
     let other = db.workspace("Other", Plan::Premium, true).id;
-    db.store
-        .write(acme, |tx| users::insert(tx, &jane(), None))
-        .unwrap();
-    let theirs = db
-        .store
-        .write(other, |tx| users::insert(tx, &jane(), None))
-        .unwrap()
-        .id;
+    insert_jane(&db, acme);
+    let theirs = insert_jane(&db, other);
     let (called, scope, visible) = db
         .store
         .read(acme, |tx| {

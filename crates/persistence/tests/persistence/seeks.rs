@@ -396,22 +396,22 @@ fn on_postgresql_a_page_is_planned_once_per_connection_and_a_filtered_one_for_it
     )
     .load(&mut conn)
     .unwrap();
-    let page = kept
-        .iter()
-        .find(|p| p.statement.contains("live_users") && p.statement.contains("LIMIT"))
-        .expect("the page's statement, kept");
+    // (generic, custom) plans of the kept page statement whose text holds `word`.
+    let plans = |word: &str| {
+        let page = kept
+            .iter()
+            .find(|p| p.statement.contains(word) && p.statement.contains("LIMIT"))
+            .unwrap_or_else(|| panic!("a page's statement with {word}, kept: {kept:?}"));
+        (page.generic_plans, page.custom_plans)
+    };
     assert_eq!(
-        (page.generic_plans, page.custom_plans),
+        plans("live_users"),
         (8, 0),
-        "planned once, for any page: {page:?}"
+        "the page: planned once, for any page"
     );
-    let filtered = kept
-        .iter()
-        .find(|p| p.statement.contains("LIKE") && p.statement.contains("LIMIT"))
-        .expect("the filtered page's statement, kept");
     assert_eq!(
-        (filtered.generic_plans, filtered.custom_plans),
+        plans("LIKE"),
         (0, 8),
-        "planned for its values at every run: {filtered:?}"
+        "the filtered page: planned for its values at every run"
     );
 }
